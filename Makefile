@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench
+.PHONY: install build run serve test lint typecheck clean bench assets browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ install: $(STAMP)
 build: $(STAMP)
 	$(BIN)/plankg build
 
-run: $(STAMP)
+run: $(STAMP) assets
 	$(BIN)/plankg serve --host $(HOST) --port $(PORT) --build-if-stale
 
 lint: $(STAMP)
@@ -29,8 +29,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) lint assets browser-deps
 	$(BIN)/python -m pytest
+
+# Front-end assets (YASGUI for the query page, swagger-ui for /docs) from the npm registry, pinned by
+# package-lock.json, copied into the directory the server serves: nothing is loaded from a CDN.
+VENDOR := server/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/yasgui $(VENDOR)/swagger-ui
+	cp node_modules/@zazuko/yasgui/build/yasgui.min.js node_modules/@zazuko/yasgui/build/yasgui.min.css $(VENDOR)/yasgui/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	   node_modules/swagger-ui-dist/favicon-32x32.png node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+# Debian's Chromium and ChromeDriver for the browser tests (never a browser downloaded by a test tool).
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; else \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update && apt-get install -y chromium chromium-driver'; fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
