@@ -1,0 +1,394 @@
+"""Parse a plan of the genre "三年行动计划" into the typed model of :mod:`mapping.model`.
+
+The genre, as this parser reads it (on the normalised text of :mod:`mapping.text`):
+
+* **title**: the text before the preamble. It ends with the period in parentheses,
+  ``(2023—2025年)``, when one comes before the first comma or full stop; otherwise with the last
+  ``计划``/``方案``/``规划``/``意见``/``纲要``/``办法`` before the first punctuation; otherwise it is the
+  first non-empty line of the source. The period years come from the parentheses only.
+* **preamble**: from the end of the title to the first pillar heading (may be empty).
+* **pillar heading**: a Chinese numeral and ``、`` at a sentence boundary (start of text, or after
+  ``。!?;:``, possibly followed by a closing quote or bracket), numbered higher than the pillar
+  before it (so ``三、四季度`` inside a pillar is text, not a heading). Its title runs to the first of:
+  the statistics paragraph, a task marker, a ``。`` (excluded) or the next heading.
+* **statistics paragraph**: ``(认真)抓好N项重点工作`` (N in digits or a Chinese numeral), then, before
+  the ``。``, the clauses of the key projects, each with a count (``N个``) and an investment
+  (``总投资X亿元``), classified by their words: ``续建`` continuing, ``新开工`` new, ``储备`` or ``谋划``
+  reserve, otherwise the total. Start years are the ``YYYY年`` of the clause (``YYYY—YYYY年`` is a range).
+  Text before the first task that is neither title nor statistics is kept only in the pillar's span.
+* **task marker**: ``(``\\ Chinese numeral ``)`` at a sentence boundary, or the one that ends a pillar
+  heading's title. Numbered across the plan; the number is recorded as printed and a gap is no error
+  (the SHACL rules report it). Parenthesised text that is not a bare Chinese numeral never is a task.
+* **task title**: the task's first sentence, *without* its ``。`` (the whole text when it has none);
+  **task text**: everything after the marker up to the next task marker, pillar heading or the end.
+
+A document that does not have this shape raises :class:`mapping.errors.DocumentError` with the line
+and column of the place where reading failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from mapping.errors import DocumentError, Location
+from mapping.model import Pillar, Plan, Span, Stage, StageStatistic, Task
+from mapping.text import NormText, normalise
+
+_NUMERAL_CHARS = "〇零一二两三四五六七八九十百千万"
+_NUMERAL = f"[{_NUMERAL_CHARS}]+"
+_PILLAR_HEADING = re.compile(f"({_NUMERAL})、")
+_TASK_MARKER = re.compile(rf"\(({_NUMERAL})\)")
+_SENTENCE_END = "。!?;:"
+_CLOSERS = "”’」』)》】"
+_PERIOD = re.compile(r"\((\d{4})\s*(?:[—–\-~―]{1,2}|至|到)\s*(\d{4})\s*年?\)")
+_TITLE_WORD = re.compile("计划|方案|规划|意见|纲要|办法")
+_STATISTICS_OPENER = re.compile("(?:认真)?抓好([^,;。项]{1,8}?)项重点(?:工作|任务)")
+_NUMBER = r"\d+(?:\.\d+)?"
+# Clauses of the key-project figures, tried in this order at the current position.
+_CLAUSE_INVESTMENT_FIRST = re.compile(rf"([^,;。]*?)总投资({_NUMBER})亿元的(\d+)个([^,;。]*?项目)")
+_CLAUSE_COUNT_AFTER_LABEL = re.compile(rf"([^,;。]*?项目)(\d+)个,总投资({_NUMBER})亿元")
+_CLAUSE_COUNT_BEFORE_LABEL = re.compile(rf"([^,;。\d]*?)(\d+)个([^,;。]*?项目),总投资({_NUMBER})亿元")
+_CLAUSE_SEPARATOR = re.compile(r"[,;]?(?:其中)?")
+_YEARS = re.compile(r"(\d{4})(?:年)?\s*(?:[—–\-~]{1,2}|至|到)\s*(\d{4})年|(\d{4})年")
+
+_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _chinese_numeral_value(numeral: str) -> int:
+    """The value of a Chinese numeral as used for headings: 一 … 十 … 九十九 … 一百零一 … 一万.
+
+    A numeral without unit characters is read digit by digit (``一〇`` = 10). Private on purpose:
+    :mod:`mapping.numbers` is the general reader of Chinese numbers; this one only reads markers.
+    """
+    if not numeral or any(ch not in _DIGITS and ch not in _UNITS and ch != "万" for ch in numeral):
+        raise ValueError(f"not a Chinese numeral: {numeral!r}")
+    if not any(ch in _UNITS or ch == "万" for ch in numeral):
+        value = 0
+        for ch in numeral:
+            value = value * 10 + _DIGITS[ch]
+        return value
+    total = 0  # completed 万 groups
+    section = 0  # below 万
+    digit: int | None = None
+    for ch in numeral:
+        if ch in _DIGITS:
+            if digit is not None and _DIGITS[ch] != 0:
+                raise ValueError(f"two digits in a row in {numeral!r}")
+            digit = _DIGITS[ch] if _DIGITS[ch] != 0 else None
+        elif ch in _UNITS:
+            section += (1 if digit is None else digit) * _UNITS[ch]
+            digit = None
+        else:  # 万
+            section += digit or 0
+            total = (total + (section or 1)) * 10000
+            section, digit = 0, None
+    return total + section + (digit or 0)
+
+
+def _is_boundary(text: str, i: int) -> bool:
+    """True when position ``i`` of the normalised text begins a sentence."""
+    j = i
+    while j > 0 and text[j - 1] in _CLOSERS:
+        j -= 1
+    if j == 0:
+        return i == 0
+    return text[j - 1] in _SENTENCE_END
+
+
+def _parse_count(word: str) -> int | None:
+    if word.isdigit() and word.isascii():
+        return int(word)
+    try:
+        return _chinese_numeral_value(word)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    start: int  # of the numeral
+    end: int  # just after 、
+    numeral: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Marker:
+    start: int  # of the opening parenthesis
+    end: int  # just after the closing one
+    numeral: str
+    number: int
+
+
+class _Reader:
+    """One parse: the normalised text, the source name, and helpers that make spans and errors."""
+
+    def __init__(self, raw: str, source_name: str) -> None:
+        self.raw = raw
+        self.source_name = source_name
+        self.norm: NormText = normalise(raw)
+        self.text = self.norm.text
+
+    def error(self, message: str, i: int) -> DocumentError:
+        """An error at normalised position ``i``."""
+        return DocumentError(message, Location.at(self.source_name, self.raw, self.norm.raw_offset(i)))
+
+    def span(self, i: int, j: int) -> Span:
+        return self.norm.span(i, j)
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def headings(self) -> list[_Heading]:
+        found: list[_Heading] = []
+        for m in _PILLAR_HEADING.finditer(self.text):
+            if not _is_boundary(self.text, m.start()):
+                continue
+            number = _chinese_numeral_value(m.group(1))
+            if found and number <= found[-1].number:
+                continue
+            found.append(_Heading(m.start(), m.end(), m.group(1), number))
+        return found
+
+    def title_end(self, heading: _Heading, region_end: int) -> tuple[int, _Marker | None]:
+        """Where a pillar heading's title ends, and the task marker that ends it, if one does."""
+        stops = [region_end]
+        opener = _STATISTICS_OPENER.search(self.text, heading.end, region_end)
+        if opener:
+            stops.append(opener.start())
+        stop = self.text.find("。", heading.end, region_end)
+        if stop >= 0:
+            stops.append(stop)
+        marker = _TASK_MARKER.search(self.text, heading.end, region_end)
+        if marker:
+            stops.append(marker.start())
+        end = min(stops)
+        if marker and marker.start() == end:
+            return end, _Marker(
+                marker.start(), marker.end(), marker.group(1), _chinese_numeral_value(marker.group(1))
+            )
+        return end, None
+
+    def task_markers(self, start: int, end: int) -> list[_Marker]:
+        return [
+            _Marker(m.start(), m.end(), m.group(1), _chinese_numeral_value(m.group(1)))
+            for m in _TASK_MARKER.finditer(self.text, start, end)
+            if _is_boundary(self.text, m.start())
+        ]
+
+    # -- plan title --------------------------------------------------------------------------
+
+    def plan_title(self, limit: int) -> tuple[int, tuple[int, int] | None, Span | None]:
+        """End of the title in the normalised text, the period and its span."""
+        text = self.text
+        first_stop = min((k for k in (text.find(c, 0, limit) for c in ",。") if k >= 0), default=limit)
+        period = _PERIOD.search(text, 0, limit)
+        if period and period.start() < first_stop:
+            years = (int(period.group(1)), int(period.group(2)))
+            return period.end(), years, self.span(period.start(), period.end())
+        punctuation = re.search("[,。:;!?]", text[:limit])
+        head_end = punctuation.start() if punctuation else limit
+        words = list(_TITLE_WORD.finditer(text, 0, head_end))
+        if words:
+            return words[-1].end(), None, None
+        first_line = self._first_line_end()
+        return min(first_line, limit), None, None
+
+    def _first_line_end(self) -> int:
+        """Normalised position just after the characters of the first non-empty line of the source."""
+        origins = self.norm.origins
+        if not origins:
+            return 0
+        line_end = self.raw.find("\n", origins[0])
+        if line_end < 0:
+            return len(self.text)
+        k = 0
+        while k < len(origins) and origins[k] < line_end:
+            k += 1
+        return k
+
+    # -- statistics --------------------------------------------------------------------------
+
+    def statistics(
+        self, start: int, end: int
+    ) -> tuple[int | None, Span | None, tuple[StageStatistic, ...], Span | None]:
+        """Read the statistics paragraph between ``start`` and ``end`` (title end and first task)."""
+        text = self.text
+        opener = _STATISTICS_OPENER.search(text, start, end)
+        if opener is None:
+            return None, None, (), None
+        count = _parse_count(opener.group(1))
+        if count is None:
+            raise self.error(f"unreadable number of key tasks {opener.group(1)!r}", opener.start(1))
+        count_span = self.span(opener.start(1), opener.end(1))
+        stop = text.find("。", opener.end(), end)
+        paragraph_end = stop + 1 if stop >= 0 else end
+        body_end = stop if stop >= 0 else end
+        figures: dict[Stage, StageStatistic] = {}
+        pos = opener.end()
+        while True:
+            sep = _CLAUSE_SEPARATOR.match(text, pos, body_end)
+            pos = sep.end() if sep else pos
+            if pos >= body_end:
+                break
+            figure = self._clause(pos, body_end)
+            if figure is None:
+                raise self.error("unreadable project statistics: expected a count (N个) and 总投资X亿元", pos)
+            stat, clause_end = figure
+            if stat.stage in figures:
+                raise self.error(f"a second {stat.stage.value} figure in one statistics paragraph", pos)
+            figures[stat.stage] = stat
+            pos = clause_end
+        ordered = tuple(figures[s] for s in Stage if s in figures)
+        return count, count_span, ordered, self.span(opener.start(), paragraph_end)
+
+    def _clause(self, pos: int, end: int) -> tuple[StageStatistic, int] | None:
+        text = self.text
+        m = _CLAUSE_INVESTMENT_FIRST.match(text, pos, end)
+        if m:
+            label = m.group(1) + m.group(4)
+            inv_group, count_group = 2, 3
+        else:
+            m = _CLAUSE_COUNT_AFTER_LABEL.match(text, pos, end)
+            if m:
+                label = m.group(1)
+                inv_group, count_group = 3, 2
+            else:
+                m = _CLAUSE_COUNT_BEFORE_LABEL.match(text, pos, end)
+                if m is None:
+                    return None
+                label = m.group(1) + m.group(3)
+                inv_group, count_group = 4, 2
+        stage = _stage_of(label)
+        years = _years_of(label) if stage in (Stage.NEW, Stage.RESERVE) else ()
+        inv_start = m.start(inv_group)
+        inv_end = m.end(inv_group) + len("亿元")
+        stat = StageStatistic(
+            stage=stage,
+            count=int(m.group(count_group)),
+            count_span=self.span(m.start(count_group), m.end(count_group)),
+            investment=Decimal(m.group(inv_group)),
+            investment_text=m.group(inv_group),
+            investment_span=self.span(inv_start, inv_end),
+            years=years,
+            span=self.span(m.start(), m.end()),
+        )
+        return stat, m.end()
+
+
+def _stage_of(label: str) -> Stage:
+    if "续建" in label:
+        return Stage.CONTINUING
+    if "新开工" in label:
+        return Stage.NEW
+    if "储备" in label or "谋划" in label:
+        return Stage.RESERVE
+    return Stage.TOTAL
+
+
+def _years_of(label: str) -> tuple[int, ...]:
+    years: list[int] = []
+    for m in _YEARS.finditer(label):
+        if m.group(3):
+            years.append(int(m.group(3)))
+        else:
+            first, last = int(m.group(1)), int(m.group(2))
+            years.extend(range(first, last + 1))
+    return tuple(years)
+
+
+def parse_plan(raw: str, *, source_name: str) -> Plan:
+    """Parse the text of a plan (the file as shipped, decoded) into a :class:`Plan` with source spans."""
+    reader = _Reader(raw, source_name)
+    text = reader.text
+    if not text:
+        raise DocumentError("empty document", Location.at(source_name, raw, 0))
+    headings = reader.headings()
+    if not headings:
+        raise reader.error("no pillar heading (一、…) in the document", len(text))
+
+    title_end, period, period_span = reader.plan_title(headings[0].start)
+    if title_end == 0:
+        raise reader.error("no plan title before the first pillar heading", 0)
+    early = reader.task_markers(0, headings[0].start)
+    if early:
+        raise reader.error(f"task marker ({early[0].numeral}) before any pillar heading", early[0].start)
+
+    pillars: list[Pillar] = []
+    tasks: list[Task] = []
+    for k, heading in enumerate(headings):
+        region_end = headings[k + 1].start if k + 1 < len(headings) else len(text)
+        head_title_end, first_marker = reader.title_end(heading, region_end)
+        if head_title_end == heading.end:
+            raise reader.error(f"pillar {heading.numeral}、 has no title", heading.end)
+        markers = reader.task_markers(head_title_end, region_end)
+        if first_marker and (not markers or markers[0].start != first_marker.start):
+            markers.insert(0, first_marker)
+        body_end = markers[0].start if markers else region_end
+        declared, declared_span, stats, stats_span = reader.statistics(head_title_end, body_end)
+        for order, marker in enumerate(markers, start=1):
+            task_end = markers[order].start if order < len(markers) else region_end
+            tasks.append(_task(reader, marker, task_end, heading.number, order))
+        pillars.append(
+            Pillar(
+                number=heading.number,
+                numeral=heading.numeral,
+                title=text[heading.end : head_title_end],
+                title_span=reader.span(heading.end, head_title_end),
+                declared_task_count=declared,
+                declared_task_count_span=declared_span,
+                statistics=stats,
+                statistics_span=stats_span,
+                span=reader.span(heading.start, region_end),
+            )
+        )
+
+    return Plan(
+        title=text[:title_end],
+        title_span=reader.span(0, title_end),
+        period=period,
+        period_span=period_span,
+        preamble=text[title_end : headings[0].start],
+        preamble_span=reader.span(title_end, headings[0].start),
+        pillars=tuple(pillars),
+        tasks=tuple(tasks),
+        source_name=source_name,
+        source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+        source_length=len(raw),
+    )
+
+
+def _task(reader: _Reader, marker: _Marker, end: int, pillar: int, order: int) -> Task:
+    text = reader.text
+    if end <= marker.end:
+        raise reader.error(f"task ({marker.numeral}) has no text", marker.end)
+    stop = text.find("。", marker.end, end)
+    title_end = stop if stop >= 0 else end
+    if title_end == marker.end:
+        raise reader.error(f"task ({marker.numeral}) has no title before its 。", marker.end)
+    return Task(
+        number=marker.number,
+        numeral=marker.numeral,
+        title=text[marker.end : title_end],
+        title_span=reader.span(marker.end, title_end),
+        text=text[marker.end : end],
+        span=reader.span(marker.start, end),
+        pillar=pillar,
+        order=order,
+    )
