@@ -95,3 +95,25 @@ class Vocab:
 
     def source(self) -> URIRef:
         return self.thing("source")
+
+    # Helpers for the IRIs the mapper mints beyond the table's basic patterns.
+
+    def pillar_scheme(self) -> URIRef:
+        """The SKOS concept scheme made of the plan's pillars."""
+        return self.thing("pillars")
+
+    def statistics(self) -> URIRef:
+        """The qb:DataSet of the key-project statistics."""
+        return self.thing("statistics")
+
+    def period(self, first: int, last: int) -> URIRef:
+        """The plan's period of time, e.g. ``{base}id/period/2023-2025``."""
+        return self.thing("period", f"{first}-{last}")
+
+    def stage(self, key: str) -> URIRef:
+        """A concept of the stage scheme, e.g. ``{base}def/stage/new``."""
+        return self.term(f"stage/{key}")
+
+    def structure(self, key: str) -> URIRef:
+        """A data structure definition of ours, e.g. ``{base}def/structure/keyProjects``."""
+        return self.term(f"structure/{key}")
