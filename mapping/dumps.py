@@ -1,0 +1,218 @@
+"""Deterministic dump files: one canonical quad order, four formats, gzip, SHA-256 manifest.
+
+Determinism is by construction, not by luck: every rdflib graph is converted to pyoxigraph quads,
+blank nodes (if any) are replaced by IRIs derived from a canonical labelling, the quads are sorted by
+their N-Quads terms, and each format is serialised from that one order. Gzip headers carry
+``mtime=0`` and no file name. Nothing here reads a clock.
+
+What goes where (see also docs/ARCHITECTURE.md):
+
+* the plan is the **default graph**: the ``.ttl``, ``.nt`` and ``.jsonld`` dumps hold exactly it;
+* other graphs (the SHACL validation report, ``{base}id/graph/validation``) are **named graphs**
+  and appear only in the ``.nq`` dump, which holds everything the store holds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.compare import to_canonical_graph
+from rdflib.term import Node
+
+DUMP_STEM = "plankg"
+SUMS_FILE = "SHA256SUMS"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    """One dump format, described once: its name, file extension and media type."""
+
+    name: str
+    extension: str
+    media_type: str
+    rdf_format: ox.RdfFormat
+    quads: bool  # True: all graphs (N-Quads); False: the default graph only
+
+    @property
+    def file_name(self) -> str:
+        return f"{DUMP_STEM}.{self.extension}"
+
+
+FORMATS: tuple[DumpFormat, ...] = (
+    DumpFormat("turtle", "ttl", "text/turtle", ox.RdfFormat.TURTLE, quads=False),
+    DumpFormat("n-triples", "nt", "application/n-triples", ox.RdfFormat.N_TRIPLES, quads=False),
+    DumpFormat("n-quads", "nq", "application/n-quads", ox.RdfFormat.N_QUADS, quads=True),
+    DumpFormat("json-ld", "jsonld", "application/ld+json", ox.RdfFormat.JSON_LD, quads=False),
+)
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """A file written into the dump directory."""
+
+    name: str
+    format: str  # a DumpFormat name
+    media_type: str
+    gzip: bool
+    size: int
+    sha256: str
+
+
+class BlankNodeSkolemizer:
+    """Replaces blank nodes by IRIs under ``{base}.well-known/genid/`` (RDF 1.1 §3.5).
+
+    The labels come from rdflib's canonical labelling of the graph, so the same graph gets the same
+    IRIs in every process whatever the blank node identifiers it was built with.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.prefix = base + ".well-known/genid/"
+
+    def __call__(self, graph: Graph) -> Graph:
+        if not any(isinstance(t, BNode) for triple in graph for t in triple):
+            return graph
+        canonical = to_canonical_graph(graph)
+        out = Graph()
+        for triple in canonical:
+            s, p, o = (self._iri(t) if isinstance(t, BNode) else t for t in triple)
+            out.add((s, p, o))
+        return out
+
+    def _iri(self, node: BNode) -> URIRef:
+        return URIRef(self.prefix + str(node))
+
+
+def to_oxigraph(node: Node) -> ox.NamedNode | ox.Literal:
+    """An rdflib IRI or literal as a pyoxigraph term; blank nodes must have been skolemised."""
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, RdfLiteral):
+        if node.language is not None:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+    raise TypeError(f"cannot store {type(node).__name__} {node!r}: skolemise blank nodes first")
+
+
+def graph_quads(graph: Graph, graph_name: str | None, skolemize: BlankNodeSkolemizer) -> list[ox.Quad]:
+    """The triples of ``graph`` as quads in the default graph (``None``) or the named graph."""
+    name: ox.NamedNode | ox.DefaultGraph = (
+        ox.DefaultGraph() if graph_name is None else ox.NamedNode(graph_name)
+    )
+    quads = []
+    for s, p, o in skolemize(graph):
+        subject = to_oxigraph(s)
+        if not isinstance(subject, ox.NamedNode):
+            raise TypeError(f"literal in subject position: {s!r}")
+        quads.append(ox.Quad(subject, ox.NamedNode(str(p)), to_oxigraph(o), name))
+    return quads
+
+
+def _sort_key(quad: ox.Quad) -> tuple[int, str, str, str, str]:
+    default = isinstance(quad.graph_name, ox.DefaultGraph)
+    graph = "" if default else str(quad.graph_name)
+    return (0 if default else 1, graph, str(quad.subject), str(quad.predicate), str(quad.object))
+
+
+def canonical_order(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Distinct quads, default graph first, then named graphs, each sorted by subject, predicate, object."""
+    return sorted(set(quads), key=_sort_key)
+
+
+def _to_bytes(data: bytes | None) -> bytes:
+    if data is None:  # only when an output file is given
+        raise TypeError("pyoxigraph.serialize returned no bytes")
+    return data
+
+
+def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat, prefixes: dict[str, str]) -> bytes:
+    """The bytes of one dump from quads already in canonical order."""
+    if fmt.quads:
+        return _to_bytes(ox.serialize(quads, format=fmt.rdf_format))
+    triples = [q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    if fmt.rdf_format == ox.RdfFormat.TURTLE:
+        used = _used_prefixes(triples, prefixes)
+        return _to_bytes(ox.serialize(triples, format=fmt.rdf_format, prefixes=used))
+    data = _to_bytes(ox.serialize(triples, format=fmt.rdf_format))
+    if fmt.rdf_format == ox.RdfFormat.JSON_LD:
+        # pyoxigraph writes one line in expanded form; indent it (same order) so it diffs readably.
+        return (json.dumps(json.loads(data), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return data
+
+
+def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+    """The prefixes some IRI of ``triples`` starts with, in a fixed (sorted) order."""
+    iris = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    used = {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
+    return dict(sorted(used.items()))
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Gzip with a fixed header (mtime 0, no file name), so the same data gives the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
+        gz.write(data)
+    return buffer.getvalue()
+
+
+def _write(directory: Path, name: str, fmt: DumpFormat, data: bytes, *, gzipped: bool) -> DumpFile:
+    (directory / name).write_bytes(data)
+    return DumpFile(name, fmt.name, fmt.media_type, gzipped, len(data), hashlib.sha256(data).hexdigest())
+
+
+def write_dumps(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str]) -> list[DumpFile]:
+    """Write every format, plain and gzipped, into ``directory``; ``quads`` in canonical order."""
+    files = []
+    for fmt in FORMATS:
+        data = serialize(quads, fmt, prefixes)
+        files.append(_write(directory, fmt.file_name, fmt, data, gzipped=False))
+        files.append(_write(directory, fmt.file_name + ".gz", fmt, gzip_bytes(data), gzipped=True))
+    return files
+
+
+def sums_text(files: Iterable[DumpFile]) -> str:
+    """``sha256sum`` format: ``<hex>  <name>`` per line, sorted by name (``sha256sum -c`` reads it)."""
+    return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name))
+
+
+def write_manifest(directory: Path, files: Sequence[DumpFile], info: dict[str, object]) -> None:
+    """Write ``SHA256SUMS`` and ``manifest.json`` (``info`` plus the file list) into ``directory``."""
+    (directory / SUMS_FILE).write_bytes(sums_text(files).encode("utf-8"))
+    manifest = {
+        **info,
+        "files": [
+            {
+                "name": f.name,
+                "format": f.format,
+                "media_type": f.media_type,
+                "gzip": f.gzip,
+                "bytes": f.size,
+                "sha256": f.sha256,
+            }
+            for f in sorted(files, key=lambda f: f.name)
+        ],
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    (directory / MANIFEST_FILE).write_bytes(text.encode("utf-8"))
+
+
+def build_id(files: Iterable[DumpFile]) -> str:
+    """A short identifier of the build's output: it changes exactly when some dump's bytes change."""
+    return hashlib.sha256(sums_text(files).encode("utf-8")).hexdigest()[:16]

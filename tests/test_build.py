@@ -1,0 +1,375 @@
+"""mapping.build: the pipeline's output, determinism, atomicity and staleness.
+
+The graph and SHACL stages are replaced by small stand-ins (a line-per-task toy document and a real
+pyshacl run with two toy shapes), so these tests exercise the build itself, not the plan mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import pytest
+from rdflib import RDF, RDFS, Graph, Literal, Namespace
+from rich.console import Console
+
+from mapping import build as b
+from mapping.errors import DocumentError, Location, ValidationFailed
+from mapping.vocab import Vocab
+
+REPO = Path(__file__).resolve().parent.parent
+SH = Namespace("http://www.w3.org/ns/shacl#")
+VOCAB = Vocab("http://example.org/plan/")
+
+GOOD = "title: 测试计划\ntask 1: 推进绿色发展\ntask 2: 建设低碳城市，这一条标题写得特别长以致触发警告\n"
+SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix pk: <http://example.org/plan/def/> .
+pk:TaskShape a sh:NodeShape ; sh:targetClass pk:Task ;
+  sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:minLength 1 ] ;
+  sh:property [ sh:path rdfs:label ; sh:maxLength 12 ; sh:severity sh:Warning ] .
+"""
+
+
+def toy_graph(raw: str, source_name: str, vocab: Vocab) -> Graph:
+    """``title: …`` and ``task N: label`` lines; anything else is a DocumentError at its column."""
+    g = Graph()
+    pk = vocab.pk
+    offset = 0
+    for line in raw.splitlines(keepends=True):
+        if m := re.fullmatch(r"title: (.*)\n?", line):
+            g.add((vocab.plan(), pk.title, Literal(m[1], lang="zh")))
+        elif m := re.fullmatch(r"task (\d+): (.*)\n?", line):
+            task = vocab.task(int(m[1]))
+            g.add((task, RDF.type, pk.Task))
+            g.add((task, pk.position, Literal(int(m[1]))))
+            if m[2]:
+                g.add((task, RDFS.label, Literal(m[2], lang="zh")))
+        elif line.strip():
+            column = len(line) - len(line.lstrip("task ")) if line.startswith("task ") else 0
+            raise DocumentError("expected `task N: …`", Location.at(source_name, raw, offset + column))
+        offset += len(line)
+    return g
+
+
+@dataclass
+class ToyOutcome:
+    conforms: bool
+    violations: int
+    warnings: int
+    report_text: str
+    report_graph: Graph
+
+
+def toy_validate(graph: Graph, vocab: Vocab) -> ToyOutcome:
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    conforms, report, text = pyshacl.validate(graph, shacl_graph=shapes, allow_warnings=True)
+    severities = list(report.objects(None, SH.resultSeverity))
+    return ToyOutcome(
+        bool(conforms), severities.count(SH.Violation), severities.count(SH.Warning), str(text), report
+    )
+
+
+@dataclass
+class Dirs:
+    seeds: Path
+    dist: Path
+    store: Path
+    ontology: Path
+
+    def write_seed(self, text: str | bytes, name: str = "plan.txt") -> Path:
+        path = self.seeds / name
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+        return path
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Dirs:
+    d = Dirs(tmp_path / "seeds", tmp_path / "dist", tmp_path / "var" / "store", tmp_path / "ontology")
+    d.seeds.mkdir()
+    d.ontology.mkdir()
+    (d.ontology / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
+    d.write_seed(GOOD)
+    return d
+
+
+def run_build(d: Dirs, **kwargs: object) -> b.BuildResult:
+    options: dict[str, object] = {
+        "make_graph": toy_graph,
+        "validator": toy_validate,
+        "ontology_dir": d.ontology,
+    }
+    options.update(kwargs)
+    return b.build(d.seeds, d.dist, d.store, VOCAB, **options)  # type: ignore[arg-type]
+
+
+def snapshot(*roots: Path) -> dict[str, bytes]:
+    """Every file under the roots (relative path → bytes), and the names next to them."""
+    files: dict[str, bytes] = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                files[str(p.relative_to(root.parent))] = p.read_bytes()
+        files[f"listing of {root.parent}"] = "\n".join(sorted(x.name for x in root.parent.iterdir())).encode()
+    return files
+
+
+def count(store: ox.Store, query: str) -> int:
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    value = next(iter(solutions))[0]
+    assert isinstance(value, ox.Literal)
+    return int(value.value)
+
+
+# --- output --------------------------------------------------------------------------------------------
+
+
+def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
+    result = run_build(dirs)
+    assert sorted(p.name for p in dirs.dist.iterdir()) == sorted(
+        [f"plankg.{e}{z}" for e in ("ttl", "nt", "nq", "jsonld") for z in ("", ".gz")]
+        + ["SHA256SUMS", "manifest.json"]
+    )
+    manifest = json.loads((dirs.dist / "manifest.json").read_text(encoding="utf-8"))
+    raw = (dirs.seeds / "plan.txt").read_bytes()
+    assert manifest["source"] == {
+        "name": "plan.txt",
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "bytes": len(raw),
+    }
+    assert manifest["base"] == VOCAB.base
+    assert manifest["build_id"] == result.build_id
+    assert manifest["triples"] == result.triples == len(toy_graph(GOOD, "plan.txt", VOCAB)) == 7
+    assert manifest["validation"] == {"conforms": True, "violations": 0, "warnings": 1}
+    info = b.read_build_info(dirs.store)
+    assert info is not None
+    assert {k: v for k, v in manifest.items() if k != "files"} == info
+    assert set(result.stage_seconds) >= {"read seeds", "parse and map to RDF", "write dumps", "swap in"}
+
+
+def test_store_holds_the_dump_and_the_queryable_validation_report(dirs: Dirs) -> None:
+    result = run_build(dirs)
+    nt_lines = (dirs.dist / "plankg.nt").read_text(encoding="utf-8").splitlines()
+    nq_lines = (dirs.dist / "plankg.nq").read_text(encoding="utf-8").splitlines()
+    store = ox.Store.read_only(str(dirs.store))
+    assert count(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == len(nt_lines) == result.triples
+    assert count(store, "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }") == len(
+        nq_lines
+    )
+    warnings = f"""PREFIX sh: <http://www.w3.org/ns/shacl#>
+        SELECT (COUNT(*) AS ?n) {{ GRAPH <{b.validation_graph(VOCAB)}> {{
+            ?r sh:resultSeverity sh:Warning ; sh:focusNode <{VOCAB.task(2)}> }} }}"""
+    assert count(store, warnings) == 1
+    assert set(ox.parse(path=str(dirs.dist / "plankg.nq"))) == set(store)
+
+
+def test_warnings_are_reported_to_the_progress(dirs: Dirs) -> None:
+    out = io.StringIO()
+    run_build(dirs, progress=b.RichProgress(Console(file=out, width=200)))
+    text = out.getvalue()
+    assert "✓ read seeds" in text
+    assert "✓ swap in" in text
+    assert "SHACL warnings" in text
+    assert str(VOCAB.task(2)) in text
+
+
+# --- determinism ---------------------------------------------------------------------------------------
+
+
+def test_two_builds_give_byte_identical_output(dirs: Dirs, tmp_path: Path) -> None:
+    first = run_build(dirs)
+    before = snapshot(dirs.dist) | {"build": (dirs.store / b.BUILD_INFO_FILE).read_bytes()}
+    other = Dirs(dirs.seeds, tmp_path / "dist2", tmp_path / "var2" / "store", dirs.ontology)
+    second = run_build(other)
+    after = snapshot(other.dist) | {"build": (other.store / b.BUILD_INFO_FILE).read_bytes()}
+    assert {k.replace("dist2", "dist"): v for k, v in after.items() if "listing" not in k} == {
+        k: v for k, v in before.items() if "listing" not in k
+    }
+    assert first.build_id == second.build_id
+
+
+BUILD_IN_SUBPROCESS = """
+import sys
+from pathlib import Path
+from tests.test_build import Dirs, run_build
+root = Path(sys.argv[1])
+print(run_build(Dirs(root / "seeds", root / sys.argv[2], root / sys.argv[3], root / "ontology")).build_id)
+"""
+
+
+def test_builds_in_processes_with_different_hash_seeds_agree(dirs: Dirs) -> None:
+    root = dirs.seeds.parent
+    for n, seed in enumerate(("1", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        args = [sys.executable, "-c", BUILD_IN_SUBPROCESS, str(root), f"d{n}", f"s{n}"]
+        subprocess.run(args, check=True, cwd=REPO, env=env, capture_output=True)
+    for f in sorted((root / "d0").iterdir()):
+        assert f.read_bytes() == (root / "d1" / f.name).read_bytes(), f.name
+
+
+def test_another_base_changes_the_output(dirs: Dirs) -> None:
+    first = run_build(dirs)
+    second = b.build(
+        dirs.seeds, dirs.dist, dirs.store, Vocab("http://other.example/"), make_graph=toy_graph,
+        validator=toy_validate, ontology_dir=dirs.ontology,
+    )  # fmt: skip
+    assert first.build_id != second.build_id
+    assert "http://other.example/id/task/1" in (dirs.dist / "plankg.nt").read_text(encoding="utf-8")
+
+
+# --- failures and atomicity ----------------------------------------------------------------------------
+
+
+def failing_validator(graph: Graph, vocab: Vocab) -> ToyOutcome:
+    outcome = toy_validate(graph, vocab)
+    return ToyOutcome(
+        False, 1, outcome.warnings, "Focus node <x> violates sh:MinCountConstraintComponent", Graph()
+    )
+
+
+def unserialisable_graph(raw: str, source_name: str, vocab: Vocab) -> Graph:
+    g = toy_graph(raw, source_name, vocab)
+    g.add((Literal("a literal cannot be a subject"), RDFS.label, Literal("x")))
+    return g
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("violation", ValidationFailed),
+        ("parse error", DocumentError),
+        ("serialisation error", TypeError),
+        ("no seed", b.BuildError),
+    ],
+)
+def test_a_failed_build_leaves_the_previous_output_untouched(dirs: Dirs, case: str, error: type) -> None:
+    run_build(dirs)
+    before = snapshot(dirs.dist, dirs.store)
+    options: dict[str, object] = {}
+    if case == "violation":
+        options["validator"] = failing_validator
+    elif case == "parse error":
+        dirs.write_seed(GOOD + "tusk 3: typo\n")
+    elif case == "serialisation error":
+        options["make_graph"] = unserialisable_graph
+    else:
+        (dirs.seeds / "plan.txt").unlink()
+    with pytest.raises(error):
+        run_build(dirs, **options)
+    assert snapshot(dirs.dist, dirs.store) == before
+    assert leftovers(dirs.seeds.parent) == []
+
+
+def leftovers(root: Path) -> list[str]:
+    return [str(p) for p in root.rglob(".*") if ".new-" in p.name or ".old-" in p.name]
+
+
+@pytest.mark.parametrize("stage", ["validator", "make_graph"])
+def test_a_failed_first_build_creates_nothing(dirs: Dirs, stage: str) -> None:
+    failing = {"validator": failing_validator, "make_graph": unserialisable_graph}[stage]
+    with pytest.raises((ValidationFailed, TypeError)):
+        run_build(dirs, **{stage: failing})
+    assert not dirs.dist.exists()
+    assert not dirs.store.exists()
+    assert leftovers(dirs.seeds.parent) == []
+
+
+def test_a_real_violation_fails_the_build_naming_node_and_rule(dirs: Dirs) -> None:
+    dirs.write_seed(GOOD + "task 3: \n")
+    with pytest.raises(ValidationFailed) as caught:
+        run_build(dirs)
+    assert caught.value.violations == 1
+    assert str(VOCAB.task(3)) in caught.value.report
+    assert "MinCountConstraintComponent" in caught.value.report
+
+
+def test_the_second_swap_failing_rolls_back_the_first(tmp_path: Path) -> None:
+    for name in ("old_a", "new_a", "old_b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f").write_text(name)
+    with pytest.raises(FileNotFoundError):
+        b._swap_in([(tmp_path / "new_a", tmp_path / "old_a"), (tmp_path / "missing", tmp_path / "old_b")])
+    assert (tmp_path / "old_a" / "f").read_text() == "old_a"
+    assert (tmp_path / "old_b" / "f").read_text() == "old_b"
+    assert (tmp_path / "new_a" / "f").read_text() == "new_a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new_a", "old_a", "old_b"]
+
+
+def test_a_parse_error_names_the_seed_file_line_and_column(dirs: Dirs) -> None:
+    path = dirs.write_seed(GOOD + "task x: no number\n")
+    with pytest.raises(DocumentError) as caught:
+        run_build(dirs)
+    assert str(caught.value) == f"{path}:4:6: expected `task N: …`"
+
+
+def test_a_file_that_is_not_utf8_is_a_document_error_with_its_place(dirs: Dirs) -> None:
+    path = dirs.write_seed("title: 计划\ntask 1: ab".encode() + b"\xff\n")
+    with pytest.raises(DocumentError) as caught:
+        run_build(dirs)
+    assert str(caught.value).startswith(f"{path}:2:11: not UTF-8")
+
+
+def test_two_seed_texts_are_refused(dirs: Dirs) -> None:
+    dirs.write_seed(GOOD, "other.txt")
+    with pytest.raises(b.BuildError, match=r"exactly one plan text .*other\.txt, plan\.txt"):
+        run_build(dirs)
+
+
+# --- staleness -----------------------------------------------------------------------------------------
+
+
+def stale(d: Dirs, vocab: Vocab = VOCAB) -> str | None:
+    return b.staleness(d.seeds, d.dist, d.store, vocab, d.ontology)
+
+
+def test_staleness_follows_the_inputs_and_the_outputs(dirs: Dirs) -> None:
+    assert stale(dirs) == f"no built store in {dirs.store}"
+    assert b.is_stale(dirs.seeds, dirs.dist, dirs.store, VOCAB, dirs.ontology)
+    run_build(dirs)
+    assert stale(dirs) is None
+    assert not b.is_stale(dirs.seeds, dirs.dist, dirs.store, VOCAB, dirs.ontology)
+    assert stale(dirs, Vocab("http://other.example/")) is not None
+    (dirs.ontology / "shapes.ttl").write_text(SHAPES + "\n# changed\n", encoding="utf-8")
+    assert stale(dirs) is not None
+    run_build(dirs)
+    dirs.write_seed(GOOD + "task 3: 新任务\n")
+    assert stale(dirs) is not None
+    run_build(dirs)
+    (dirs.dist / "plankg.ttl.gz").unlink()
+    assert stale(dirs) == f"dump files missing in {dirs.dist}"
+    run_build(dirs)
+    (dirs.dist / "manifest.json").unlink()
+    assert stale(dirs) == f"no dumps in {dirs.dist}"
+
+
+def test_the_fingerprint_covers_the_mapping_code_and_data(
+    dirs: Dirs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "code"
+    (code / "data").mkdir(parents=True)
+    (code / "rdf.py").write_text("x = 1\n", encoding="utf-8")
+    monkeypatch.setattr(b, "_PACKAGE_DIR", code)
+
+    def fingerprint() -> str:
+        return b.inputs_fingerprint(dirs.seeds, VOCAB, dirs.ontology)
+
+    first = fingerprint()
+    assert fingerprint() == first
+    (code / "notes.txt").write_text("not code", encoding="utf-8")
+    assert fingerprint() == first
+    (code / "rdf.py").write_text("x = 2\n", encoding="utf-8")
+    second = fingerprint()
+    assert second != first
+    (code / "data" / "orgs.toml").write_text("[org]\n", encoding="utf-8")
+    assert fingerprint() != second
