@@ -8,19 +8,23 @@ The genre, as this parser reads it (on the normalised text of :mod:`mapping.text
   first non-empty line of the source. The period years come from the parentheses only.
 * **preamble**: from the end of the title to the first pillar heading (may be empty).
 * **pillar heading**: a Chinese numeral and ``、`` at a sentence boundary (start of text, or after
-  ``。!?;:``, possibly followed by a closing quote or bracket), numbered higher than the pillar
-  before it (so ``三、四季度`` inside a pillar is text, not a heading). Its title runs to the first of:
-  the statistics paragraph, a task marker, a ``。`` (excluded) or the next heading.
+  ``。!?;:``, then possibly a closing quote or bracket), numbered higher than the pillar before it,
+  whose title runs into the statistics paragraph or a task marker before any ``。`` (so the sentence
+  ``三、四季度完成。`` is text, not a heading; a section of prose only, with neither statistics nor
+  tasks, is not recognised as a pillar). The title is the text in between.
 * **statistics paragraph**: ``(认真)抓好N项重点工作`` (N in digits or a Chinese numeral), then, before
   the ``。``, the clauses of the key projects, each with a count (``N个``) and an investment
   (``总投资X亿元``), classified by their words: ``续建`` continuing, ``新开工`` new, ``储备`` or ``谋划``
   reserve, otherwise the total. Start years are the ``YYYY年`` of the clause (``YYYY—YYYY年`` is a range).
   Text before the first task that is neither title nor statistics is kept only in the pillar's span.
-* **task marker**: ``(``\\ Chinese numeral ``)`` at a sentence boundary, or the one that ends a pillar
-  heading's title. Numbered across the plan; the number is recorded as printed and a gap is no error
-  (the SHACL rules report it). Parenthesised text that is not a bare Chinese numeral never is a task.
+* **task marker**: ``(``\\ Chinese numeral ``)`` at the start of a sentence (after ``。!?``, then
+  possibly a closing quote or bracket; not after ``:`` or ``;``, where a sub-enumeration would begin),
+  or the one that ends a pillar heading's title. Numbered across the plan; the number is recorded
+  as printed and a gap or a repeat is no error (the SHACL rules report it). Parenthesised text that
+  is not a bare Chinese numeral (``(北方)``, ``(一期)``) is never a task.
 * **task title**: the task's first sentence, *without* its ``。`` (the whole text when it has none);
-  **task text**: everything after the marker up to the next task marker, pillar heading or the end.
+  **task text**: from just after the marker (so it begins with the title) up to the next task marker,
+  pillar heading or the end of the document. A truncated last task keeps what is there.
 
 A document that does not have this shape raises :class:`mapping.errors.DocumentError` with the line
 and column of the place where reading failed.
@@ -41,7 +45,8 @@ _NUMERAL_CHARS = "〇零一二两三四五六七八九十百千万"
 _NUMERAL = f"[{_NUMERAL_CHARS}]+"
 _PILLAR_HEADING = re.compile(f"({_NUMERAL})、")
 _TASK_MARKER = re.compile(rf"\(({_NUMERAL})\)")
-_SENTENCE_END = "。!?;:"
+_HEADING_BOUNDARY = "。!?;:"  # a pillar heading may follow 如下: or a sentence
+_TASK_BOUNDARY = "。!?"  # not after : or ; where a sub-enumeration (一)…;(二)… would begin
 _CLOSERS = "”’」』)》】"
 _PERIOD = re.compile(r"\((\d{4})\s*(?:[—–\-~―]{1,2}|至|到)\s*(\d{4})\s*年?\)")
 _TITLE_WORD = re.compile("计划|方案|规划|意见|纲要|办法")
@@ -102,23 +107,28 @@ def _chinese_numeral_value(numeral: str) -> int:
     return total + section + (digit or 0)
 
 
-def _is_boundary(text: str, i: int) -> bool:
-    """True when position ``i`` of the normalised text begins a sentence."""
+def _is_boundary(text: str, i: int, enders: str) -> bool:
+    """True when position ``i`` of the normalised text is the start of the text or follows one of
+    ``enders``, possibly followed by closing quotes or brackets."""
     j = i
     while j > 0 and text[j - 1] in _CLOSERS:
         j -= 1
     if j == 0:
         return i == 0
-    return text[j - 1] in _SENTENCE_END
+    return text[j - 1] in enders
+
+
+def _numeral_or_none(numeral: str) -> int | None:
+    try:
+        return _chinese_numeral_value(numeral)
+    except ValueError:
+        return None
 
 
 def _parse_count(word: str) -> int | None:
     if word.isdigit() and word.isascii():
         return int(word)
-    try:
-        return _chinese_numeral_value(word)
-    except ValueError:
-        return None
+    return _numeral_or_none(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +145,11 @@ class _Marker:
     end: int  # just after the closing one
     numeral: str
     number: int
+
+
+def _marker(m: re.Match[str]) -> _Marker | None:
+    number = _numeral_or_none(m.group(1))
+    return None if number is None else _Marker(m.start(), m.end(), m.group(1), number)
 
 
 class _Reader:
@@ -156,41 +171,44 @@ class _Reader:
     # -- structure ---------------------------------------------------------------------------
 
     def headings(self) -> list[_Heading]:
+        """Pillar headings: at a boundary, numbered higher than the one before, with a title that
+        runs into statistics or a task marker (``三、四季度完成。`` is a sentence, not a heading)."""
         found: list[_Heading] = []
         for m in _PILLAR_HEADING.finditer(self.text):
-            if not _is_boundary(self.text, m.start()):
+            if not _is_boundary(self.text, m.start(), _HEADING_BOUNDARY):
                 continue
-            number = _chinese_numeral_value(m.group(1))
-            if found and number <= found[-1].number:
+            number = _numeral_or_none(m.group(1))
+            if number is None or (found and number <= found[-1].number):
                 continue
-            found.append(_Heading(m.start(), m.end(), m.group(1), number))
+            _, kind, _ = self.title_stop(m.end(), len(self.text))
+            if kind in ("statistics", "task"):
+                found.append(_Heading(m.start(), m.end(), m.group(1), number))
         return found
 
-    def title_end(self, heading: _Heading, region_end: int) -> tuple[int, _Marker | None]:
-        """Where a pillar heading's title ends, and the task marker that ends it, if one does."""
-        stops = [region_end]
-        opener = _STATISTICS_OPENER.search(self.text, heading.end, region_end)
+    def title_stop(self, start: int, end: int) -> tuple[int, str, _Marker | None]:
+        """Where a pillar title beginning at ``start`` ends, by what (``statistics``, ``task``,
+        ``sentence`` or ``region``), and the task marker that ends it, if one does."""
+        stops: list[tuple[int, str, _Marker | None]] = [(end, "region", None)]
+        opener = _STATISTICS_OPENER.search(self.text, start, end)
         if opener:
-            stops.append(opener.start())
-        stop = self.text.find("。", heading.end, region_end)
-        if stop >= 0:
-            stops.append(stop)
-        marker = _TASK_MARKER.search(self.text, heading.end, region_end)
-        if marker:
-            stops.append(marker.start())
-        end = min(stops)
-        if marker and marker.start() == end:
-            return end, _Marker(
-                marker.start(), marker.end(), marker.group(1), _chinese_numeral_value(marker.group(1))
-            )
-        return end, None
+            stops.append((opener.start(), "statistics", None))
+        full_stop = self.text.find("。", start, end)
+        if full_stop >= 0:
+            stops.append((full_stop, "sentence", None))
+        for m in _TASK_MARKER.finditer(self.text, start, end):
+            marker = _marker(m)
+            if marker:
+                stops.append((marker.start, "task", marker))
+                break
+        return min(stops, key=lambda stop: stop[0])
 
     def task_markers(self, start: int, end: int) -> list[_Marker]:
-        return [
-            _Marker(m.start(), m.end(), m.group(1), _chinese_numeral_value(m.group(1)))
-            for m in _TASK_MARKER.finditer(self.text, start, end)
-            if _is_boundary(self.text, m.start())
-        ]
+        found: list[_Marker] = []
+        for m in _TASK_MARKER.finditer(self.text, start, end):
+            marker = _marker(m)
+            if marker and _is_boundary(self.text, m.start(), _TASK_BOUNDARY):
+                found.append(marker)
+        return found
 
     # -- plan title --------------------------------------------------------------------------
 
@@ -334,7 +352,7 @@ def parse_plan(raw: str, *, source_name: str) -> Plan:
     tasks: list[Task] = []
     for k, heading in enumerate(headings):
         region_end = headings[k + 1].start if k + 1 < len(headings) else len(text)
-        head_title_end, first_marker = reader.title_end(heading, region_end)
+        head_title_end, _, first_marker = reader.title_stop(heading.end, region_end)
         if head_title_end == heading.end:
             raise reader.error(f"pillar {heading.numeral}、 has no title", heading.end)
         markers = reader.task_markers(head_title_end, region_end)
