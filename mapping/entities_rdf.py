@@ -1,0 +1,226 @@
+"""Map the curated entities and their mentions to RDF (terms: ontology/entities.ttl).
+
+* organisations ``{base}id/org/{key}``: ``org:Organization``, ``pk:Institution`` and the class of their
+  type; ``skos:prefLabel``/``rdfs:label`` in zh and en, aliases as ``skos:altLabel``,
+  ``org:subOrganizationOf`` the parent;
+* places: divisions ``{base}id/place/{code}`` (``skos:notation`` the code) and regions
+  ``{base}id/region/{key}``, SKOS concepts of the scheme ``{base}id/places`` with ``skos:broader``;
+  ``skos:exactMatch`` to Wikidata only where the data file names the source that verified it;
+* projects ``{base}id/project/{key}``: ``pk:task``, ``pk:involves`` organisations, ``pk:place``;
+* mentions ``{base}id/mention/{kind}/{key}/{start}-{end}``: Web Annotations (``oa:identifying``)
+  whose body is the entity and whose target is the source span; the task (or the plan, for its title
+  and preamble) ``pk:mentions`` the entity directly. The hierarchy is not materialised: the tasks
+  that involve an organisation and its parts are ``?task pk:mentions/org:subOrganizationOf* ?org``;
+* English labels of pillars and tasks from ``labels_en.toml``.
+
+Spans are emitted by :mod:`mapping.rdf`, so a span shared with the plan graph is the same node.
+"""
+
+from __future__ import annotations
+
+from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
+
+from mapping.entities import (
+    LABELS_FILE,
+    Catalogue,
+    CatalogueError,
+    EntityKind,
+    Mention,
+    Organisation,
+    OrgType,
+    Place,
+    PlaceKind,
+    Project,
+)
+from mapping.model import Plan
+from mapping.rdf import _Mapper as _SpanMapper
+from mapping.text import normalise
+from mapping.vocab import ELI, OA, ORG, PROV, WD, Vocab
+
+ORG_CLASSES: dict[OrgType, str] = {
+    OrgType.UNIVERSITY: "University",
+    OrgType.HOSPITAL: "Hospital",
+    OrgType.LABORATORY: "Laboratory",
+    OrgType.RESEARCH_INSTITUTE: "ResearchInstitute",
+    OrgType.GOVERNMENT_BODY: "GovernmentBody",
+    OrgType.ENTERPRISE: "Enterprise",
+    OrgType.PLATFORM: "InnovationPlatform",
+    OrgType.CAMPUS: "Campus",
+}
+
+
+def org_iri(vocab: Vocab, key: str) -> URIRef:
+    return vocab.thing("org", key)
+
+
+def place_iri(vocab: Vocab, place: Place) -> URIRef:
+    if place.kind is PlaceKind.DIVISION and place.code is not None:
+        return vocab.thing("place", place.code)
+    return vocab.thing("region", place.key)
+
+
+def project_iri(vocab: Vocab, key: str) -> URIRef:
+    return vocab.thing("project", key)
+
+
+def place_scheme_iri(vocab: Vocab) -> URIRef:
+    return vocab.thing("places")
+
+
+def entity_iri(vocab: Vocab, catalogue: Catalogue, kind: EntityKind, key: str) -> URIRef:
+    if kind is EntityKind.ORGANISATION:
+        return org_iri(vocab, key)
+    if kind is EntityKind.PLACE:
+        return place_iri(vocab, catalogue.places[key])
+    return project_iri(vocab, key)
+
+
+def mention_iri(vocab: Vocab, mention: Mention) -> URIRef:
+    return vocab.thing("mention", mention.kind.value, mention.key, f"{mention.span.start}-{mention.span.end}")
+
+
+def entities_graph(
+    plan: Plan, mentions: tuple[Mention, ...], catalogue: Catalogue, vocab: Vocab, *, source: str
+) -> Graph:
+    """The RDF graph of the catalogue's entities, of their ``mentions`` in ``plan`` and of the English
+    labels of its pillars and tasks; ``source`` is the text ``plan`` was parsed from.
+
+    Raises :class:`mapping.entities.CatalogueError` when an English label was written for another
+    title than the one the plan has under that number, and ``ValueError`` when a mention names a task
+    the plan does not have or a span whose quote is not the source text.
+    """
+    return _EntityMapper(plan, catalogue, vocab, source).graph(mentions)
+
+
+class _EntityMapper:
+    def __init__(self, plan: Plan, catalogue: Catalogue, vocab: Vocab, source: str) -> None:
+        self.plan = plan
+        self.catalogue = catalogue
+        self.vocab = vocab
+        self.pk = vocab.pk
+        self.spans = _SpanMapper(plan, vocab, source)
+        self.g = self.spans.g
+
+    def add(self, subject: URIRef, predicate: URIRef, obj: URIRef | Literal) -> None:
+        self.g.add((subject, predicate, obj))
+
+    def graph(self, mentions: tuple[Mention, ...]) -> Graph:
+        for org in self.catalogue.organisations.values():
+            self.organisation(org)
+        self.place_scheme()
+        for place in self.catalogue.places.values():
+            self.place(place)
+        for project in self.catalogue.projects.values():
+            self.project(project)
+        task_numbers = {task.number for task in self.plan.tasks}
+        for mention in mentions:
+            if mention.task is not None and mention.task not in task_numbers:
+                raise ValueError(
+                    f"mention of {mention.key!r} in task {mention.task}, which the plan does not have"
+                )
+            self.mention(mention)
+        self.english_labels()
+        return self.g
+
+    def labels(self, node: URIRef, zh: str, en: str, aliases: tuple[str, ...]) -> None:
+        for predicate in (SKOS.prefLabel, RDFS.label):
+            self.add(node, predicate, Literal(zh, lang="zh"))
+            self.add(node, predicate, Literal(en, lang="en"))
+        for alias in aliases:
+            self.add(node, SKOS.altLabel, Literal(alias, lang="zh"))
+
+    def note(self, node: URIRef, note: str | None) -> None:
+        if note is not None:
+            self.add(node, SKOS.editorialNote, Literal(note, lang="en"))
+
+    def organisation(self, org: Organisation) -> None:
+        node = org_iri(self.vocab, org.key)
+        self.add(node, RDF.type, ORG.Organization)
+        self.add(node, RDF.type, self.pk.Institution)
+        self.add(node, RDF.type, self.pk[ORG_CLASSES[org.type]])
+        self.labels(node, org.name, org.name_en, org.aliases)
+        if org.parent is not None:
+            self.add(node, ORG.subOrganizationOf, org_iri(self.vocab, org.parent))
+        if org.wikidata is not None:
+            self.add(node, SKOS.exactMatch, WD[org.wikidata])
+        self.note(node, org.note)
+
+    def place_scheme(self) -> None:
+        scheme = place_scheme_iri(self.vocab)
+        self.add(scheme, RDF.type, SKOS.ConceptScheme)
+        self.add(scheme, RDFS.label, Literal("计划提及的地点", lang="zh"))
+        self.add(scheme, RDFS.label, Literal("places named in the plan", lang="en"))
+        self.add(scheme, SKOS.prefLabel, Literal("计划提及的地点", lang="zh"))
+        self.add(scheme, SKOS.prefLabel, Literal("places named in the plan", lang="en"))
+
+    def place(self, place: Place) -> None:
+        node = place_iri(self.vocab, place)
+        self.add(node, RDF.type, self.pk.Place)
+        self.add(node, RDF.type, SKOS.Concept)
+        self.add(node, SKOS.inScheme, place_scheme_iri(self.vocab))
+        self.labels(node, place.name, place.name_en, place.aliases)
+        if place.kind is PlaceKind.DIVISION and place.code is not None:
+            self.add(node, RDF.type, self.pk.AdministrativeDivision)
+            self.add(node, SKOS.notation, Literal(place.code))
+            if place.level is not None:
+                self.add(node, self.pk.divisionLevel, self.vocab.term(f"divisionLevel/{place.level}"))
+        else:
+            self.add(node, RDF.type, self.pk.Region)
+        if place.broader is None:
+            self.add(node, SKOS.topConceptOf, place_scheme_iri(self.vocab))
+        else:
+            self.add(node, SKOS.broader, place_iri(self.vocab, self.catalogue.places[place.broader]))
+        if place.wikidata is not None:
+            self.add(node, SKOS.exactMatch, WD[place.wikidata])
+        self.note(node, place.note)
+
+    def project(self, project: Project) -> None:
+        node = project_iri(self.vocab, project.key)
+        self.add(node, RDF.type, self.pk.Project)
+        self.labels(node, project.name, project.name_en, project.aliases)
+        self.add(node, self.pk.task, self.vocab.task(project.task))
+        for org in project.organisations:
+            self.add(node, self.pk.involves, org_iri(self.vocab, org))
+        for key in project.places:
+            self.add(node, self.pk.place, place_iri(self.vocab, self.catalogue.places[key]))
+        self.note(node, project.note)
+
+    def mention(self, mention: Mention) -> None:
+        node = mention_iri(self.vocab, mention)
+        entity = entity_iri(self.vocab, self.catalogue, mention.kind, mention.key)
+        context = self.vocab.plan() if mention.task is None else self.vocab.task(mention.task)
+        span = self.spans.span(mention.span)
+        self.add(node, RDF.type, self.pk.Mention)
+        self.add(node, RDF.type, OA.Annotation)
+        self.add(node, OA.motivatedBy, OA.identifying)
+        self.add(node, OA.hasBody, entity)
+        self.add(node, OA.hasTarget, span)
+        self.add(node, PROV.wasDerivedFrom, span)
+        self.add(node, self.pk.mentionIn, context)
+        self.add(context, self.pk.mentions, entity)
+        if mention.kind is EntityKind.PROJECT:
+            self.add(entity, PROV.wasDerivedFrom, span)
+
+    def english_labels(self) -> None:
+        for pillar in self.plan.pillars:
+            label = self.catalogue.pillar_labels.get(pillar.number)
+            if label is None:
+                continue
+            self.check_label("pillar", pillar.number, label.zh, pillar.title)
+            node = self.vocab.pillar(pillar.number)
+            for predicate in (ELI.title, RDFS.label, SKOS.prefLabel):
+                self.add(node, predicate, Literal(label.en, lang="en"))
+        for task in self.plan.tasks:
+            label = self.catalogue.task_labels.get(task.number)
+            if label is None:
+                continue
+            self.check_label("task", task.number, label.zh, task.title)
+            node = self.vocab.task(task.number)
+            self.add(node, ELI.title, Literal(label.en, lang="en"))
+            self.add(node, RDFS.label, Literal(f"({task.number}) {label.en}", lang="en"))
+
+    def check_label(self, section: str, number: int, zh: str, title: str) -> None:
+        if normalise(zh).text != normalise(title).text:
+            raise CatalogueError(
+                LABELS_FILE, f"{section}.{number}", f"translates {zh!r}, but the plan's title is {title!r}"
+            )
