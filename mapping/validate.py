@@ -1,0 +1,169 @@
+"""SHACL validation of a plan graph against the shapes in ontology/ (pyshacl).
+
+The files in ``ontology/`` carry no ``@base``: each is parsed with the configured base as its
+document base. Files whose name contains ``shapes`` hold SHACL shapes; every other ``*.ttl`` file is
+ontology. Raising ``mapping.errors.ValidationFailed`` is the build's job: ``ValidationResult`` gives
+it the counts, a report that names node and rule, and the report graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+from pyshacl import validate as shacl_validate
+from rdflib import RDF, XSD, Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
+
+from mapping.errors import ValidationFailed
+from mapping.vocab import Vocab
+
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+
+SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+def is_shapes_file(path: Path) -> bool:
+    """Whether an ``ontology/`` file holds SHACL shapes (named ``*shapes*.ttl``) rather than ontology."""
+    return "shapes" in path.stem
+
+
+def ontology_files(directory: Path = ONTOLOGY_DIR) -> list[Path]:
+    """The ontology files (every ``*.ttl`` that is not a shapes file), in name order."""
+    return [p for p in sorted(directory.glob("*.ttl")) if not is_shapes_file(p)]
+
+
+def shapes_files(directory: Path = ONTOLOGY_DIR) -> list[Path]:
+    """The shapes files (``*shapes*.ttl``), in name order."""
+    return [p for p in sorted(directory.glob("*.ttl")) if is_shapes_file(p)]
+
+
+def _parse(paths: list[Path], vocab: Vocab) -> Graph:
+    graph = Graph()
+    for prefix, namespace in vocab.prefixes().items():
+        graph.bind(prefix, namespace, override=True)
+    for path in paths:
+        graph.parse(path, format="turtle", publicID=vocab.base)
+    return graph
+
+
+def load_ontology(vocab: Vocab, directory: Path = ONTOLOGY_DIR) -> Graph:
+    """All ontology files of ``directory`` in one graph, relative IRIs resolved against the base."""
+    return _parse(ontology_files(directory), vocab)
+
+
+def load_shapes(vocab: Vocab, directory: Path = ONTOLOGY_DIR) -> Graph:
+    """All shapes files of ``directory`` in one graph.
+
+    Relative ``sh:namespace`` values of the SPARQL prefix declarations (``"def/"``) are resolved
+    against the base here, since a Turtle parser leaves literals alone.
+    """
+    graph = _parse(shapes_files(directory), vocab)
+    for declaration, namespace in list(graph.subject_objects(SH.namespace)):
+        resolved = urljoin(vocab.base, str(namespace))
+        if resolved != str(namespace):
+            graph.remove((declaration, SH.namespace, namespace))
+            graph.add((declaration, SH.namespace, Literal(resolved, datatype=XSD.anyURI)))
+    return graph
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One SHACL result: severity, focus node, the shape and constraint that raised it, its message."""
+
+    severity: str  # "Violation", "Warning" or "Info"
+    focus_node: str
+    source_shape: str
+    constraint: str  # the sh:sourceConstraintComponent
+    path: str | None
+    value: str | None
+    message: str
+
+    def line(self) -> str:
+        where = f" {self.path}" if self.path else ""
+        value = f" (value {self.value})" if self.value is not None else ""
+        return (
+            f"{self.severity}: {self.focus_node}{where}: {self.message}{value} "
+            f"[shape {self.source_shape}, {self.constraint}]"
+        )
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The outcome of validating a data graph."""
+
+    conforms: bool  # no violation (warnings and infos do not fail a graph)
+    violations: int
+    warnings: int
+    results: tuple[ValidationIssue, ...]  # sorted: violations first, then by focus node and shape
+    report_text: str  # one line per result, naming node and rule
+    report_graph: Graph
+
+    def raise_for_violations(self) -> None:
+        """Raise ``ValidationFailed`` with the report when there is any violation."""
+        if self.violations:
+            raise ValidationFailed(self.report_text, self.violations)
+
+
+def validate(data: Graph, vocab: Vocab, directory: Path = ONTOLOGY_DIR) -> ValidationResult:
+    """Validate ``data`` (with the ontology mixed in) against the shapes of ``directory``."""
+    # pyshacl's ont_graph only "inoculates" selected ontology axioms; the SPARQL constraints and
+    # sh:class need the whole vocabulary (stage concepts, the structure definition), so mix it in here.
+    mixed = Graph()
+    mixed += data
+    mixed += load_ontology(vocab, directory)
+    shapes = load_shapes(vocab, directory)
+    _conforms, report_graph, _text = shacl_validate(
+        mixed,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    for prefix, namespace in vocab.prefixes().items():
+        report_graph.bind(prefix, namespace, override=True)
+    issues = tuple(sorted(_issues(report_graph), key=_order))
+    violations = sum(1 for i in issues if i.severity == "Violation")
+    warnings = sum(1 for i in issues if i.severity == "Warning")
+    return ValidationResult(
+        conforms=violations == 0,
+        violations=violations,
+        warnings=warnings,
+        results=issues,
+        report_text=_report_text(issues, violations, warnings),
+        report_graph=report_graph,
+    )
+
+
+def _order(issue: ValidationIssue) -> tuple[int, str, str, str]:
+    rank = {"Violation": 0, "Warning": 1}.get(issue.severity, 2)
+    return (rank, issue.focus_node, issue.source_shape, issue.message)
+
+
+def _issues(report: Graph) -> Iterator[ValidationIssue]:
+    def name(node: Node | None) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node, URIRef):
+            return str(node.n3(report.namespace_manager))
+        return str(node)
+
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        severity = report.value(result, SH.resultSeverity)
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        yield ValidationIssue(
+            severity=SEVERITY_NAMES.get(severity, str(severity)) if isinstance(severity, URIRef) else "?",
+            focus_node=name(report.value(result, SH.focusNode)) or "?",
+            source_shape=name(report.value(result, SH.sourceShape)) or "?",
+            constraint=name(report.value(result, SH.sourceConstraintComponent)) or "?",
+            path=name(report.value(result, SH.resultPath)),
+            value=name(report.value(result, SH.value)),
+            message="; ".join(messages) or "(no message)",
+        )
+
+
+def _report_text(issues: tuple[ValidationIssue, ...], violations: int, warnings: int) -> str:
+    head = f"SHACL: {violations} violation(s), {warnings} warning(s)"
+    return "\n".join([head, *(issue.line() for issue in issues)])
