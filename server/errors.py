@@ -1,0 +1,142 @@
+"""The server's errors and the one table that turns every error into an HTTP answer.
+
+Errors are answered as RFC 9457 problem documents (``application/problem+json``): ``title`` names
+the kind of error, ``detail`` says what happened in words a person can act on, and extra members carry
+machine-readable facts (``line`` and ``column`` of a malformed query, the ``limit`` that was hit).
+Routes raise the exceptions below; they never build error responses themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mapping.errors import DocumentError, PlanKGError, ValidationFailed
+
+if TYPE_CHECKING:
+    from server.formats import Format
+
+log = logging.getLogger("plankg.server")
+
+
+class ServerError(PlanKGError):
+    """Base of the errors the HTTP layer answers; ``detail`` is the readable reason."""
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = extra
+
+
+class BadRequest(ServerError):
+    """The request does not follow the SPARQL protocol (missing or doubled query, bad parameter)."""
+
+
+class QuerySyntaxError(ServerError):
+    """The query does not parse; ``line`` and ``column`` (1-based) come from the parser."""
+
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        where = f" at line {line}, column {column}" if line is not None else ""
+        super().__init__(f"malformed query{where}: {message}", line=line, column=column)
+        self.line = line
+        self.column = column
+
+
+class UnsafeQuery(ServerError):
+    """The query would make the server fetch from a host that is not allowed (SERVICE)."""
+
+
+class UpdateRefused(ServerError):
+    """SPARQL Update on a read-only endpoint."""
+
+
+class NotAcceptable(ServerError):
+    def __init__(self, offers: Sequence[Format], reason: str) -> None:
+        types = sorted({mt for f in offers for mt in f.media_types})
+        super().__init__(f"{reason}; available: {', '.join(types)}", available=types)
+
+
+class UnsupportedMediaType(ServerError):
+    """The request body has a media type the route does not take."""
+
+
+class RequestTooLarge(ServerError):
+    """The request body is larger than the configured limit."""
+
+
+class QueryTooLong(ServerError):
+    """The query text is longer than the configured limit."""
+
+
+class TooManyRows(ServerError):
+    """The result has more rows (or triples) than the configured limit: refused, never truncated."""
+
+
+class QueryTimeout(ServerError):
+    """The query ran past its time limit and was stopped."""
+
+
+class ServerBusy(ServerError):
+    """No query worker became free within the query's time limit."""
+
+
+class StoreFailure(ServerError):
+    """The store could not answer (a worker died, the store could not be read)."""
+
+
+class StoreMissing(ServerError):
+    """There is no built store where the settings say it is."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    status: int
+    title: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# The one table: exception class -> HTTP status and title. Looked up along the exception's MRO, so
+# a subclass answers like its nearest listed ancestor.
+ERROR_TABLE: dict[type[BaseException], Rule] = {
+    BadRequest: Rule(400, "Bad request"),
+    QuerySyntaxError: Rule(400, "Malformed query"),
+    UnsafeQuery: Rule(400, "Query refused"),
+    QueryTooLong: Rule(400, "Query too long"),
+    TooManyRows: Rule(400, "Result too large"),
+    UpdateRefused: Rule(403, "Updates are not allowed"),
+    NotAcceptable: Rule(406, "Not acceptable"),
+    RequestTooLarge: Rule(413, "Request body too large"),
+    UnsupportedMediaType: Rule(415, "Unsupported media type"),
+    StoreFailure: Rule(500, "Store failure"),
+    StoreMissing: Rule(500, "Store missing"),
+    DocumentError: Rule(500, "The source document could not be read"),
+    ValidationFailed: Rule(500, "The graph failed validation"),
+    QueryTimeout: Rule(503, "Query timed out"),
+    ServerBusy: Rule(503, "Server busy", {"Retry-After": "5"}),
+    PlanKGError: Rule(500, "Internal error"),
+}
+
+
+def rule_for(exc: BaseException) -> Rule | None:
+    for cls in type(exc).__mro__:
+        rule = ERROR_TABLE.get(cls)
+        if rule is not None:
+            return rule
+    return None
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document."""
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+
+
+def problem_for(exc: PlanKGError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, problem document and extra headers for a domain error."""
+    rule = rule_for(exc) or Rule(500, "Internal error")
+    if isinstance(exc, ServerError):
+        body = problem(rule.status, rule.title, exc.detail, **exc.extra)
+    else:
+        body = problem(rule.status, rule.title, str(exc))
+    return rule.status, body, dict(rule.headers)

@@ -1,0 +1,91 @@
+"""HTTP content negotiation, written once for the whole server.
+
+``negotiate(accept, offers)`` picks, from the formats a route can produce (in the server's order of
+preference), the one the client wants most: q-values, ``type/*`` and ``*/*`` wildcards, the most
+specific matching range deciding a media type's q (RFC 9110 §12.5.1). A missing or empty Accept
+header means "anything", so the default (first offer) is chosen. Nothing acceptable raises
+:class:`NotAcceptable`, which the error table turns into 406.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from server.errors import NotAcceptable
+from server.formats import Format, by_name
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """How specifically this range matches ``media_type`` (-1: not at all)."""
+        mtype, _, msub = media_type.partition("/")
+        if self.type == "*":
+            return 0 if self.subtype == "*" else -1
+        if self.type != mtype:
+            return -1
+        if self.subtype == "*":
+            return 1
+        return 2 if self.subtype == msub else -1
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; malformed entries are skipped, not fatal."""
+    ranges: list[MediaRange] = []
+    for part in (header or "").split(","):
+        essence, *params = (p.strip() for p in part.split(";"))
+        mtype, slash, msub = essence.lower().partition("/")
+        if not slash or not mtype or not msub or (mtype == "*" and msub != "*"):
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append(MediaRange(mtype, msub, q))
+    return ranges
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
+    """The q the client gives ``media_type``: that of the most specific range matching it."""
+    best, best_q = -1, 0.0
+    for r in ranges:
+        s = r.specificity(media_type)
+        if s > best:
+            best, best_q = s, r.q
+    return best_q if best >= 0 else 0.0
+
+
+def negotiate(accept: str | None, offers: Sequence[Format], *, format_name: str | None = None) -> Format:
+    """Choose among ``offers`` (server preference order) for an Accept header.
+
+    ``format_name`` (the ``?format=`` parameter, for links and browsers) overrides the header.
+    """
+    if not offers:
+        raise ValueError("negotiate() needs at least one offer")
+    if format_name:
+        chosen = by_name(format_name)
+        if chosen is None or chosen not in offers:
+            raise NotAcceptable(offers, f"unknown or inapplicable format {format_name!r}")
+        return chosen
+    candidates = [f for f in offers if not f.by_name_only]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return candidates[0]
+    best: Format | None = None
+    best_q = 0.0
+    for offer in candidates:
+        q = max(quality(ranges, mt) for mt in offer.media_types)
+        if q > best_q:
+            best, best_q = offer, q
+    if best is None:
+        raise NotAcceptable(offers, f"none of the offered media types is acceptable to {accept!r}")
+    return best

@@ -1,0 +1,153 @@
+"""Refuse, before evaluation, any query that would make the server fetch from a host not allowed.
+
+The store federates on ``SERVICE`` and cannot be told not to, so the server decides. What fetches:
+
+* ``SERVICE <iri> { … }`` and ``SERVICE ?var { … }``: refused unless the IRI's host is on the
+  allow-list (empty by default); a variable target is always refused, its host is unknowable in
+  advance.
+* ``FROM`` / ``FROM NAMED`` and the protocol's ``default-graph-uri`` / ``named-graph-uri`` only name
+  graphs already in the store: Oxigraph never dereferences them (a test with a canary proves it), so
+  they are allowed.
+* ``LOAD`` is an update; every update is refused with 403 before this module is asked.
+
+How the decision is made, so that a parser disagreement cannot open a hole:
+
+1. Oxigraph only reads the keyword SERVICE from the letters ``service`` in the query text (it does not
+   decode ``\\u`` escapes outside strings; a test pins that). A query without those letters, in any
+   case, is safe and is passed without parsing: the fast path for nearly every query.
+2. Otherwise the query is parsed with rdflib's SPARQL parser and every SERVICE clause is found in the
+   tree, and a lexical scan (outside strings, IRIs and comments) counts the keyword independently.
+   A query the safety parser cannot read is refused rather than guessed at; each clause found by
+   either method must name an allowed host.
+
+Besides this check, query workers run without network access where the OS allows it (see
+``server.store``), so a disagreement would still fetch nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from server.errors import UnsafeQuery, UpdateRefused
+
+_MENTIONS_SERVICE = re.compile("service", re.IGNORECASE)
+
+# One left-to-right pass over the text: the first alternative that matches at a position wins, as in
+# a lexer. Everything but bare words is skipped.
+_LEXEME = re.compile(
+    r"""
+      (?P<comment>\#[^\r\n]*)
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                 |"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*')
+    | (?P<var>[?$][A-Za-z0-9_]+)
+    | (?P<local>:[A-Za-z0-9_]+)
+    | (?P<word>[A-Za-z]+)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_UPDATE_WORDS = {"insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with"}
+_PROLOGUE_WORDS = {"prefix", "base"}
+
+
+def lexical_service_count(query: str) -> int:
+    """How many times the bare word SERVICE occurs outside strings, IRIs, comments and names.
+
+    Deliberately broad: ``xSERVICE`` and ``SERVICE:x`` count; only a variable name or the local
+    part of a prefixed name (letters, digits, underscores) shields it, as every SPARQL parser reads
+    those greedily.
+    """
+    count = 0
+    for match in _LEXEME.finditer(query):
+        if match.lastgroup == "word" and "service" in match.group().lower():
+            count += 1
+    return count
+
+
+def looks_like_update(query: str) -> bool:
+    """True when the first keyword after the prologue starts a SPARQL Update operation."""
+    in_declaration = False  # after PREFIX or BASE, until its IRI
+    for match in _LEXEME.finditer(query):
+        if match.lastgroup == "iri":
+            in_declaration = False
+        elif match.lastgroup == "word" and not in_declaration:
+            word = match.group().lower()
+            if word in _PROLOGUE_WORDS:
+                in_declaration = True
+                continue
+            return word in _UPDATE_WORDS
+    return False
+
+
+@lru_cache(maxsize=256)
+def _parsed_service_targets(query: str, base_iri: str | None) -> tuple[str | None, ...]:
+    """IRIs of the SERVICE clauses as rdflib reads them (None: a variable). Raises on a parse error."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.term import URIRef
+
+    tree = parseQuery(query)
+    algebra = translateQuery(tree, base=base_iri)
+    targets: list[str | None] = []
+    _collect_services(algebra.algebra, targets, set())
+    return tuple(str(t) if isinstance(t, URIRef) else None for t in targets)
+
+
+def _collect_services(node: Any, out: list[Any], seen: set[int]) -> None:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            out.append(node.get("term"))
+        for value in node.values():
+            _collect_services(value, out, seen)
+    elif isinstance(node, list | tuple | set):
+        for value in node:
+            _collect_services(value, out, seen)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _collect_services(value, out, seen)
+
+
+def check_query(query: str, allowed_hosts: frozenset[str], *, base_iri: str | None = None) -> None:
+    """Raise :class:`UnsafeQuery` (400) or :class:`UpdateRefused` (403) unless ``query`` may run."""
+    if looks_like_update(query):
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update operations are refused")
+    if not _MENTIONS_SERVICE.search(query):
+        return
+    lexical = lexical_service_count(query)
+    if lexical and not allowed_hosts:
+        raise UnsafeQuery(
+            "SERVICE (federated query) is not allowed on this server: it would make the server "
+            "connect to another host"
+        )
+    try:
+        targets = _parsed_service_targets(query, base_iri)
+    except Exception as exc:  # the rdflib parser raises pyparsing and assorted errors
+        raise UnsafeQuery(
+            "the query mentions 'service' and the safety check could not parse it to make sure it "
+            f"contains no SERVICE clause ({type(exc).__name__}); nothing was evaluated"
+        ) from exc
+    if not targets and not lexical:
+        return
+    if not allowed_hosts:
+        raise UnsafeQuery(
+            "SERVICE (federated query) is not allowed on this server: it would make the server "
+            "connect to another host"
+        )
+    if lexical > len(targets):
+        raise UnsafeQuery("the query has SERVICE clauses the safety check could not identify")
+    for target in targets:
+        if target is None:
+            raise UnsafeQuery("SERVICE with a variable is refused: its host cannot be checked in advance")
+        host = (urlsplit(target).hostname or "").lower()
+        if host not in allowed_hosts:
+            raise UnsafeQuery(f"SERVICE <{target}> is refused: host {host or '(none)'!r} is not allowed")

@@ -1,0 +1,131 @@
+"""The server's settings: one frozen value, read once at start (from the environment and the CLI).
+
+Nothing reads the environment at import time; ``Settings.from_env(os.environ, port=8080)`` is called
+by the entry point and the value is handed down (``create_app(settings)``).
+
+Environment variables (all optional):
+
+=============================== ==========================================================
+PLANKG_HOST / PLANKG_PORT        where to listen (127.0.0.1:8000)
+PLANKG_BASE                      base IRI of the graph (mapping.vocab.DEFAULT_BASE)
+PLANKG_STORE                     the built on-disk store (var/store)
+PLANKG_DIST                      the built dumps (dist)
+PLANKG_DATA                      further RDF files, separated by the OS path separator
+PLANKG_WITHOUT_PLAN              1/true: serve only the data files
+PLANKG_QUERY_TIMEOUT             seconds per query (30); a client may ask for less
+PLANKG_QUERY_WORKERS             query processes (2)
+PLANKG_MAX_QUERY_LENGTH          characters (100000)
+PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
+PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
+PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
+=============================== ==========================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapping.vocab import DEFAULT_BASE
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"", "0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"not a yes/no value: {value!r}")
+
+
+def _paths(value: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in value.split(os.pathsep) if p)
+
+
+def _hosts(value: str | Iterable[str]) -> frozenset[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    return frozenset(h.strip().lower() for h in items if h.strip())
+
+
+# field name -> (environment variable, parser)
+_ENV: dict[str, tuple[str, Any]] = {
+    "host": ("PLANKG_HOST", str),
+    "port": ("PLANKG_PORT", int),
+    "base": ("PLANKG_BASE", str),
+    "store_dir": ("PLANKG_STORE", Path),
+    "dist_dir": ("PLANKG_DIST", Path),
+    "data_files": ("PLANKG_DATA", _paths),
+    "without_plan": ("PLANKG_WITHOUT_PLAN", _bool),
+    "query_timeout": ("PLANKG_QUERY_TIMEOUT", float),
+    "query_workers": ("PLANKG_QUERY_WORKERS", int),
+    "max_query_length": ("PLANKG_MAX_QUERY_LENGTH", int),
+    "max_result_rows": ("PLANKG_MAX_RESULT_ROWS", int),
+    "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
+    "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base: str = DEFAULT_BASE
+    store_dir: Path = Path("var/store")
+    dist_dir: Path = Path("dist")
+    data_files: tuple[Path, ...] = ()
+    without_plan: bool = False
+    query_timeout: float = 30.0
+    query_workers: int = 2
+    max_query_length: int = 100_000
+    max_result_rows: int = 100_000
+    max_body_bytes: int = 1_000_000
+    allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.base.endswith("/"):
+            raise SettingsError(f"the base IRI must end with '/': {self.base!r}")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port out of range: {self.port}")
+        if not self.query_timeout > 0:
+            raise SettingsError(f"the query timeout must be positive: {self.query_timeout}")
+        if self.query_workers < 1:
+            raise SettingsError(f"at least one query worker is needed: {self.query_workers}")
+        for name in ("max_query_length", "max_result_rows", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be positive")
+        if self.without_plan and not self.data_files:
+            raise SettingsError("--without-plan needs at least one data file to serve")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``environ`` (default: none), then ``overrides``; ``None`` overrides are skipped."""
+        values: dict[str, Any] = {}
+        for name, (variable, parse) in _ENV.items():
+            raw = (environ or {}).get(variable)
+            if raw is not None:
+                try:
+                    values[name] = parse(raw)
+                except ValueError as exc:
+                    raise SettingsError(f"{variable}={raw!r}: {exc}") from exc
+        known = {f.name for f in dataclasses.fields(cls)}
+        for name, value in overrides.items():
+            if name not in known:
+                raise SettingsError(f"unknown setting {name!r}")
+            if value is None:
+                continue
+            if name == "data_files":
+                value = tuple(Path(p) for p in value)
+            elif name == "allowed_service_hosts":
+                value = _hosts(value)
+            elif name in {"store_dir", "dist_dir"}:
+                value = Path(value)
+            values[name] = value
+        return cls(**values)

@@ -1,0 +1,596 @@
+"""The one narrow interface through which the server reaches its data, and its Oxigraph implementation.
+
+:class:`Store` is all the rest of the server knows: run a query and get its answer (serialised in a
+negotiated format, or as backend-neutral values from :mod:`server.results`), describe the dataset,
+know the build id (to key caches) and the number of triples. A remote SPARQL store will be a second
+implementation of the same protocol.
+
+:class:`OxigraphStore` is the embedded implementation and the only place on the server side that
+imports pyoxigraph. pyoxigraph cannot interrupt a running query, so queries are evaluated in a small
+pool of worker processes, each holding the on-disk store open read-only. A query that outlives its
+time limit has its worker killed (its CPU is freed at once) and a fresh worker is started in the
+background; the client gets :class:`~server.errors.QueryTimeout`. Other queries keep being answered by
+the other workers meanwhile. A worker sends back the complete serialised answer, so a result is whole
+before any HTTP status is chosen.
+
+Workers, where the OS allows it (Linux network namespaces), run without any network, so even a
+SERVICE clause the safety check missed could not connect anywhere; when SERVICE hosts are allowed,
+they keep the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from server import formats as fmts
+from server.errors import (
+    QuerySyntaxError,
+    QueryTimeout,
+    ServerBusy,
+    ServerError,
+    StoreFailure,
+    StoreMissing,
+    TooManyRows,
+)
+from server.formats import Format, Kind
+from server.results import (
+    BlankNode,
+    Iri,
+    Literal,
+    Solutions,
+    Term,
+    Triple,
+    TripleTerm,
+    serialize_boolean,
+    serialize_solutions,
+)
+
+log = logging.getLogger("plankg.store")
+
+# Written by mapping.build next to the store: {"build_id": ..., ...}.
+BUILD_INFO_FILE = "plankg-build.json"
+
+
+class ResultKind(Enum):
+    SOLUTIONS = "solutions"
+    BOOLEAN = "boolean"
+    GRAPH = "graph"
+
+    @property
+    def format_kind(self) -> Kind:
+        return Kind.GRAPH if self is ResultKind.GRAPH else Kind.RESULTS
+
+
+@dataclass(frozen=True)
+class FormatChoice:
+    """The negotiated format for each kind of answer; None where the client accepts none."""
+
+    results: Format | None
+    graph: Format | None
+
+    def for_kind(self, kind: ResultKind) -> Format | None:
+        return self.graph if kind is ResultKind.GRAPH else self.results
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """A complete answer. ``body`` is set when formats were asked for, ``value`` otherwise."""
+
+    kind: ResultKind
+    rows: int  # solutions, or triples; 1 for a boolean
+    format: Format | None = None
+    body: bytes | None = None
+    value: Solutions | bool | tuple[Triple, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DatasetDescription:
+    build_id: str
+    triple_count: int  # quads in every graph
+    default_graph_triples: int
+    named_graphs: tuple[str, ...]
+    sources: tuple[str, ...]  # what was loaded: the plan store and/or data files
+
+
+class Store(Protocol):
+    """What the server may ask of its data."""
+
+    @property
+    def build_id(self) -> str: ...
+
+    @property
+    def triple_count(self) -> int: ...
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        formats: FormatChoice | None = None,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> QueryOutcome:
+        """Evaluate a query (blocking; call it off the event loop).
+
+        Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
+        ServerBusy or StoreFailure. ``bindings`` are typed values for variables (never text spliced
+        into the query).
+        """
+        ...
+
+    def describe_dataset(self) -> DatasetDescription: ...
+
+    def close(self) -> None: ...
+
+
+# --- the worker side -------------------------------------------------------------------------
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def _isolate_network() -> bool:
+    """Move this (single-threaded, just started) process into an empty network namespace."""
+    if not hasattr(os, "getuid") or not os.path.exists("/proc/self/ns/net"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(_CLONE_NEWNET) == 0:
+            return True
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            return False
+        # Keep our own user and group ids inside the new user namespace, so files stay readable.
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with contextlib.suppress(OSError), open(f"/proc/self/{name}", "w") as fh:
+                fh.write(text)
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
+def _term(term: Any) -> Term:
+    if isinstance(term, ox.NamedNode):
+        return Iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BlankNode(term.value)
+    if isinstance(term, ox.Literal):
+        direction = term.direction
+        return Literal(
+            term.value,
+            term.datatype.value,
+            term.language,
+            None if direction is None else str(direction.value),
+        )
+    if isinstance(term, ox.Triple):
+        return TripleTerm(_term(term.subject), _term(term.predicate), _term(term.object))
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _ox_term(term: Term) -> Any:
+    if isinstance(term, Iri):
+        return ox.NamedNode(term.value)
+    if isinstance(term, BlankNode):
+        return ox.BlankNode(term.id)
+    if isinstance(term, Literal):
+        if term.language is not None and term.direction is not None:
+            direction = ox.BaseDirection.RTL if term.direction == "rtl" else ox.BaseDirection.LTR
+            return ox.Literal(term.value, language=term.language, direction=direction)
+        if term.language is not None:
+            return ox.Literal(term.value, language=term.language)
+        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
+    return ox.Triple(_ox_term(term.subject), _ox_term(term.predicate), _ox_term(term.object))
+
+
+_LOCATION = re.compile(r"^error at (\d+):(\d+): ")
+
+
+@dataclass(frozen=True)
+class _Request:
+    sparql: str
+    default_graph_uris: tuple[str, ...]
+    named_graph_uris: tuple[str, ...]
+    results_format: str | None
+    graph_format: str | None
+    serialise: bool
+    max_rows: int | None
+    base_iri: str | None
+    bindings: tuple[tuple[str, Term], ...]
+
+
+def _rdf_format(fmt: Format) -> ox.RdfFormat:
+    rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
+    if rdf_format is None:
+        raise ValueError(f"{fmt.name} is not an RDF format")
+    return rdf_format
+
+
+def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tuple[Any, ...]:
+    """Evaluate one request in the worker: ("ok", QueryOutcome) or ("error", kind, message, extra)."""
+    try:
+        result = store.query(
+            req.sparql,
+            base_iri=req.base_iri,
+            default_graph=[ox.NamedNode(u) for u in req.default_graph_uris] or None,
+            named_graphs=[ox.NamedNode(u) for u in req.named_graph_uris] or None,
+            substitutions={ox.Variable(k): _ox_term(v) for k, v in req.bindings} or None,
+        )
+    except SyntaxError as exc:
+        message = str(exc)
+        found = _LOCATION.match(message)
+        if found:
+            return ("error", "syntax", message[found.end() :], (int(found[1]), int(found[2])))
+        return ("error", "syntax", message, (None, None))
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            kind = ResultKind.BOOLEAN
+        elif isinstance(result, ox.QuerySolutions):
+            kind = ResultKind.SOLUTIONS
+        else:
+            kind = ResultKind.GRAPH
+        name = req.graph_format if kind is ResultKind.GRAPH else req.results_format
+        fmt = fmts.by_name(name) if name else None
+        if req.serialise and fmt is None:
+            return ("error", "not-acceptable", kind.value, None)
+        limit = req.max_rows
+        if isinstance(result, ox.QueryBoolean):
+            value = bool(result)
+            if fmt is None:
+                return ("ok", QueryOutcome(kind, 1, value=value))
+            return ("ok", QueryOutcome(kind, 1, fmt, serialize_boolean(fmt, value)))
+        if isinstance(result, ox.QuerySolutions):
+            variables = tuple(v.value for v in result.variables)
+            rows: list[tuple[Term | None, ...]] = []
+            for solution in result:
+                if limit is not None and len(rows) >= limit:
+                    return ("error", "too-many-rows", "rows", limit)
+                rows.append(tuple(None if t is None else _term(t) for t in solution))
+            solutions = Solutions(variables, tuple(rows))
+            if fmt is None:
+                return ("ok", QueryOutcome(kind, len(rows), value=solutions))
+            return ("ok", QueryOutcome(kind, len(rows), fmt, serialize_solutions(fmt, solutions)))
+        triples: list[ox.Triple] = []
+        for triple in result:
+            if limit is not None and len(triples) >= limit:
+                return ("error", "too-many-rows", "triples", limit)
+            triples.append(triple)
+        if fmt is None:
+            neutral = tuple(Triple(_term(t.subject), _term(t.predicate), _term(t.object)) for t in triples)
+            return ("ok", QueryOutcome(kind, len(triples), value=neutral))
+        rdf_format = _rdf_format(fmt)
+        items: Iterable[Any] = triples
+        if rdf_format.supports_datasets:
+            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(items, format=rdf_format, prefixes=dict(prefixes))
+        return ("ok", QueryOutcome(kind, len(triples), fmt, body))
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        # Evaluation errors (a failing SERVICE where allowed, an unreadable store, …).
+        return ("error", "evaluation", f"{type(exc).__name__}: {exc}", None)
+
+
+def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict[str, str]) -> None:
+    isolated = _isolate_network() if isolate else False
+    try:
+        store = ox.Store.read_only(store_dir)
+        default_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        info = {
+            "triples": len(store),
+            "default_graph_triples": default_triples,
+            "named_graphs": sorted(str(g.value) for g in store.named_graphs() if isinstance(g, ox.NamedNode)),
+            "network_isolated": isolated,
+        }
+    except OSError as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", info))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(_answer(store, request, prefixes))
+
+
+# --- the server side -------------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, ctx: Any, store_dir: Path, isolate: bool, prefixes: Mapping[str, str]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_worker_main,
+            args=(child, str(store_dir), isolate, dict(prefixes)),
+            name="plankg-query-worker",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise StoreFailure(f"a query worker did not start within {timeout:.0f} s")
+        try:
+            message = self.conn.recv()
+        except EOFError as exc:
+            self.kill()
+            raise StoreFailure("a query worker exited while opening the store") from exc
+        if message[0] != "ready":
+            self.kill()
+            raise StoreFailure(f"a query worker could not open the store: {message[1]}")
+        info: dict[str, Any] = message[1]
+        return info
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_build_id(store_dir: Path) -> str | None:
+    try:
+        info = json.loads((store_dir / BUILD_INFO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    build_id = info.get("build_id") if isinstance(info, dict) else None
+    return str(build_id) if build_id else None
+
+
+def _data_format(path: Path) -> ox.RdfFormat:
+    fmt = fmts.by_extension(path.suffix)
+    if fmt is None or Kind.RESULTS in fmt.kinds:
+        known = sorted({f.extension for f in fmts.FORMATS if Kind.RESULTS not in f.kinds})
+        raise StoreFailure(f"{path}: unknown RDF file extension; use one of {', '.join(known)}")
+    return _rdf_format(fmt)
+
+
+def materialise(plan_store: Path | None, data_files: Sequence[Path], target: Path) -> None:
+    """Write an on-disk store at ``target``: the plan's quads (if any) and the data files.
+
+    Quads keep their graphs; triples go to the default graph.
+    """
+    store = ox.Store(str(target))
+    if plan_store is not None:
+        plan = ox.Store.read_only(str(plan_store))
+        store.bulk_extend(plan.quads_for_pattern(None, None, None, None))
+        del plan
+    for path in data_files:
+        try:
+            store.bulk_load(path=str(path), format=_data_format(path))
+        except SyntaxError as exc:
+            raise StoreFailure(f"{path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreFailure(f"{path}: cannot be read: {exc}") from exc
+    store.flush()
+    store.optimize()
+    del store
+
+
+class OxigraphStore:
+    """The embedded on-disk Oxigraph store, queried through a pool of killable worker processes."""
+
+    def __init__(
+        self,
+        store_dir: Path | None,
+        *,
+        data_files: Sequence[Path] = (),
+        workers: int = 2,
+        default_timeout: float = 30.0,
+        isolate_network: bool = True,
+        prefixes: Mapping[str, str] | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        if store_dir is None and not data_files:
+            raise StoreMissing("nothing to serve: no store and no data files")
+        if store_dir is not None and not store_dir.is_dir():
+            raise StoreMissing(f"no store at {store_dir}: run `plankg build` first")
+        self._default_timeout = default_timeout
+        self._isolate = isolate_network
+        self._prefixes = dict(prefixes or {})
+        self._temp: Path | None = None
+        sources = [str(store_dir)] if store_dir is not None else []
+        sources += [str(p) for p in data_files]
+        plan_id = read_build_id(store_dir) if store_dir is not None else None
+        if data_files:
+            self._temp = Path(tempfile.mkdtemp(prefix="plankg-store-"))
+            try:
+                materialise(store_dir, data_files, self._temp)
+            except BaseException:
+                shutil.rmtree(self._temp, ignore_errors=True)
+                raise
+            self._dir = self._temp
+            digest = hashlib.sha256((plan_id or "").encode())
+            for path in data_files:
+                digest.update(_file_digest(path).encode())
+            self._build_id = digest.hexdigest()[:16]
+        else:
+            assert store_dir is not None
+            self._dir = store_dir
+            self._build_id = plan_id or f"unbuilt-{store_dir.stat().st_mtime_ns}"
+        self._sources = tuple(sources)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._size = workers
+        self._all: set[_Worker] = set()
+        self.timeouts = 0  # workers killed for overrunning; read by the metrics
+        started = [self._spawn() for _ in range(workers)]
+        try:
+            infos = [w.wait_ready(start_timeout) for w in started]
+        except BaseException:
+            self.close()
+            raise
+        self._info = infos[0]
+        self.network_isolated = all(i["network_isolated"] for i in infos)
+        for w in started:
+            self._idle.put(w)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._ctx, self._dir, self._isolate, self._prefixes)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _replace(self) -> None:
+        """Start a worker to take a killed one's place (runs in a background thread)."""
+        try:
+            worker = self._spawn()
+            worker.wait_ready(60.0)
+        except (ServerError, OSError) as exc:
+            log.error("could not replace a query worker: %s", exc)
+            return
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                return
+            self._idle.put(worker)
+
+    @property
+    def build_id(self) -> str:
+        return self._build_id
+
+    @property
+    def triple_count(self) -> int:
+        return int(self._info["triples"])
+
+    def describe_dataset(self) -> DatasetDescription:
+        return DatasetDescription(
+            build_id=self._build_id,
+            triple_count=int(self._info["triples"]),
+            default_graph_triples=int(self._info["default_graph_triples"]),
+            named_graphs=tuple(self._info["named_graphs"]),
+            sources=self._sources,
+        )
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        formats: FormatChoice | None = None,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> QueryOutcome:
+        limit = self._default_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        request = _Request(
+            sparql,
+            tuple(default_graph_uris),
+            tuple(named_graph_uris),
+            formats.results.name if formats and formats.results else None,
+            formats.graph.name if formats and formats.graph else None,
+            formats is not None,
+            max_rows,
+            base_iri,
+            tuple((bindings or {}).items()),
+        )
+        if self._closed:
+            raise StoreFailure("the store is closed")
+        try:
+            worker = self._idle.get(timeout=limit)
+        except queue.Empty:
+            raise ServerBusy(
+                f"all {self._size} query workers stayed busy for the query's whole time limit ({limit:g} s)"
+            ) from None
+        try:
+            worker.conn.send(request)
+            if not worker.conn.poll(max(deadline - time.monotonic(), 0.0)):
+                raise TimeoutError
+            reply = worker.conn.recv()
+        except TimeoutError:
+            self._discard(worker)
+            self.timeouts += 1
+            raise QueryTimeout(
+                f"the query ran longer than its time limit of {limit:g} s and was stopped", limit=limit
+            ) from None
+        except (EOFError, OSError) as exc:
+            self._discard(worker)
+            raise StoreFailure("the query worker died while evaluating the query") from exc
+        self._idle.put(worker)
+        return _outcome(reply, formats)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        if not self._closed:
+            threading.Thread(target=self._replace, name="plankg-worker-replace", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            workers, self._all = self._all, set()
+        for worker in workers:
+            worker.kill()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
+
+
+def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None) -> QueryOutcome:
+    from server.errors import NotAcceptable
+
+    if reply[0] == "ok":
+        outcome: QueryOutcome = reply[1]
+        return outcome
+    _, what, message, extra = reply
+    if what == "syntax":
+        raise QuerySyntaxError(message, extra[0], extra[1])
+    if what == "too-many-rows":
+        raise TooManyRows(
+            f"the result has more than {extra} {message}, the limit of this server; "
+            "narrow the query or page through it with LIMIT and OFFSET",
+            limit=extra,
+        )
+    if what == "not-acceptable":
+        kind = ResultKind(message)
+        raise NotAcceptable(
+            fmts.formats_for(kind.format_kind),
+            f"the query gives {kind.value} and none of their formats is acceptable",
+        )
+    raise StoreFailure(f"the query could not be evaluated: {message}")
