@@ -435,14 +435,22 @@ def _extend_unordered(
 
 
 def _compare_csv(expected: CsvTable, actual: CsvTable) -> str | None:
-    if expected.header != actual.header:
+    """Rows of text, columns matched by their header (``SELECT *`` leaves the column order open)."""
+    if sorted(expected.header) != sorted(actual.header) or len(set(actual.header)) != len(actual.header):
         return f"CSV header differs: expected {expected.header}, got {actual.header}"
-    as_rows = [
-        [{f"c{i}": _csv_cell(cell) for i, cell in enumerate(row)} for row in table.rows]
-        for table in (expected, actual)
-    ]
+    for table in (expected, actual):
+        ragged = [row for row in table.rows if len(row) != len(table.header)]
+        if ragged:
+            return f"CSV rows with a cell count unlike the header {table.header}: {ragged[:3]}"
     solutions = [
-        Solutions(tuple(f"c{i}" for i in range(len(expected.header))), tuple(rows)) for rows in as_rows
+        Solutions(
+            table.header,
+            tuple(
+                {name: _csv_cell(cell) for name, cell in zip(table.header, row, strict=True)}
+                for row in table.rows
+            ),
+        )
+        for table in (expected, actual)
     ]
     return compare(solutions[0], solutions[1])
 

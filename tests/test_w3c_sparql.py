@@ -1,0 +1,302 @@
+"""The W3C SPARQL query test suites, run against our endpoint over the SPARQL protocol.
+
+In scope: SPARQL 1.0 evaluation and syntax tests, the SPARQL 1.1 query tests (aggregates, bind, bindings,
+cast, construct, exists, functions, grouping, negation, project-expression, property-path, subquery,
+syntax-query) and the SPARQL 1.1 result-format tests (json-res, csv-tsv-res). Only approved tests run.
+
+Out of scope, because they test what a read-only query endpoint does not offer: update (and its syntax
+tests), the graph store protocol and http-rdf-update, federation (SERVICE is refused by design), entailment
+regimes, service description. The SPARQL protocol suite is written for a live server and is covered by the
+endpoint's own tests.
+
+Each evaluation test starts the app with only the test's data (``without_plan``): ``qt:data`` in the default
+graph; ``qt:graphData`` and the files a query names with ``FROM``/``FROM NAMED`` as named graphs under their
+file IRIs. The query goes over the protocol with a ``BASE`` of its file's IRI (what a client fetching it would
+have); the answer comes back in the expected result's format (XML, JSON, TSV, CSV; N-Triples for
+CONSTRUCT and DESCRIBE) and is compared term by term, blank nodes up to renaming.
+
+``tests/w3c/KNOWN_FAILURES.txt`` lists tests that fail for a documented reason; they run as strict xfails,
+so one that starts to pass fails the run until it is taken off the list.
+
+The suites live outside the repository, at ``../shared/testdata/w3c-sparql`` beside the clone; without
+them these tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urljoin
+
+import pyoxigraph
+import pytest
+import rdflib
+from rdflib import URIRef
+
+from tests.w3c import manifest, results
+from tests.w3c.manifest import Kind, TestCase
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SUITES = REPOSITORY.parent / "shared" / "testdata" / "w3c-sparql" / "sparql"
+KNOWN_FAILURES = Path(__file__).resolve().parent / "w3c" / "KNOWN_FAILURES.txt"
+
+# Manifest → how many approved tests it holds (a loader that silently loses tests fails here).
+MANIFESTS = {
+    "sparql10/manifest-evaluation.ttl": 242,
+    "sparql10/manifest-syntax.ttl": 199,
+    "sparql11/manifest-sparql11-query.ttl": 263,
+    "sparql11/manifest-sparql11-results.ttl": 10,
+}
+
+MEDIA_TYPES = {
+    ".srx": "application/sparql-results+xml",
+    ".srj": "application/sparql-results+json",
+    ".tsv": "text/tab-separated-values",
+    ".csv": "text/csv",
+    ".ttl": "application/sparql-results+json",  # DAWG result sets in RDF: any results format will do
+    ".rdf": "application/sparql-results+json",
+}
+N_TRIPLES = "application/n-triples"
+SYNTAX_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+
+
+# ------------------------------------------------------------------------------------------- collection
+
+
+@functools.cache
+def all_cases() -> tuple[TestCase, ...]:
+    if not SUITES.is_dir():
+        return ()
+    return tuple(case for name in MANIFESTS for case in manifest.load(SUITES / name))
+
+
+def known_failures() -> dict[str, str]:
+    """Test IRI → why it fails. One entry a line: the IRI, white space, the reason; ``#`` starts a comment."""
+    entries: dict[str, str] = {}
+    for number, line in enumerate(KNOWN_FAILURES.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        iri, _, reason = line.partition(" ")
+        if not reason.strip():
+            raise ValueError(f"{KNOWN_FAILURES.name}:{number}: {iri} has no reason")
+        if iri in entries:
+            raise ValueError(f"{KNOWN_FAILURES.name}:{number}: {iri} listed twice")
+        entries[iri] = reason.strip()
+    return entries
+
+
+def params(*kinds: Kind) -> list[object]:
+    known = known_failures()
+    return [
+        pytest.param(
+            case,
+            id=case.iri,
+            marks=[pytest.mark.xfail(strict=True, reason=known[case.iri])] if case.iri in known else [],
+        )
+        for case in all_cases()
+        if case.kind in kinds
+    ]
+
+
+# ------------------------------------------------------------------------------------------- endpoint
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    media_type: str
+    body: bytes
+
+
+class Endpoint(Protocol):
+    def query(self, query: bytes, accept: str) -> Reply: ...
+
+
+class OxigraphAdapter:
+    """Stand-in until /sparql exists: pyoxigraph directly, answering like the protocol would."""
+
+    def __init__(self, data: Path | None) -> None:
+        self.store = pyoxigraph.Store()
+        if data is not None:
+            self.store.load(path=data, format=pyoxigraph.RdfFormat.N_QUADS)
+
+    def query(self, query: bytes, accept: str) -> Reply:
+        try:
+            answer = self.store.query(query.decode("utf-8"))
+        except (SyntaxError, UnicodeDecodeError) as error:
+            return Reply(400, "text/plain", str(error).encode())
+        wanted = [media_type.split(";")[0].strip() for media_type in accept.split(",")]
+        if isinstance(answer, pyoxigraph.QueryTriples):
+            return Reply(200, N_TRIPLES, answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES))
+        formats = {
+            "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
+            "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
+            "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
+            "text/csv": pyoxigraph.QueryResultsFormat.CSV,
+        }
+        media_type = next(m for m in wanted if m in formats)
+        return Reply(200, media_type, answer.serialize(format=formats[media_type]))
+
+
+@contextlib.contextmanager
+def serve(data: Path | None) -> Iterator[Endpoint]:
+    yield OxigraphAdapter(data)
+
+
+# ------------------------------------------------------------------------------------------- fixtures
+
+
+def query_bytes(case: TestCase) -> bytes:
+    """The query file as sent: behind a ``BASE`` of its own IRI, so relative IRIs mean what the test means."""
+    return f"BASE <{case.query.as_uri()}>\n".encode() + case.query.read_bytes()
+
+
+def write_dataset(case: TestCase, query: str, directory: Path) -> Path | None:
+    """The test's data as one N-Quads file; named graphs keep their file IRIs. None when there is no data."""
+    named = set(case.graph_data)
+    for iri in manifest.dataset_clauses(query):
+        path = manifest.path_of(URIRef(urljoin(case.query.as_uri(), iri)))
+        if path.is_file():
+            named.add(path)
+    if not case.data and not named:
+        return None
+    default = rdflib.Graph()
+    for path in case.data:
+        default += results.read_graph(path)
+    lines = [n_triples(default)]
+    for path in sorted(named):
+        # An N-Triples line is "s p o ." and becomes an N-Quads line when the graph goes before the dot.
+        triples = n_triples(results.read_graph(path)).splitlines()
+        lines.extend(f"{line.removesuffix('.').rstrip()} <{path.as_uri()}> .\n" for line in triples if line)
+    target = directory / "data.nq"
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def n_triples(graph: rdflib.Graph) -> str:
+    return graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def empty_endpoint() -> Iterator[Endpoint]:
+    with serve(None) as endpoint:
+        yield endpoint
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_suites_are_present() -> None:
+    assert SUITES.is_dir(), (
+        f"the W3C SPARQL test suites are missing: expected them at {SUITES} "
+        "(../shared/testdata/w3c-sparql beside the clone of the repository)"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_manifest_yields_its_approved_tests(name: str) -> None:
+    assert SUITES.is_dir(), f"the W3C SPARQL test suites are missing at {SUITES}"
+    cases = manifest.load(SUITES / name)
+    assert len(cases) == MANIFESTS[name]
+    assert len({case.iri for case in cases}) == len(cases)
+
+
+def test_known_failures_name_tests_that_run() -> None:
+    collected = {case.iri for case in all_cases()}
+    assert collected, f"no tests collected from {SUITES}"
+    stale = sorted(set(known_failures()) - collected)
+    assert not stale, f"{KNOWN_FAILURES.name} names tests that are not run: {stale}"
+
+
+@pytest.mark.parametrize("case", params(Kind.POSITIVE_SYNTAX, Kind.NEGATIVE_SYNTAX))
+def test_syntax(case: TestCase, empty_endpoint: Endpoint) -> None:
+    reply = empty_endpoint.query(query_bytes(case), SYNTAX_ACCEPT)
+    if case.kind is Kind.POSITIVE_SYNTAX:
+        assert reply.status == 200, f"a valid query was refused: {reply.body.decode(errors='replace')}"
+    else:
+        assert reply.status == 400, f"a malformed query got {reply.status}"
+
+
+@pytest.mark.parametrize("case", params(Kind.EVALUATION, Kind.CSV_FORMAT))
+def test_evaluation(case: TestCase, tmp_path: Path) -> None:
+    assert case.result is not None, f"{case.iri} has no expected result"
+    text = case.query.read_text(encoding="utf-8")
+    form = manifest.query_form(text)
+    graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+    accept = N_TRIPLES if graph_answer else MEDIA_TYPES[case.result.suffix]
+    with serve(write_dataset(case, text, tmp_path)) as endpoint:
+        reply = endpoint.query(query_bytes(case), accept)
+    assert reply.status == 200, reply.body.decode(errors="replace")
+    assert reply.media_type == accept
+    if graph_answer:
+        mismatch = results.compare_graphs(
+            results.read_graph(case.result), results.parse_graph(reply.body, "nt")
+        )
+    else:
+        mismatch = results.compare(
+            results.read_expected(case.result),
+            parse_answer(reply),
+            ordered=manifest.is_ordered(text),
+            lax=case.lax_cardinality,
+        )
+    assert mismatch is None, mismatch
+
+
+def parse_answer(reply: Reply) -> results.Answer:
+    if reply.media_type == "application/sparql-results+xml":
+        return results.parse_xml(reply.body)
+    if reply.media_type == "application/sparql-results+json":
+        return results.parse_json(reply.body)
+    if reply.media_type == "text/tab-separated-values":
+        return results.parse_tsv(reply.body.decode("utf-8"))
+    if reply.media_type == "text/csv":
+        return results.parse_csv(reply.body.decode("utf-8"))
+    raise AssertionError(f"unexpected media type {reply.media_type}")
+
+
+# ------------------------------------------------------------------------ the harness checks itself
+
+
+def _solutions(*rows: dict[str, results.Term]) -> results.Solutions:
+    return results.Solutions(("x", "y"), rows)
+
+
+A, B = results.IRI("http://example/a"), results.IRI("http://example/b")
+
+
+def test_comparison_renames_blank_nodes_once_for_the_whole_answer() -> None:
+    b1, b2, c1 = results.BlankNode("b1"), results.BlankNode("b2"), results.BlankNode("c1")
+    expected = _solutions({"x": b1, "y": A}, {"x": b1, "y": B})
+    assert results.compare(expected, _solutions({"x": c1, "y": B}, {"x": c1, "y": A})) is None
+    # two distinct nodes where the expected answer has one node twice
+    assert results.compare(expected, _solutions({"x": b1, "y": A}, {"x": b2, "y": B})) is not None
+
+
+def test_comparison_keeps_order_only_when_asked() -> None:
+    one, two = _solutions({"x": A}, {"x": B}), _solutions({"x": B}, {"x": A})
+    assert results.compare(one, two) is None
+    assert results.compare(one, two, ordered=True) is not None
+
+
+def test_comparison_is_by_term_not_by_value() -> None:
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    expected = _solutions({"x": results.Literal("01", integer)})
+    assert results.compare(expected, _solutions({"x": results.Literal("1", integer)})) is not None
+    assert results.compare(expected, _solutions({"x": results.Literal("01", integer)})) is None
+
+
+def test_comparison_counts_duplicates_unless_lax() -> None:
+    expected, actual = _solutions({"x": A}, {"x": A}), _solutions({"x": A})
+    assert results.compare(expected, actual) is not None
+    assert results.compare(expected, actual, lax=True) is None
+
+
+def test_order_by_counts_only_in_the_outermost_query() -> None:
+    assert manifest.is_ordered("SELECT * { ?s ?p ?o } ORDER BY ?s")
+    assert not manifest.is_ordered("SELECT * { { SELECT ?s { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }")
+    assert not manifest.is_ordered('SELECT * { ?s ?p "ORDER BY" } # ORDER BY ?s')
