@@ -7,9 +7,10 @@ The genre, as this parser reads it (on the normalised text of :mod:`mapping.text
   ``计划``/``方案``/``规划``/``意见``/``纲要``/``办法`` before the first punctuation; otherwise it is the
   first non-empty line of the source. The period years come from the parentheses only.
 * **preamble**: from the end of the title to the first pillar heading (may be empty).
-* **pillar heading**: a Chinese numeral and ``、`` at a sentence boundary (start of text, or after
-  ``。!?;:``, then possibly a closing quote or bracket), numbered higher than the pillar before it,
-  whose title runs into the statistics paragraph or a task marker before any ``。`` (so the sentence
+* **pillar heading**: a Chinese numeral and ``、`` at a sentence boundary (start of text, just after
+  the title's period, or after ``。!?;:``, then possibly a closing quote or bracket), numbered
+  higher than the pillar before it, whose title runs into the statistics paragraph or a task marker
+  before any ``。`` (so the sentence
   ``三、四季度完成。`` is text, not a heading; a section of prose only, with neither statistics nor
   tasks, is not recognised as a pillar). The title is the text in between.
 * **statistics paragraph**: ``(认真)抓好N项重点工作`` (N in digits or a Chinese numeral), then, before
@@ -160,6 +161,14 @@ class _Reader:
         self.source_name = source_name
         self.norm: NormText = normalise(raw)
         self.text = self.norm.text
+        self.title_period = self._title_period()
+
+    def _title_period(self) -> re.Match[str] | None:
+        """The period in parentheses that ends the title: the first one, if before any , or 。."""
+        period = _PERIOD.search(self.text)
+        if period is None or re.search("[,。]", self.text[: period.start()]):
+            return None
+        return period
 
     def error(self, message: str, i: int) -> DocumentError:
         """An error at normalised position ``i``."""
@@ -175,7 +184,8 @@ class _Reader:
         runs into statistics or a task marker (``三、四季度完成。`` is a sentence, not a heading)."""
         found: list[_Heading] = []
         for m in _PILLAR_HEADING.finditer(self.text):
-            if not _is_boundary(self.text, m.start(), _HEADING_BOUNDARY):
+            after_title = self.title_period is not None and m.start() == self.title_period.end()
+            if not (after_title or _is_boundary(self.text, m.start(), _HEADING_BOUNDARY)):
                 continue
             number = _numeral_or_none(m.group(1))
             if number is None or (found and number <= found[-1].number):
@@ -215,9 +225,8 @@ class _Reader:
     def plan_title(self, limit: int) -> tuple[int, tuple[int, int] | None, Span | None]:
         """End of the title in the normalised text, the period and its span."""
         text = self.text
-        first_stop = min((k for k in (text.find(c, 0, limit) for c in ",。") if k >= 0), default=limit)
-        period = _PERIOD.search(text, 0, limit)
-        if period and period.start() < first_stop:
+        period = self.title_period
+        if period and period.end() <= limit:
             years = (int(period.group(1)), int(period.group(2)))
             return period.end(), years, self.span(period.start(), period.end())
         punctuation = re.search("[,。:;!?]", text[:limit])

@@ -10,11 +10,11 @@ What normalisation does, and nothing more:
 * joins lines: every line break (``\\n``, ``\\r\\n``, ``\\r``, U+2028, U+2029, form feed) is dropped,
   wherever it falls, blank lines included;
 * drops stray spaces (ASCII, U+3000, no-break and other Unicode spaces, tabs): a run of spaces and
-  line breaks is dropped when a neighbour is a CJK character or CJK punctuation (curly quotes, the
-  em dash, the ellipsis and the middle dot count as CJK punctuation here) or when it begins or ends the
-  text; between two other characters a run that holds a space becomes one space (``Duty Free``,
-  ``a - b``), a run of line breaks only becomes nothing (a word or number broken across lines is
-  joined); byte-order marks and zero-width spaces are dropped;
+  line breaks is dropped when it holds a line break (layout: a word or number broken across lines
+  is joined), when it begins or ends the text, or when a neighbour is not a letter or digit of a
+  non-CJK script (``数据中心 (北方)``, ``LAOX 跨境``, ``, 2023年``); only a run of spaces between two
+  such letters or digits becomes one space (``Duty Free``). Byte-order marks and zero-width spaces
+  are dropped;
 * maps full-width forms (U+FF01..U+FF5E) to ASCII: ``（）`` → ``()``, ``，`` → ``,``, ``：`` → ``:``,
   ``；`` → ``;``, ``％`` → ``%``, ``０``-``９`` → ``0``-``9``, ``．`` → ``.``; small-form parentheses
   ``﹙﹚`` also become ``()``. ``。``, ``、`` and CJK quotes and brackets are kept as they are.
@@ -68,14 +68,6 @@ def is_cjk(ch: str) -> bool:
         or 0xFF00 <= o <= 0xFFEF
         or 0x20000 <= o <= 0x3FFFF
     )
-
-
-_CJK_CONTEXT_PUNCTUATION = frozenset("‘’“”—…·")
-
-
-def _is_cjk_context(ch: str) -> bool:
-    """True where a neighbouring space is typographic padding, not a word separator."""
-    return is_cjk(ch) or ch in _CJK_CONTEXT_PUNCTUATION
 
 
 def _is_word_char(ch: str) -> bool:
@@ -142,6 +134,7 @@ def normalise(raw: str) -> NormText:
     origins: list[int] = []
     pending_space: int | None = None  # offset of the first space of the current run, if any
     in_run = False  # inside a run of spaces and line breaks
+    run_has_break = False
     marker = 0
     i = 0
     n = len(raw)
@@ -155,7 +148,10 @@ def normalise(raw: str) -> NormText:
             if not in_run:
                 in_run = True
                 pending_space = None
-            if ch in _SPACES and pending_space is None:
+                run_has_break = False
+            if ch in _LINE_BREAKS:
+                run_has_break = True
+            elif pending_space is None:
                 pending_space = i
             i += 1
             continue
@@ -167,9 +163,10 @@ def normalise(raw: str) -> NormText:
             in_run = False
             if (
                 pending_space is not None
-                and origins
-                and not _is_cjk_context(raw[origins[-1]])
-                and not _is_cjk_context(ch)
+                and not run_has_break
+                and chars
+                and _is_word_char(chars[-1])
+                and _is_word_char(folded)
             ):
                 chars.append(" ")
                 origins.append(pending_space)

@@ -62,7 +62,7 @@ def test_dash_page_marker_glued_to_the_text_is_removed(raw: str) -> None:
         ("引进3—5家", "引进3—5家"),  # a range, not a page marker
         ("见第4页。", "见第4页。"),  # inside a sentence
         ("占1/3以上", "占1/3以上"),
-        ("a - 4 - b", "a - 4 - b"),  # letters on both sides
+        ("a - 4 - b", "a-4-b"),  # letters on both sides
         ("(2023—2025年)", "(2023—2025年)"),
         ("共\n4\n个", "共4个"),  # a bare number on its own line is kept
     ],
@@ -86,7 +86,10 @@ def test_text_that_only_looks_like_a_page_marker_is_kept(raw: str, expected: str
         ("\u3000\u3000为深入贯彻", "为深入贯彻"),
         ("LAOX 跨境", "LAOX跨境"),
         ("LAOX Duty  \u3000Free", "LAOX Duty Free"),
-        ("Hello, world", "Hello, world"),
+        ("Duty \n Free", "DutyFree"),
+        ("总投资12\n 34亿元", "总投资1234亿元"),
+        ("制度,\n  2023年", "制度,2023年"),
+        ("Hello, world", "Hello,world"),
         ("  \n前后空白\n \u3000 ", "前后空白"),
         ("\ufeff标题", "标题"),
     ],
