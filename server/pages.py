@@ -1,0 +1,322 @@
+"""Linked-data pages: every IRI the graph mints under the base dereferences on this server.
+
+The pattern (one, documented in docs/ARCHITECTURE.md): **303 See Other from the thing to a document
+about it.** A thing ``{base}id/task/1`` or a vocabulary term ``{base}def/Task`` is not a web page, so
+``GET`` on it answers ``303`` with ``Location: {base}doc/id/task/1`` (``{base}doc/def/Task``). The
+document is negotiated on ``Accept`` among Turtle, JSON-LD, N-Triples, RDF/XML and HTML (the formats of
+:mod:`server.formats`, the negotiation of :mod:`server.negotiation`), answers with ``Vary: Accept`` and
+``Content-Location`` naming the format-specific variant (``…/doc/id/task/1.ttl``, ``.jsonld``, ``.nt``,
+``.rdf``, ``.html``), each of which is also a URL of its own. Every document carries ``Link`` headers
+``rel="alternate"`` to each variant (and HTML the same as ``<link rel="alternate">``). An IRI the graph
+knows nothing about answers ``404`` with an HTML page that says what the IRI patterns are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from server import describe
+from server.describe import Node, Row, Select, Site, sparql_iri
+from server.errors import NotAcceptable, StoreFailure
+from server.formats import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from server.negotiation import negotiate
+from server.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
+from server.settings import Settings
+from server.store import FormatChoice, Store
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+# HTML is offered beside the RDF formats for pages only; it is described here, once, in the same shape.
+HTML = Format("html", "HTML", ("text/html", "application/xhtml+xml"), "html", frozenset())
+RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
+# Server preference: Turtle when the client does not care (Accept: */* or none); browsers ask for HTML.
+DOCUMENT_OFFERS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
+AREAS = ("id", "def")
+
+SECTION_TITLES = {
+    "target": ("Targets", "目标"),
+    "org": ("Organisations", "机构"),
+    "place": ("Places", "地点"),
+    "project": ("Named projects", "重点项目"),
+    "task": ("Tasks", "重点工作"),
+}
+
+
+class Data(Protocol):
+    """What the pages need from the store: rows of a SELECT, a CONSTRUCT serialised in a format."""
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Sequence[Row]: ...
+
+    def graph(self, query: str, fmt: Format) -> bytes: ...
+
+
+def node(term: Term) -> Node:
+    """A result term of the store as the page code sees it (xsd:string left implicit)."""
+    if isinstance(term, Iri):
+        return Node("iri", term.value)
+    if isinstance(term, BlankNode):
+        return Node("bnode", term.id)
+    if isinstance(term, Literal):
+        datatype = None if term.language or term.datatype == describe.XSD + "string" else term.datatype
+        return Node("literal", term.value, term.language, datatype)
+    return Node("literal", repr(term))
+
+
+def term(value: Node) -> Term:
+    if value.kind == "iri":
+        return Iri(value.value)
+    if value.kind == "bnode":
+        return BlankNode(value.value)
+    if value.lang:
+        return Literal(value.value, "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", value.lang)
+    return Literal(value.value, value.datatype or describe.XSD + "string")
+
+
+class StoreData:
+    """``Data`` over the server's store interface (server.store.Store), whatever backend it is."""
+
+    def __init__(self, store: Store, base: str, timeout: float | None = None) -> None:
+        self.store = store
+        self.base = base
+        self.timeout = timeout
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        outcome = self.store.query(
+            query,
+            base_iri=self.base,
+            timeout=self.timeout,
+            bindings={k: term(v) for k, v in (bindings or {}).items()} or None,
+        )
+        if not isinstance(outcome.value, Solutions):
+            raise StoreFailure("a page query did not answer with solutions")
+        return [{k: node(v) for k, v in row.items()} for row in solutions_table(outcome.value)]
+
+    def graph(self, query: str, fmt: Format) -> bytes:
+        outcome = self.store.query(
+            query, base_iri=self.base, timeout=self.timeout, formats=FormatChoice(results=None, graph=fmt)
+        )
+        if outcome.body is None:
+            raise StoreFailure("a page query did not answer with a graph")
+        return outcome.body
+
+
+@dataclass(frozen=True)
+class Alternate:
+    href: str
+    media_type: str
+    label: str
+
+
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def document_query(iri: str) -> str:
+    """The triples a document about ``iri`` holds: what it says, what points at it, and its parts
+    (resources under its own path, e.g. a span's ``…/quote`` and ``…/position`` selectors)."""
+    ref = sparql_iri(iri)
+    sub = describe.sparql_string(iri + "/")
+    return f"""
+        CONSTRUCT {{ {ref} ?p ?o . ?s ?q {ref} . ?part ?pp ?po }} WHERE {{
+          {{ {ref} ?p ?o }}
+          UNION {{ ?s ?q {ref} }}
+          UNION {{ {ref} ?link ?part . ?part ?pp ?po FILTER(isIRI(?part) && STRSTARTS(STR(?part), {sub})) }}
+        }}"""
+
+
+def load_source_text(select: Select, site: Site, seeds_dir: Path) -> str | None:
+    """The source file the graph's offsets point into, if it is at hand and its SHA-256 matches the graph.
+
+    Read once at start. When it is missing or differs, passages fall back to the quote, prefix and
+    suffix stored in the graph (the page says so).
+    """
+    rows = select(
+        f"SELECT ?name ?sha WHERE {{ {sparql_iri(site.things + 'source')} "
+        f"<{site.terms}fileName> ?name ; <{site.terms}sha256> ?sha }} LIMIT 1"
+    )
+    if not rows:
+        return None
+    name, sha = rows[0]["name"].value, rows[0]["sha"].value
+    path = seeds_dir / Path(name).name
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        return None
+    return data.decode("utf-8")
+
+
+class Pages:
+    """The linked-data routes over one data source; state is only what was read at start."""
+
+    def __init__(self, site: Site, data: Data, source_text: str | None) -> None:
+        self.site = site
+        self.data = data
+        self.source_text = source_text
+        self.templates = templates()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def iri_of(self, area: str, path: str) -> str:
+        return f"{self.site.base}{area}/{path}"
+
+    def alternates(self, area: str, path: str) -> list[Alternate]:
+        doc = f"{self.site.prefix}doc/{area}/{path}"
+        return [Alternate(f"{doc}.{f.extension}", f.media_type, f.label) for f in DOCUMENT_OFFERS]
+
+    def link_header(self, alternates: Sequence[Alternate], iri: str) -> str:
+        links = [f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in alternates]
+        links.append(f'<{iri}>; rel="about"')
+        return ", ".join(links)
+
+    def context(self, request: Request, **values: object) -> dict[str, object]:
+        return {"request": request, "prefix": self.site.prefix, "alternates": [], **values}
+
+    def not_found(self, request: Request, iri: str) -> HTMLResponse:
+        guess = iri.rstrip("/").rsplit("/", 1)[-1]
+        suggestions = self.suggest(iri)
+        return self.templates.TemplateResponse(
+            request,
+            "notfound.html",
+            self.context(
+                request,
+                iri=iri,
+                guess=guess,
+                things=self.site.things,
+                terms=self.site.terms,
+                suggestions=suggestions,
+            ),
+            status_code=404,
+        )
+
+    def suggest(self, iri: str) -> list[describe.Link]:
+        """Known IRIs of the same kind (``…/task/…``), so a mistyped number leads somewhere."""
+        parent = iri.rstrip("/").rsplit("/", 1)[0] + "/"
+        if not self.site.is_local(parent) or parent in (self.site.things, self.site.terms):
+            return []
+        rows = self.data.select(
+            f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && "
+            f"STRSTARTS(STR(?s), {describe.sparql_string(parent)})) }} LIMIT 12"
+        )
+        linker = describe.Linker(self.site, self.data.select)
+        found = sorted((r["s"].value for r in rows), key=describe._natural)
+        linker.prefetch(found)
+        return [linker.link(i) for i in found]
+
+    # --- the routes ---------------------------------------------------------------------------
+
+    async def thing(self, request: Request, area: str, path: str) -> Response:
+        iri = self.iri_of(area, path)
+        if not path or not await asyncio.to_thread(describe.exists, self.data.select, iri):
+            return await asyncio.to_thread(self.not_found, request, iri)
+        location = f"{self.site.prefix}doc/{area}/{path}"
+        return RedirectResponse(
+            location, status_code=303, headers={"Link": f'<{location}>; rel="describedby"'}
+        )
+
+    async def document(self, request: Request, area: str, path: str) -> Response:
+        fmt: Format | None = None
+        for offer in DOCUMENT_OFFERS:
+            if path.endswith("." + offer.extension):
+                fmt, path = offer, path[: -len(offer.extension) - 1]
+                break
+        iri = self.iri_of(area, path)
+        if not path or not await asyncio.to_thread(describe.exists, self.data.select, iri):
+            return await asyncio.to_thread(self.not_found, request, iri)
+        headers = {}
+        if fmt is None:
+            fmt = self.negotiate(request)
+            headers["Vary"] = "Accept"
+            headers["Content-Location"] = f"{self.site.prefix}doc/{area}/{path}.{fmt.extension}"
+        alternates = self.alternates(area, path)
+        headers["Link"] = self.link_header(alternates, iri)
+        if fmt is HTML:
+            entity = await asyncio.to_thread(
+                describe.describe, self.site, self.data.select, iri, self.source_text
+            )
+            if entity is None:
+                return await asyncio.to_thread(self.not_found, request, iri)
+            return self.templates.TemplateResponse(
+                request,
+                "entity.html",
+                self.context(request, entity=entity, alternates=alternates, section_titles=SECTION_TITLES),
+                headers=headers,
+            )
+        body = await asyncio.to_thread(self.data.graph, document_query(iri), fmt)
+        return Response(body, media_type=fmt.content_type, headers=headers)
+
+    def negotiate(self, request: Request) -> Format:
+        name = request.query_params.get("format")
+        if name:
+            chosen = next((f for f in DOCUMENT_OFFERS if f.name == name.lower()), None)
+            if chosen is None:
+                raise NotAcceptable(DOCUMENT_OFFERS, f"unknown format {name!r}")
+            return chosen
+        return negotiate(request.headers.get("accept"), DOCUMENT_OFFERS)
+
+
+def make_router(site: Site, data: Data, source_text: str | None) -> APIRouter:
+    """The routes under the base's path: ``id/…`` and ``def/…`` (303) and ``doc/…`` (documents)."""
+    pages = Pages(site, data, source_text)
+    router = APIRouter(tags=["linked data"])
+    p = site.prefix
+
+    def thing_route(area: str) -> Callable[[Request, str], object]:
+        async def route(request: Request, path: str) -> Response:
+            return await pages.thing(request, area, path)
+
+        route.__name__ = f"dereference_{area}"
+        return route
+
+    for area in AREAS:
+        router.add_api_route(
+            f"{p}{area}/{{path:path}}",
+            thing_route(area),
+            methods=["GET", "HEAD"],
+            summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
+            response_class=Response,
+        )
+
+    async def document(request: Request, area: str, path: str) -> Response:
+        if area not in AREAS:
+            return await asyncio.to_thread(pages.not_found, request, f"{site.base}{area}/{path}")
+        return await pages.document(request, area, path)
+
+    router.add_api_route(
+        f"{p}doc/{{area}}/{{path:path}}",
+        document,
+        methods=["GET", "HEAD"],
+        summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
+        response_class=Response,
+    )
+    return router
+
+
+# Where the source text is looked for (its name and SHA-256 come from the graph): the working
+# directory's seeds/ (``make run``) and the one beside the installed package (editable installs).
+SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parent.parent / "seeds")
+
+
+def find_source_text(select: Select, site: Site) -> str | None:
+    for seeds in SEEDS_DIRS:
+        text = load_source_text(select, site, seeds)
+        if text is not None:
+            return text
+    return None
+
+
+def router(settings: Settings, store: Store) -> APIRouter:
+    """The linked-data routes for ``create_app``: ``app.include_router(pages.router(settings, store))``."""
+    site = Site(settings.base)
+    data = StoreData(store, settings.base, settings.query_timeout)
+    return make_router(site, data, find_source_text(data.select, site))

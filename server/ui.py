@@ -1,0 +1,298 @@
+"""The web front end: home page, query page (YASGUI, served locally), search, charts, offline /docs.
+
+Routes are thin: each gathers plain data through the store (``describe``, ``charts``) and renders a
+Jinja2 template. ``query_page`` is exported so that ``GET /sparql`` from a browser (Accept: text/html)
+can answer with the same page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from mapping.vocab import Vocab
+from server import charts, describe
+from server.describe import LABEL_PROPERTIES, SKOS, Link, Linker, Node, Select, Site, sparql_string
+from server.pages import TEMPLATES_DIR, StoreData, templates
+from server.settings import Settings
+from server.store import Store
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+KIND_NAMES = {
+    "pillar": ("Pillars", "重点领域"),
+    "task": ("Tasks", "重点工作"),
+    "statistics": ("Statistics observations", "统计观测"),
+    "target": ("Targets", "目标"),
+    "org": ("Organisations", "机构"),
+    "place": ("Places", "行政区划"),
+    "region": ("Regions", "区域"),
+    "project": ("Named projects", "重点项目"),
+    "span": ("Source spans", "原文片段"),
+}
+
+SEARCH_LIMIT = 50
+SNIPPET = 40
+
+
+@dataclass(frozen=True)
+class Hit:
+    item: Link
+    kind: str
+    matched: str  # the label or text that matched
+    before: str
+    match: str
+    after: str
+    in_label: bool
+
+
+def _snippet(text: str, needle: str) -> tuple[str, str, str]:
+    at = text.lower().find(needle.lower())
+    if at < 0:
+        return "", text[: SNIPPET * 2], ""
+    before = text[max(0, at - SNIPPET) : at]
+    after = text[at + len(needle) : at + len(needle) + SNIPPET]
+    return (
+        ("…" if at > SNIPPET else "") + before,
+        text[at : at + len(needle)],
+        after + ("…" if at + len(needle) + SNIPPET < len(text) else ""),
+    )
+
+
+def search(site: Site, select: Select, q: str) -> list[Hit]:
+    """Things whose labels, alternative labels, titles or text contain ``q`` (any case).
+
+    Chinese is matched as a substring (CONTAINS), which is what a reader of Chinese expects without a
+    word segmenter; English the same, case-insensitively. Label matches rank before text matches.
+    """
+    needle = q.strip()
+    if not needle:
+        return []
+    props = " ".join(
+        f"<{p}>"
+        for p in (
+            *LABEL_PROPERTIES,
+            f"{SKOS}altLabel",
+            f"{describe.ELI}title",
+            f"{site.terms}text",
+        )
+    )
+    rows = select(
+        f"""
+        SELECT ?s ?p ?text ?needle WHERE {{
+          VALUES ?p {{ {props} }}
+          ?s ?p ?text .
+          FILTER(isIRI(?s) && STRSTARTS(STR(?s), {sparql_string(site.things)}))
+          FILTER(CONTAINS(LCASE(STR(?text)), LCASE(STR(?needle))))
+        }} LIMIT 1000""",
+        # ?needle is projected: pyoxigraph only substitutes variables of the projection.
+        {"needle": Node("literal", needle)},
+    )
+    best: dict[str, tuple[bool, str]] = {}
+    for row in rows:
+        s, p, text = row["s"].value, row["p"].value, row["text"].value
+        in_label = p != f"{site.terms}text"
+        current = best.get(s)
+        if current is None or (in_label and not current[0]):
+            best[s] = (in_label, text)
+    linker = Linker(site, select)
+    linker.prefetch(best)
+
+    def rank(item: tuple[str, tuple[bool, str]]) -> tuple[object, ...]:
+        iri, (in_label, text) = item
+        exact = text.strip().lower() == needle.lower()
+        return (not exact, not in_label, len(text) if in_label else 0, describe._natural(iri))
+
+    hits = []
+    for iri, (in_label, text) in sorted(best.items(), key=rank)[:SEARCH_LIMIT]:
+        before, match, after = _snippet(text, needle)
+        hits.append(Hit(linker.link(iri), site.kind(iri) or "", text, before, match, after, in_label))
+    return hits
+
+
+@dataclass(frozen=True)
+class Overview:
+    plan: Link | None
+    source_name: str | None
+    source_sha256: str | None
+    source_link: Link | None
+    triples: int
+    counts: list[tuple[str, str, str, int]]  # kind, english, chinese, number
+    pillars: list[Link]
+
+
+def overview(site: Site, select: Select) -> Overview:
+    """What the home page says about the dataset, from the graph itself."""
+    linker = Linker(site, select)
+    triples_rows = select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    triples = int(triples_rows[0]["n"].value) if triples_rows else 0
+    subjects = select(
+        f"SELECT DISTINCT ?s WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), {sparql_string(site.things)})) }}"
+    )
+    tally: dict[str, int] = {}
+    for row in subjects:
+        kind = site.kind(row["s"].value)
+        if kind in KIND_NAMES:
+            tally[kind] = tally.get(kind, 0) + 1
+    counts = [(k, *KIND_NAMES[k], tally[k]) for k in KIND_NAMES if k in tally]
+    source = site.things + "source"
+    src = select(
+        f"SELECT ?name ?sha WHERE {{ OPTIONAL {{ <{source}> <{site.terms}fileName> ?name }} "
+        f"OPTIONAL {{ <{source}> <{site.terms}sha256> ?sha }} }}"
+    )
+    name = src[0]["name"].value if src and "name" in src[0] else None
+    sha = src[0]["sha"].value if src and "sha" in src[0] else None
+    pillar_rows = select(
+        f"SELECT ?p ?pos WHERE {{ ?p <{site.terms}position> ?pos "
+        f"FILTER(STRSTARTS(STR(?p), {sparql_string(site.things + 'pillar/')})) }}"
+    )
+    pillars = sorted(pillar_rows, key=lambda r: int(r["pos"].value) if r["pos"].value.isdigit() else 0)
+    linker.prefetch([site.things + "plan", source, *(r["p"].value for r in pillars)])
+    plan_known = describe.exists(select, site.things + "plan")
+    return Overview(
+        plan=linker.link(site.things + "plan") if plan_known else None,
+        source_name=name,
+        source_sha256=sha,
+        source_link=linker.link(source) if name or sha else None,
+        triples=triples,
+        counts=counts,
+        pillars=[linker.link(r["p"].value) for r in pillars],
+    )
+
+
+def query_page(request: Request, site: Site, prefixes: Mapping[str, str]) -> HTMLResponse:
+    """The query page: YASGUI over this server's /sparql, our prefixes preloaded, canned queries as
+    examples (read from ``GET /queries`` in the browser), shareable links (YASGUI's URL state).
+
+    Without JavaScript the page is a plain form that sends the query to /sparql.
+    """
+    prefix_lines = "\n".join(f"PREFIX {k}: <{v}>" for k, v in prefixes.items())
+    default_query = (
+        f"{prefix_lines}\n\nSELECT ?task ?title WHERE {{\n  ?task a pk:Task ; rdfs:label ?title .\n"
+        f'  FILTER(LANG(?title) = "zh")\n}}\nORDER BY ?task\nLIMIT 20\n'
+    )
+    config = {
+        "endpoint": f"{site.prefix}sparql",
+        "queries": f"{site.prefix}queries",
+        "defaultQuery": default_query,
+        "prefixes": dict(prefixes),
+    }
+    return templates().TemplateResponse(
+        request,
+        "query.html",
+        {
+            "request": request,
+            "prefix": site.prefix,
+            "alternates": [],
+            "config_json": json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
+            "default_query": default_query,
+            "assets": (VENDOR_DIR / "yasgui" / "yasgui.min.js").is_file(),
+        },
+    )
+
+
+def _static_file(path: str) -> Response:
+    root = STATIC_DIR.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return Response("not found\n", status_code=404, media_type="text/plain; charset=utf-8")
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type == "application/javascript":
+        media_type += "; charset=utf-8"
+    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def make_router(
+    site: Site, select: Select, prefixes: Mapping[str, str], openapi_url: str = "/openapi.json"
+) -> APIRouter:
+    """Home, query page, search, charts, static assets and an offline /docs under the base's path."""
+    router = APIRouter(tags=["web front end"])
+    p = site.prefix
+    tpl = templates()
+
+    @router.get(p, response_class=HTMLResponse, summary="Home page: the dataset, counts, pillars, charts")
+    async def home(request: Request) -> HTMLResponse:
+        info, invest, years = await asyncio.gather(
+            asyncio.to_thread(overview, site, select),
+            asyncio.to_thread(charts.investment_by_pillar, site, select),
+            asyncio.to_thread(charts.targets_by_year, site, select),
+        )
+        return tpl.TemplateResponse(
+            request,
+            "home.html",
+            {
+                "request": request,
+                "prefix": p,
+                "alternates": [],
+                "info": info,
+                "investment_svg": charts.investment_svg(invest),
+                "targets_svg": charts.targets_svg(years),
+            },
+        )
+
+    @router.get(f"{p}query", response_class=HTMLResponse, summary="Query page (YASGUI)")
+    async def query(request: Request) -> HTMLResponse:
+        return query_page(request, site, prefixes)
+
+    @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
+    async def search_page(request: Request, q: str = "") -> HTMLResponse:
+        hits = await asyncio.to_thread(search, site, select, q) if q.strip() else []
+        return tpl.TemplateResponse(
+            request,
+            "search.html",
+            {"request": request, "prefix": p, "alternates": [], "q": q, "hits": hits, "kinds": KIND_NAMES},
+        )
+
+    @router.get(f"{p}charts/investment.svg", summary="Chart: investment by pillar and stage (SVG)")
+    async def investment_chart() -> Response:
+        data = await asyncio.to_thread(charts.investment_by_pillar, site, select)
+        return Response(charts.investment_svg(data), media_type="image/svg+xml")
+
+    @router.get(f"{p}charts/targets.svg", summary="Chart: targets by target year (SVG)")
+    async def targets_chart() -> Response:
+        data = await asyncio.to_thread(charts.targets_by_year, site, select)
+        return Response(charts.targets_svg(data), media_type="image/svg+xml")
+
+    @router.get(f"{p}static/{{path:path}}", include_in_schema=False)
+    async def static(path: str) -> Response:
+        return _static_file(path)
+
+    @router.get(f"{p}docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="plankg API",
+            swagger_js_url=f"{p}static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{p}static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{p}static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    return router
+
+
+def router(settings: Settings, store: Store, openapi_url: str = "/openapi.json") -> APIRouter:
+    """The front-end routes for ``create_app``: ``app.include_router(ui.router(settings, store))``.
+
+    The app must be created with ``docs_url=None, redoc_url=None``: ``{base path}docs`` is served here
+    with swagger-ui from this server's static files, so it works offline.
+    """
+    site = Site(settings.base)
+    data = StoreData(store, settings.base, settings.query_timeout)
+    return make_router(site, data.select, Vocab(settings.base).prefixes(), openapi_url)
+
+
+def browser_query_page(request: Request, settings: Settings) -> HTMLResponse:
+    """For ``GET /sparql`` without a query from a browser (Accept prefers text/html): the query page."""
+    return query_page(request, Site(settings.base), Vocab(settings.base).prefixes())
+
+
+__all__ = ["TEMPLATES_DIR", "browser_query_page", "make_router", "overview", "query_page", "router", "search"]
