@@ -12,9 +12,11 @@ The genre, as this parser reads it (on the normalised text of :mod:`mapping.text
   higher than the pillar before it, whose title runs into the statistics paragraph or a task marker
   before any ``。`` (so the sentence
   ``三、四季度完成。`` is text, not a heading; a section of prose only, with neither statistics nor
-  tasks, is not recognised as a pillar). The title is the text in between.
-* **statistics paragraph**: ``(认真)抓好N项重点工作`` (N in digits or a Chinese numeral), then, before
-  the ``。``, the clauses of the key projects, each with a count (``N个``) and an investment
+  tasks, is not recognised as a pillar). A jump in numbering (一、 then 三、) is taken as a heading
+  only when the skipped number does not come later. The title is the text in between.
+* **statistics paragraph**: ``(认真)抓好N项重点工作`` (N in digits or a Chinese numeral; the paragraph
+  may also begin directly with the key projects, ``(扎实)推进总投资…``, and then declares no count),
+  then, before the ``。``, the clauses of the key projects, each with a count (``N个``) and an investment
   (``总投资X亿元``), classified by their words: ``续建`` continuing, ``新开工`` new, ``储备`` or ``谋划``
   reserve, otherwise the total. Start years are the ``YYYY年`` of the clause (``YYYY—YYYY年`` is a range).
   Text before the first task that is neither title nor statistics is kept only in the pillar's span.
@@ -52,28 +54,16 @@ _CLOSERS = "”’」』)》】"
 _PERIOD = re.compile(r"\((\d{4})\s*(?:[—–\-~―]{1,2}|至|到)\s*(\d{4})\s*年?\)")
 _TITLE_WORD = re.compile("计划|方案|规划|意见|纲要|办法")
 _STATISTICS_OPENER = re.compile("(?:认真)?抓好([^,;。项]{1,8}?)项重点(?:工作|任务)")
+_PROJECTS_OPENER = re.compile(r"(?:扎实)?推进(?:总投资|\d+个)")  # key projects without a task count
 _NUMBER = r"\d+(?:\.\d+)?"
 # Clauses of the key-project figures, tried in this order at the current position.
 _CLAUSE_INVESTMENT_FIRST = re.compile(rf"([^,;。]*?)总投资({_NUMBER})亿元的(\d+)个([^,;。]*?项目)")
 _CLAUSE_COUNT_AFTER_LABEL = re.compile(rf"([^,;。]*?项目)(\d+)个,总投资({_NUMBER})亿元")
-_CLAUSE_COUNT_BEFORE_LABEL = re.compile(rf"([^,;。\d]*?)(\d+)个([^,;。]*?项目),总投资({_NUMBER})亿元")
+_CLAUSE_COUNT_BEFORE_LABEL = re.compile(rf"([^,;。]*?)(\d+)个([^,;。]*?项目),总投资({_NUMBER})亿元")
 _CLAUSE_SEPARATOR = re.compile(r"[,;]?(?:其中)?")
 _YEARS = re.compile(r"(\d{4})(?:年)?\s*(?:[—–\-~]{1,2}|至|到)\s*(\d{4})年|(\d{4})年")
 
-_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+_DIGITS = {ch: value for value, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
@@ -92,6 +82,7 @@ def _chinese_numeral_value(numeral: str) -> int:
         return value
     total = 0  # completed 万 groups
     section = 0  # below 万
+    last_unit = 10000  # units within a section must decrease: 一千二百, not 一百二千
     digit: int | None = None
     for ch in numeral:
         if ch in _DIGITS:
@@ -99,12 +90,17 @@ def _chinese_numeral_value(numeral: str) -> int:
                 raise ValueError(f"two digits in a row in {numeral!r}")
             digit = _DIGITS[ch] if _DIGITS[ch] != 0 else None
         elif ch in _UNITS:
+            if _UNITS[ch] >= last_unit:
+                raise ValueError(f"units out of order in {numeral!r}")
             section += (1 if digit is None else digit) * _UNITS[ch]
+            last_unit = _UNITS[ch]
             digit = None
         else:  # 万
+            if total:
+                raise ValueError(f"two 万 in {numeral!r}")
             section += digit or 0
-            total = (total + (section or 1)) * 10000
-            section, digit = 0, None
+            total = (section or 1) * 10000
+            section, digit, last_unit = 0, None, 10000
     return total + section + (digit or 0)
 
 
@@ -180,28 +176,36 @@ class _Reader:
     # -- structure ---------------------------------------------------------------------------
 
     def headings(self) -> list[_Heading]:
-        """Pillar headings: at a boundary, numbered higher than the one before, with a title that
-        runs into statistics or a task marker (``三、四季度完成。`` is a sentence, not a heading)."""
-        found: list[_Heading] = []
+        """Pillar headings in order (see the module documentation)."""
+        candidates: list[_Heading] = []
         for m in _PILLAR_HEADING.finditer(self.text):
             after_title = self.title_period is not None and m.start() == self.title_period.end()
             if not (after_title or _is_boundary(self.text, m.start(), _HEADING_BOUNDARY)):
                 continue
             number = _numeral_or_none(m.group(1))
-            if number is None or (found and number <= found[-1].number):
-                continue
             _, kind, _ = self.title_stop(m.end(), len(self.text))
-            if kind in ("statistics", "task"):
-                found.append(_Heading(m.start(), m.end(), m.group(1), number))
+            if number is not None and kind in ("statistics", "task"):
+                candidates.append(_Heading(m.start(), m.end(), m.group(1), number))
+        found: list[_Heading] = []
+        for k, heading in enumerate(candidates):
+            previous = found[-1].number if found else 0
+            if heading.number <= previous:
+                continue
+            # A jump (一、 then 三、) is taken only when the next number does not come later: a gap in
+            # the document, not a sentence that happens to begin with a numeral.
+            if heading.number > previous + 1 and any(c.number == previous + 1 for c in candidates[k + 1 :]):
+                continue
+            found.append(heading)
         return found
 
     def title_stop(self, start: int, end: int) -> tuple[int, str, _Marker | None]:
         """Where a pillar title beginning at ``start`` ends, by what (``statistics``, ``task``,
         ``sentence`` or ``region``), and the task marker that ends it, if one does."""
         stops: list[tuple[int, str, _Marker | None]] = [(end, "region", None)]
-        opener = _STATISTICS_OPENER.search(self.text, start, end)
-        if opener:
-            stops.append((opener.start(), "statistics", None))
+        for opener_re in (_STATISTICS_OPENER, _PROJECTS_OPENER):
+            opener = opener_re.search(self.text, start, end)
+            if opener:
+                stops.append((opener.start(), "statistics", None))
         full_stop = self.text.find("。", start, end)
         if full_stop >= 0:
             stops.append((full_stop, "sentence", None))
@@ -257,18 +261,24 @@ class _Reader:
     ) -> tuple[int | None, Span | None, tuple[StageStatistic, ...], Span | None]:
         """Read the statistics paragraph between ``start`` and ``end`` (title end and first task)."""
         text = self.text
+        count: int | None = None
+        count_span: Span | None = None
         opener = _STATISTICS_OPENER.search(text, start, end)
-        if opener is None:
-            return None, None, (), None
-        count = _parse_count(opener.group(1))
-        if count is None:
-            raise self.error(f"unreadable number of key tasks {opener.group(1)!r}", opener.start(1))
-        count_span = self.span(opener.start(1), opener.end(1))
-        stop = text.find("。", opener.end(), end)
+        if opener is not None:
+            count = _parse_count(opener.group(1))
+            if count is None:
+                raise self.error(f"unreadable number of key tasks {opener.group(1)!r}", opener.start(1))
+            count_span = self.span(opener.start(1), opener.end(1))
+            paragraph_start, pos = opener.start(), opener.end()
+        else:
+            projects = _PROJECTS_OPENER.search(text, start, end)
+            if projects is None:
+                return None, None, (), None
+            paragraph_start = pos = projects.start()
+        stop = text.find("。", pos, end)
         paragraph_end = stop + 1 if stop >= 0 else end
         body_end = stop if stop >= 0 else end
         figures: dict[Stage, StageStatistic] = {}
-        pos = opener.end()
         while True:
             sep = _CLAUSE_SEPARATOR.match(text, pos, body_end)
             pos = sep.end() if sep else pos
@@ -283,7 +293,7 @@ class _Reader:
             figures[stat.stage] = stat
             pos = clause_end
         ordered = tuple(figures[s] for s in Stage if s in figures)
-        return count, count_span, ordered, self.span(opener.start(), paragraph_end)
+        return count, count_span, ordered, self.span(paragraph_start, paragraph_end)
 
     def _clause(self, pos: int, end: int) -> tuple[StageStatistic, int] | None:
         text = self.text

@@ -389,6 +389,35 @@ def test_sentence_starting_with_a_numeral_is_not_a_heading() -> None:
     assert [t.text for t in plan.tasks] == ["任务甲。三、四季度完成验收。", "任务乙:(一)子项;(二)子项。"]
 
 
+def test_numbering_jump_inside_a_pillar_is_text_but_a_real_gap_is_a_pillar() -> None:
+    raw = (
+        "某市行动计划(2030—2032年)\n制定本计划。\n一、加快发展\n(一)任务甲。三、四季度安排如下:(一)调研;(二)验收。\n"
+        "二、强化保障\n(二)任务乙。\n四、做好宣传\n(三)任务丙。"
+    )
+    plan = parse_plan(raw, source_name="x.txt")
+    assert [(p.number, p.title) for p in plan.pillars] == [(1, "加快发展"), (2, "强化保障"), (4, "做好宣传")]
+    assert [(t.number, t.pillar) for t in plan.tasks] == [(1, 1), (2, 2), (3, 4)]
+    assert plan.tasks[0].text == "任务甲。三、四季度安排如下:(一)调研;(二)验收。"
+
+
+def test_statistics_without_a_declared_task_count() -> None:
+    raw = (
+        "某市行动计划(2030—2032年)\n制定本计划。\n一、加快发展\n"
+        "扎实推进88个重点项目,总投资100.5亿元,其中续建项目10个,总投资60亿元,\n"
+        "计划2031年至2032年开工的谋划储备项目78个,总投资40.5亿元。\n(一)任务甲。"
+    )
+    pillar = parse_plan(raw, source_name="x.txt").pillars[0]
+    assert pillar.title == "加快发展"
+    assert pillar.declared_task_count is None and pillar.declared_task_count_span is None
+    assert [(s.stage, s.count, s.investment, s.years) for s in pillar.statistics] == [
+        (Stage.TOTAL, 88, Decimal("100.5"), ()),
+        (Stage.CONTINUING, 10, Decimal("60"), ()),
+        (Stage.RESERVE, 78, Decimal("40.5"), (2031, 2032)),
+    ]
+    assert pillar.statistics_span is not None
+    assert pillar.statistics_span.quote.startswith("扎实推进88个重点项目")
+
+
 def test_title_without_period() -> None:
     raw = "某市城市更新实施方案\n为推进城市更新,制定本方案。\n一、改造老旧小区\n(一)加快改造。"
     plan = parse_plan(raw, source_name="x.txt")
@@ -418,7 +447,7 @@ def test_chinese_numeral_value(numeral: str, value: int) -> None:
     assert _chinese_numeral_value(numeral) == value
 
 
-@pytest.mark.parametrize("numeral", ["", "北方", "一二十", "10"])
+@pytest.mark.parametrize("numeral", ["", "北方", "一二十", "10", "一百二千", "一万二万"])
 def test_chinese_numeral_value_refuses(numeral: str) -> None:
     with pytest.raises(ValueError):
         _chinese_numeral_value(numeral)
