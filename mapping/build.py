@@ -39,6 +39,8 @@ from rich.console import Console
 
 from mapping import dumps
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
+from mapping.graph import document_graph
+from mapping.validate import ONTOLOGY_DIR, validate
 from mapping.vocab import Vocab
 
 DEFAULT_SEEDS = Path("seeds")
@@ -47,7 +49,6 @@ DEFAULT_STORE = Path("var/store")
 BUILD_INFO_FILE = "plankg-build.json"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-ONTOLOGY_DIR = _PACKAGE_DIR.parent / "ontology"
 _CODE_SUFFIXES = {".py", ".toml", ".ttl"}
 
 
@@ -76,7 +77,7 @@ class ValidationOutcome(Protocol):
 
 
 GraphMaker = Callable[[str, str, Vocab], Graph]
-Validator = Callable[[Graph, Vocab], ValidationOutcome]
+Validator = Callable[[Graph, Vocab, Path], ValidationOutcome]  # graph, vocab, ontology directory
 
 
 class Progress(Protocol):
@@ -115,7 +116,8 @@ class RichProgress:
         self.console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
 
     def warn(self, text: str) -> None:
-        self.console.print(f"[yellow]SHACL warnings:[/yellow]\n{text}", markup=True, highlight=False)
+        self.console.print("[yellow]SHACL warnings:[/yellow]")
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -135,19 +137,6 @@ class BuildResult:
     store_dir: Path
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
-def _default_graph_maker(raw: str, source_name: str, vocab: Vocab) -> Graph:
-    from mapping.graph import document_graph
-
-    return document_graph(raw, source_name, vocab)
-
-
-def _default_validator(graph: Graph, vocab: Vocab) -> ValidationOutcome:
-    from mapping.validate import validate
-
-    result: ValidationOutcome = validate(graph, vocab)
-    return result
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -241,8 +230,8 @@ def build(
     vocab: Vocab | None = None,
     progress: Progress | None = None,
     *,
-    make_graph: GraphMaker = _default_graph_maker,
-    validator: Validator = _default_validator,
+    make_graph: GraphMaker = document_graph,
+    validator: Validator = validate,
     ontology_dir: Path = ONTOLOGY_DIR,
 ) -> BuildResult:
     """Build the store and the dumps from the plan text in ``seeds_dir``.
@@ -280,7 +269,7 @@ def build(
                 raise DocumentError(err.message, where) from err
 
         with stage(f"validate with SHACL ({len(graph)} triples)"):
-            outcome = validator(graph, vocab)
+            outcome = validator(graph, vocab, ontology_dir)
             if outcome.violations:
                 raise ValidationFailed(outcome.report_text, outcome.violations)
         if outcome.warnings:

@@ -71,8 +71,8 @@ class ToyOutcome:
     report_graph: Graph
 
 
-def toy_validate(graph: Graph, vocab: Vocab) -> ToyOutcome:
-    shapes = Graph().parse(data=SHAPES, format="turtle")
+def toy_validate(graph: Graph, vocab: Vocab, ontology_dir: Path) -> ToyOutcome:
+    shapes = Graph().parse(ontology_dir / "shapes.ttl", format="turtle")
     conforms, report, text = pyshacl.validate(graph, shacl_graph=shapes, allow_warnings=True)
     severities = list(report.objects(None, SH.resultSeverity))
     return ToyOutcome(
@@ -231,8 +231,8 @@ def test_another_base_changes_the_output(dirs: Dirs) -> None:
 # --- failures and atomicity ----------------------------------------------------------------------------
 
 
-def failing_validator(graph: Graph, vocab: Vocab) -> ToyOutcome:
-    outcome = toy_validate(graph, vocab)
+def failing_validator(graph: Graph, vocab: Vocab, ontology_dir: Path) -> ToyOutcome:
+    outcome = toy_validate(graph, vocab, ontology_dir)
     return ToyOutcome(
         False, 1, outcome.warnings, "Focus node <x> violates sh:MinCountConstraintComponent", Graph()
     )
@@ -333,7 +333,14 @@ def stale(d: Dirs, vocab: Vocab = VOCAB) -> str | None:
     return b.staleness(d.seeds, d.dist, d.store, vocab, d.ontology)
 
 
-def test_staleness_follows_the_inputs_and_the_outputs(dirs: Dirs) -> None:
+def test_staleness_follows_the_inputs_and_the_outputs(
+    dirs: Dirs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fingerprint a fixed copy of the code: the real mapping/ may be edited while the test runs.
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "rdf.py").write_text("x = 1\n", encoding="utf-8")
+    monkeypatch.setattr(b, "_PACKAGE_DIR", code)
     assert stale(dirs) == f"no built store in {dirs.store}"
     assert b.is_stale(dirs.seeds, dirs.dist, dirs.store, VOCAB, dirs.ontology)
     run_build(dirs)
@@ -373,3 +380,11 @@ def test_the_fingerprint_covers_the_mapping_code_and_data(
     assert second != first
     (code / "data" / "orgs.toml").write_text("[org]\n", encoding="utf-8")
     assert fingerprint() != second
+
+
+def test_warnings_are_printed_verbatim_not_as_markup() -> None:
+    out = io.StringIO()
+    b.RichProgress(Console(file=out, width=40)).warn(
+        "Warning: <x> [shape pksh:Declared, sh:SPARQLConstraintComponent]"
+    )
+    assert "Warning: <x> [shape pksh:Declared, sh:SPARQLConstraintComponent]" in out.getvalue()

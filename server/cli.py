@@ -1,0 +1,188 @@
+"""``plankg build | serve``: thin over ``mapping.build`` and ``server.app``.
+
+The environment is read once, in ``main``; a command-line flag beats its environment variable, which
+beats the default. Domain errors are printed as ``file:line:column: message`` (a malformed document)
+or as the SHACL report (violations) with exit status 1, never as a traceback; bad usage exits 2.
+
+Environment: ``PLANKG_SEEDS``, ``PLANKG_DIST``, ``PLANKG_STORE``, ``PLANKG_BASE`` for both commands;
+``serve`` reads the rest through ``server.settings.Settings.from_env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
+from mapping.errors import DocumentError, PlanKGError, ValidationFailed
+from mapping.vocab import DEFAULT_BASE, Vocab
+
+
+def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plankg", description="The plan as a knowledge graph.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--seeds",
+            type=Path,
+            default=Path(environ.get("PLANKG_SEEDS", DEFAULT_SEEDS)),
+            help="directory with the plan text (env PLANKG_SEEDS; default %(default)s)",
+        )
+        sub.add_argument(
+            "--dist",
+            type=Path,
+            default=environ.get("PLANKG_DIST"),
+            help=f"dump directory (env PLANKG_DIST; default {DEFAULT_DIST})",
+        )
+        sub.add_argument(
+            "--store",
+            type=Path,
+            default=environ.get("PLANKG_STORE"),
+            help=f"on-disk store directory (env PLANKG_STORE; default {DEFAULT_STORE})",
+        )
+        sub.add_argument(
+            "--base",
+            default=environ.get("PLANKG_BASE"),
+            help=f"base IRI of the graph, ending in '/' (env PLANKG_BASE; default {DEFAULT_BASE})",
+        )
+
+    b = commands.add_parser("build", help="build the store and the dumps from the seeds")
+    common(b)
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+
+    s = commands.add_parser("serve", help="serve the SPARQL endpoint over the built store")
+    common(s)
+    s.add_argument("--host", default=None, help="interface to listen on (env PLANKG_HOST; default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (env PLANKG_PORT; default 8000)")
+    s.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="further RDF file to serve beside the plan (repeatable; env PLANKG_DATA)",
+    )
+    s.add_argument(
+        "--without-plan",
+        action="store_true",
+        default=None,
+        help="serve only the --data files (env PLANKG_WITHOUT_PLAN)",
+    )
+    s.add_argument(
+        "--query-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time limit per query (env PLANKG_QUERY_TIMEOUT; default 30)",
+    )
+    s.add_argument(
+        "--build-if-stale",
+        action="store_true",
+        help="build first when the store or dumps are missing or older than the seeds, ontology or code",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run ``plankg``; returns the exit status."""
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        args = _parser(environ).parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or bad usage (2)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        if args.command == "build":
+            return _build(args)
+        return _serve(args, environ)
+    except DocumentError as err:
+        _error(str(err))
+    except ValidationFailed as err:
+        _error(str(err))
+    except PlanKGError as err:
+        _error(f"plankg: {err}")
+    except UsageError as err:
+        _error(f"plankg {args.command}: {err}")
+        return 2
+    return 1
+
+
+class UsageError(Exception):
+    """A flag or environment variable has a value the program cannot run with."""
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    print(message, file=stream or sys.stderr)
+
+
+def _vocab(base: str) -> Vocab:
+    try:
+        return Vocab(base)
+    except ValueError as err:
+        raise UsageError(err) from err
+
+
+def _build(args: argparse.Namespace) -> int:
+    console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    result = build(
+        args.seeds,
+        args.dist or DEFAULT_DIST,
+        args.store or DEFAULT_STORE,
+        _vocab(args.base or DEFAULT_BASE),
+        RichProgress(console),
+    )
+    console.print(
+        f"built {result.triples} triples ({result.quads} quads with the validation report, "
+        f"{result.warnings} SHACL warning(s)) in {result.seconds:.1f} s: "
+        f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from server.settings import Settings, SettingsError  # the server's modules only when serving
+
+    try:
+        settings = Settings.from_env(
+            environ,
+            host=args.host,
+            port=args.port,
+            base=args.base,
+            store_dir=args.store,
+            dist_dir=args.dist,
+            data_files=tuple(args.data) if args.data else None,
+            without_plan=args.without_plan,
+            query_timeout=args.query_timeout,
+        )
+    except SettingsError as err:
+        raise UsageError(err) from err
+    if args.build_if_stale and not settings.without_plan:
+        vocab = _vocab(settings.base)
+        reason = staleness(args.seeds, settings.dist_dir, settings.store_dir, vocab)
+        console = Console(stderr=True, highlight=False)
+        if reason is None:
+            console.print(f"store {settings.store_dir} is up to date")
+        else:
+            console.print(f"building: {reason}")
+            build(args.seeds, settings.dist_dir, settings.store_dir, vocab, RichProgress(console))
+
+    try:  # until server/app.py lands; then a plain import
+        app = importlib.import_module("server.app")
+    except ModuleNotFoundError as err:
+        if err.name != "server.app":
+            raise
+        _error("plankg serve: not available yet (server.app is not written)")
+        return 1
+    app.serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

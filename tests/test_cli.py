@@ -1,0 +1,152 @@
+"""server.cli: flags and environment, exit statuses, errors as `file:line:column: message`."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from mapping.errors import ValidationFailed
+from mapping.vocab import DEFAULT_BASE
+from server import cli
+
+REPO = Path(__file__).resolve().parent.parent
+MALFORMED = "济南市绿色低碳行动计划(2023—2025年)\n前言。\n(一)先有任务。\n一、第一部分\n"
+# `path:line:column: message`, the line and column inside MALFORMED (which message is the parser's business)
+ERROR_LINE = r"(?P<path>.+):(?P<line>[1-4]):(?P<column>[1-9]\d*): (?P<message>\S.*)"
+
+
+@pytest.fixture
+def malformed(tmp_path: Path) -> Path:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "plan.txt").write_text(MALFORMED, encoding="utf-8")
+    return seeds
+
+
+def build_args(tmp_path: Path, seeds: Path) -> list[str]:
+    return [
+        "build",
+        "--seeds",
+        str(seeds),
+        "--dist",
+        str(tmp_path / "dist"),
+        "--store",
+        str(tmp_path / "store"),
+    ]
+
+
+def test_a_malformed_seed_gives_file_line_column_and_status_1(
+    tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(build_args(tmp_path, malformed), environ={}) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    match = re.fullmatch(ERROR_LINE, err.splitlines()[-1])
+    assert match is not None, err
+    assert match["path"] == str(malformed / "plan.txt")
+    assert int(match["column"]) <= len(MALFORMED.splitlines()[int(match["line"]) - 1]) + 1
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_malformed_seed_in_a_real_process(tmp_path: Path, malformed: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "server.cli", *build_args(tmp_path, malformed), "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
+    assert run.returncode == 1
+    assert re.fullmatch(ERROR_LINE + "\n", run.stderr), run.stderr
+    assert run.stderr.startswith(f"{malformed / 'plan.txt'}:")
+
+
+def test_violations_print_the_report_and_give_status_1(
+    tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def violating_build(*args: object, **kwargs: object) -> None:
+        raise ValidationFailed("Violation: <http://x/id/pillar/3>: counts do not add up [shape pk:Sum]", 1)
+
+    monkeypatch.setattr(cli, "build", violating_build)
+    assert cli.main(build_args(tmp_path, malformed), environ={}) == 1
+    err = capsys.readouterr().err
+    assert "SHACL validation failed with 1 violation(s)" in err
+    assert "<http://x/id/pillar/3>: counts do not add up [shape pk:Sum]" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_seeds_directory_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(build_args(tmp_path, tmp_path / "nowhere"), environ={}) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(f"\nplankg: {tmp_path / 'nowhere'}: no such seeds directory\n")
+    assert "Traceback" not in err
+
+
+def test_bad_usage_gives_status_2(
+    tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([], environ={}) == 2
+    assert cli.main(["frobnicate"], environ={}) == 2
+    capsys.readouterr()
+    assert cli.main([*build_args(tmp_path, malformed), "--base", "http://x.example"], environ={}) == 2
+    assert "the base IRI must end with '/'" in capsys.readouterr().err
+    assert cli.main(["--help"], environ={}) == 0
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(args)
+        raise ValidationFailed("recorded", 1)  # stop here; the arguments are what is tested
+
+
+def test_build_flags_beat_environment_which_beats_defaults(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorder = Recorder()
+    monkeypatch.setattr(cli, "build", recorder)
+    cli.main(["build"], environ={})
+    seeds, dist, store, vocab, _ = recorder.calls[-1]
+    assert (seeds, dist, store, vocab.base) == (Path("seeds"), Path("dist"), Path("var/store"), DEFAULT_BASE)
+    env = {"PLANKG_SEEDS": "s", "PLANKG_DIST": "d", "PLANKG_STORE": "st", "PLANKG_BASE": "http://e.example/"}
+    cli.main(["build"], environ=env)
+    seeds, dist, store, vocab, _ = recorder.calls[-1]
+    assert (seeds, dist, store, vocab.base) == (Path("s"), Path("d"), Path("st"), "http://e.example/")
+    cli.main(["build", "--dist", "D", "--base", "http://f.example/"], environ=env)
+    seeds, dist, store, vocab, _ = recorder.calls[-1]
+    assert (seeds, dist, store, vocab.base) == (Path("s"), Path("D"), Path("st"), "http://f.example/")
+
+
+@pytest.mark.slow
+# pyshacl compares rdflib literals in a way rdflib 7.6 deprecates; not ours to fix here.
+@pytest.mark.filterwarnings(
+    "ignore:NotImplemented should not be used in a boolean context:DeprecationWarning"
+)
+def test_build_of_the_real_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(build_args(tmp_path, REPO / "seeds"), environ={}) == 0
+    err = capsys.readouterr().err
+    assert "✓ validate with SHACL" in err
+    assert "✓ swap in" in err
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation"]["violations"] == 0
+    assert f"built {manifest['triples']} triples" in err
+    store = ox.Store.read_only(str(tmp_path / "store"))
+    solutions = store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    assert isinstance(solutions, ox.QuerySolutions)
+    count = next(iter(solutions))[0]
+    assert isinstance(count, ox.Literal)
+    assert int(count.value) == manifest["triples"]
+    lines = (tmp_path / "dist" / "plankg.nt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == manifest["triples"]
+    assert not any(line.startswith("_:") or " _:" in line for line in lines)
