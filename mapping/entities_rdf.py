@@ -6,12 +6,13 @@
 * places: divisions ``{base}id/place/{code}`` (``skos:notation`` the code) and regions
   ``{base}id/region/{key}``, SKOS concepts of the scheme ``{base}id/places`` with ``skos:broader``;
   ``skos:exactMatch`` to Wikidata only where the data file names the source that verified it;
-* projects ``{base}id/project/{key}``: ``pk:task``, ``pk:involves`` organisations, ``pk:place``;
+* projects ``{base}id/project/{key}``: ``pk:inTask``, ``pk:involves`` organisations, ``pk:place``;
 * mentions ``{base}id/mention/{kind}/{key}/{start}-{end}``: Web Annotations (``oa:identifying``)
   whose body is the entity and whose target is the source span; the task (or the plan, for its title
   and preamble) ``pk:mentions`` the entity directly. The hierarchy is not materialised: the tasks
   that involve an organisation and its parts are ``?task pk:mentions/org:subOrganizationOf* ?org``;
-* English labels of pillars and tasks from ``labels_en.toml``.
+* English labels (``rdfs:label``; ``skos:prefLabel`` too for pillars) of pillars and tasks from
+  ``labels_en.toml`` (``eli:title`` stays the Chinese title as printed).
 
 Spans are emitted by :mod:`mapping.rdf`, so a span shared with the plan graph is the same node.
 """
@@ -35,7 +36,7 @@ from mapping.entities import (
 from mapping.model import Plan
 from mapping.rdf import _Mapper as _SpanMapper
 from mapping.text import normalise
-from mapping.vocab import ELI, OA, ORG, PROV, WD, Vocab
+from mapping.vocab import OA, ORG, PROV, WD, Vocab
 
 ORG_CLASSES: dict[OrgType, str] = {
     OrgType.UNIVERSITY: "University",
@@ -178,7 +179,7 @@ class _EntityMapper:
         node = project_iri(self.vocab, project.key)
         self.add(node, RDF.type, self.pk.Project)
         self.labels(node, project.name, project.name_en, project.aliases)
-        self.add(node, self.pk.task, self.vocab.task(project.task))
+        self.add(node, self.pk.inTask, self.vocab.task(project.task))
         for org in project.organisations:
             self.add(node, self.pk.involves, org_iri(self.vocab, org))
         for key in project.places:
@@ -208,15 +209,14 @@ class _EntityMapper:
                 continue
             self.check_label("pillar", pillar.number, label.zh, pillar.title)
             node = self.vocab.pillar(pillar.number)
-            for predicate in (ELI.title, RDFS.label, SKOS.prefLabel):
-                self.add(node, predicate, Literal(label.en, lang="en"))
+            self.add(node, RDFS.label, Literal(label.en, lang="en"))
+            self.add(node, SKOS.prefLabel, Literal(label.en, lang="en"))
         for task in self.plan.tasks:
             label = self.catalogue.task_labels.get(task.number)
             if label is None:
                 continue
             self.check_label("task", task.number, label.zh, task.title)
             node = self.vocab.task(task.number)
-            self.add(node, ELI.title, Literal(label.en, lang="en"))
             self.add(node, RDFS.label, Literal(f"({task.number}) {label.en}", lang="en"))
 
     def check_label(self, section: str, number: int, zh: str, title: str) -> None:
