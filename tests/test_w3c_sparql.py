@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +34,6 @@ from urllib.parse import urljoin
 
 import pyoxigraph
 import pytest
-import rdflib
 from rdflib import URIRef
 
 from tests.w3c import manifest, results
@@ -113,21 +112,32 @@ class Reply:
     body: bytes
 
 
+@dataclass(frozen=True)
+class RdfDataset:
+    """The protocol's ``default-graph-uri`` and ``named-graph-uri`` parameters."""
+
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+
+
 class Endpoint(Protocol):
-    def query(self, query: bytes, accept: str) -> Reply: ...
+    def query(self, query: bytes, accept: str, dataset: RdfDataset | None) -> Reply: ...
 
 
 class OxigraphAdapter:
     """Stand-in until /sparql exists: pyoxigraph directly, answering like the protocol would."""
 
-    def __init__(self, data: Path | None) -> None:
+    def __init__(self, data: Path) -> None:
         self.store = pyoxigraph.Store()
-        if data is not None:
-            self.store.load(path=data, format=pyoxigraph.RdfFormat.N_QUADS)
+        self.store.load(path=data, format=pyoxigraph.RdfFormat.N_QUADS)
 
-    def query(self, query: bytes, accept: str) -> Reply:
+    def query(self, query: bytes, accept: str, dataset: RdfDataset | None) -> Reply:
+        graphs: dict[str, list[pyoxigraph.NamedNode]] = {}
+        if dataset is not None:
+            graphs["default_graph"] = [pyoxigraph.NamedNode(g) for g in dataset.default_graphs]
+            graphs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in dataset.named_graphs]
         try:
-            answer = self.store.query(query.decode("utf-8"))
+            answer = self.store.query(query.decode("utf-8"), **graphs)  # type: ignore[arg-type]
         except (SyntaxError, UnicodeDecodeError) as error:
             return Reply(400, "text/plain", str(error).encode())
         wanted = [media_type.split(";")[0].strip() for media_type in accept.split(",")]
@@ -144,11 +154,49 @@ class OxigraphAdapter:
 
 
 @contextlib.contextmanager
-def serve(data: Path | None) -> Iterator[Endpoint]:
+def serve(data: Path) -> Iterator[Endpoint]:
     yield OxigraphAdapter(data)
 
 
-# ------------------------------------------------------------------------------------------- fixtures
+# ------------------------------------------------------------------------------------------- datasets
+
+# Names no graph: as the only default or named graph it makes that part of the dataset empty.
+NO_GRAPH = "urn:x-plankg-test:no-graph"
+
+
+def named_files(case: TestCase, query: str) -> list[Path]:
+    """The files a test loads as named graphs: its ``qt:graphData`` and what the query names in FROM."""
+    named = set(case.graph_data)
+    for iri in manifest.dataset_clauses(query):
+        path = manifest.path_of(URIRef(urljoin(case.query.as_uri(), iri)))
+        if path.is_file():
+            named.add(path)
+    return sorted(named)
+
+
+def protocol_dataset(case: TestCase, query: str) -> RdfDataset | None:
+    """The test's dataset as protocol parameters; None when the query names its own with FROM."""
+    if manifest.dataset_clauses(query):
+        return None
+    return RdfDataset(
+        tuple(p.as_uri() for p in case.data) or (NO_GRAPH,),
+        tuple(p.as_uri() for p in case.graph_data) or (NO_GRAPH,),
+    )
+
+
+def write_corpus(cases: Iterable[TestCase], target: Path) -> Path:
+    """Every data file of ``cases`` as one N-Quads file, each file a named graph under its own IRI."""
+    files: set[Path] = set()
+    for case in cases:
+        files.update(case.data)
+        files.update(named_files(case, case.query.read_text(encoding="utf-8")))
+    with target.open("w", encoding="utf-8") as out:
+        for path in sorted(files):
+            # An N-Triples line is "s p o ." and becomes an N-Quads line when the graph goes before the dot.
+            graph = results.read_graph(path).serialize(format="nt", encoding="utf-8").decode("utf-8")
+            lines = [line.removesuffix(".").rstrip() for line in graph.splitlines() if line]
+            out.writelines(f"{line} <{path.as_uri()}> .\n" for line in lines)
+    return target
 
 
 def query_bytes(case: TestCase) -> bytes:
@@ -156,36 +204,16 @@ def query_bytes(case: TestCase) -> bytes:
     return f"BASE <{case.query.as_uri()}>\n".encode() + case.query.read_bytes()
 
 
-def write_dataset(case: TestCase, query: str, directory: Path) -> Path | None:
-    """The test's data as one N-Quads file; named graphs keep their file IRIs. None when there is no data."""
-    named = set(case.graph_data)
-    for iri in manifest.dataset_clauses(query):
-        path = manifest.path_of(URIRef(urljoin(case.query.as_uri(), iri)))
-        if path.is_file():
-            named.add(path)
-    if not case.data and not named:
-        return None
-    default = rdflib.Graph()
-    for path in case.data:
-        default += results.read_graph(path)
-    lines = [n_triples(default)]
-    for path in sorted(named):
-        # An N-Triples line is "s p o ." and becomes an N-Quads line when the graph goes before the dot.
-        triples = n_triples(results.read_graph(path)).splitlines()
-        lines.extend(f"{line.removesuffix('.').rstrip()} <{path.as_uri()}> .\n" for line in triples if line)
-    target = directory / "data.nq"
-    target.write_text("".join(lines), encoding="utf-8")
-    return target
-
-
-def n_triples(graph: rdflib.Graph) -> str:
-    return graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-
-
 @pytest.fixture(scope="module")
-def empty_endpoint() -> Iterator[Endpoint]:
-    with serve(None) as endpoint:
-        yield endpoint
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """One endpoint serving the data of every evaluation test, each file a named graph."""
+    assert SUITES.is_dir(), f"the W3C SPARQL test suites are missing at {SUITES}"
+    corpus = write_corpus(
+        (c for c in all_cases() if c.kind in (Kind.EVALUATION, Kind.CSV_FORMAT)),
+        tmp_path_factory.mktemp("w3c") / "corpus.nq",
+    )
+    with serve(corpus) as served:
+        yield served
 
 
 # ---------------------------------------------------------------------------------------------- tests
@@ -214,8 +242,8 @@ def test_known_failures_name_tests_that_run() -> None:
 
 
 @pytest.mark.parametrize("case", params(Kind.POSITIVE_SYNTAX, Kind.NEGATIVE_SYNTAX))
-def test_syntax(case: TestCase, empty_endpoint: Endpoint) -> None:
-    reply = empty_endpoint.query(query_bytes(case), SYNTAX_ACCEPT)
+def test_syntax(case: TestCase, endpoint: Endpoint) -> None:
+    reply = endpoint.query(query_bytes(case), SYNTAX_ACCEPT, RdfDataset((NO_GRAPH,), (NO_GRAPH,)))
     if case.kind is Kind.POSITIVE_SYNTAX:
         assert reply.status == 200, f"a valid query was refused: {reply.body.decode(errors='replace')}"
     else:
@@ -223,14 +251,13 @@ def test_syntax(case: TestCase, empty_endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("case", params(Kind.EVALUATION, Kind.CSV_FORMAT))
-def test_evaluation(case: TestCase, tmp_path: Path) -> None:
+def test_evaluation(case: TestCase, endpoint: Endpoint) -> None:
     assert case.result is not None, f"{case.iri} has no expected result"
     text = case.query.read_text(encoding="utf-8")
     form = manifest.query_form(text)
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
     accept = N_TRIPLES if graph_answer else MEDIA_TYPES[case.result.suffix]
-    with serve(write_dataset(case, text, tmp_path)) as endpoint:
-        reply = endpoint.query(query_bytes(case), accept)
+    reply = endpoint.query(query_bytes(case), accept, protocol_dataset(case, text))
     assert reply.status == 200, reply.body.decode(errors="replace")
     assert reply.media_type == accept
     if graph_answer:
