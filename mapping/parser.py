@@ -60,6 +60,8 @@ _NUMBER = r"\d+(?:\.\d+)?"
 _CLAUSE_INVESTMENT_FIRST = re.compile(rf"([^,;。]*?)总投资({_NUMBER})亿元的(\d+)个([^,;。]*?项目)")
 _CLAUSE_COUNT_AFTER_LABEL = re.compile(rf"([^,;。]*?项目)(\d+)个,总投资({_NUMBER})亿元")
 _CLAUSE_COUNT_BEFORE_LABEL = re.compile(rf"([^,;。]*?)(\d+)个([^,;。]*?项目),总投资({_NUMBER})亿元")
+_CLAUSE_VERB = re.compile("(?:扎实)?推进")  # not part of a figure's clause span
+_LINE_BREAK = re.compile("[\n\r\u2028\u2029]")
 _CLAUSE_SEPARATOR = re.compile(r"[,;]?(?:其中)?")
 _YEARS = re.compile(r"(\d{4})(?:年)?\s*(?:[—–\-~]{1,2}|至|到)\s*(\d{4})年|(\d{4})年")
 
@@ -246,9 +248,10 @@ class _Reader:
         origins = self.norm.origins
         if not origins:
             return 0
-        line_end = self.raw.find("\n", origins[0])
-        if line_end < 0:
+        line_break = _LINE_BREAK.search(self.raw, origins[0])
+        if line_break is None:
             return len(self.text)
+        line_end = line_break.start()
         k = 0
         while k < len(origins) and origins[k] < line_end:
             k += 1
@@ -316,6 +319,8 @@ class _Reader:
         years = _years_of(label) if stage in (Stage.NEW, Stage.RESERVE) else ()
         inv_start = m.start(inv_group)
         inv_end = m.end(inv_group) + len("亿元")
+        verb = _CLAUSE_VERB.match(text, m.start(), m.end())
+        clause_start = verb.end() if verb else m.start()
         stat = StageStatistic(
             stage=stage,
             count=int(m.group(count_group)),
@@ -324,7 +329,7 @@ class _Reader:
             investment_text=m.group(inv_group),
             investment_span=self.span(inv_start, inv_end),
             years=years,
-            span=self.span(m.start(), m.end()),
+            span=self.span(clause_start, m.end()),
         )
         return stat, m.end()
 

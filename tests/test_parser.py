@@ -156,6 +156,9 @@ def test_hand_read_figures_add_up() -> None:
 
 
 def test_figure_spans_cover_digits_and_unit(seed: Plan) -> None:
+    total = seed.pillars[0].statistics[0]
+    assert total.span.quote == "总投资1920.83亿元\n\n的90个重点项目"  # without the verb 扎实推进
+    assert total.count_span.quote == "90"
     second = seed.pillars[0].statistics[1]
     assert second.count_span.quote == "37"
     assert second.investment_span.quote == "854.58亿\n\n元"  # broken across lines in the source
@@ -416,6 +419,15 @@ def test_statistics_without_a_declared_task_count() -> None:
     ]
     assert pillar.statistics_span is not None
     assert pillar.statistics_span.quote.startswith("扎实推进88个重点项目")
+    assert pillar.statistics[0].span.quote == "88个重点项目,总投资100.5亿元"
+    assert pillar.statistics[2].span.quote == "计划2031年至2032年开工的谋划储备项目78个,总投资40.5亿元"
+
+
+def test_title_from_the_first_line_when_nothing_else_marks_it() -> None:
+    raw = "某市城市更新工作安排\r\n为推进城市更新,制定本安排。\r\n一、改造老旧小区\r\n(一)加快改造。"
+    plan = parse_plan(raw, source_name="x.txt")
+    assert plan.title == "某市城市更新工作安排"
+    assert plan.title_span.quote == "某市城市更新工作安排"
 
 
 def test_title_without_period() -> None:
