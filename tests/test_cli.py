@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,70 @@ def test_build_of_the_real_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[s
     lines = (tmp_path / "dist" / "plankg.nt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == manifest["triples"]
     assert not any(line.startswith("_:") or " _:" in line for line in lines)
+
+
+class FakeApp(types.ModuleType):
+    """Stands in for server.app: records the settings ``serve`` is called with."""
+
+    def __init__(self) -> None:
+        super().__init__("server.app")
+        self.served: list[Any] = []
+
+    def serve(self, settings: Any) -> None:
+        self.served.append(settings)
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> FakeApp:
+    fake = FakeApp()
+    monkeypatch.setitem(sys.modules, "server.app", fake)
+    return fake
+
+
+def test_serve_hands_flags_and_environment_to_the_server_settings(app: FakeApp) -> None:
+    env = {"PLANKG_STORE": "st", "PLANKG_PORT": "9000", "PLANKG_MAX_RESULT_ROWS": "10"}
+    argv = ["serve", "--host", "0.0.0.0", "--data", "a.ttl", "--data", "b.nq", "--query-timeout", "5"]
+    assert cli.main(argv, environ=env) == 0
+    (settings,) = app.served
+    assert (settings.host, settings.port, settings.store_dir) == ("0.0.0.0", 9000, Path("st"))
+    assert settings.data_files == (Path("a.ttl"), Path("b.nq"))
+    assert settings.query_timeout == 5.0
+    assert settings.max_result_rows == 10
+    assert settings.without_plan is False
+    assert cli.main(["serve", "--port", "8001", "--without-plan", "--data", "x.nt"], environ=env) == 0
+    assert (app.served[-1].port, app.served[-1].without_plan) == (8001, True)
+
+
+def test_serve_refuses_unusable_settings_with_status_2(
+    app: FakeApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["serve", "--port", "70000"], environ={}) == 2
+    assert "port out of range" in capsys.readouterr().err
+    assert cli.main(["serve", "--without-plan"], environ={}) == 2
+    assert cli.main(["serve"], environ={"PLANKG_QUERY_TIMEOUT": "soon"}) == 2
+    assert "PLANKG_QUERY_TIMEOUT" in capsys.readouterr().err
+    assert app.served == []
+
+
+@pytest.mark.parametrize(("reason", "builds"), [("no built store in var/store", 1), (None, 0)])
+def test_build_if_stale_builds_only_when_stale(
+    app: FakeApp, monkeypatch: pytest.MonkeyPatch, reason: str | None, builds: int
+) -> None:
+    built: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(cli, "staleness", lambda *args: reason)
+    monkeypatch.setattr(cli, "build", lambda *args: built.append(args))
+    env = {"PLANKG_DIST": "d", "PLANKG_STORE": "s", "PLANKG_BASE": "http://e.example/"}
+    assert cli.main(["serve", "--build-if-stale", "--seeds", "sd"], environ=env) == 0
+    assert len(built) == builds
+    if builds:
+        seeds, dist, store, vocab, _ = built[0]
+        assert (seeds, dist, store, vocab.base) == (Path("sd"), Path("d"), Path("s"), "http://e.example/")
+    assert len(app.served) == 1
+    assert cli.main(["serve", "--build-if-stale", "--without-plan", "--data", "x.nt"], environ=env) == 0
+    assert len(built) == builds, "nothing to build when the plan is not served"
+
+
+def test_serve_without_build_if_stale_never_builds(app: FakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "staleness", lambda *args: pytest.fail("staleness checked"))
+    assert cli.main(["serve"], environ={}) == 0
+    assert len(app.served) == 1
