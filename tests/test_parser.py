@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import random
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -326,6 +327,34 @@ def test_variant_gives_the_same_model_with_spans_into_its_own_text(name: str, se
     plan = parse_plan(raw, source_name="variant.txt")
     assert shape(plan) == shape(seed)
     assert plan.source_length == len(raw)
+    assert_spans_read_back(plan, raw)
+
+
+def scrambled(seed: int) -> str:
+    """The seed with random line breaks, blank lines, indents, spaces, full-width forms and page markers."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for ch in SEED_RAW.replace("\n", "").replace("—4—", ""):
+        out.append(ch.translate(_FULL_WIDTH) if rng.random() < 0.3 else ch)
+        r = rng.random()
+        if r < 0.05:
+            out.append("\n")
+        elif r < 0.07:
+            out.append("\n\n\u3000 ")
+        elif r < 0.09 and "\u4e00" <= ch <= "\u9fff":
+            out.append(rng.choice([" ", "\u3000", "  "]))
+        elif r < 0.092:
+            out.append(
+                rng.choice(["\n—{}—\n", "\n第{}页\n", "\n- {} -\n", "\n{}/30\n"]).format(rng.randint(1, 30))
+            )
+    return "".join(out)
+
+
+@pytest.mark.parametrize("seed_number", range(20))
+def test_scrambled_layout_gives_the_same_model(seed_number: int, seed: Plan) -> None:
+    raw = scrambled(seed_number)
+    plan = parse_plan(raw, source_name="scrambled.txt")
+    assert shape(plan) == shape(seed)
     assert_spans_read_back(plan, raw)
 
 
