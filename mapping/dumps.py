@@ -152,7 +152,12 @@ def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat, prefixes: dict[str, str
 
 
 def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
-    """The prefixes some IRI of ``triples`` starts with, in a fixed (sorted) order."""
+    """The prefixes worth declaring, in a fixed (sorted) order.
+
+    A prefix is declared when it shortens some IRI of ``triples`` and most of the IRIs it shortens
+    have a local name without ``/``: the serialiser would write ``id:task\\/1`` otherwise, and a full
+    IRI reads better than that.
+    """
     iris = set()
     for t in triples:
         for term in (t.subject, t.predicate, t.object):
@@ -160,8 +165,12 @@ def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> di
                 iris.add(term.value)
             elif isinstance(term, ox.Literal):
                 iris.add(term.datatype.value)
-    used = {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
-    return dict(sorted(used.items()))
+    used = {}
+    for name, ns in sorted(prefixes.items()):
+        locals_ = [iri[len(ns) :] for iri in iris if iri.startswith(ns)]
+        if locals_ and 2 * sum("/" in local for local in locals_) < len(locals_):
+            used[name] = ns
+    return used
 
 
 def gzip_bytes(data: bytes) -> bytes:

@@ -141,7 +141,8 @@ def _build(args: argparse.Namespace) -> int:
     console.print(
         f"built {result.triples} triples ({result.quads} quads with the validation report, "
         f"{result.warnings} SHACL warning(s)) in {result.seconds:.1f} s: "
-        f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}"
+        f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}",
+        soft_wrap=True,
     )
     return 0
 

@@ -171,6 +171,19 @@ def test_blank_nodes_become_well_known_genid_iris() -> None:
     assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
 
 
+def test_turtle_declares_no_prefix_whose_local_names_would_need_escapes() -> None:
+    g = Graph()
+    for n in range(3):
+        g.add((ID[f"task/{n}"], PK.pillar, ID[f"pillar/{n}"]))
+    g.add((ID.plan, PK.title, Literal("x")))
+    text = dumps.serialize(quads_of(g, Graph()), dumps.FORMATS[0], PREFIXES).decode("utf-8")
+    assert "@prefix pk:" in text
+    assert "@prefix id:" not in text
+    assert "\\/" not in text
+    assert f"<{ID}task/1> pk:pillar <{ID}pillar/1>" in text
+    assert isomorphic(rdflib_parse(text.encode("utf-8"), "turtle"), g)
+
+
 def test_turtle_declares_only_the_prefixes_it_uses() -> None:
     quads = quads_of(sample_graph(), Graph())
     prefixes = {**PREFIXES, "unused": "http://unused.example/"}
