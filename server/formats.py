@@ -18,6 +18,7 @@ class Kind(Enum):
     RESULTS = "results"  # SELECT solutions and ASK booleans
     GRAPH = "graph"  # CONSTRUCT / DESCRIBE triples, RDF documents
     DATASET = "dataset"  # quads with their graphs
+    PAGE = "page"  # a document for people
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Format:
     # encoding (Excel) open Chinese text correctly. Off for plain text/csv: machine readers and the
     # W3C result-format tests expect none.
     bom: bool = False
+    iri: str | None = None  # the W3C format IRI (for service descriptions and DCAT)
+    rdflib_name: str | None = None  # rdflib's serialiser name, for graphs built with rdflib
 
     @property
     def media_type(self) -> str:
@@ -51,44 +54,42 @@ class Format:
 _RESULTS = frozenset({Kind.RESULTS})
 _GRAPH = frozenset({Kind.GRAPH})
 _QUADS = frozenset({Kind.GRAPH, Kind.DATASET})
+_PAGE = frozenset({Kind.PAGE})
+_W3C = "http://www.w3.org/ns/formats/"
 
-SPARQL_JSON = Format(
-    "json",
-    "SPARQL 1.1 Query Results JSON",
-    ("application/sparql-results+json", "application/json"),
-    "srj",
-    _RESULTS,
-)
-SPARQL_XML = Format(
-    "xml",
-    "SPARQL Query Results XML",
-    ("application/sparql-results+xml", "application/xml"),
-    "srx",
-    _RESULTS,
-)
-CSV = Format("csv", "SPARQL 1.1 Query Results CSV", ("text/csv",), "csv", _RESULTS)
-CSV_EXCEL = Format(
-    "csv-excel",
-    "CSV with a UTF-8 byte-order mark, for spreadsheets",
-    ("text/csv",),
-    "csv",
-    _RESULTS,
-    by_name_only=True,
-    bom=True,
-)
-TSV = Format("tsv", "SPARQL 1.1 Query Results TSV", ("text/tab-separated-values",), "tsv", _RESULTS)
-
-TURTLE = Format("turtle", "Turtle", ("text/turtle", "application/x-turtle"), "ttl", _GRAPH)
-N_TRIPLES = Format("ntriples", "N-Triples", ("application/n-triples", "text/plain"), "nt", _GRAPH)
-JSON_LD = Format("jsonld", "JSON-LD", ("application/ld+json",), "jsonld", _GRAPH)
-RDF_XML = Format("rdfxml", "RDF/XML", ("application/rdf+xml",), "rdf", _GRAPH)
+# fmt: off
+SPARQL_JSON = Format("json", "SPARQL 1.1 Query Results JSON",
+                     ("application/sparql-results+json", "application/json"), "srj", _RESULTS,
+                     iri=_W3C + "SPARQL_Results_JSON")
+SPARQL_XML = Format("xml", "SPARQL Query Results XML",
+                    ("application/sparql-results+xml", "application/xml"), "srx", _RESULTS,
+                    iri=_W3C + "SPARQL_Results_XML")
+CSV = Format("csv", "SPARQL 1.1 Query Results CSV", ("text/csv",), "csv", _RESULTS,
+             iri=_W3C + "SPARQL_Results_CSV")
+CSV_EXCEL = Format("csv-excel", "CSV with a UTF-8 byte-order mark, for spreadsheets", ("text/csv",),
+                   "csv", _RESULTS, by_name_only=True, bom=True)
+TSV = Format("tsv", "SPARQL 1.1 Query Results TSV", ("text/tab-separated-values",), "tsv", _RESULTS,
+             iri=_W3C + "SPARQL_Results_TSV")
+TURTLE = Format("turtle", "Turtle", ("text/turtle", "application/x-turtle"), "ttl", _GRAPH,
+                iri=_W3C + "Turtle", rdflib_name="turtle")
+N_TRIPLES = Format("ntriples", "N-Triples", ("application/n-triples", "text/plain"), "nt", _GRAPH,
+                   iri=_W3C + "N-Triples", rdflib_name="nt")
+JSON_LD = Format("jsonld", "JSON-LD", ("application/ld+json",), "jsonld", _GRAPH,
+                 iri=_W3C + "JSON-LD", rdflib_name="json-ld")
+RDF_XML = Format("rdfxml", "RDF/XML", ("application/rdf+xml",), "rdf", _GRAPH,
+                 iri=_W3C + "RDF_XML", rdflib_name="xml")
 # Quad formats carry a plain graph too (every triple in the default graph).
-N_QUADS = Format("nquads", "N-Quads", ("application/n-quads",), "nq", _QUADS)
-TRIG = Format("trig", "TriG", ("application/trig",), "trig", _QUADS)
+N_QUADS = Format("nquads", "N-Quads", ("application/n-quads",), "nq", _QUADS,
+                 iri=_W3C + "N-Quads", rdflib_name="nquads")
+TRIG = Format("trig", "TriG", ("application/trig",), "trig", _QUADS,
+              iri=_W3C + "TriG", rdflib_name="trig")
+# A page for people (the query page of the web front end, when one is installed).
+HTML = Format("html", "HTML", ("text/html", "application/xhtml+xml"), "html", _PAGE)
+# fmt: on
 
 # In the server's order of preference: the first format of a kind is its default.
 FORMATS: tuple[Format, ...] = (
-    SPARQL_JSON, SPARQL_XML, CSV, CSV_EXCEL, TSV, TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG,
+    SPARQL_JSON, SPARQL_XML, CSV, CSV_EXCEL, TSV, TURTLE, N_TRIPLES, JSON_LD, RDF_XML, N_QUADS, TRIG, HTML,
 )  # fmt: skip
 
 

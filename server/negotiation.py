@@ -54,14 +54,25 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     return ranges
 
 
-def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
-    """The q the client gives ``media_type``: that of the most specific range matching it."""
+def _match(ranges: Sequence[MediaRange], media_type: str) -> tuple[int, float]:
+    """(specificity, q) of the most specific range matching ``media_type``; (-1, 0) if none does."""
     best, best_q = -1, 0.0
     for r in ranges:
         s = r.specificity(media_type)
         if s > best:
             best, best_q = s, r.q
-    return best_q if best >= 0 else 0.0
+    return best, best_q if best >= 0 else 0.0
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
+    """The q the client gives ``media_type``: that of the most specific range matching it."""
+    return _match(ranges, media_type)[1]
+
+
+def format_quality(ranges: Sequence[MediaRange], offer: Format) -> float:
+    """The q of a format with several media types: the most specifically named one decides, so that
+    excluding ``application/sparql-results+json`` is not undone by ``*/*`` matching its alias."""
+    return max(_match(ranges, mt) for mt in offer.media_types)[1]
 
 
 def negotiate(accept: str | None, offers: Sequence[Format], *, format_name: str | None = None) -> Format:
@@ -83,7 +94,7 @@ def negotiate(accept: str | None, offers: Sequence[Format], *, format_name: str 
     best: Format | None = None
     best_q = 0.0
     for offer in candidates:
-        q = max(quality(ranges, mt) for mt in offer.media_types)
+        q = format_quality(ranges, offer)
         if q > best_q:
             best, best_q = offer, q
     if best is None:

@@ -25,11 +25,13 @@ import ctypes
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import queue
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -321,17 +323,40 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
 # --- the server side -------------------------------------------------------------------------
 
 
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def worker_entry() -> None:
+    """Entry point of a query worker process: ``python -c '…worker_entry()' FD CONFIG``."""
+    fd, config = int(sys.argv[1]), json.loads(sys.argv[2])
+    _worker_main(Connection(fd), config["store_dir"], config["isolate"], config["prefixes"])
+
+
 class _Worker:
-    def __init__(self, ctx: Any, store_dir: Path, isolate: bool, prefixes: Mapping[str, str]) -> None:
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=_worker_main,
-            args=(child, str(store_dir), isolate, dict(prefixes)),
-            name="plankg-query-worker",
-            daemon=True,
-        )
-        self.process.start()
-        child.close()
+    """A query worker: a fresh interpreter (not a fork, not multiprocessing's re-import of the main
+    module) connected by a socket pair."""
+
+    def __init__(self, store_dir: Path, isolate: bool, prefixes: Mapping[str, str]) -> None:
+        parent, child = socket.socketpair()
+        config = json.dumps({"store_dir": str(store_dir), "isolate": isolate, "prefixes": dict(prefixes)})
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from server.store import worker_entry; worker_entry()",
+                    str(child.fileno()),
+                    config,
+                ],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            child.close()
+        self.conn = Connection(parent.detach())
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
         if not self.conn.poll(timeout):
@@ -349,9 +374,10 @@ class _Worker:
         return info
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
         self.conn.close()
 
 
@@ -374,8 +400,8 @@ def read_build_id(store_dir: Path) -> str | None:
 
 def _data_format(path: Path) -> ox.RdfFormat:
     fmt = fmts.by_extension(path.suffix)
-    if fmt is None or Kind.RESULTS in fmt.kinds:
-        known = sorted({f.extension for f in fmts.FORMATS if Kind.RESULTS not in f.kinds})
+    if fmt is None or Kind.GRAPH not in fmt.kinds:
+        known = sorted({f.extension for f in fmts.FORMATS if Kind.GRAPH in f.kinds})
         raise StoreFailure(f"{path}: unknown RDF file extension; use one of {', '.join(known)}")
     return _rdf_format(fmt)
 
@@ -444,7 +470,6 @@ class OxigraphStore:
             self._dir = store_dir
             self._build_id = plan_id or f"unbuilt-{store_dir.stat().st_mtime_ns}"
         self._sources = tuple(sources)
-        self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._closed = False
@@ -463,7 +488,7 @@ class OxigraphStore:
             self._idle.put(w)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self._dir, self._isolate, self._prefixes)
+        worker = _Worker(self._dir, self._isolate, self._prefixes)
         with self._lock:
             self._all.add(worker)
         return worker

@@ -1,0 +1,199 @@
+"""The app factory: ``create_app(settings, store=None)`` and ``serve(settings)``.
+
+Everything an app needs lives on ``app.state`` (settings, store, metrics, the query limiter, the
+optional query page); nothing is module-level. A store passed in (tests, a remote backend) belongs to
+the caller; without one, the embedded Oxigraph store is opened at startup and closed at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mapping.errors import PlanKGError
+from mapping.vocab import Vocab
+from server.errors import ServerError, problem, problem_for
+from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from server.metrics import Metrics
+from server.settings import Settings
+from server.sparql import make_router
+from server.store import OxigraphStore, Store
+
+access_log = logging.getLogger("plankg.access")
+PROBLEM = "application/problem+json"
+
+
+def open_store(settings: Settings) -> OxigraphStore:
+    """The embedded store the settings describe (blocking: starts the query workers)."""
+    return OxigraphStore(
+        None if settings.without_plan else settings.store_dir,
+        data_files=settings.data_files,
+        workers=settings.query_workers,
+        default_timeout=settings.query_timeout,
+        isolate_network=not settings.allowed_service_hosts,
+        prefixes=Vocab(settings.base).prefixes(),
+    )
+
+
+class AccessLog:
+    """Logs every request with its duration and outcome, and records it in the metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            seconds = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", "(no route)")
+            self.metrics.observe(route, scope["method"], status, seconds)
+            outcome = scope.get("state", {}).get("outcome", "")
+            access_log.info(
+                "%s %s %d %.1f ms%s",
+                scope["method"],
+                scope["path"],
+                status,
+                seconds * 1000,
+                f" {outcome}" if outcome else "",
+            )
+
+
+def _problem_response(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    request.state.outcome = f"{body['title']}: {body['detail']}"
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PlanKGError)
+    status, body, headers = problem_for(exc)
+    return _problem_response(request, status, body, headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    title = HTTPStatus(exc.status_code).phrase
+    detail = str(exc.detail)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {headers.get('Allow', '')}"
+    elif exc.status_code == 404:
+        detail = f"nothing at {request.url.path}"
+    return _problem_response(request, exc.status_code, problem(exc.status_code, title, detail), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return _problem_response(request, 400, problem(400, "Bad request", detail), {})
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned: OxigraphStore | None = None
+        if app.state.store is None:
+            owned = await anyio.to_thread.run_sync(open_store, settings)
+            app.state.store = owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await anyio.to_thread.run_sync(owned.close)
+                app.state.store = None
+
+    app = FastAPI(
+        title="plankg SPARQL endpoint",
+        description="The Jinan green low-carbon action plan (2023-2025) as a knowledge graph.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.metrics = metrics
+    # Threads that may wait on the store at once (each waits for a query worker process).
+    app.state.query_limiter = anyio.CapacityLimiter(64)
+    # The web front end installs an async (request) -> Response here for browsers asking for HTML.
+    app.state.query_page = None
+
+    app.add_exception_handler(PlanKGError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    app.include_router(make_router())
+
+    @app.get("/healthz", summary="Liveness: the store answers a trivial query")
+    async def healthz(request: Request) -> Response:
+        current: Store = request.app.state.store
+        try:
+            await anyio.to_thread.run_sync(lambda: current.query("ASK {}", timeout=5.0))
+        except ServerError as exc:
+            _, body, headers = problem_for(exc)
+            return _problem_response(request, 503, {**body, "status": 503}, headers)
+        return JSONResponse({"status": "ok", "build_id": current.build_id, "triples": current.triple_count})
+
+    def triples() -> float:
+        current: Store | None = app.state.store
+        return float(current.triple_count) if current is not None else 0.0
+
+    metrics.gauge("plankg_store_triples", "Quads in the store, all graphs.", triples)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["X-Result-Rows", "Content-Disposition", "ETag"],
+        max_age=3600,
+    )
+    app.add_middleware(AccessLog, metrics=metrics)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the server in this process until interrupted (the CLI's ``plankg serve``)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # AccessLog logs each request with its outcome
+        log_level="info",
+    )

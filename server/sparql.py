@@ -1,0 +1,266 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: query by GET, POST form or POST ``application/sparql-query``.
+
+The route only reads the request; the work is plain functions: :func:`read_request` turns an HTTP
+request into a :class:`QueryRequest` (or raises a protocol error), :func:`run_query` checks and
+evaluates it off the event loop, :func:`service_description` describes the endpoint. Updates are
+refused (403); without a query, GET answers with the SPARQL Service Description, or with the query
+page when the web front end has installed one (``app.state.query_page``) and the client prefers HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from urllib.parse import parse_qsl
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from mapping.vocab import SD, VOID
+from server import formats as fmts
+from server.errors import (
+    BadRequest,
+    NotAcceptable,
+    QueryTimeout,
+    QueryTooLong,
+    RequestTooLarge,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
+from server.formats import Format, Kind
+from server.negotiation import negotiate
+from server.safety import check_query
+from server.settings import Settings
+from server.store import FormatChoice, QueryOutcome, Store
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+
+QueryPage = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    timeout: float | None = None  # what the client asked for (never more than the server's limit)
+    format_name: str | None = None  # ?format=, overriding Accept
+    params: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _single(params: Mapping[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise BadRequest(f"the {name!r} parameter is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _timeout(raw: str | None, limit: float) -> float:
+    if raw is None or raw == "":
+        return limit
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise BadRequest(f"timeout={raw!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise BadRequest(f"timeout={raw!r} must be a positive number of seconds")
+    return min(seconds, limit)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(f"the request body is {declared} bytes; the limit is {limit}", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"the request body is larger than the limit of {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _text(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the {what} is not UTF-8: {exc}") from None
+
+
+async def read_request(request: Request, settings: Settings) -> QueryRequest | None:
+    """The query of a protocol request; None for a GET without a query (the service description)."""
+    url_params = _multi(parse_qsl(request.url.query, keep_blank_values=True))
+    if "update" in url_params:
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+    params = url_params
+    query: str | None
+    if request.method in ("GET", "HEAD"):
+        query = _single(params, "query")
+        if query is None:
+            return None
+    else:
+        media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type == SPARQL_UPDATE:
+            raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+        if media_type not in (FORM, SPARQL_QUERY):
+            shown = media_type or "no media type"
+            raise UnsupportedMediaType(
+                f"a SPARQL query is POSTed as {SPARQL_QUERY} or {FORM}, not {shown}",
+                supported=[SPARQL_QUERY, FORM],
+            )
+        body = await _body(request, settings.max_body_bytes)
+        both = BadRequest("the query is given both in the URL and in the request body; give it once")
+        if media_type == SPARQL_QUERY:
+            if "query" in url_params:
+                raise both
+            query = _text(body, "query")
+        else:
+            form = _multi(parse_qsl(_text(body, "form"), keep_blank_values=True))
+            if "update" in form:
+                raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+            query = _single(form, "query")
+            if query is not None and "query" in url_params:
+                raise both
+            if query is None:
+                raise BadRequest("a POSTed form carries the query in its 'query' field; it has none")
+            params = {**url_params, **{k: url_params.get(k, []) + v for k, v in form.items()}}
+    if not query.strip():
+        raise BadRequest("the query is empty")
+    if len(query) > settings.max_query_length:
+        raise QueryTooLong(
+            f"the query is {len(query)} characters long; the limit is {settings.max_query_length}",
+            limit=settings.max_query_length,
+        )
+    return QueryRequest(
+        query=query,
+        default_graph_uris=tuple(params.get("default-graph-uri", [])),
+        named_graph_uris=tuple(params.get("named-graph-uri", [])),
+        timeout=_timeout(_single(params, "timeout"), settings.query_timeout),
+        format_name=_single(params, "format"),
+        params=params,
+    )
+
+
+def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
+    """The format for each kind of answer; 406 at once if the client takes neither kind."""
+
+    def one(kind: Kind) -> Format | None:
+        try:
+            return negotiate(accept, fmts.formats_for(kind), format_name=format_name)
+        except NotAcceptable:
+            return None
+
+    choice = FormatChoice(results=one(Kind.RESULTS), graph=one(Kind.GRAPH))
+    if choice.results is None and choice.graph is None:
+        offers = fmts.formats_for(Kind.RESULTS) + fmts.formats_for(Kind.GRAPH)
+        if format_name:
+            raise NotAcceptable(offers, f"unknown format {format_name!r}")
+        raise NotAcceptable(offers, f"no query result format is acceptable to {accept!r}")
+    return choice
+
+
+def run_query(store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice) -> QueryOutcome:
+    """Check and evaluate a query (blocking: call it in a worker thread)."""
+    check_query(req.query, settings.allowed_service_hosts)
+    return store.query(
+        req.query,
+        default_graph_uris=req.default_graph_uris,
+        named_graph_uris=req.named_graph_uris,
+        formats=choice,
+        timeout=req.timeout,
+        max_rows=settings.max_result_rows,
+    )
+
+
+def service_description(settings: Settings, store: Store) -> Graph:
+    """The SPARQL 1.1 Service Description of this endpoint (no blank nodes)."""
+    endpoint = URIRef(settings.base + "sparql")
+    dataset = URIRef(settings.base + "sparql#dataset")
+    default_graph = URIRef(settings.base + "sparql#default-graph")
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.add((endpoint, RDF.type, SD.Service))
+    g.add((endpoint, SD.endpoint, endpoint))
+    g.add((endpoint, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((endpoint, SD.feature, SD.EmptyGraphs))
+    if settings.allowed_service_hosts:
+        g.add((endpoint, SD.feature, SD.BasicFederatedQuery))
+    for f in fmts.FORMATS:
+        if f.iri and (f.carries(Kind.RESULTS) or f.carries(Kind.GRAPH)):
+            g.add((endpoint, SD.resultFormat, URIRef(f.iri)))
+    description = store.describe_dataset()
+    g.add((endpoint, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, SD.defaultGraph, default_graph))
+    g.add((default_graph, RDF.type, SD.Graph))
+    g.add((default_graph, VOID.triples, Literal(description.default_graph_triples, datatype=XSD.integer)))
+    for name in description.named_graphs:
+        g.add((dataset, SD.namedGraph, URIRef(name)))
+    return g
+
+
+def _note(request: Request, text: str) -> None:
+    """What the access log says about the outcome of this request."""
+    request.state.outcome = text
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    req = await read_request(request, settings)
+    accept = request.headers.get("accept")
+    if req is None:
+        page: QueryPage | None = getattr(request.app.state, "query_page", None)
+        offers = fmts.formats_for(Kind.GRAPH) + ((fmts.HTML,) if page is not None else ())
+        chosen = negotiate(accept, offers, format_name=request.query_params.get("format"))
+        if chosen is fmts.HTML and page is not None:
+            return await page(request)
+        assert chosen.rdflib_name is not None
+        graph = service_description(settings, store)
+        body = graph.serialize(format=chosen.rdflib_name, encoding="utf-8")
+        _note(request, f"service description as {chosen.name}")
+        return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
+    choice = choose_formats(accept, req.format_name)
+    try:
+        outcome = await anyio.to_thread.run_sync(
+            partial(run_query, store, settings, req, choice), limiter=request.app.state.query_limiter
+        )
+    except QueryTimeout:
+        request.app.state.metrics.query_timed_out()
+        raise
+    assert outcome.format is not None and outcome.body is not None
+    _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}")
+    return Response(
+        outcome.body,
+        media_type=outcome.format.content_type,
+        headers={"Vary": "Accept", "X-Result-Rows": str(outcome.rows)},
+    )
+
+
+def make_router() -> APIRouter:
+    router = APIRouter()
+    router.add_api_route(
+        "/sparql",
+        sparql_endpoint,
+        methods=["GET", "HEAD", "POST"],
+        name="sparql",
+        summary="SPARQL 1.1 Protocol query endpoint (read-only)",
+        response_class=Response,
+        include_in_schema=True,
+    )
+    return router

@@ -1,0 +1,119 @@
+"""server.negotiation and server.formats: q-values, wildcards, specificity, defaults, 406."""
+
+from __future__ import annotations
+
+import pytest
+
+from server import formats as fmts
+from server.errors import NotAcceptable
+from server.formats import Kind
+from server.negotiation import negotiate, parse_accept, quality
+
+RESULTS = fmts.formats_for(Kind.RESULTS)
+GRAPH = fmts.formats_for(Kind.GRAPH)
+
+
+def test_no_accept_header_gives_the_default() -> None:
+    assert negotiate(None, RESULTS) is fmts.SPARQL_JSON
+    assert negotiate("", GRAPH) is fmts.TURTLE
+
+
+def test_star_star_gives_the_default() -> None:
+    assert negotiate("*/*", RESULTS) is fmts.SPARQL_JSON
+
+
+def test_exact_media_type_wins() -> None:
+    assert negotiate("text/csv", RESULTS) is fmts.CSV
+    assert negotiate("text/tab-separated-values", RESULTS) is fmts.TSV
+    assert negotiate("application/sparql-results+xml", RESULTS) is fmts.SPARQL_XML
+    assert negotiate("application/rdf+xml", GRAPH) is fmts.RDF_XML
+    assert negotiate("application/ld+json", GRAPH) is fmts.JSON_LD
+    assert negotiate("application/n-triples", GRAPH) is fmts.N_TRIPLES
+    assert negotiate("application/n-quads", GRAPH) is fmts.N_QUADS
+
+
+def test_higher_q_wins_whatever_the_order() -> None:
+    accept = "application/sparql-results+json;q=0.5, text/csv;q=0.9, application/sparql-results+xml;q=0.7"
+    assert negotiate(accept, RESULTS) is fmts.CSV
+
+
+def test_equal_q_falls_back_to_server_preference() -> None:
+    assert negotiate("text/csv, application/sparql-results+xml", RESULTS) is fmts.SPARQL_XML
+
+
+def test_type_wildcard_matches_within_its_type() -> None:
+    assert negotiate("text/*", RESULTS) is fmts.CSV
+    assert negotiate("text/*", GRAPH) is fmts.TURTLE
+
+
+def test_most_specific_range_decides_the_q() -> None:
+    # JSON is excluded by its own range although */* would accept it.
+    assert negotiate("*/*;q=0.8, application/sparql-results+json;q=0", RESULTS) is fmts.SPARQL_XML
+    # text/csv explicitly preferred over the rest of text/*.
+    assert negotiate("text/*;q=0.2, text/csv;q=0.9", RESULTS) is fmts.CSV
+    assert quality(parse_accept("text/*;q=0.2, text/csv;q=0.9"), "text/tab-separated-values") == 0.2
+
+
+def test_browser_accept_header_gets_the_default() -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+    # application/xml is an alias of SPARQL XML results, so q=0.9 beats */*'s 0.8.
+    assert negotiate(browser, RESULTS) is fmts.SPARQL_XML
+    assert negotiate(browser, GRAPH) is fmts.TURTLE
+    assert negotiate(browser, (*GRAPH, fmts.HTML)) is fmts.HTML
+
+
+def test_nothing_acceptable_raises_406_listing_what_is_available() -> None:
+    with pytest.raises(NotAcceptable) as caught:
+        negotiate("image/png", RESULTS)
+    assert "text/csv" in caught.value.extra["available"]
+    assert "image/png" in caught.value.detail
+
+
+def test_q_zero_everywhere_is_not_acceptable() -> None:
+    with pytest.raises(NotAcceptable):
+        negotiate("*/*;q=0", RESULTS)
+
+
+def test_malformed_entries_are_skipped_not_fatal() -> None:
+    assert parse_accept("garbage, text/csv;q=abc, /x, text/tab-separated-values") == [
+        parse_accept("text/csv;q=0")[0],
+        parse_accept("text/tab-separated-values")[0],
+    ]
+    assert negotiate("garbage, text/tab-separated-values", RESULTS) is fmts.TSV
+
+
+def test_q_is_clamped_and_parameters_ignored() -> None:
+    (only,) = parse_accept("text/turtle; charset=utf-8; q=7")
+    assert (only.type, only.subtype, only.q) == ("text", "turtle", 1.0)
+
+
+def test_format_parameter_overrides_accept() -> None:
+    assert negotiate("application/sparql-results+json", RESULTS, format_name="tsv") is fmts.TSV
+    assert negotiate(None, RESULTS, format_name="csv-excel") is fmts.CSV_EXCEL
+    with pytest.raises(NotAcceptable):
+        negotiate(None, RESULTS, format_name="turtle")  # a graph format for solutions
+    with pytest.raises(NotAcceptable):
+        negotiate(None, RESULTS, format_name="yaml")
+
+
+def test_name_only_formats_are_never_chosen_by_accept() -> None:
+    assert negotiate("text/csv", RESULTS) is fmts.CSV
+    assert fmts.by_media_type("text/csv") is fmts.CSV
+
+
+def test_each_format_is_described_once() -> None:
+    names = [f.name for f in fmts.FORMATS]
+    assert len(names) == len(set(names))
+    negotiable = [mt for f in fmts.FORMATS if not f.by_name_only for mt in f.media_types]
+    assert len(negotiable) == len(set(negotiable))
+    for f in fmts.FORMATS:
+        assert fmts.by_name(f.name) is f
+        if not f.by_name_only:
+            assert fmts.by_media_type(f.media_type + "; charset=utf-8") is f
+            assert fmts.by_extension("." + f.extension) is f
+
+
+def test_text_formats_declare_utf8() -> None:
+    assert fmts.CSV.content_type == "text/csv; charset=utf-8"
+    assert fmts.TURTLE.content_type == "text/turtle; charset=utf-8"
+    assert fmts.CSV_EXCEL.bom and not fmts.CSV.bom

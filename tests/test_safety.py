@@ -1,0 +1,165 @@
+"""server.safety: SERVICE and updates are refused before evaluation; harmless mentions pass.
+
+The end-to-end proof with a listening canary and a real server is in test_server_process.py; here the
+decision itself, and the second layer (query workers without network).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
+from server.safety import check_query, lexical_service_count, looks_like_update
+from server.store import OxigraphStore
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+NONE: frozenset[str] = frozenset()
+EVIL = "http://127.0.0.1:9/sparql"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT * WHERE {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service <{EVIL}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{EVIL}> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE { VALUES ?e { <http://127.0.0.1:9/> } SERVICE ?e { ?s ?p ?o } }",
+        f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE <{EVIL}> {{ ?s ?q ?r }} }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{EVIL}> {{ ?s ?q ?r }} }} }}",
+        f"SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }} }} }}",
+        f"ASK {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }}",
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }}",
+        f"DESCRIBE ?s WHERE {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }}",
+        # A prefix named SERVICE: Oxigraph reads the keyword and a prefixed name with the empty prefix.
+        "PREFIX : <http://127.0.0.1:9/> SELECT * WHERE { ?s ?p ?o SERVICE:x { ?a ?b ?c } }",
+        # No space after a number or a boolean: still the keyword to Oxigraph.
+        f"SELECT * WHERE {{ ?s ?p 1SERVICE <{EVIL}> {{ }} }}",
+        f"SELECT * WHERE {{ ?s ?p trueSERVICE <{EVIL}> {{ }} }}",
+        # '<' as less-than, then a string holding '>': a naive IRI scan would hide the SERVICE.
+        f"SELECT * WHERE {{ ?s ?p ?o FILTER(?s<'a>') SERVICE <{EVIL}> {{ }} }} #'",
+    ],
+)
+def test_service_is_refused(query: str) -> None:
+    with pytest.raises(UnsafeQuery) as caught:
+        check_query(query, NONE)
+    assert "SERVICE" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o }",
+        'SELECT * WHERE { ?s ?p "a SERVICE in a string" }',
+        "SELECT ?service WHERE { ?service ?p ?o }",
+        "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * WHERE { ?s a sd:Service }",
+        "SELECT * WHERE { ?s <http://example.org/service> ?o }",
+        "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://127.0.0.1:9/> in a comment",
+        # FROM only names a graph of the store; it is never fetched (the canary test proves it).
+        "SELECT * FROM <http://127.0.0.1:9/data> WHERE { ?s ?p ?o }",
+    ],
+)
+def test_harmless_mentions_pass(query: str) -> None:
+    check_query(query, NONE)
+
+
+def test_allow_list_lets_named_hosts_through_only() -> None:
+    allowed = frozenset({"query.wikidata.org"})
+    check_query("SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }", allowed)
+    with pytest.raises(UnsafeQuery, match=r"127\.0\.0\.1"):
+        check_query(f"SELECT * WHERE {{ SERVICE <{EVIL}> {{ ?s ?p ?o }} }}", allowed)
+    with pytest.raises(UnsafeQuery, match="variable"):
+        check_query("SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }", allowed)
+
+
+def test_unparseable_query_mentioning_service_is_refused_not_guessed() -> None:
+    with pytest.raises(UnsafeQuery, match="could not parse"):
+        check_query("SELECT ?service WHERE { ?service ?p << ?a ?b ?c >> }", frozenset({"example.org"}))
+
+
+def test_lexical_count_skips_strings_iris_comments_variables_and_local_names() -> None:
+    query = """PREFIX ex: <http://e/service#> SELECT ?service WHERE {
+      ?service ex:service "service" . # service
+      SERVICE <http://x/> { } }"""
+    assert lexical_service_count(query) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "update"),
+    [
+        ("INSERT DATA { <http://a> <http://b> <http://c> }", True),
+        ("PREFIX ex: <http://e/> DELETE WHERE { ?s ex:p ?o }", True),
+        ("LOAD <http://127.0.0.1:9/data.ttl>", True),
+        ("BASE <http://e/> CLEAR ALL", True),
+        ("PREFIX insert: <http://e/> SELECT * WHERE { ?s insert:p ?o }", False),
+        ("SELECT * WHERE { ?s ?p ?o }", False),
+    ],
+)
+def test_updates_are_recognised(query: str, update: bool) -> None:
+    assert looks_like_update(query) is update
+    if update:
+        with pytest.raises(UpdateRefused):
+            check_query(query, NONE)
+
+
+# --- the second layer: the workers have no network ------------------------------------------
+
+
+@pytest.fixture()
+def canary() -> Iterator[tuple[int, list[object]]]:
+    """A listening socket on loopback that records every connection made to it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    hits: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            hits.append(peer)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], hits
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[int, list[object]]) -> None:
+    port, hits = canary
+    store = OxigraphStore(None, data_files=[SAMPLE], workers=1, isolate_network=True)
+    try:
+        if not store.network_isolated:
+            pytest.skip("this OS does not let the query workers drop their network")
+        # Straight to the store, past server.safety: the worker tries and finds no network.
+        with pytest.raises(StoreFailure):
+            store.query(
+                f"SELECT * WHERE {{ ?s ?p ?o SERVICE <http://127.0.0.1:{port}/sparql> {{ ?a ?b ?c }} }}"
+            )
+        assert store.query("ASK { ?s ?p ?o }").value is True
+    finally:
+        store.close()
+    assert hits == []
+
+
+def test_oxigraph_reads_no_unicode_escapes_outside_strings() -> None:
+    """The fast path of server.safety relies on this: ``\\u0053ERVICE`` is not the keyword."""
+    store = OxigraphStore(None, data_files=[SAMPLE], workers=1, isolate_network=True)
+    try:
+        query = "SELECT * WHERE { ?s ?p ?o \\u0053ERVICE <http://127.0.0.1:9/> { } }"
+        check_query(query, NONE)  # no letters 'service': passes the check without parsing
+        with pytest.raises(QuerySyntaxError):
+            store.query(query)
+    finally:
+        store.close()
