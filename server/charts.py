@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from html import escape
 
-from server.describe import RDFS, XSD, Select, Site
+from server.describe import RDFS, Select, Site
 
 # The stages a pillar's total is split into, drawn as stacked segments.
 PARTS = ("continuing", "new", "reserve")
@@ -64,12 +64,11 @@ def investment_by_pillar(site: Site, select: Select) -> list[PillarInvestment]:
 
 
 def targets_by_year(site: Site, select: Select) -> list[tuple[str, int]]:
-    """Number of targets per target year (any xsd:gYear a target carries that is not a baseline)."""
+    """Number of targets per target year (pk:targetYear; milestones count by their year too)."""
     pk = site.terms
     rows = select(f"""
         SELECT ?year (COUNT(DISTINCT ?target) AS ?n) WHERE {{
-          ?target a <{pk}Target> ; ?p ?year .
-          FILTER(DATATYPE(?year) = <{XSD}gYear> && !CONTAINS(LCASE(STR(?p)), "baseline"))
+          ?target a <{pk}Target> ; <{pk}targetYear> ?year .
         }} GROUP BY ?year ORDER BY ?year""")
     return [(r["year"].value, int(r["n"].value)) for r in rows if "year" in r]
 

@@ -81,13 +81,24 @@ def term(value: Node) -> Term:
     return Literal(value.value, value.datatype or describe.XSD + "string")
 
 
+StoreRef = Store | Callable[[], Store | None]
+"""The store, or a way to get it when a request comes (``create_app`` opens its store in the lifespan)."""
+
+
 class StoreData:
     """``Data`` over the server's store interface (server.store.Store), whatever backend it is."""
 
-    def __init__(self, store: Store, base: str, timeout: float | None = None) -> None:
-        self.store = store
+    def __init__(self, store: StoreRef, base: str, timeout: float | None = None) -> None:
+        self._store = store
         self.base = base
         self.timeout = timeout
+
+    @property
+    def store(self) -> Store:
+        current = self._store() if callable(self._store) else self._store
+        if current is None:
+            raise StoreFailure("the store is not open")
+        return current
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         outcome = self.store.query(
@@ -159,11 +170,20 @@ def load_source_text(select: Select, site: Site, seeds_dir: Path) -> str | None:
 class Pages:
     """The linked-data routes over one data source; state is only what was read at start."""
 
-    def __init__(self, site: Site, data: Data, source_text: str | None) -> None:
+    def __init__(self, site: Site, data: Data, source_text: str | Callable[[], str | None] | None) -> None:
         self.site = site
         self.data = data
-        self.source_text = source_text
+        self._source_text = source_text
+        self._source_loaded = not callable(source_text)
         self.templates = templates()
+
+    @property
+    def source_text(self) -> str | None:
+        """The source file, looked up on first use (the store may open after the routes are made)."""
+        if not self._source_loaded and callable(self._source_text):
+            self._source_text = self._source_text()
+            self._source_loaded = True
+        return None if callable(self._source_text) else self._source_text
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -265,7 +285,7 @@ class Pages:
         return negotiate(request.headers.get("accept"), DOCUMENT_OFFERS)
 
 
-def make_router(site: Site, data: Data, source_text: str | None) -> APIRouter:
+def make_router(site: Site, data: Data, source_text: str | Callable[[], str | None] | None) -> APIRouter:
     """The routes under the base's path: ``id/…`` and ``def/…`` (303) and ``doc/…`` (documents)."""
     pages = Pages(site, data, source_text)
     router = APIRouter(tags=["linked data"])
@@ -315,8 +335,9 @@ def find_source_text(select: Select, site: Site) -> str | None:
     return None
 
 
-def router(settings: Settings, store: Store) -> APIRouter:
-    """The linked-data routes for ``create_app``: ``app.include_router(pages.router(settings, store))``."""
+def router(settings: Settings, store: StoreRef) -> APIRouter:
+    """The linked-data routes for ``create_app``:
+    ``app.include_router(pages.router(settings, lambda: app.state.store))``."""
     site = Site(settings.base)
     data = StoreData(store, settings.base, settings.query_timeout)
-    return make_router(site, data, find_source_text(data.select, site))
+    return make_router(site, data, lambda: find_source_text(data.select, site))

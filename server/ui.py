@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from mapping.vocab import Vocab
 from server import charts, describe
 from server.describe import LABEL_PROPERTIES, SKOS, Link, Linker, Node, Select, Site, sparql_string
-from server.pages import TEMPLATES_DIR, StoreData, templates
+from server.pages import TEMPLATES_DIR, StoreData, StoreRef, templates
 from server.settings import Settings
-from server.store import Store
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -279,8 +278,9 @@ def make_router(
     return router
 
 
-def router(settings: Settings, store: Store, openapi_url: str = "/openapi.json") -> APIRouter:
-    """The front-end routes for ``create_app``: ``app.include_router(ui.router(settings, store))``.
+def router(settings: Settings, store: StoreRef, openapi_url: str = "/openapi.json") -> APIRouter:
+    """The front-end routes for ``create_app``:
+    ``app.include_router(ui.router(settings, lambda: app.state.store))``.
 
     The app must be created with ``docs_url=None, redoc_url=None``: ``{base path}docs`` is served here
     with swagger-ui from this server's static files, so it works offline.
@@ -290,9 +290,15 @@ def router(settings: Settings, store: Store, openapi_url: str = "/openapi.json")
     return make_router(site, data.select, Vocab(settings.base).prefixes(), openapi_url)
 
 
-def browser_query_page(request: Request, settings: Settings) -> HTMLResponse:
-    """For ``GET /sparql`` without a query from a browser (Accept prefers text/html): the query page."""
-    return query_page(request, Site(settings.base), Vocab(settings.base).prefixes())
+def query_page_handler(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """For ``GET /sparql`` without a query from a browser:
+    ``app.state.query_page = ui.query_page_handler(settings)``."""
+    site, prefixes = Site(settings.base), Vocab(settings.base).prefixes()
+
+    async def page(request: Request) -> Response:
+        return query_page(request, site, prefixes)
+
+    return page
 
 
-__all__ = ["TEMPLATES_DIR", "browser_query_page", "make_router", "overview", "query_page", "router", "search"]
+__all__ = ["TEMPLATES_DIR", "make_router", "overview", "query_page", "query_page_handler", "router", "search"]
