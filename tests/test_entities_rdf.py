@@ -196,6 +196,16 @@ def test_every_term_in_our_namespace_is_defined(graph: Graph) -> None:
     for term in used:
         labels = {literal(lit).language for lit in ontology.objects(term, RDFS.label)}
         assert {"zh", "en"} <= labels, term
+        definitions = {literal(lit).language for lit in ontology.objects(term, SKOS.definition)}
+        assert {"zh", "en"} <= definitions, term
+
+
+def test_ontology_files_are_relative_to_the_base() -> None:
+    for name in ("entities.ttl", "entities-shapes.ttl"):
+        text = (SEED.parent.parent / "ontology" / name).read_text(encoding="utf-8")
+        assert not any(line.lstrip().startswith("@base") for line in text.splitlines())
+        assert "@prefix pk: <def/> ." in text
+        assert "127.0.0.1" not in text
 
 
 # pyshacl compares rdflib literals (the plan period's gYears) in a way rdflib 7.6 deprecates.
