@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
+from server import pages, ui
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
@@ -136,6 +137,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         title="plankg SPARQL endpoint",
         description="The Jinan green low-carbon action plan (2023-2025) as a knowledge graph.",
         lifespan=lifespan,
+        # /docs is served by server.ui with swagger-ui from this server's static files (works offline).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -143,13 +147,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     # Threads that may wait on the store at once (each waits for a query worker process).
     app.state.query_limiter = anyio.CapacityLimiter(64)
     # The web front end installs an async (request) -> Response here for browsers asking for HTML.
-    app.state.query_page = None
+    app.state.query_page = ui.query_page_handler(settings)
 
     app.add_exception_handler(PlanKGError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     app.include_router(make_router())
+    app.include_router(pages.router(settings, lambda: app.state.store))
+    app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
 
     @app.get("/healthz", summary="Liveness: the store answers a trivial query")
     async def healthz(request: Request) -> Response:

@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from server import describe
 from server.describe import Node, Row, Select, Site, sparql_iri
 from server.errors import NotAcceptable, StoreFailure
-from server.formats import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from server.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from server.negotiation import negotiate
 from server.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
 from server.settings import Settings
@@ -35,8 +35,6 @@ from server.store import FormatChoice, Store
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-# HTML is offered beside the RDF formats for pages only; it is described here, once, in the same shape.
-HTML = Format("html", "HTML", ("text/html", "application/xhtml+xml"), "html", frozenset())
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
 # Server preference: Turtle when the client does not care (Accept: */* or none); browsers ask for HTML.
 DOCUMENT_OFFERS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
