@@ -297,8 +297,26 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
         return ("error", "evaluation", f"{type(exc).__name__}: {exc}", None)
 
 
+def _die_with_parent(interval: float = 0.5) -> None:
+    """Exit when the server process is gone, even in the middle of a long query.
+
+    A watchdog thread: pyoxigraph releases the GIL while it evaluates, so the check keeps running.
+    (Not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="plankg-parent-watch", daemon=True).start()
+
+
 def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict[str, str]) -> None:
-    isolated = _isolate_network() if isolate else False
+    isolated = _isolate_network() if isolate else False  # first: unsharing wants a single thread
+    _die_with_parent()
     try:
         store = ox.Store.read_only(store_dir)
         default_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -510,6 +528,11 @@ class OxigraphStore:
     @property
     def build_id(self) -> str:
         return self._build_id
+
+    def worker_pids(self) -> tuple[int, ...]:
+        """Process ids of the live query workers."""
+        with self._lock:
+            return tuple(sorted(w.process.pid for w in self._all))
 
     @property
     def triple_count(self) -> int:

@@ -1,0 +1,139 @@
+"""The per-query time limit really frees the server: the worker running an overlong query is killed
+and replaced, other queries are answered meanwhile, and the client gets a clear 503, never a 200.
+
+In process, over the store and the app; test_server_process.py does the same against a real uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.app import create_app
+from server.errors import QueryTimeout, ServerBusy
+from server.settings import Settings
+from server.store import OxigraphStore
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+# Every triple joined with every other, twelve times over: ~10^12 rows to count, hours of work.
+HOSTILE = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(12)) + " }"
+SIMPLE = "ASK { ?s ?p ?o }"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for(condition: object, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture()
+def store() -> Iterator[OxigraphStore]:
+    s = OxigraphStore(None, data_files=[SAMPLE], workers=2, default_timeout=30.0)
+    yield s
+    s.close()
+
+
+def test_overlong_query_is_stopped_at_its_limit_and_its_worker_replaced(store: OxigraphStore) -> None:
+    before = set(store.worker_pids())
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match="time limit of 1 s") as caught:
+        store.query(HOSTILE, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert 1.0 <= elapsed < 1.8, elapsed
+    assert caught.value.extra["limit"] == 1.0
+    assert store.timeouts == 1
+    killed = before - set(store.worker_pids())
+    assert len(killed) == 1
+    assert not any(alive(pid) for pid in killed)  # its CPU is free at once
+    assert wait_for(lambda: len(store.worker_pids()) == 2)  # a fresh worker took its place
+    assert store.query(SIMPLE).value is True
+
+
+def test_other_queries_are_answered_while_one_runs_long(store: OxigraphStore) -> None:
+    outcome: list[BaseException] = []
+
+    def hostile() -> None:
+        try:
+            store.query(HOSTILE, timeout=2.0)
+        except QueryTimeout as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    time.sleep(0.2)  # the hostile query is running
+    latencies = []
+    while thread.is_alive():
+        start = time.monotonic()
+        assert store.query(SIMPLE, timeout=5.0).value is True
+        latencies.append(time.monotonic() - start)
+        time.sleep(0.02)
+    thread.join()
+    assert len(outcome) == 1
+    assert len(latencies) > 10
+    assert max(latencies) < 0.5, max(latencies)
+
+
+def test_a_busy_pool_answers_503_at_the_limit_instead_of_queueing_forever() -> None:
+    single = OxigraphStore(None, data_files=[SAMPLE], workers=1)
+    stopped: list[QueryTimeout] = []
+
+    def hostile() -> None:
+        try:
+            single.query(HOSTILE, timeout=2.0)
+        except QueryTimeout as exc:
+            stopped.append(exc)
+
+    try:
+        thread = threading.Thread(target=hostile)
+        thread.start()
+        time.sleep(0.2)
+        start = time.monotonic()
+        with pytest.raises(ServerBusy, match="busy"):
+            single.query(SIMPLE, timeout=0.5)
+        assert 0.5 <= time.monotonic() - start < 1.0
+        thread.join()
+        assert len(stopped) == 1
+    finally:
+        single.close()
+
+
+def test_client_may_ask_for_less_time_never_more(store: OxigraphStore) -> None:
+    client = TestClient(
+        create_app(Settings(data_files=(SAMPLE,), without_plan=True, query_timeout=1.5), store)
+    )
+    start = time.monotonic()
+    r = client.get("/sparql", params={"query": HOSTILE, "timeout": "600"})
+    assert 1.5 <= time.monotonic() - start < 2.5
+    assert r.status_code == 503
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "time limit of 1.5 s" in r.json()["detail"]
+
+    start = time.monotonic()
+    r = client.post("/sparql", data={"query": HOSTILE, "timeout": "0.5"})
+    assert 0.5 <= time.monotonic() - start < 1.2
+    assert r.status_code == 503
+    assert "time limit of 0.5 s" in r.json()["detail"]
+
+    assert "plankg_query_timeouts_total 2" in client.get("/metrics").text
+    assert wait_for(lambda: client.get("/sparql", params={"query": SIMPLE}).status_code == 200)
