@@ -3,13 +3,16 @@
 Layout of the output (the contract the server reads):
 
 * ``{store}/`` — a pyoxigraph store: the plan in the default graph, the SHACL validation report in the
-  named graph ``{base}id/graph/validation`` (so warnings are queryable), nothing else.
+  named graph ``{base}id/graph/validation`` (so warnings are queryable) and the dataset description
+  (DCAT 3, VoID: distributions with sizes and SHA-256, endpoint, triple count, build id as version)
+  in ``{base}id/graph/dataset``. Oxigraph keeps literals in canonical form (see ``_load_store``).
 * ``{store}/plankg-build.json`` — the build record (``build_id``, source hash, inputs hash, base,
   counts). It lives inside the store directory so it is swapped in together with the store; the server
   can key its caches on ``build_id``. ``read_build_info`` reads it.
-* ``{dist}/plankg.{ttl,nt,jsonld}`` (the default graph) and ``plankg.nq`` (every graph, exactly the
-  store's content), each also ``.gz``; ``SHA256SUMS`` (``sha256sum -c`` format) and ``manifest.json``
-  (the same build record plus every file's size, media type and SHA-256).
+* ``{dist}/plankg.{ttl,nt,jsonld}`` (the default graph) and ``plankg.nq`` (every graph: the store's
+  content except the dataset description), each also ``.gz``; ``void.ttl`` (the dataset
+  description: it describes the dumps, so it cannot be inside them); ``SHA256SUMS`` (``sha256sum -c``
+  format) and ``manifest.json`` (the same build record plus every file's size, media type, SHA-256).
 
 ``build_id`` is derived from the dumps' bytes, so the same inputs give the same id and every changed
 output gives a new one. Nothing in the output depends on the clock or the process.
@@ -41,7 +44,7 @@ from mapping import dumps
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
 from mapping.validate import ONTOLOGY_DIR, validate
-from mapping.vocab import Vocab
+from mapping.vocab import ELI, Vocab
 
 DEFAULT_SEEDS = Path("seeds")
 DEFAULT_DIST = Path("dist")
@@ -55,6 +58,11 @@ _CODE_SUFFIXES = {".py", ".toml", ".ttl"}
 def validation_graph(vocab: Vocab) -> str:
     """The IRI of the named graph holding the SHACL validation report."""
     return str(vocab.thing("graph", "validation"))
+
+
+def description_graph(vocab: Vocab) -> str:
+    """The IRI of the named graph holding the dataset description (DCAT, VoID)."""
+    return str(vocab.thing("graph", "dataset"))
 
 
 class BuildError(PlanKGError):
@@ -299,11 +307,20 @@ def build(
                     "warnings": outcome.warnings,
                 },
             }
-            dumps.write_manifest(new_dist, files, info)
+            title = graph.value(vocab.plan(), ELI.title)
+            description = dumps.canonical_order(
+                dumps.graph_quads(
+                    dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None),
+                    description_graph(vocab),
+                    skolemize,
+                )
+            )
+            described = dumps.write_description(description, new_dist, vocab.prefixes())
+            dumps.write_manifest(new_dist, [*files, described], info)
 
         with stage(f"load the store ({len(quads)} quads)"):
             new_store = _temporary_sibling(store_dir, temporaries)
-            _load_store(new_store, quads)
+            _load_store(new_store, quads + description)
             record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
             (new_store / BUILD_INFO_FILE).write_bytes(record.encode("utf-8"))
 
@@ -339,11 +356,25 @@ def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
 
 
 def _load_store(path: Path, quads: list[ox.Quad]) -> None:
+    """Load ``quads`` into a new store at ``path``.
+
+    Oxigraph stores literals in canonical form: derived integer types become ``xsd:integer``
+    (``oa:start`` is written ``xsd:nonNegativeInteger`` in the dumps) and lexical forms are
+    normalised (``"1292.20"^^xsd:decimal`` → ``1292.2``). The dumps keep the graph as validated; the
+    store holds the same quads up to that canonicalisation. Should two quads collapse into one, the
+    store would lose data, and the build fails instead.
+    """
     store = ox.Store(str(path))
     store.bulk_extend(quads)
     store.flush()
     store.optimize()
+    loaded = len(store)
     del store  # closes the store before its directory is renamed
+    if loaded != len(quads):
+        raise BuildError(
+            f"the store holds {loaded} quads, not {len(quads)}: Oxigraph's canonical literal forms made "
+            'distinct literals equal (e.g. "1.0" and "1.00" as xsd:decimal)'
+        )
 
 
 def _swap_in(pairs: list[tuple[Path, Path]]) -> None:

@@ -9,7 +9,9 @@ What goes where (see also docs/ARCHITECTURE.md):
 
 * the plan is the **default graph**: the ``.ttl``, ``.nt`` and ``.jsonld`` dumps hold exactly it;
 * other graphs (the SHACL validation report, ``{base}id/graph/validation``) are **named graphs**
-  and appear only in the ``.nq`` dump, which holds everything the store holds.
+  and appear only in the ``.nq`` dump;
+* the dataset description (``dataset_graph``) describes the dump files, so it is written beside them
+  (``void.ttl``) and loaded into the store's ``{base}id/graph/dataset``, never into a dump.
 """
 
 from __future__ import annotations
@@ -23,14 +25,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.compare import to_canonical_graph
+from rdflib.namespace import DCTERMS
 from rdflib.term import Node
+
+from mapping.vocab import DCAT, PROV, VOID, Vocab
 
 DUMP_STEM = "plankg"
 SUMS_FILE = "SHA256SUMS"
 MANIFEST_FILE = "manifest.json"
+DESCRIPTION_FILE = "void.ttl"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+GZIP_MEDIA_TYPE = "application/gzip"
 
 
 @dataclass(frozen=True)
@@ -225,3 +234,65 @@ def write_manifest(directory: Path, files: Sequence[DumpFile], info: dict[str, o
 def build_id(files: Iterable[DumpFile]) -> str:
     """A short identifier of the build's output: it changes exactly when some dump's bytes change."""
     return hashlib.sha256(sums_text(files).encode("utf-8")).hexdigest()[:16]
+
+
+# --- the dataset description (DCAT 3, VoID) -----------------------------------------------------------
+
+
+def dataset_graph(
+    vocab: Vocab, info: dict[str, object], files: Iterable[DumpFile], title: str | None
+) -> Graph:
+    """DCAT 3 and VoID description of the build: ``{base}id/dataset``, one ``dcat:Distribution`` per
+    dump file (download URL ``{base}dumps/{file}``, media type, byte size, SHA-256), the SPARQL
+    endpoint ``{base}sparql`` as a ``dcat:DataService``, the triple count and the build id as version.
+
+    It describes the dumps, so it cannot be inside them: it is written to ``void.ttl`` and loaded into
+    the store's named graph ``{base}id/graph/dataset``. No blank nodes (checksums get IRIs).
+    """
+    g = Graph()
+    dataset = vocab.thing("dataset")
+    endpoint = URIRef(vocab.base + "sparql")
+    g.add((dataset, RDF.type, DCAT.Dataset))
+    g.add((dataset, RDF.type, VOID.Dataset))
+    if title:
+        g.add((dataset, DCTERMS.title, RdfLiteral(title, lang="zh")))
+    g.add((dataset, DCTERMS.title, RdfLiteral("The plan as a knowledge graph", lang="en")))
+    g.add((dataset, DCTERMS.source, vocab.source()))
+    g.add((dataset, PROV.wasDerivedFrom, vocab.source()))
+    g.add((dataset, DCAT.version, RdfLiteral(str(info["build_id"]))))
+    g.add((dataset, VOID.triples, RdfLiteral(int(str(info["triples"])), datatype=XSD.integer)))
+    g.add((dataset, VOID.uriSpace, RdfLiteral(str(vocab.id))))
+    g.add((dataset, VOID.vocabulary, URIRef(str(vocab.pk))))
+    g.add((dataset, VOID.sparqlEndpoint, endpoint))
+    g.add((dataset, DCAT.accessService, endpoint))
+    g.add((endpoint, RDF.type, DCAT.DataService))
+    g.add((endpoint, DCAT.endpointURL, endpoint))
+    g.add((endpoint, DCAT.servesDataset, dataset))
+    for f in files:
+        download = URIRef(f"{vocab.base}dumps/{f.name}")
+        distribution = vocab.thing("dataset", "dump", f.name)
+        checksum = vocab.thing("dataset", "dump", f.name, "sha256")
+        g.add((dataset, DCAT.distribution, distribution))
+        if not f.gzip:
+            g.add((dataset, VOID.dataDump, download))
+        g.add((distribution, RDF.type, DCAT.Distribution))
+        g.add((distribution, DCTERMS.title, RdfLiteral(f.name)))
+        g.add((distribution, DCAT.downloadURL, download))
+        g.add((distribution, DCAT.accessURL, download))
+        g.add((distribution, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + f.media_type)))
+        if f.gzip:
+            g.add((distribution, DCAT.compressFormat, URIRef(IANA_MEDIA_TYPES + GZIP_MEDIA_TYPE)))
+        g.add((distribution, DCAT.byteSize, RdfLiteral(f.size, datatype=XSD.nonNegativeInteger)))
+        g.add((distribution, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, RdfLiteral(f.sha256, datatype=XSD.hexBinary)))
+    return g
+
+
+def write_description(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str]) -> DumpFile:
+    """Write the dataset description's quads (canonical order) as Turtle to ``void.ttl``."""
+    turtle = FORMATS[0]
+    triples = [ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads]
+    data = serialize(triples, turtle, {**prefixes, "spdx": str(SPDX)})
+    return _write(directory, DESCRIPTION_FILE, turtle, data, gzipped=False)
