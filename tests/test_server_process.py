@@ -1,0 +1,235 @@
+"""A real server process (uvicorn on a free loopback port): the time limit frees the CPU while other
+clients are answered, SERVICE never reaches a listening canary, answers are whole before their 200.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+HOSTILE = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(12)) + " }"
+SIMPLE = "PREFIX ex: <http://example.org/> SELECT ?l WHERE { ex:task1 ex:label ?l }"
+LIMIT = 2.0
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("server")
+    port = free_port()
+    code = (
+        "from pathlib import Path\n"
+        "from server.app import serve\n"
+        "from server.settings import Settings\n"
+        f"serve(Settings(port={port}, data_files=(Path({str(SAMPLE)!r}),), without_plan=True,"
+        f" query_timeout={LIMIT}, query_workers=2))\n"
+    )
+    log = workdir / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([sys.executable, "-c", code], cwd=workdir, stdout=sink, stderr=sink)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+    yield Server(url, process, log)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the server did not stop on SIGTERM")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def test_hostile_query_is_stopped_at_the_limit_while_others_are_answered(server: Server) -> None:
+    verdict: dict[str, object] = {}
+
+    def hostile() -> None:
+        start = time.monotonic()
+        r = httpx.post(server.url + "/sparql", data={"query": HOSTILE}, timeout=60)
+        verdict.update(status=r.status_code, body=r.json(), seconds=time.monotonic() - start)
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    time.sleep(0.3)
+    latencies = []
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        while thread.is_alive():
+            start = time.monotonic()
+            r = client.get("/sparql", params={"query": SIMPLE})
+            latencies.append(time.monotonic() - start)
+            assert r.status_code == 200
+            assert r.json()["results"]["bindings"][0]["l"]["value"] == "推进山东大学节能改造"
+            time.sleep(0.02)
+    thread.join()
+
+    assert verdict["status"] == 503
+    assert "time limit of 2 s" in verdict["body"]["detail"]  # type: ignore[index]
+    assert LIMIT <= verdict["seconds"] < LIMIT + 1.5  # type: ignore[operator]
+    latencies.sort()
+    p50, worst = statistics.median(latencies), latencies[-1]
+    print(
+        f"\nhostile query stopped after {verdict['seconds']:.2f} s (limit {LIMIT} s); "
+        f"{len(latencies)} simple queries meanwhile: p50 {p50 * 1000:.1f} ms, max {worst * 1000:.1f} ms"
+    )
+    assert len(latencies) > 10
+    assert worst < 1.0
+
+    # The CPU is free: no child of the server keeps computing after the 503.
+    if Path("/proc").is_dir():
+        pids = children(server.process.pid)
+        before = cpu_seconds(pids)
+        time.sleep(0.5)
+        assert cpu_seconds(pids) - before < 0.2
+    metrics = httpx.get(server.url + "/metrics").text
+    assert "plankg_query_timeouts_total 1" in metrics
+    assert 'plankg_http_requests_total{route="/sparql",method="POST",status="503"} 1' in metrics
+
+
+def test_answers_are_whole_before_their_status(server: Server) -> None:
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
+    headers = {"Accept": "text/csv", "Accept-Encoding": "identity"}
+    r = httpx.get(server.url + "/sparql", params={"query": query}, headers=headers)
+    assert r.status_code == 200
+    assert "chunked" not in r.headers.get("transfer-encoding", "")
+    assert int(r.headers["content-length"]) == len(r.content)
+    assert r.text.count("\r\n") == 1 + int(r.headers["x-result-rows"])
+
+
+@pytest.fixture()
+def canary() -> Iterator[tuple[int, list[object]]]:
+    """A listening socket on loopback that records every connection made to it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    hits: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = listener.accept()
+            except TimeoutError:
+                continue
+            hits.append(peer)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], hits
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_service_never_reaches_the_canary(server: Server, canary: tuple[int, list[object]]) -> None:
+    port, hits = canary
+    target = f"http://127.0.0.1:{port}/sparql"
+    # First, the canary works: a plain client does reach it.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(target, timeout=2)
+    assert wait_for(lambda: len(hits) == 1)
+    hits.clear()
+
+    refused = [
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ ?x ?y ?z SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ VALUES ?e {{ <{target}> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"PREFIX c: <http://127.0.0.1:{port}/> "
+        "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE c:sparql {} } }",
+    ]
+    for query in refused:
+        r = httpx.get(server.url + "/sparql", params={"query": query})
+        assert r.status_code == 400, r.text
+        assert "SERVICE" in r.json()["detail"]
+    update = httpx.post(server.url + "/sparql", data={"update": f"LOAD <{target}>"})
+    assert update.status_code == 403
+    # FROM and the protocol's graph parameters name stored graphs; they are never fetched.
+    from_clause = httpx.get(
+        server.url + "/sparql", params={"query": f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}"}
+    )
+    assert from_clause.status_code == 200
+    as_parameter = httpx.get(
+        server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": target}
+    )
+    assert as_parameter.status_code == 200
+    time.sleep(0.5)
+    assert hits == []
+
+
+def test_each_request_is_logged_with_its_duration(server: Server) -> None:
+    httpx.get(server.url + "/sparql", params={"query": "ASK {}"})
+
+    def logged() -> list[str]:
+        lines = server.log.read_text(errors="replace").splitlines()
+        return [line for line in lines if "plankg.access: GET /sparql 200" in line and "boolean" in line]
+
+    assert wait_for(logged)
+    assert re.search(r"GET /sparql 200 \d+\.\d ms boolean, 1 rows as json$", logged()[-1])
+
+
+def wait_for(condition: object, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
