@@ -11,7 +11,6 @@ Environment: ``PLANKG_SEEDS``, ``PLANKG_DIST``, ``PLANKG_STORE``, ``PLANKG_BASE`
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -174,14 +173,9 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             console.print(f"building: {reason}")
             build(args.seeds, settings.dist_dir, settings.store_dir, vocab, RichProgress(console))
 
-    try:  # until server/app.py lands; then a plain import
-        app = importlib.import_module("server.app")
-    except ModuleNotFoundError as err:
-        if err.name != "server.app":
-            raise
-        _error("plankg serve: not available yet (server.app is not written)")
-        return 1
-    app.serve(settings)
+    from server.app import serve
+
+    serve(settings)
     return 0
 
 
