@@ -80,6 +80,18 @@ class Site:
     """Where things live: the configured base and the path prefix this server answers under."""
 
     base: str
+    prefixes: tuple[tuple[str, str], ...] = ()  # (prefix, namespace) for compact names of IRIs
+
+    def curie(self, iri: str) -> str | None:
+        """``rdfs:label`` for ``http://www.w3.org/2000/01/rdf-schema#label``, if a prefix fits."""
+        best: tuple[str, str] | None = None
+        for prefix, namespace in self.prefixes:
+            if iri.startswith(namespace) and (best is None or len(namespace) > len(best[1])):
+                best = (prefix, namespace)
+        if best is None:
+            return None
+        local = iri[len(best[1]) :]
+        return f"{best[0]}:{local}" if local and "/" not in local and "#" not in local else None
 
     @property
     def things(self) -> str:
@@ -151,10 +163,11 @@ class Link:
     en: str | None = None
     other: str | None = None
     local: bool = False
+    curie: str | None = None
 
     @property
     def text(self) -> str:
-        return self.zh or self.en or self.other or self.iri
+        return self.zh or self.en or self.other or self.curie or self.iri
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,17 @@ class Value:
     literal: str | None = None
     lang: str | None = None
     datatype: Link | None = None
+
+    @property
+    def html_lang(self) -> str | None:
+        """The language to declare in HTML: the tag, else zh for untagged text in Chinese characters
+        (numbers as printed, values as written: the plan is a Chinese document)."""
+        if self.lang:
+            return self.lang
+        return "zh" if self.literal and _CJK.search(self.literal) else None
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -277,6 +301,7 @@ class Linker:
             en=labels.first("en"),
             other=best[0] if best and best[1] not in LANGUAGES else None,
             local=page is not None,
+            curie=self.site.curie(iri),
         )
 
     def value(self, term: Node) -> Value:

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mapping.vocab import Vocab
 from server import describe
 from server.describe import Node, Row, Select, Site, sparql_iri
 from server.errors import NotAcceptable, StoreFailure
@@ -296,27 +297,32 @@ def make_router(site: Site, data: Data, source_text: str | Callable[[], str | No
         route.__name__ = f"dereference_{area}"
         return route
 
+    # HEAD answers like GET; it is left out of the OpenAPI document (one operation per path).
     for area in AREAS:
-        router.add_api_route(
-            f"{p}{area}/{{path:path}}",
-            thing_route(area),
-            methods=["GET", "HEAD"],
-            summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
-            response_class=Response,
-        )
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                f"{p}{area}/{{path:path}}",
+                thing_route(area),
+                methods=[method],
+                summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
+                response_class=Response,
+                include_in_schema=method == "GET",
+            )
 
     async def document(request: Request, area: str, path: str) -> Response:
         if area not in AREAS:
             return await asyncio.to_thread(pages.not_found, request, f"{site.base}{area}/{path}")
         return await pages.document(request, area, path)
 
-    router.add_api_route(
-        f"{p}doc/{{area}}/{{path:path}}",
-        document,
-        methods=["GET", "HEAD"],
-        summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
-        response_class=Response,
-    )
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            f"{p}doc/{{area}}/{{path:path}}",
+            document,
+            methods=[method],
+            summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
+            response_class=Response,
+            include_in_schema=method == "GET",
+        )
     return router
 
 
@@ -336,6 +342,6 @@ def find_source_text(select: Select, site: Site) -> str | None:
 def router(settings: Settings, store: StoreRef) -> APIRouter:
     """The linked-data routes for ``create_app``:
     ``app.include_router(pages.router(settings, lambda: app.state.store))``."""
-    site = Site(settings.base)
+    site = Site(settings.base, tuple(Vocab(settings.base).prefixes().items()))
     data = StoreData(store, settings.base, settings.query_timeout)
     return make_router(site, data, lambda: find_source_text(data.select, site))

@@ -285,7 +285,7 @@ def router(settings: Settings, store: StoreRef, openapi_url: str = "/openapi.jso
     The app must be created with ``docs_url=None, redoc_url=None``: ``{base path}docs`` is served here
     with swagger-ui from this server's static files, so it works offline.
     """
-    site = Site(settings.base)
+    site = Site(settings.base, tuple(Vocab(settings.base).prefixes().items()))
     data = StoreData(store, settings.base, settings.query_timeout)
     return make_router(site, data.select, Vocab(settings.base).prefixes(), openapi_url)
 

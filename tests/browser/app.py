@@ -37,7 +37,8 @@ def open_store(settings: Settings) -> Store:
 
 
 def serves_front_end(app: FastAPI) -> bool:
-    return any(getattr(r, "path", None) == "/search" for r in app.routes)
+    """create_app installs the query page when it includes the front end's routers."""
+    return getattr(app.state, "query_page", None) is not None
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
