@@ -45,10 +45,13 @@ $(VENDOR)/.installed: package.json package-lock.json
 
 assets: $(VENDOR)/.installed
 
-# Debian's Chromium and ChromeDriver for the browser tests (never a browser downloaded by a test tool).
+# Debian's Chromium and ChromeDriver for the browser tests (never a browser downloaded by a test tool),
+# and a CJK font so that the screenshots show the Chinese text.
 browser-deps:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; else \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update && apt-get install -y chromium chromium-driver'; fi
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then :; else \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+	    'apt-get update && apt-get install -y chromium chromium-driver fonts-noto-cjk'; fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
