@@ -33,6 +33,7 @@ from server.errors import (
 )
 from server.formats import Format, Kind
 from server.negotiation import negotiate
+from server.results import Term
 from server.safety import check_query
 from server.settings import Settings
 from server.store import FormatChoice, QueryOutcome, Store
@@ -51,7 +52,9 @@ class QueryRequest:
     named_graph_uris: tuple[str, ...] = ()
     timeout: float | None = None  # what the client asked for (never more than the server's limit)
     format_name: str | None = None  # ?format=, overriding Accept
-    params: Mapping[str, list[str]] = field(default_factory=dict)
+    # Typed values for variables (the canned queries' parameters): never spliced into the text.
+    bindings: Mapping[str, Term] = field(default_factory=dict)
+    base_iri: str | None = None  # for relative IRIs (canned queries write `PREFIX pk: <def/>`)
 
 
 def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
@@ -151,7 +154,6 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
         named_graph_uris=tuple(params.get("named-graph-uri", [])),
         timeout=_timeout(_single(params, "timeout"), settings.query_timeout),
         format_name=_single(params, "format"),
-        params=params,
     )
 
 
@@ -175,7 +177,7 @@ def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
 
 def run_query(store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice) -> QueryOutcome:
     """Check and evaluate a query (blocking: call it in a worker thread)."""
-    check_query(req.query, settings.allowed_service_hosts)
+    check_query(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
     return store.query(
         req.query,
         default_graph_uris=req.default_graph_uris,
@@ -183,6 +185,8 @@ def run_query(store: Store, settings: Settings, req: QueryRequest, choice: Forma
         formats=choice,
         timeout=req.timeout,
         max_rows=settings.max_result_rows,
+        base_iri=req.base_iri,
+        bindings=req.bindings,
     )
 
 
@@ -235,7 +239,18 @@ async def sparql_endpoint(request: Request) -> Response:
         body = graph.serialize(format=chosen.rdflib_name, encoding="utf-8")
         _note(request, f"service description as {chosen.name}")
         return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
-    choice = choose_formats(accept, req.format_name)
+    return await answer(request, req)
+
+
+async def answer(request: Request, req: QueryRequest) -> Response:
+    """Negotiate, check and evaluate off the event loop, and answer with the whole result.
+
+    Shared by every route that runs a query (``/sparql``, the canned queries), so that they
+    negotiate, limit, time out and fail alike.
+    """
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    choice = choose_formats(request.headers.get("accept"), req.format_name)
     try:
         outcome = await anyio.to_thread.run_sync(
             partial(run_query, store, settings, req, choice), limiter=request.app.state.query_limiter

@@ -139,7 +139,7 @@ class Store(Protocol):
 
         Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
         ServerBusy or StoreFailure. ``bindings`` are typed values for variables (never text spliced
-        into the query).
+        into the query); as in SEP-0007, a bound variable must be in the SELECT projection.
         """
         ...
 
@@ -250,6 +250,9 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
         if found:
             return ("error", "syntax", message[found.end() :], (int(found[1]), int(found[2])))
         return ("error", "syntax", message, (None, None))
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        # E.g. a binding for a variable the query does not project (Oxigraph follows SEP-0007).
+        return ("error", "evaluation", f"{type(exc).__name__}: {exc}", None)
     try:
         if isinstance(result, ox.QueryBoolean):
             kind = ResultKind.BOOLEAN
@@ -517,7 +520,8 @@ class OxigraphStore:
             worker = self._spawn()
             worker.wait_ready(60.0)
         except (ServerError, OSError) as exc:
-            log.error("could not replace a query worker: %s", exc)
+            if not self._closed:  # closing kills workers still starting: not an error then
+                log.error("could not replace a query worker: %s", exc)
             return
         with self._lock:
             if self._closed:

@@ -24,6 +24,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from server.app import create_app
+from server.errors import StoreFailure
+from server.results import RDF_LANG_STRING, Iri, Solutions
+from server.results import Literal as ResultLiteral
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -457,3 +460,23 @@ def test_each_request_is_logged_with_duration_and_outcome(
     ok, bad = (r.getMessage() for r in caplog.records if r.name == "plankg.access")
     assert ok.startswith("GET /sparql 200 ") and " ms " in ok and "7 rows as csv" in ok
     assert bad.startswith("GET /sparql 400 ") and "Malformed query" in bad
+
+
+def test_typed_bindings_are_values_never_query_text(store: OxigraphStore) -> None:
+    """What the canned queries build on: parameters bound as RDF terms, not spliced into the text."""
+    query = "PREFIX ex: <http://example.org/> SELECT ?t ?l WHERE { ?t ex:label ?l }"
+    zh = ResultLiteral("推进山东大学节能改造", RDF_LANG_STRING, "zh")
+    found = store.query(query, bindings={"l": zh}).value
+    assert isinstance(found, Solutions)
+    assert found.rows == ((Iri(str(EX.task1)), zh),)
+    hostile = ResultLiteral('x" } UNION { ?t ?p ?l } #')
+    none = store.query(query, bindings={"l": hostile}).value
+    assert isinstance(none, Solutions) and none.rows == ()
+
+
+def test_a_failing_evaluation_is_500_and_the_worker_survives(store: OxigraphStore) -> None:
+    before = store.worker_pids()
+    with pytest.raises(StoreFailure, match="projection"):
+        store.query("SELECT ?t WHERE { ?t ?p ?l }", bindings={"l": ResultLiteral("x")})
+    assert store.worker_pids() == before
+    assert store.query("ASK { ?s ?p ?o }").value is True
