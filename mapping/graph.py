@@ -1,9 +1,12 @@
-"""The whole graph of one plan document: parse, map to RDF, and (issue 3) the extracted facts."""
+"""The whole graph of one plan document: the plan's structure and statistics, and the facts read
+from it (issue 3: the curated organisations, places and named projects with their mentions)."""
 
 from __future__ import annotations
 
 from rdflib import Graph
 
+from mapping.entities import find_mentions, load_catalogue
+from mapping.entities_rdf import entities_graph
 from mapping.parser import parse_plan
 from mapping.rdf import plan_graph
 from mapping.vocab import Vocab
@@ -12,8 +15,12 @@ from mapping.vocab import Vocab
 def document_graph(raw: str, source_name: str, vocab: Vocab) -> Graph:
     """The RDF graph of the plan text ``raw`` (the file ``source_name`` under seeds/, as shipped).
 
-    Raises ``mapping.errors.DocumentError`` with line and column when the text is not a plan.
+    Raises ``mapping.errors.DocumentError`` with line and column when the text is not a plan, and
+    ``mapping.entities.CatalogueError`` when the curated entity data is inconsistent.
     """
     plan = parse_plan(raw, source_name=source_name)
     graph: Graph = plan_graph(plan, vocab, source=raw)
+    catalogue = load_catalogue()
+    mentions = find_mentions(plan, raw, catalogue)
+    graph += entities_graph(plan, mentions, catalogue, vocab, source=raw)
     return graph
