@@ -293,7 +293,7 @@ def parse_result_set(graph: Graph) -> Solutions | Boolean:
         for binding in graph.objects(solution, RS.binding):
             row[str(graph.value(binding, RS.variable))] = from_rdflib(graph.value(binding, RS.value))
         index = graph.value(solution, RS["index"])
-        indexed.append((int(index) if index is not None else 0, row))
+        indexed.append((int(str(index)) if index is not None else 0, row))
     indexed.sort(key=lambda pair: pair[0])
     return Solutions(variables, tuple(row for _, row in indexed))
 
