@@ -2,7 +2,8 @@
 
 In scope: SPARQL 1.0 evaluation and syntax tests, the SPARQL 1.1 query tests (aggregates, bind, bindings,
 cast, construct, exists, functions, grouping, negation, project-expression, property-path, subquery,
-syntax-query) and the SPARQL 1.1 result-format tests (json-res, csv-tsv-res). Only approved tests run.
+syntax-query) and the SPARQL 1.1 result-format tests (json-res, csv-tsv-res). Only the tests marked
+``dawgt:Approved`` run (714 of 820 entries); proposed and never-approved ones are not held against us.
 
 Out of scope, because they test what a read-only query endpoint does not offer: update (and its syntax
 tests), the graph store protocol and http-rdf-update, federation (SERVICE is refused by design), entailment
@@ -261,8 +262,7 @@ def test_syntax(case: TestCase, endpoint: ProtocolClient) -> None:
 def test_evaluation(case: TestCase, endpoint: ProtocolClient) -> None:
     assert case.result is not None, f"{case.iri} has no expected result"
     text = case.query.read_text(encoding="utf-8")
-    form = manifest.query_form(text)
-    graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+    graph_answer = manifest.query_form(text) in ("CONSTRUCT", "DESCRIBE")
     accept = N_TRIPLES if graph_answer else MEDIA_TYPES[case.result.suffix]
     reply = endpoint.query(query_bytes(case), accept, protocol_dataset(case, text))
     assert reply.status == 200, reply.body.decode(errors="replace")
