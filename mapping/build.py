@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
@@ -53,6 +54,7 @@ BUILD_INFO_FILE = "plankg-build.json"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CODE_SUFFIXES = {".py", ".toml", ".ttl"}
+_LIBRARIES = ("rdflib", "pyoxigraph", "pyshacl")  # their output is part of ours
 
 
 def validation_graph(vocab: Vocab) -> str:
@@ -180,16 +182,22 @@ def _hash_files(paths: list[Path], root: Path) -> list[str]:
 
 def inputs_fingerprint(seeds_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR) -> str:
     """SHA-256 over what a build's output depends on: the seed text, the ontology and shapes, the
-    mapping code and its data files, and the base IRI."""
+    mapping code and its data files, the base IRI and the versions of the RDF libraries."""
     lines = [f"base {vocab.base}", f"source {find_source(seeds_dir).name}"]
+    lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
     lines += _hash_files([find_source(seeds_dir)], seeds_dir)
     if ontology_dir.is_dir():
         lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
-    code = [
-        p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in {".py", ".toml", ".ttl"}
-    ]
+    code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
     lines += _hash_files(code, _PACKAGE_DIR)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def read_build_info(store_dir: Path) -> dict[str, object] | None:
