@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -203,6 +203,9 @@ class Incoming:
     predicate: Link
 
 
+LONG_PASSAGE = 400  # code points
+
+
 @dataclass(frozen=True)
 class Passage:
     """Where a statement came from: the exact characters ``source[start:end]`` and their context."""
@@ -215,6 +218,12 @@ class Passage:
     after: str
     exact: str | None  # oa:exact as stored in the graph
     from_source: bool  # cut from the source file by offsets (else from oa:prefix/oa:suffix)
+    via: tuple[Link, ...] = ()  # the properties linking the entity to the span
+
+    @property
+    def long(self) -> bool:
+        """Long passages (a whole pillar) are folded on the page, short ones shown in full."""
+        return self.end - self.start > LONG_PASSAGE
 
     @property
     def agrees(self) -> bool:
@@ -407,15 +416,25 @@ def passages(linker: Linker, iri: str, source: str | None) -> list[Passage]:
     ref = sparql_iri(iri)
     oa = f"<{OA}"
     query = f"""
-        SELECT DISTINCT ?span ?start ?end ?exact ?prefix ?suffix WHERE {{
+        SELECT DISTINCT ?span ?p ?start ?end ?exact ?prefix ?suffix WHERE {{
           {{ {ref} ?p ?span }} UNION {{ BIND({ref} AS ?span) }} UNION {{ ?span {oa}hasSelector> {ref} }}
           ?span {oa}hasSelector> ?pos . ?pos {oa}start> ?start ; {oa}end> ?end .
           OPTIONAL {{ ?span {oa}hasSelector> ?q . ?q {oa}exact> ?exact .
                      OPTIONAL {{ ?q {oa}prefix> ?prefix }} OPTIONAL {{ ?q {oa}suffix> ?suffix }} }}
         }}"""
+    rows = linker.select(query)
+    linker.prefetch(r["p"].value for r in rows if "p" in r)
     found: dict[str, Passage] = {}
-    for row in linker.select(query):
+    via: dict[str, list[Link]] = {}
+    for row in rows:
         span = row["span"].value
+        if "p" in row:
+            links = via.setdefault(span, [])
+            link = linker.link(row["p"].value)
+            if link not in links:
+                links.append(link)
+        if span in found:
+            continue
         try:
             start, end = int(row["start"].value), int(row["end"].value)
         except ValueError:
@@ -433,6 +452,10 @@ def passages(linker: Linker, iri: str, source: str | None) -> list[Passage]:
         else:
             continue
         found[span] = Passage(linker.link(span), start, end, before, quote, after, exact, from_source)
+    found = {
+        span: replace(passage, via=tuple(sorted(via.get(span, []), key=lambda link: link.iri)))
+        for span, passage in found.items()
+    }
     return sorted(found.values(), key=lambda p: (p.start, p.end))
 
 
@@ -523,7 +546,7 @@ def organisation_sections(site: Site, linker: Linker, iri: str) -> dict[str, lis
         for t, v in sorted(by_task.items(), key=lambda kv: _natural(kv[0]))
     ]
     related = sorted({r["x"].value for r in subs}, key=_natural)
-    return {"task": tasks, "org": [Related(linker.link(o)) for o in related]}
+    return {"task": tasks, "suborg": [Related(linker.link(o)) for o in related]}
 
 
 STAGE_ORDER = ("total", "continuing", "new", "reserve")

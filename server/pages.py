@@ -47,6 +47,7 @@ SECTION_TITLES = {
     "place": ("Places", "地点"),
     "project": ("Named projects", "重点项目"),
     "task": ("Tasks", "重点工作"),
+    "suborg": ("Parent and sub-organisations", "上下级机构"),
 }
 
 

@@ -140,6 +140,8 @@ def overview(site: Site, select: Select) -> Overview:
     tally: dict[str, int] = {}
     for row in subjects:
         kind = site.kind(row["s"].value)
+        if row["s"].value == site.things + "statistics":
+            continue  # the data set itself; its observations are counted
         if kind in KIND_NAMES:
             tally[kind] = tally.get(kind, 0) + 1
     counts = [(k, *KIND_NAMES[k], tally[k]) for k in KIND_NAMES if k in tally]

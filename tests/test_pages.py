@@ -266,6 +266,9 @@ def test_task_page_shows_the_highlighted_quote_targets_and_mentions(client: Test
 def test_target_page_highlights_exactly_its_quote(client: TestClient) -> None:
     text = html(client, "/doc/id/target/6-1")
     assert re.findall(r'<mark class="quote"[^>]*>(.*?)</mark>', text) == ["到2025年人才总量突破300万"]
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", text, re.S)
+    assert caption and '<code class="curie">prov:wasDerivedFrom</code>' in caption[1]
+    assert 'href="/doc/id/span/1064-1080"' in caption[1]
 
 
 def test_organisation_page_lists_tasks_directly_and_through_sub_organisations(client: TestClient) -> None:
@@ -274,6 +277,9 @@ def test_organisation_page_lists_tasks_directly_and_through_sub_organisations(cl
     assert tasks is not None
     assert re.findall(r'href="(/doc/id/task/\d+)"', tasks[1]) == ["/doc/id/task/1"]
     assert "through" in tasks[1] and 'href="/doc/id/org/qilu-hospital"' in tasks[1]
+    family = re.search(r'<section class="related related-suborg">(.*?)</section>', text, re.S)
+    assert family and "Parent and sub-organisations" in family[1]
+    assert re.findall(r'href="(/doc/id/org/[\w-]+)"', family[1]) == ["/doc/id/org/qilu-hospital"]
     direct = html(client, "/doc/id/org/qilu-hospital")
     section = re.search(r'<section class="related related-task">(.*?)</section>', direct, re.S)
     assert section and "through" not in section[1]
