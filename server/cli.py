@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         _error(str(err))
     except PlanKGError as err:
         _error(f"plankg: {err}")
+    except OSError as err:  # a directory that cannot be read or written, a port in use
+        _error(f"plankg {args.command}: {err}")
     except UsageError as err:
         _error(f"plankg {args.command}: {err}")
         return 2

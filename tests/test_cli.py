@@ -92,6 +92,17 @@ def test_a_missing_seeds_directory_is_an_error_not_a_traceback(
     assert "Traceback" not in err
 
 
+def test_a_file_system_error_is_reported_without_traceback(
+    tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(*args: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "dist"))
+
+    monkeypatch.setattr(cli, "build", unwritable)
+    assert cli.main(build_args(tmp_path, malformed), environ={}) == 1
+    assert capsys.readouterr().err == f"plankg build: [Errno 13] Permission denied: '{tmp_path / 'dist'}'\n"
+
+
 def test_bad_usage_gives_status_2(
     tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
