@@ -26,12 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
 from server import pages, ui
+from server.cache import AnswerCache
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
 from server.settings import Settings
 from server.sparql import make_router
-from server.store import OxigraphStore, Store
+from server.store import OxigraphStore, QueryOutcome, Store
 
 access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
@@ -146,6 +147,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.metrics = metrics
     # Threads that may wait on the store at once (each waits for a query worker process).
     app.state.query_limiter = anyio.CapacityLimiter(64)
+    answer_cache: AnswerCache[QueryOutcome] = AnswerCache(settings.answer_cache_bytes)
+    app.state.answer_cache = answer_cache
     # The web front end installs an async (request) -> Response here for browsers asking for HTML.
     app.state.query_page = ui.query_page_handler(settings)
 
@@ -172,6 +175,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return float(current.triple_count) if current is not None else 0.0
 
     metrics.gauge("plankg_store_triples", "Quads in the store, all graphs.", triples)
+    metrics.gauge("plankg_answer_cache_bytes", "Bytes of answers in the cache.", lambda: answer_cache.size)
+    metrics.gauge(
+        "plankg_answer_cache_hits_total",
+        "Answers served from the cache.",
+        lambda: answer_cache.hits,
+        "counter",
+    )
+    metrics.gauge(
+        "plankg_answer_cache_misses_total", "Answers computed.", lambda: answer_cache.misses, "counter"
+    )
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def metrics_endpoint() -> Response:

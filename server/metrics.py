@@ -28,7 +28,7 @@ class Metrics:
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
         self._timeouts = 0
-        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+        self._gauges: dict[str, tuple[str, str, Callable[[], float]]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -48,9 +48,9 @@ class Metrics:
     def timeouts(self) -> int:
         return self._timeouts
 
-    def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
-        """A value read at scrape time (e.g. the triple count)."""
-        self._gauges[name] = (help_text, read)
+    def gauge(self, name: str, help_text: str, read: Callable[[], float], kind: str = "gauge") -> None:
+        """A value read at scrape time (e.g. the triple count); ``kind`` "counter" if it only grows."""
+        self._gauges[name] = (help_text, kind, read)
 
     def render(self) -> str:
         with self._lock:
@@ -84,6 +84,6 @@ class Metrics:
                 "# TYPE plankg_query_timeouts_total counter",
                 f"plankg_query_timeouts_total {self._timeouts}",
             ]
-        for name, (help_text, read) in sorted(self._gauges.items()):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {read():g}"]
+        for name, (help_text, kind, read) in sorted(self._gauges.items()):
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read():g}"]
         return "\n".join(lines) + "\n"

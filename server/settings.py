@@ -18,6 +18,7 @@ PLANKG_MAX_QUERY_LENGTH          characters (100000)
 PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
 PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
+PLANKG_ANSWER_CACHE_BYTES        bytes of whole answers kept per build (64000000; 0: off)
 =============================== ==========================================================
 """
 
@@ -70,6 +71,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_result_rows": ("PLANKG_MAX_RESULT_ROWS", int),
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
     "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
+    "answer_cache_bytes": ("PLANKG_ANSWER_CACHE_BYTES", int),
 }
 
 
@@ -88,6 +90,7 @@ class Settings:
     max_result_rows: int = 100_000
     max_body_bytes: int = 1_000_000
     allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
+    answer_cache_bytes: int = 64_000_000
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -101,6 +104,8 @@ class Settings:
         for name in ("max_query_length", "max_result_rows", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be positive")
+        if self.answer_cache_bytes < 0:
+            raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
 

@@ -22,6 +22,7 @@ from rdflib.namespace import XSD
 
 from mapping.vocab import SD, VOID
 from server import formats as fmts
+from server.cache import AnswerCache
 from server.errors import (
     BadRequest,
     NotAcceptable,
@@ -251,19 +252,41 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
     choice = choose_formats(request.headers.get("accept"), req.format_name)
-    try:
-        outcome = await anyio.to_thread.run_sync(
-            partial(run_query, store, settings, req, choice), limiter=request.app.state.query_limiter
-        )
-    except QueryTimeout:
-        request.app.state.metrics.query_timed_out()
-        raise
+    cache: AnswerCache[QueryOutcome] = request.app.state.answer_cache
+    # Everything the answer depends on; the build id retires every entry when the data changes.
+    key = (
+        store.build_id,
+        req.query,
+        req.default_graph_uris,
+        req.named_graph_uris,
+        tuple(sorted(req.bindings.items())),
+        req.base_iri,
+        choice,
+        settings.max_result_rows,
+    )
+    outcome = cache.get(key)
+    cached = outcome is not None
+    if outcome is None:
+        try:
+            outcome = await anyio.to_thread.run_sync(
+                partial(run_query, store, settings, req, choice), limiter=request.app.state.query_limiter
+            )
+        except QueryTimeout:
+            request.app.state.metrics.query_timed_out()
+            raise
+        assert outcome.body is not None
+        cache.put(key, outcome, len(outcome.body))
     assert outcome.format is not None and outcome.body is not None
-    _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}")
+    hit = " (cached)" if cached else ""
+    _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}")
     return Response(
         outcome.body,
         media_type=outcome.format.content_type,
-        headers={"Vary": "Accept", "X-Result-Rows": str(outcome.rows)},
+        headers={
+            "Vary": "Accept",
+            "X-Result-Rows": str(outcome.rows),
+            "X-Cache": "hit" if cached else "miss",
+        },
     )
 
 

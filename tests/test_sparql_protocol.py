@@ -25,10 +25,10 @@ from rdflib.namespace import XSD
 
 from server.app import create_app
 from server.errors import StoreFailure
-from server.results import RDF_LANG_STRING, Iri, Solutions
+from server.results import RDF_LANG_STRING, Iri, Solutions, serialize_solutions
 from server.results import Literal as ResultLiteral
 from server.settings import Settings
-from server.store import OxigraphStore
+from server.store import DatasetDescription, FormatChoice, OxigraphStore, QueryOutcome, ResultKind
 
 with warnings.catch_warnings():
     # Starlette warns once, at import, that it would rather drive httpx2; httpx works.
@@ -480,3 +480,50 @@ def test_a_failing_evaluation_is_500_and_the_worker_survives(store: OxigraphStor
         store.query("SELECT ?t WHERE { ?t ?p ?l }", bindings={"l": ResultLiteral("x")})
     assert store.worker_pids() == before
     assert store.query("ASK { ?s ?p ?o }").value is True
+
+
+class CountingStore:
+    """Any implementation of server.store.Store will do: this one counts the queries it answers."""
+
+    def __init__(self) -> None:
+        self.build_id = "build-1"
+        self.triple_count = 1
+        self.queries = 0
+
+    def query(self, sparql: str, **kwargs: Any) -> QueryOutcome:
+        self.queries += 1
+        choice: FormatChoice = kwargs["formats"]
+        assert choice.results is not None
+        value = Solutions(("n",), ((ResultLiteral(str(self.queries), str(XSD.integer)),),))
+        return QueryOutcome(
+            ResultKind.SOLUTIONS, 1, choice.results, serialize_solutions(choice.results, value)
+        )
+
+    def describe_dataset(self) -> DatasetDescription:
+        return DatasetDescription(self.build_id, 1, 1, (), ())
+
+    def close(self) -> None:
+        pass
+
+
+def test_answers_are_cached_until_the_build_changes() -> None:
+    counting = CountingStore()
+    c = TestClient(create_app(Settings(), counting))
+    query = {"query": "SELECT ?n WHERE { ?s ?p ?n }"}
+    first, second = c.get("/sparql", params=query), c.get("/sparql", params=query)
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+    assert first.content == second.content and counting.queries == 1
+    as_csv = c.get("/sparql", params=query, headers={"Accept": "text/csv"})
+    assert as_csv.headers["x-cache"] == "miss" and as_csv.text == "n\r\n2\r\n"  # the format is in the key
+    counting.build_id = "build-2"  # a rebuild
+    rebuilt = c.get("/sparql", params=query)
+    assert rebuilt.headers["x-cache"] == "miss" and counting.queries == 3
+    assert "plankg_answer_cache_hits_total 1" in c.get("/metrics").text
+
+
+def test_the_cache_can_be_turned_off() -> None:
+    counting = CountingStore()
+    c = TestClient(create_app(Settings(answer_cache_bytes=0), counting))
+    for _ in range(3):
+        assert c.get("/sparql", params={"query": "ASK {}"}).headers["x-cache"] == "miss"
+    assert counting.queries == 3

@@ -1,0 +1,32 @@
+"""server.cache: least recently used answers go first when the byte budget is spent."""
+
+from __future__ import annotations
+
+from server.cache import AnswerCache
+
+
+def test_evicts_least_recently_used_beyond_the_budget() -> None:
+    cache: AnswerCache[str] = AnswerCache(max_bytes=10, max_entry_bytes=10)
+    cache.put("a", "A", 4)
+    cache.put("b", "B", 4)
+    assert cache.get("a") == "A"  # a is now the most recently used
+    cache.put("c", "C", 4)  # 12 > 10: b goes
+    assert cache.get("b") is None
+    assert (cache.get("a"), cache.get("c")) == ("A", "C")
+    assert cache.size == 8 and len(cache) == 2
+    assert (cache.hits, cache.misses) == (3, 1)
+
+
+def test_large_answers_are_not_kept_and_replacing_keeps_the_count_right() -> None:
+    cache: AnswerCache[str] = AnswerCache(max_bytes=100)
+    cache.put("big", "X", 50)  # over the per-entry limit of 100 // 16
+    assert cache.get("big") is None
+    cache.put("k", "1", 5)
+    cache.put("k", "2", 6)
+    assert cache.get("k") == "2" and cache.size == 6
+
+
+def test_zero_budget_keeps_nothing() -> None:
+    cache: AnswerCache[str] = AnswerCache(max_bytes=0)
+    cache.put("k", "v", 0)
+    assert not cache.enabled and cache.get("k") is None and len(cache) == 0
