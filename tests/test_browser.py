@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.app import has_create_app
-from tests.browser.harness import chromium, screenshot, serve
+from tests.browser.harness import REPO, chromium, missing, screenshot, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -93,13 +93,29 @@ def test_search_finds_shandong_university(origin: str, driver: Any) -> None:
 def test_query_page_runs_a_query_and_shows_rows(origin: str, driver: Any) -> None:
     if not has_create_app():
         pytest.xfail("server.app.create_app has not landed yet: /sparql is not served")
+    if not (REPO / "server" / "static" / "vendor" / ".installed").exists():
+        missing("the YASGUI assets are not installed")
+    query = "PREFIX pk: <http://127.0.0.1:8000/def/>\nSELECT ?task WHERE { ?task a pk:Task } ORDER BY ?task"
     driver.get(origin + "/query")
     wait_for(driver, ".yasqe .CodeMirror")
-    driver.execute_script(
-        "window.plankgYasgui.getTab().setQuery(arguments[0]); window.plankgYasgui.getTab().query();",
-        "PREFIX pk: <http://127.0.0.1:8000/def/>\nSELECT ?task WHERE { ?task a pk:Task } ORDER BY ?task",
+    # Our prefixes are preloaded in the editor.
+    assert "PREFIX pk: <http://127.0.0.1:8000/def/>" in driver.execute_script(
+        "return window.plankgYasgui.getTab().getQuery();"
     )
+    driver.execute_script("window.plankgYasgui.getTab().setQuery(arguments[0]);", query)
+    wait_for(driver, ".yasqe_queryButton")[0].click()
     rows = wait_for(driver, ".yasr table tbody tr", 3)
     assert len(rows) == 3
-    assert "task/1" in rows[0].text
+    assert [r.text.split("/id/")[1].rstrip(">") for r in rows] == ["task/1", "task/6", "task/7"]
     screenshot(driver, "query")
+
+    # A shareable link (YASGUI's URL state) reopens the page with the same query.
+    link = driver.execute_script(
+        "return Yasgui.linkUtils.createShareLink(window.location.href.split('?')[0].split('#')[0],"
+        " window.plankgYasgui.getTab());"
+    )
+    assert link.startswith(origin + "/query")
+    driver.get("about:blank")
+    driver.get(link)
+    wait_for(driver, ".yasqe .CodeMirror")
+    assert driver.execute_script("return window.plankgYasgui.getTab().getQuery();") == query
