@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
@@ -155,9 +156,52 @@ def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat, prefixes: dict[str, str
         return _to_bytes(ox.serialize(triples, format=fmt.rdf_format, prefixes=used))
     data = _to_bytes(ox.serialize(triples, format=fmt.rdf_format))
     if fmt.rdf_format == ox.RdfFormat.JSON_LD:
-        # pyoxigraph writes one line in expanded form; indent it (same order) so it diffs readably.
-        return (json.dumps(json.loads(data), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        return _compact_json_ld(json.loads(data), prefixes)
     return data
+
+
+def _compact_json_ld(expanded: list[dict[str, Any]], prefixes: dict[str, str]) -> bytes:
+    """pyoxigraph's expanded JSON-LD (one node object per subject, in our order) with IRIs written as
+    compact IRIs (``pk:title``, ``id:task/1``) under an ``@context`` of the prefixes, indented.
+
+    Only IRIs in key, ``@id`` and ``@type`` positions are shortened, which JSON-LD expands back;
+    literal values are left alone. Nothing is reordered, so the output stays deterministic.
+    """
+    # JSON-LD 1.1 uses a term as a prefix only if its IRI ends with a gen-delim; ours end in / or #.
+    namespaces = sorted(
+        ((name, ns) for name, ns in prefixes.items() if ns[-1:] in {"/", "#", ":"}), key=lambda p: -len(p[1])
+    )
+
+    used: set[str] = set()
+
+    def iri(value: str) -> str:
+        for name, ns in namespaces:
+            local = value[len(ns) :]
+            if value.startswith(ns) and local and not local.startswith("//"):
+                used.add(name)
+                return f"{name}:{local}"
+        return value
+
+    def node(obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [node(item) for item in obj]
+        if not isinstance(obj, dict):
+            return obj
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if key == "@id":
+                out[key] = iri(value)
+            elif key == "@type":
+                out[key] = [iri(v) for v in value] if isinstance(value, list) else iri(value)
+            elif key.startswith("@"):
+                out[key] = node(value)
+            else:
+                out[iri(key)] = node(value)
+        return out
+
+    graph = node(expanded)
+    document = {"@context": {name: prefixes[name] for name in sorted(used)}, "@graph": graph}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:

@@ -67,8 +67,11 @@ def quads_of(data: Graph, report: Graph) -> list[ox.Quad]:
     return dumps.canonical_order(dumps.graph_quads(data, None, sk) + dumps.graph_quads(report, REPORT, sk))
 
 
+Written = tuple[Path, list[dumps.DumpFile], list[ox.Quad]]
+
+
 @pytest.fixture
-def written(tmp_path: Path) -> tuple[Path, list[dumps.DumpFile], list[ox.Quad]]:
+def written(tmp_path: Path) -> Written:
     quads = quads_of(sample_graph(), report_graph(1))
     files = dumps.write_dumps(quads, tmp_path, PREFIXES)
     dumps.write_manifest(tmp_path, files, {"build_id": dumps.build_id(files)})
@@ -76,7 +79,7 @@ def written(tmp_path: Path) -> tuple[Path, list[dumps.DumpFile], list[ox.Quad]]:
 
 
 def test_every_format_is_written_plain_and_gzipped(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, files, _ = written
     names = {f.name for f in files}
@@ -85,7 +88,7 @@ def test_every_format_is_written_plain_and_gzipped(
 
 
 def test_gzip_files_decompress_to_the_plain_dumps_and_have_a_fixed_header(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, _, _ = written
     for plain in directory.glob("plankg.*[!z]"):
@@ -96,7 +99,7 @@ def test_gzip_files_decompress_to_the_plain_dumps_and_have_a_fixed_header(
 
 
 def test_manifest_and_sha256sums_match_the_files(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, files, _ = written
     lines = (directory / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
@@ -113,7 +116,7 @@ def test_manifest_and_sha256sums_match_the_files(
 
 
 def test_all_formats_parse_back_to_the_same_graph(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, _, _ = written
     expected = sample_graph()
@@ -132,7 +135,7 @@ def test_all_formats_parse_back_to_the_same_graph(
 
 
 def test_jsonld_also_parses_with_pyoxigraph(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, _, quads = written
     parsed = set(ox.parse(path=str(directory / "plankg.jsonld"), format=ox.RdfFormat.JSON_LD))
@@ -140,7 +143,7 @@ def test_jsonld_also_parses_with_pyoxigraph(
 
 
 def test_ntriples_lines_are_sorted_and_quads_put_the_default_graph_first(
-    written: tuple[Path, list[dumps.DumpFile], list[ox.Quad]],
+    written: Written,
 ) -> None:
     directory, _, _ = written
     nt = (directory / "plankg.nt").read_text(encoding="utf-8").splitlines()
@@ -205,3 +208,12 @@ def test_literals_keep_language_datatype_and_lexical_form() -> None:
 
 def test_gzip_is_deterministic() -> None:
     assert dumps.gzip_bytes(b"abc" * 1000) == dumps.gzip_bytes(b"abc" * 1000)
+
+
+def test_jsonld_writes_compact_iris_under_a_context_of_the_used_prefixes(written: Written) -> None:
+    directory, _, _ = written
+    document = json.loads((directory / "plankg.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == {"id": str(ID), "pk": str(PK), "rdfs": str(RDFS), "xsd": str(XSD)}
+    (first,) = (n for n in document["@graph"] if n["@id"] == "id:task/1")
+    assert first["pk:partOf"] == [{"@id": "id:plan"}]
+    assert {"@type": "xsd:integer", "@value": "1"} in first["pk:position"]
