@@ -91,7 +91,10 @@ class Site:
         if best is None:
             return None
         local = iri[len(best[1]) :]
-        return f"{best[0]}:{local}" if local and "/" not in local and "#" not in local else None
+        # Our own namespaces keep their slashes (id:span/1064-1080, pk:stage/new): readable, and
+        # only ever shown, never written into a query or a document.
+        ours = best[1] in (self.things, self.terms)
+        return f"{best[0]}:{local}" if local and "#" not in local and (ours or "/" not in local) else None
 
     @property
     def things(self) -> str:
@@ -256,6 +259,7 @@ class Entity:
     types: list[Link]
     properties: list[Property]
     incoming: list[Incoming]
+    incoming_total: int
     passages: list[Passage]
     kind: str | None
     sections: dict[str, list[Related]] = field(default_factory=dict)
@@ -336,7 +340,7 @@ def describe(site: Site, select: Select, iri: str, source: str | None = None) ->
     """Everything an entity page shows about ``iri``, or None when the graph does not know it."""
     ref = sparql_iri(iri)
     out = select(f"SELECT ?p ?o WHERE {{ {ref} ?p ?o }}")
-    inc = select(f"SELECT ?s ?p WHERE {{ ?s ?p {ref} }} LIMIT 500")
+    inc = select(f"SELECT ?s ?p WHERE {{ ?s ?p {ref} }} ORDER BY ?p ?s LIMIT {INCOMING_LIMIT}")
     if not out and not inc:
         return None
     linker = Linker(site, select)
@@ -369,6 +373,7 @@ def describe(site: Site, select: Select, iri: str, source: str | None = None) ->
         types=sorted(types, key=lambda t: t.iri),
         properties=properties,
         incoming=incoming,
+        incoming_total=_count_incoming(select, ref) if len(inc) >= INCOMING_LIMIT else len(inc),
         passages=passages(linker, iri, source),
         kind=site.kind(iri),
     )
@@ -380,6 +385,14 @@ def describe(site: Site, select: Select, iri: str, source: str | None = None) ->
         entity.statistics = pillar_statistics(site, linker, iri)
         entity.sections = {"task": pillar_tasks(site, linker, iri)}
     return entity
+
+
+INCOMING_LIMIT = 300  # links to an entity listed on its page (the source text has thousands)
+
+
+def _count_incoming(select: Select, ref: str) -> int:
+    rows = select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {ref} }}")
+    return int(rows[0]["n"].value) if rows else 0
 
 
 _NATURAL = re.compile(r"(\d+)")

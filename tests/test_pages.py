@@ -425,3 +425,17 @@ def test_a_base_with_a_path_serves_everything_under_it(tmp_path: Path) -> None:
         assert c.get("/id/task/1", follow_redirects=False).status_code == 404
     finally:
         s.close()
+
+
+def test_a_much_linked_entity_lists_the_first_links_and_says_how_many(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import describe
+
+    monkeypatch.setattr(describe, "INCOMING_LIMIT", 5)
+    total = len(list(Graph().parse(FIXTURE, format="turtle").subjects(None, ID["source"])))
+    text = html(client, "/doc/id/source")
+    section = re.search(r'<section class="incoming">(.*?)</section>', text, re.S)
+    assert section is not None
+    assert f"The first 5 of {total} links" in section[1]
+    assert section[1].count("<tr>") == 5
