@@ -119,3 +119,19 @@ def test_query_page_runs_a_query_and_shows_rows(origin: str, driver: Any) -> Non
     driver.get(link)
     wait_for(driver, ".yasqe .CodeMirror")
     assert driver.execute_script("return window.plankgYasgui.getTab().getQuery();") == query
+
+
+def test_api_docs_render_offline(origin: str, driver: Any) -> None:
+    if not (REPO / "server" / "static" / "vendor" / ".installed").exists():
+        missing("the swagger-ui assets are not installed")
+    driver.get(origin + "/docs")
+    wait_for(driver, ".swagger-ui .info .title")
+    paths = [e.text for e in wait_for(driver, ".opblock-summary-path", 5)]
+    assert "/sparql" in paths and "/search" in paths
+    # Every script and stylesheet came from this server.
+    sources = driver.execute_script(
+        "return Array.from(document.querySelectorAll('script[src], link[href]'))"
+        ".map(e => e.src || e.href);"
+    )
+    assert sources and all(s.startswith(origin) for s in sources), sources
+    screenshot(driver, "docs")
