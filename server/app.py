@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
-from server import pages, ui
+from server import canned, pages, ui
 from server.cache import AnswerCache
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -45,6 +45,7 @@ def open_store(settings: Settings) -> OxigraphStore:
         data_files=settings.data_files,
         workers=settings.query_workers,
         default_timeout=settings.query_timeout,
+        memory_limit=settings.query_memory_mb * 2**20,
         isolate_network=not settings.allowed_service_hosts,
         prefixes=Vocab(settings.base).prefixes(),
     )
@@ -157,6 +158,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     app.include_router(make_router())
+    app.include_router(canned.make_router(settings))
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
 

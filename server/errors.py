@@ -78,6 +78,10 @@ class QueryTimeout(ServerError):
     """The query ran past its time limit and was stopped."""
 
 
+class QueryMemoryExceeded(ServerError):
+    """The query's worker grew past the memory limit and was stopped."""
+
+
 class ServerBusy(ServerError):
     """No query worker became free within the query's time limit."""
 
@@ -114,6 +118,7 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     DocumentError: Rule(500, "The source document could not be read"),
     ValidationFailed: Rule(500, "The graph failed validation"),
     QueryTimeout: Rule(503, "Query timed out"),
+    QueryMemoryExceeded: Rule(503, "Query used too much memory"),
     ServerBusy: Rule(503, "Server busy", {"Retry-After": "5"}),
     PlanKGError: Rule(500, "Internal error"),
 }

@@ -14,6 +14,7 @@ PLANKG_DATA                      further RDF files, separated by the OS path sep
 PLANKG_WITHOUT_PLAN              1/true: serve only the data files
 PLANKG_QUERY_TIMEOUT             seconds per query (30); a client may ask for less
 PLANKG_QUERY_WORKERS             query processes (2)
+PLANKG_QUERY_MEMORY_MB           resident memory a query worker may reach (2048; 0: no limit)
 PLANKG_MAX_QUERY_LENGTH          characters (100000)
 PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
@@ -67,6 +68,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "without_plan": ("PLANKG_WITHOUT_PLAN", _bool),
     "query_timeout": ("PLANKG_QUERY_TIMEOUT", float),
     "query_workers": ("PLANKG_QUERY_WORKERS", int),
+    "query_memory_mb": ("PLANKG_QUERY_MEMORY_MB", int),
     "max_query_length": ("PLANKG_MAX_QUERY_LENGTH", int),
     "max_result_rows": ("PLANKG_MAX_RESULT_ROWS", int),
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
@@ -86,6 +88,7 @@ class Settings:
     without_plan: bool = False
     query_timeout: float = 30.0
     query_workers: int = 2
+    query_memory_mb: int = 2048
     max_query_length: int = 100_000
     max_result_rows: int = 100_000
     max_body_bytes: int = 1_000_000
@@ -104,6 +107,8 @@ class Settings:
         for name in ("max_query_length", "max_result_rows", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be positive")
+        if self.query_memory_mb < 0:
+            raise SettingsError("query_memory_mb cannot be negative (0: no limit)")
         if self.answer_cache_bytes < 0:
             raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
         if self.without_plan and not self.data_files:

@@ -46,6 +46,7 @@ import pyoxigraph as ox
 
 from server import formats as fmts
 from server.errors import (
+    QueryMemoryExceeded,
     QuerySyntaxError,
     QueryTimeout,
     ServerBusy,
@@ -402,6 +403,23 @@ class _Worker:
         self.conn.close()
 
 
+# How often a waiting query's worker has its memory checked.
+_WATCH_INTERVAL = 0.05
+
+
+class _MemoryExceeded(Exception):
+    """A worker's resident memory went past the limit (args[0]: its size in bytes)."""
+
+
+def _resident_bytes(pid: int) -> int | None:
+    """Resident set size of a process (Linux /proc); None where unknown."""
+    try:
+        resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -459,6 +477,7 @@ class OxigraphStore:
         data_files: Sequence[Path] = (),
         workers: int = 2,
         default_timeout: float = 30.0,
+        memory_limit: int = 0,
         isolate_network: bool = True,
         prefixes: Mapping[str, str] | None = None,
         start_timeout: float = 60.0,
@@ -468,6 +487,7 @@ class OxigraphStore:
         if store_dir is not None and not store_dir.is_dir():
             raise StoreMissing(f"no store at {store_dir}: run `plankg build` first")
         self._default_timeout = default_timeout
+        self._memory_limit = memory_limit  # bytes of resident memory per worker; 0: unwatched
         self._isolate = isolate_network
         self._prefixes = dict(prefixes or {})
         self._temp: Path | None = None
@@ -586,9 +606,15 @@ class OxigraphStore:
             ) from None
         try:
             worker.conn.send(request)
-            if not worker.conn.poll(max(deadline - time.monotonic(), 0.0)):
-                raise TimeoutError
+            self._await_reply(worker, deadline)
             reply = worker.conn.recv()
+        except _MemoryExceeded:
+            self._discard(worker)
+            limit_mb = self._memory_limit // 2**20
+            raise QueryMemoryExceeded(
+                f"the query grew past the memory limit of {limit_mb} MB and was stopped",
+                limit_mb=limit_mb,
+            ) from None
         except TimeoutError:
             self._discard(worker)
             self.timeouts += 1
@@ -600,6 +626,19 @@ class OxigraphStore:
             raise StoreFailure("the query worker died while evaluating the query") from exc
         self._idle.put(worker)
         return _outcome(reply, formats)
+
+    def _await_reply(self, worker: _Worker, deadline: float) -> None:
+        """Wait for the worker's answer until the deadline, watching its memory meanwhile."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if worker.conn.poll(min(remaining, _WATCH_INTERVAL)):
+                return
+            if self._memory_limit:
+                rss = _resident_bytes(worker.process.pid)
+                if rss is not None and rss > self._memory_limit:
+                    raise _MemoryExceeded(rss)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()

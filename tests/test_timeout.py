@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.app import create_app
-from server.errors import QueryTimeout, ServerBusy
+from server.errors import QueryMemoryExceeded, QueryTimeout, ServerBusy
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -137,3 +137,22 @@ def test_client_may_ask_for_less_time_never_more(store: OxigraphStore) -> None:
 
     assert "plankg_query_timeouts_total 2" in client.get("/metrics").text
     assert wait_for(lambda: client.get("/sparql", params={"query": SIMPLE}).status_code == 200)
+
+
+def test_a_query_growing_past_the_memory_limit_is_stopped() -> None:
+    limited = OxigraphStore(None, data_files=[SAMPLE], workers=1, memory_limit=300 * 2**20)
+    try:
+        before = limited.worker_pids()
+        # Sorting a six-fold cross product: millions of rows held in memory.
+        sort = (
+            "SELECT * WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " } ORDER BY ?o0 ?o5"
+        )
+        start = time.monotonic()
+        with pytest.raises(QueryMemoryExceeded, match="memory limit of 300 MB"):
+            limited.query(sort, timeout=20.0)
+        assert time.monotonic() - start < 15
+        assert not any(alive(pid) for pid in before)
+        assert wait_for(lambda: len(limited.worker_pids()) == 1)
+        assert limited.query(SIMPLE).value is True
+    finally:
+        limited.close()
