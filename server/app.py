@@ -207,14 +207,22 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
 
 def serve(settings: Settings) -> None:
-    """Run the server in this process until interrupted (the CLI's ``plankg serve``)."""
+    """Run the server in this process until interrupted (the CLI's ``plankg serve``).
+
+    The store is opened first, so that a missing store or an unreadable data file is reported as
+    a domain error before anything listens.
+    """
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # AccessLog logs each request with its outcome
-        log_level="info",
-    )
+    store = open_store(settings)
+    try:
+        uvicorn.run(
+            create_app(settings, store),
+            host=settings.host,
+            port=settings.port,
+            access_log=False,  # AccessLog logs each request with its outcome
+            log_level="info",
+        )
+    finally:
+        store.close()

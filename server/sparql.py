@@ -202,7 +202,6 @@ def service_description(settings: Settings, store: Store) -> Graph:
     g.add((endpoint, RDF.type, SD.Service))
     g.add((endpoint, SD.endpoint, endpoint))
     g.add((endpoint, SD.supportedLanguage, SD.SPARQL11Query))
-    g.add((endpoint, SD.feature, SD.EmptyGraphs))
     if settings.allowed_service_hosts:
         g.add((endpoint, SD.feature, SD.BasicFederatedQuery))
     for f in fmts.FORMATS:
