@@ -183,6 +183,7 @@ def query_page(request: Request, site: Site, prefixes: Mapping[str, str]) -> HTM
     )
     config = {
         "endpoint": f"{site.prefix}sparql",
+        "base": site.base,
         "queries": f"{site.prefix}queries",
         "defaultQuery": default_query,
         "prefixes": dict(prefixes),

@@ -130,8 +130,24 @@ def test_api_docs_render_offline(origin: str, driver: Any) -> None:
     assert "/sparql" in paths and "/search" in paths
     # Every script and stylesheet came from this server.
     sources = driver.execute_script(
-        "return Array.from(document.querySelectorAll('script[src], link[href]'))"
-        ".map(e => e.src || e.href);"
+        "return Array.from(document.querySelectorAll('script[src], link[href]')).map(e => e.src || e.href);"
     )
     assert sources and all(s.startswith(origin) for s in sources), sources
     screenshot(driver, "docs")
+
+
+def test_canned_queries_are_examples_with_their_example_values(origin: str, driver: Any) -> None:
+    if not (REPO / "server" / "static" / "vendor" / ".installed").exists():
+        missing("the YASGUI assets are not installed")
+    driver.get(origin + "/query")
+    examples = wait_for(driver, "#example-list a.example", 12)
+    chosen = next(e for e in examples if e.get_attribute("data-name") == "tasks-by-organisation")
+    chosen.click()
+    wait_for(driver, ".yasqe .CodeMirror")
+    query = driver.execute_script("return window.plankgYasgui.getTab().getQuery();")
+    assert query.startswith("BASE <http://127.0.0.1:8000/>")
+    assert 'WHERE {\n  VALUES ?org { "中科院" }' in query  # the parameter's example: an alias
+    driver.execute_script("window.plankgYasgui.getTab().query();")
+    rows = wait_for(driver, ".yasr table tbody tr")
+    assert len(rows) == 1 and "task/1" in rows[0].text  # 中科院 = 中国科学院, mentioned by task (一)
+    screenshot(driver, "query-example")

@@ -31,23 +31,56 @@
     return value.zh || value.en || Object.values(value)[0] || "";
   }
 
+  // A canned query as an editable example: its relative IRIs resolved against the base, and each
+  // parameter bound to its example value by a VALUES block opening the WHERE clause (inside the group,
+  // so the query's own FILTERs see the value, as they do when the server binds it).
+  function term(param, value) {
+    var v = String(value);
+    switch (param.type) {
+      case "integer": return /^-?\d+$/.test(v) ? v : null;
+      case "year": return /^\d{4}$/.test(v) ? JSON.stringify(v) + "^^<http://www.w3.org/2001/XMLSchema#gYear>" : null;
+      case "iri": return /^[^<>"{}|^`\\\s]+$/.test(v) ? "<" + v + ">" : null;
+      default: return JSON.stringify(v);
+    }
+  }
+
+  function exampleQuery(item) {
+    var query = item.sparql || item.query || "";
+    if (!/^\s*BASE\s/im.test(query)) query = "BASE <" + config.base + ">\n" + query;
+    var values = [];
+    (item.parameters || []).forEach(function (param) {
+      var value = param.example != null ? param.example : param["default"];
+      var bound = value != null ? term(param, value) : null;
+      if (bound) values.push("  VALUES ?" + param.name + " { " + bound + " }  # example value of a parameter");
+    });
+    if (values.length) {
+      var where = /\bWHERE\s*\{/i.exec(query);
+      if (where) {
+        var at = where.index + where[0].length;
+        query = query.slice(0, at) + "\n" + values.join("\n") + query.slice(at);
+      }
+    }
+    return query;
+  }
+
   function showExamples(items) {
     var list = document.getElementById("example-list");
     items.forEach(function (item) {
       var li = document.createElement("li");
       var title = text(item.title) || item.name;
-      var query = item.query || item.sparql || item.text;
       var a = document.createElement("a");
       a.textContent = title;
       a.lang = item.title && item.title.zh ? "zh" : "en";
-      if (query) {
+      a.className = "example";
+      a.dataset.name = item.name;
+      if (item.sparql || item.query) {
         a.href = "#";
         a.addEventListener("click", function (event) {
           event.preventDefault();
-          openExample(title, query);
+          openExample(title, exampleQuery(item));
         });
       } else {
-        a.href = new URL(config.queries + "/" + encodeURIComponent(item.name), window.location.href).href;
+        a.href = item.url || config.queries + "/" + encodeURIComponent(item.name);
       }
       li.appendChild(a);
       var en = item.title && item.title.en;
@@ -57,8 +90,16 @@
         span.textContent = " · " + en;
         li.appendChild(span);
       }
+      if (item.url) {
+        var api = document.createElement("a");
+        api.href = item.url;
+        api.className = "api";
+        api.textContent = " (" + item.url + ")";
+        li.appendChild(api);
+      }
       if (item.description) {
         var p = document.createElement("p");
+        p.lang = "en";
         p.textContent = text(item.description);
         li.appendChild(p);
       }
