@@ -439,3 +439,13 @@ def test_a_much_linked_entity_lists_the_first_links_and_says_how_many(
     assert section is not None
     assert f"The first 5 of {total} links" in section[1]
     assert section[1].count("<tr>") == 5
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    thing = client.head("/id/task/1", follow_redirects=False)
+    assert (thing.status_code, thing.headers["location"]) == (303, "/doc/id/task/1")
+    doc = client.head("/doc/id/task/1", headers={"Accept": "application/ld+json"})
+    assert doc.status_code == 200 and doc.content == b""
+    assert doc.headers["content-type"].startswith("application/ld+json")
+    assert doc.headers["content-location"] == "/doc/id/task/1.jsonld"
+    assert client.head("/id/task/99").status_code == 404
