@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 
 class Kind(Enum):
@@ -93,6 +94,7 @@ FORMATS: tuple[Format, ...] = (
 )  # fmt: skip
 
 
+@cache
 def formats_for(kind: Kind) -> tuple[Format, ...]:
     """The formats that can carry ``kind``, the default first."""
     return tuple(f for f in FORMATS if f.carries(kind))
