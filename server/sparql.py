@@ -289,15 +289,64 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     )
 
 
+def _parameter(name: str, description: str, *, many: bool = False) -> dict[str, object]:
+    schema: dict[str, object] = {"type": "string"}
+    if many:
+        schema = {"type": "array", "items": schema}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_PARAMETERS = [
+    _parameter("query", "the SPARQL query (GET)"),
+    _parameter("default-graph-uri", "a graph of the store to use as the default graph", many=True),
+    _parameter("named-graph-uri", "a graph of the store to make available to GRAPH", many=True),
+    _parameter("timeout", "seconds: a shorter time limit than the server's (never a longer one)"),
+    _parameter(
+        "format",
+        "a format name overriding Accept: "
+        + ", ".join(f.name for f in fmts.FORMATS if not f.carries(Kind.PAGE)),
+    ),
+]
+_POST: dict[str, object] = {
+    "parameters": [p for p in _PARAMETERS if p["name"] != "query"],
+    "requestBody": {
+        "required": False,
+        "content": {
+            SPARQL_QUERY: {"schema": {"type": "string"}},
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "properties": {"query": {"type": "string"}, "timeout": {"type": "string"}},
+                    "required": ["query"],
+                }
+            },
+        },
+    },
+}
+
+
 def make_router() -> APIRouter:
     router = APIRouter()
-    router.add_api_route(
-        "/sparql",
-        sparql_endpoint,
-        methods=["GET", "HEAD", "POST"],
-        name="sparql",
-        summary="SPARQL 1.1 Protocol query endpoint (read-only)",
-        response_class=Response,
-        include_in_schema=True,
+    description = (
+        "The answer format by `Accept` (or `format=`). Without a query: the SPARQL Service "
+        "Description. Updates are refused (403), SERVICE is refused (400); a query runs at most the "
+        "server's time limit (503 past it)."
     )
+    # One operation per method: OpenAPI wants distinct operation ids.
+    for method, summary, extra in (
+        ("GET", "SPARQL query by GET (read-only)", {"parameters": _PARAMETERS}),
+        ("HEAD", "Headers of the GET answer", {"parameters": _PARAMETERS}),
+        ("POST", "SPARQL query by POST form or application/sparql-query", _POST),
+    ):
+        router.add_api_route(
+            "/sparql",
+            sparql_endpoint,
+            methods=[method],
+            name=f"sparql-{method.lower()}",
+            operation_id=f"sparql_{method.lower()}",
+            summary=summary,
+            description=description,
+            response_class=Response,
+            openapi_extra=extra,
+        )
     return router

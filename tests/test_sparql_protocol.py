@@ -527,3 +527,15 @@ def test_the_cache_can_be_turned_off() -> None:
     for _ in range(3):
         assert c.get("/sparql", params={"query": "ASK {}"}).headers["x-cache"] == "miss"
     assert counting.queries == 3
+
+
+def test_openapi_documents_each_method_once(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()  # a duplicate operation id would warn, and fail here
+    operations = spec["paths"]["/sparql"]
+    assert {m: op["operationId"] for m, op in operations.items()} == {
+        "get": "sparql_get",
+        "head": "sparql_head",
+        "post": "sparql_post",
+    }
+    assert "application/sparql-query" in operations["post"]["requestBody"]["content"]
+    assert "timeout" in {p["name"] for p in operations["get"]["parameters"]}
