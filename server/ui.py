@@ -40,6 +40,7 @@ KIND_NAMES = {
 }
 
 SEARCH_LIMIT = 50
+MAX_QUERY = 200  # characters of a search; longer input is cut, not refused
 SNIPPET = 40
 
 
@@ -73,7 +74,7 @@ def search(site: Site, select: Select, q: str) -> list[Hit]:
     Chinese is matched as a substring (CONTAINS), which is what a reader of Chinese expects without a
     word segmenter; English the same, case-insensitively. Label matches rank before text matches.
     """
-    needle = q.strip()
+    needle = q.strip()[:MAX_QUERY]
     if not needle:
         return []
     props = " ".join(
@@ -251,7 +252,15 @@ def make_router(
         return tpl.TemplateResponse(
             request,
             "search.html",
-            {"request": request, "prefix": p, "alternates": [], "q": q, "hits": hits, "kinds": KIND_NAMES},
+            {
+                "request": request,
+                "prefix": p,
+                "alternates": [],
+                "q": q,
+                "hits": hits,
+                "kinds": KIND_NAMES,
+                "limit": SEARCH_LIMIT,
+            },
         )
 
     @router.get(f"{p}charts/investment.svg", summary="Chart: investment by pillar and stage (SVG)")

@@ -449,3 +449,15 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
     assert doc.headers["content-type"].startswith("application/ld+json")
     assert doc.headers["content-location"] == "/doc/id/task/1.jsonld"
     assert client.head("/id/task/99").status_code == 404
+
+
+def test_search_says_when_it_shows_only_the_first_results(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import ui
+
+    monkeypatch.setattr(ui, "SEARCH_LIMIT", 2)
+    text = html(client, "/search?q=山东大学")
+    assert len(re.findall(r'<li data-kind="', text)) == 2
+    assert "(the first 2;" in text
+    assert client.get("/search", params={"q": "山东大学" + "x" * 5000}).status_code == 200
