@@ -1,0 +1,59 @@
+"""Fixtures shared by test modules: the real plan built once per session, and an app serving it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mapping.build import BuildResult, build
+from server.app import create_app
+from server.settings import Settings
+
+with warnings.catch_warnings():
+    # Starlette warns once, at import, that it would rather drive httpx2; httpx works.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+__all__ = ["BuiltPlan", "TestClient", "built_plan", "plan_client"]
+
+
+@dataclass(frozen=True)
+class BuiltPlan:
+    result: BuildResult
+    settings: Settings
+    source: str  # the seed text as shipped
+
+    @property
+    def dist(self) -> Path:
+        return self.settings.dist_dir
+
+
+@pytest.fixture(scope="session")
+def built_plan(tmp_path_factory: pytest.TempPathFactory) -> BuiltPlan:
+    """``plankg build`` of the seed into a temporary directory (once per test session)."""
+    root = tmp_path_factory.mktemp("built-plan")
+    with warnings.catch_warnings():
+        # pyshacl compares rdflib literals in a way rdflib 7.6 deprecates; not ours to fix here.
+        warnings.filterwarnings(
+            "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
+        )
+        result = build(SEEDS, root / "dist", root / "store")
+    source_file = next(SEEDS.glob("*.txt"))
+    source = source_file.read_bytes().decode("utf-8")
+    settings = Settings(store_dir=root / "store", dist_dir=root / "dist")
+    return BuiltPlan(result, settings, source)
+
+
+@pytest.fixture(scope="session")
+def plan_client(built_plan: BuiltPlan) -> Iterator[TestClient]:
+    """An in-process client of the whole app over the built plan (its store opened once)."""
+    with TestClient(create_app(built_plan.settings)) as client:
+        yield client
