@@ -9,6 +9,9 @@ document is negotiated on ``Accept`` among Turtle, JSON-LD, N-Triples, RDF/XML a
 ``.rdf``, ``.html``), each of which is also a URL of its own. Every document carries ``Link`` headers
 ``rel="alternate"`` to each variant (and HTML the same as ``<link rel="alternate">``). An IRI the graph
 knows nothing about answers ``404`` with an HTML page that says what the IRI patterns are.
+
+``{base}source/{file name}`` serves the plan text the spans point into, byte for byte, when the file
+named by the graph is at hand and its SHA-256 matches the graph's.
 """
 
 from __future__ import annotations
@@ -144,11 +147,19 @@ def document_query(iri: str) -> str:
         }}"""
 
 
-def load_source_text(select: Select, site: Site, seeds_dir: Path) -> str | None:
+@dataclass(frozen=True)
+class SourceFile:
+    """The plan text the graph was built from: its name (``pk:fileName``) and its characters."""
+
+    name: str
+    text: str
+
+
+def load_source_file(select: Select, site: Site, seeds_dir: Path) -> SourceFile | None:
     """The source file the graph's offsets point into, if it is at hand and its SHA-256 matches the graph.
 
-    Read once at start. When it is missing or differs, passages fall back to the quote, prefix and
-    suffix stored in the graph (the page says so).
+    When it is missing or differs, passages fall back to the quote, prefix and suffix stored in the
+    graph (the page says so).
     """
     rows = select(
         f"SELECT ?name ?sha WHERE {{ {sparql_iri(site.things + 'source')} "
@@ -156,34 +167,55 @@ def load_source_text(select: Select, site: Site, seeds_dir: Path) -> str | None:
     )
     if not rows:
         return None
-    name, sha = rows[0]["name"].value, rows[0]["sha"].value
-    path = seeds_dir / Path(name).name
+    name, sha = Path(rows[0]["name"].value).name, rows[0]["sha"].value
     try:
-        data = path.read_bytes()
+        data = (seeds_dir / name).read_bytes()
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != sha:
         return None
-    return data.decode("utf-8")
+    return SourceFile(name, data.decode("utf-8"))
+
+
+SourceRef = SourceFile | Callable[[], SourceFile | None] | None
 
 
 class Pages:
     """The linked-data routes over one data source; state is only what was read at start."""
 
-    def __init__(self, site: Site, data: Data, source_text: str | Callable[[], str | None] | None) -> None:
+    def __init__(self, site: Site, data: Data, source: SourceRef) -> None:
         self.site = site
         self.data = data
-        self._source_text = source_text
-        self._source_loaded = not callable(source_text)
+        self._source = source
+        self._source_loaded = not callable(source)
         self.templates = templates()
 
     @property
-    def source_text(self) -> str | None:
+    def source(self) -> SourceFile | None:
         """The source file, looked up on first use (the store may open after the routes are made)."""
-        if not self._source_loaded and callable(self._source_text):
-            self._source_text = self._source_text()
+        if not self._source_loaded and callable(self._source):
+            self._source = self._source()
             self._source_loaded = True
-        return None if callable(self._source_text) else self._source_text
+        return None if callable(self._source) else self._source
+
+    @property
+    def source_text(self) -> str | None:
+        source = self.source
+        return source.text if source else None
+
+    def source_download(self, name: str) -> Response:
+        """``{base}source/{file name}``: the plan text byte for byte, as the offsets count it."""
+        source = self.source
+        if source is None or name != source.name:
+            return Response(
+                f"no source file {name!r} here\n", status_code=404, media_type="text/plain; charset=utf-8"
+            )
+        body = source.text.encode("utf-8")
+        headers = {
+            "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
+            "Content-Disposition": f'inline; filename="{source.name}"',
+        }
+        return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -285,9 +317,10 @@ class Pages:
         return negotiate(request.headers.get("accept"), DOCUMENT_OFFERS)
 
 
-def make_router(site: Site, data: Data, source_text: str | Callable[[], str | None] | None) -> APIRouter:
-    """The routes under the base's path: ``id/…`` and ``def/…`` (303) and ``doc/…`` (documents)."""
-    pages = Pages(site, data, source_text)
+def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
+    """The routes under the base's path: ``id/…`` and ``def/…`` (303), ``doc/…`` (documents) and
+    ``source/{file name}`` (the plan text the offsets point into)."""
+    pages = Pages(site, data, source)
     router = APIRouter(tags=["linked data"])
     p = site.prefix
 
@@ -324,6 +357,17 @@ def make_router(site: Site, data: Data, source_text: str | Callable[[], str | No
             response_class=Response,
             include_in_schema=method == "GET",
         )
+
+    async def source_file(name: str) -> Response:
+        return await asyncio.to_thread(pages.source_download, name)
+
+    router.add_api_route(
+        f"{p}source/{{name}}",
+        source_file,
+        methods=["GET"],
+        summary="The source text of the plan, as shipped (the offsets of every span count its code points)",
+        response_class=Response,
+    )
     return router
 
 
@@ -332,11 +376,11 @@ def make_router(site: Site, data: Data, source_text: str | Callable[[], str | No
 SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parent.parent / "seeds")
 
 
-def find_source_text(select: Select, site: Site) -> str | None:
+def find_source_file(select: Select, site: Site) -> SourceFile | None:
     for seeds in SEEDS_DIRS:
-        text = load_source_text(select, site, seeds)
-        if text is not None:
-            return text
+        found = load_source_file(select, site, seeds)
+        if found is not None:
+            return found
     return None
 
 
@@ -345,4 +389,4 @@ def router(settings: Settings, store: StoreRef) -> APIRouter:
     ``app.include_router(pages.router(settings, lambda: app.state.store))``."""
     site = Site(settings.base, tuple(Vocab(settings.base).prefixes().items()))
     data = StoreData(store, settings.base, settings.query_timeout)
-    return make_router(site, data, lambda: find_source_text(data.select, site))
+    return make_router(site, data, lambda: find_source_file(data.select, site))

@@ -461,3 +461,14 @@ def test_search_says_when_it_shows_only_the_first_results(
     assert len(re.findall(r'<li data-kind="', text)) == 2
     assert "(the first 2;" in text
     assert client.get("/search", params={"q": "山东大学" + "x" * 5000}).status_code == 200
+
+
+def test_the_source_file_is_served_byte_for_byte(client: TestClient) -> None:
+    home = html(client, "/")
+    assert f'href="/source/{SOURCE.name}"' in home
+    r = client.get(f"/source/{SOURCE.name}")
+    assert r.status_code == 200
+    assert r.content == SOURCE.read_bytes()
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["etag"] == '"4ed757512b5c0bef6028d7f0802f68948e2ac26f7eed8e56b5523d88777f25aa"'
+    assert client.get("/source/other.txt").status_code == 404
