@@ -151,3 +151,15 @@ def test_canned_queries_are_examples_with_their_example_values(origin: str, driv
     rows = wait_for(driver, ".yasr table tbody tr")
     assert len(rows) == 1 and "task/1" in rows[0].text  # 中科院 = 中国科学院, mentioned by task (一)
     screenshot(driver, "query-example")
+
+
+def test_a_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.browser import harness
+
+    monkeypatch.setattr(harness, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"), harness.chromium():
+        pass
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception), harness.chromium():
+        pass
