@@ -222,9 +222,14 @@ class Pages:
     def iri_of(self, area: str, path: str) -> str:
         return f"{self.site.base}{area}/{path}"
 
-    def alternates(self, area: str, path: str) -> list[Alternate]:
+    def variant(self, area: str, path: str, fmt: Format) -> str:
+        """The URL of one format of a document. The namespace IRI itself (``{base}def/``, the
+        ontology) has an empty path, so its variants are named by ``?format=``."""
         doc = f"{self.site.prefix}doc/{area}/{path}"
-        return [Alternate(f"{doc}.{f.extension}", f.media_type, f.label) for f in DOCUMENT_OFFERS]
+        return f"{doc}.{fmt.extension}" if path else f"{doc}?format={fmt.name}"
+
+    def alternates(self, area: str, path: str) -> list[Alternate]:
+        return [Alternate(self.variant(area, path, f), f.media_type, f.label) for f in DOCUMENT_OFFERS]
 
     def link_header(self, alternates: Sequence[Alternate], iri: str) -> str:
         links = [f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in alternates]
@@ -269,7 +274,7 @@ class Pages:
 
     async def thing(self, request: Request, area: str, path: str) -> Response:
         iri = self.iri_of(area, path)
-        if not path or not await asyncio.to_thread(describe.exists, self.data.select, iri):
+        if not await asyncio.to_thread(describe.exists, self.data.select, iri):
             return await asyncio.to_thread(self.not_found, request, iri)
         location = f"{self.site.prefix}doc/{area}/{path}"
         return RedirectResponse(
@@ -283,13 +288,14 @@ class Pages:
                 fmt, path = offer, path[: -len(offer.extension) - 1]
                 break
         iri = self.iri_of(area, path)
-        if not path or not await asyncio.to_thread(describe.exists, self.data.select, iri):
+        if not await asyncio.to_thread(describe.exists, self.data.select, iri):
             return await asyncio.to_thread(self.not_found, request, iri)
         headers = {}
         if fmt is None:
             fmt = self.negotiate(request)
-            headers["Vary"] = "Accept"
-            headers["Content-Location"] = f"{self.site.prefix}doc/{area}/{path}.{fmt.extension}"
+            if "format" not in request.query_params:
+                headers["Vary"] = "Accept"
+                headers["Content-Location"] = self.variant(area, path, fmt)
         alternates = self.alternates(area, path)
         headers["Link"] = self.link_header(alternates, iri)
         if fmt is HTML:

@@ -472,3 +472,17 @@ def test_the_source_file_is_served_byte_for_byte(client: TestClient) -> None:
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.headers["etag"] == '"4ed757512b5c0bef6028d7f0802f68948e2ac26f7eed8e56b5523d88777f25aa"'
     assert client.get("/source/other.txt").status_code == 404
+
+
+def test_the_ontology_iri_itself_dereferences(client: TestClient) -> None:
+    r = client.get("/def/", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/doc/def/")
+    page = client.get("/doc/def/", headers={"Accept": HTML_ACCEPT})
+    assert '<span lang="en">plankg ontology</span>' in page.text or "plankg ontology" in page.text
+    assert 'href="/doc/def/Task"' in page.text  # the terms defined by it link back
+    assert parse(page.text).alternates["/doc/def/?format=turtle"] == "text/turtle"
+    turtle = client.get("/doc/def/?format=turtle")
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    g = rdf(turtle.content, "turtle")
+    assert (URIRef(BASE + "def/"), RDFS.label, Literal("plankg ontology", lang="en")) in g
+    assert client.get("/id/", follow_redirects=False).status_code == 404
