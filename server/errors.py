@@ -78,6 +78,10 @@ class QueryTimeout(ServerError):
     """The query ran past its time limit and was stopped."""
 
 
+class QueryCancelled(ServerError):
+    """The client went away while its query ran; the query was stopped."""
+
+
 class QueryMemoryExceeded(ServerError):
     """The query's worker grew past the memory limit and was stopped."""
 
@@ -110,6 +114,8 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     QueryTooLong: Rule(400, "Query too long"),
     TooManyRows: Rule(400, "Result too large"),
     UpdateRefused: Rule(403, "Updates are not allowed"),
+    # Nobody reads this answer; 499 (nginx's "client closed request") keeps the log and metrics honest.
+    QueryCancelled: Rule(499, "Client closed request"),
     NotAcceptable: Rule(406, "Not acceptable"),
     RequestTooLarge: Rule(413, "Request body too large"),
     UnsupportedMediaType: Rule(415, "Unsupported media type"),

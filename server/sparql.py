@@ -10,6 +10,7 @@ page when the web front end has installed one (``app.state.query_page``) and the
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from mapping.errors import PlanKGError
 from mapping.vocab import SD, VOID
 from server import formats as fmts
 from server.cache import AnswerCache
@@ -176,7 +178,13 @@ def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
     return choice
 
 
-def run_query(store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice) -> QueryOutcome:
+def run_query(
+    store: Store,
+    settings: Settings,
+    req: QueryRequest,
+    choice: FormatChoice,
+    cancel: threading.Event | None = None,
+) -> QueryOutcome:
     """Check and evaluate a query (blocking: call it in a worker thread)."""
     check_query(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
     return store.query(
@@ -188,6 +196,7 @@ def run_query(store: Store, settings: Settings, req: QueryRequest, choice: Forma
         max_rows=settings.max_result_rows,
         base_iri=req.base_iri,
         bindings=req.bindings,
+        cancel=cancel,
     )
 
 
@@ -242,6 +251,34 @@ async def sparql_endpoint(request: Request) -> Response:
     return await answer(request, req)
 
 
+async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
+    """Set ``cancel`` when the client goes away (the request body has been read by now)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    cancel.set()
+
+
+async def _evaluate(
+    request: Request, store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
+) -> QueryOutcome:
+    """Run the query in a thread; a client that hangs up stops its query and frees its worker."""
+    cancel = threading.Event()
+    error: PlanKGError | None = None
+    async with anyio.create_task_group() as watching:
+        watching.start_soon(_watch_disconnect, request, cancel)
+        try:
+            outcome = await anyio.to_thread.run_sync(
+                partial(run_query, store, settings, req, choice, cancel),
+                limiter=request.app.state.query_limiter,
+            )
+        except PlanKGError as exc:  # raised below, outside the task group, so not wrapped in a group
+            error = exc
+        watching.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    return outcome
+
+
 async def answer(request: Request, req: QueryRequest) -> Response:
     """Negotiate, check and evaluate off the event loop, and answer with the whole result.
 
@@ -267,9 +304,7 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     cached = outcome is not None
     if outcome is None:
         try:
-            outcome = await anyio.to_thread.run_sync(
-                partial(run_query, store, settings, req, choice), limiter=request.app.state.query_limiter
-            )
+            outcome = await _evaluate(request, store, settings, req, choice)
         except QueryTimeout:
             request.app.state.metrics.query_timed_out()
             raise

@@ -46,6 +46,7 @@ import pyoxigraph as ox
 
 from server import formats as fmts
 from server.errors import (
+    QueryCancelled,
     QueryMemoryExceeded,
     QuerySyntaxError,
     QueryTimeout,
@@ -135,12 +136,14 @@ class Store(Protocol):
         max_rows: int | None = None,
         base_iri: str | None = None,
         bindings: Mapping[str, Term] | None = None,
+        cancel: threading.Event | None = None,
     ) -> QueryOutcome:
         """Evaluate a query (blocking; call it off the event loop).
 
         Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
         ServerBusy or StoreFailure. ``bindings`` are typed values for variables (never text spliced
         into the query); as in SEP-0007, a bound variable must be in the SELECT projection.
+        Setting ``cancel`` (the client went away) stops the query and raises QueryCancelled.
         """
         ...
 
@@ -407,6 +410,10 @@ class _Worker:
 _WATCH_INTERVAL = 0.05
 
 
+class _Cancelled(Exception):
+    """The caller no longer wants the answer."""
+
+
 class _MemoryExceeded(Exception):
     """A worker's resident memory went past the limit (args[0]: its size in bytes)."""
 
@@ -582,6 +589,7 @@ class OxigraphStore:
         max_rows: int | None = None,
         base_iri: str | None = None,
         bindings: Mapping[str, Term] | None = None,
+        cancel: threading.Event | None = None,
     ) -> QueryOutcome:
         limit = self._default_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
@@ -596,18 +604,14 @@ class OxigraphStore:
             base_iri,
             tuple((bindings or {}).items()),
         )
-        if self._closed:
-            raise StoreFailure("the store is closed")
-        try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise ServerBusy(
-                f"all {self._size} query workers stayed busy for the query's whole time limit ({limit:g} s)"
-            ) from None
+        worker = self._take_worker(limit, deadline)
         try:
             worker.conn.send(request)
-            self._await_reply(worker, deadline)
+            self._await_reply(worker, deadline, cancel)
             reply = worker.conn.recv()
+        except _Cancelled:
+            self._discard(worker)
+            raise QueryCancelled("the client went away; its query was stopped") from None
         except _MemoryExceeded:
             self._discard(worker)
             limit_mb = self._memory_limit // 2**20
@@ -627,14 +631,33 @@ class OxigraphStore:
         self._idle.put(worker)
         return _outcome(reply, formats)
 
-    def _await_reply(self, worker: _Worker, deadline: float) -> None:
-        """Wait for the worker's answer until the deadline, watching its memory meanwhile."""
+    def _take_worker(self, limit: float, deadline: float) -> _Worker:
+        """An idle worker that is still alive, waiting for one until the deadline."""
+        while True:
+            if self._closed:
+                raise StoreFailure("the store is closed")
+            try:
+                worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                raise ServerBusy(
+                    f"all {self._size} query workers stayed busy for the query's whole time limit "
+                    f"({limit:g} s)"
+                ) from None
+            if worker.process.poll() is None:
+                return worker
+            log.warning("query worker %d had exited while idle; replacing it", worker.process.pid)
+            self._discard(worker)
+
+    def _await_reply(self, worker: _Worker, deadline: float, cancel: threading.Event | None) -> None:
+        """Wait for the worker's answer until the deadline, watching its memory and the client."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
             if worker.conn.poll(min(remaining, _WATCH_INTERVAL)):
                 return
+            if cancel is not None and cancel.is_set():
+                raise _Cancelled
             if self._memory_limit:
                 rss = _resident_bytes(worker.process.pid)
                 if rss is not None and rss > self._memory_limit:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -143,6 +144,29 @@ def test_hostile_query_is_stopped_at_the_limit_while_others_are_answered(server:
     metrics = httpx.get(server.url + "/metrics").text
     assert "plankg_query_timeouts_total 1" in metrics
     assert 'plankg_http_requests_total{route="/sparql",method="POST",status="503"} 1' in metrics
+
+
+def test_a_client_that_hangs_up_frees_its_worker_before_the_limit(server: Server) -> None:
+    request = (
+        f"GET /sparql?{urlencode({'query': HOSTILE})} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAccept: application/sparql-results+json\r\n\r\n"
+    )
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(request.encode())
+        time.sleep(0.3)
+    hung_up = time.monotonic()
+
+    def cancelled() -> bool:
+        return "GET /sparql 499" in server.log.read_text(errors="replace")
+
+    assert wait_for(cancelled, LIMIT)
+    assert time.monotonic() - hung_up < LIMIT - 0.5  # well before the time limit would have struck
+    if Path("/proc").is_dir():
+        pids = children(server.process.pid)
+        before = cpu_seconds(pids)
+        time.sleep(0.3)
+        assert cpu_seconds(pids) - before < 0.15
 
 
 def test_answers_are_whole_before_their_status(server: Server) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.app import create_app
-from server.errors import QueryMemoryExceeded, QueryTimeout, ServerBusy
+from server.errors import QueryCancelled, QueryMemoryExceeded, QueryTimeout, ServerBusy
 from server.settings import Settings
 from server.store import OxigraphStore
 
@@ -156,3 +156,15 @@ def test_a_query_growing_past_the_memory_limit_is_stopped() -> None:
         assert limited.query(SIMPLE).value is True
     finally:
         limited.close()
+
+
+def test_a_query_whose_client_left_is_stopped_at_once(store: OxigraphStore) -> None:
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    before = set(store.worker_pids())
+    start = time.monotonic()
+    with pytest.raises(QueryCancelled):
+        store.query(HOSTILE, timeout=20.0, cancel=cancel)
+    assert time.monotonic() - start < 0.8
+    assert not any(alive(pid) for pid in before - set(store.worker_pids()))
+    assert wait_for(lambda: len(store.worker_pids()) == 2)
