@@ -73,6 +73,7 @@ class Unit:
     en: str
     qudt: str | None  # local name in http://qudt.org/vocab/unit/
     pk: str | None  # local name of a unit term in our namespace (e.g. "Yuan")
+    abbr: str  # after a figure in an English label: "kW", "%", "" for a bare count
     forms: dict[str, Decimal]  # unit word as written → factor to this unit
 
 
@@ -150,6 +151,7 @@ def load_vocabulary(path: Path = DATA_FILE) -> TargetVocabulary:
             en=entry["en"],
             qudt=entry.get("qudt"),
             pk=entry.get("pk"),
+            abbr=entry["abbr"],
             forms={form: _decimal(factor) for form, factor in entry["forms"].items()},
         )
         for key, entry in data["unit"].items()

@@ -1,0 +1,154 @@
+"""Targets as RDF (terms: ontology/targets.ttl; IRIs: docs/ARCHITECTURE.md). No blank nodes.
+
+Each target is ``{base}id/target/{task}-{k}``, linked to ``{base}id/task/{task}``, derived from the span
+``{base}id/span/{start}-{end}`` of its quote. The span nodes are emitted here the way mapping.rdf emits
+its own (same IRIs, same selector triples), so the two graphs merge without disagreeing. The indicator
+concepts the targets use are emitted from the curated data file, with their labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
+
+from mapping.model import Span
+from mapping.rdf import CONTEXT_CHARS, decimal_literal
+from mapping.targets import Comparator, Target, TargetVocabulary, Unit, default_vocabulary
+from mapping.vocab import OA, PROV, QUDT, UNIT, Vocab
+
+_SYMBOLS = {
+    Comparator.EQUAL: "=",
+    Comparator.AT_LEAST: "≥",
+    Comparator.GREATER_THAN: ">",
+    Comparator.AT_MOST: "≤",
+    Comparator.APPROXIMATELY: "≈",
+    Comparator.RANGE: "",
+}
+
+
+def unit_iri(unit: Unit, vocab: Vocab) -> URIRef:
+    """QUDT's IRI where QUDT has the unit, else ours: a plankg.ttl term or a counting unit of targets.ttl."""
+    if unit.qudt is not None:
+        return UNIT[unit.qudt]
+    if unit.pk is not None:
+        return vocab.term(unit.pk)
+    return vocab.term(f"unit/{unit.key}")
+
+
+def indicator_iri(key: str, vocab: Vocab) -> URIRef:
+    return vocab.term(f"indicator/{key}")
+
+
+def comparator_iri(comparator: Comparator, vocab: Vocab) -> URIRef:
+    return vocab.term(f"comparator/{comparator.value}")
+
+
+def span_node(graph: Graph, vocab: Vocab, span: Span, source: str) -> URIRef:
+    """The oa:SpecificResource of ``span`` with its quote and position selectors (added once)."""
+    if source[span.start : span.end] != span.quote:
+        raise ValueError(f"span {span.start}-{span.end}: quote {span.quote!r} is not the source text there")
+    node = vocab.span(span.start, span.end)
+    if (node, RDF.type, OA.SpecificResource) in graph:
+        return node
+    quote_selector = URIRef(f"{node}/quote")
+    position_selector = URIRef(f"{node}/position")
+    graph.add((node, RDF.type, OA.SpecificResource))
+    graph.add((node, OA.hasSource, vocab.source()))
+    graph.add((node, OA.hasSelector, quote_selector))
+    graph.add((node, OA.hasSelector, position_selector))
+    graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
+    graph.add((quote_selector, OA.exact, Literal(span.quote)))
+    graph.add((quote_selector, OA.prefix, Literal(source[max(0, span.start - CONTEXT_CHARS) : span.start])))
+    graph.add((quote_selector, OA.suffix, Literal(source[span.end : span.end + CONTEXT_CHARS])))
+    graph.add((position_selector, RDF.type, OA.TextPositionSelector))
+    graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+    graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
+    return node
+
+
+def _figure(value: Decimal, unit: Unit) -> str:
+    amount = f"{value:,}"
+    if not unit.abbr:
+        return amount
+    return f"{amount}{unit.abbr}" if unit.abbr == "%" else f"{amount} {unit.abbr}"
+
+
+def english_label(target: Target, vocabulary: TargetVocabulary) -> str:
+    """E.g. 'Total talent pool > 3,000,000 persons by 2025', 'Carbon peaking work plan … by 2023-12-31'.
+
+    Built from the hand-written English label of the indicator, the comparator and the figure.
+    """
+    indicator = vocabulary.indicators[target.indicator].en if target.indicator else "Target"
+    q = target.quantity
+    if q is None:
+        return f"{indicator} by {target.deadline.isoformat()}" if target.deadline else indicator
+    unit = vocabulary.units[q.unit]
+    if q.upper is not None:
+        figure = f"{q.value:,}–{_figure(q.upper, unit)}"
+    else:
+        symbol = _SYMBOLS[target.comparator] if target.comparator else "="
+        figure = f"{symbol} {_figure(q.value, unit)}"
+    label = f"{indicator} {figure}"
+    if target.baseline_year is not None:
+        label += f" compared with {target.baseline_year}"
+    if target.target_year is not None:
+        label += f" by {target.target_year}"
+    return label
+
+
+def targets_graph(
+    targets: Iterable[Target], vocab: Vocab, *, source: str, vocabulary: TargetVocabulary | None = None
+) -> Graph:
+    """The RDF graph of ``targets``; ``source`` is the text they were read from (for the selectors)."""
+    vocabulary = vocabulary or default_vocabulary()
+    pk = vocab.pk
+    g = Graph()
+    for prefix, namespace in vocab.prefixes().items():
+        g.bind(prefix, namespace, override=True)
+    used_indicators: set[str] = set()
+    for t in targets:
+        node = vocab.target(t.task, t.k)
+        g.add((node, RDF.type, pk.Target))
+        if t.is_milestone:
+            g.add((node, RDF.type, pk.Milestone))
+        g.add((node, pk.task, vocab.task(t.task)))
+        g.add((node, RDFS.label, Literal(t.label, lang="zh")))
+        g.add((node, RDFS.label, Literal(english_label(t, vocabulary), lang="en")))
+        g.add((node, PROV.wasDerivedFrom, span_node(g, vocab, t.span, source)))
+        if t.indicator is not None:
+            used_indicators.add(t.indicator)
+            g.add((node, pk.indicator, indicator_iri(t.indicator, vocab)))
+        if t.quantity is not None:
+            q = t.quantity
+            g.add((node, pk.value, decimal_literal(q.value)))
+            if q.upper is not None:
+                g.add((node, pk.upperValue, decimal_literal(q.upper)))
+            g.add((node, QUDT.unit, unit_iri(vocabulary.units[q.unit], vocab)))
+            g.add((node, pk.valueAsWritten, Literal(q.as_written, lang="zh")))
+            g.add((node, pk.valueSpan, span_node(g, vocab, q.span, source)))
+        if t.comparator is not None:
+            g.add((node, pk.comparator, comparator_iri(t.comparator, vocab)))
+        if t.target_year is not None:
+            g.add((node, pk.targetYear, Literal(f"{t.target_year:04d}", datatype=XSD.gYear)))
+        if t.baseline_year is not None:
+            g.add((node, pk.baselineYear, Literal(f"{t.baseline_year:04d}", datatype=XSD.gYear)))
+        if t.deadline is not None:
+            g.add((node, pk.deadline, Literal(t.deadline.isoformat(), datatype=XSD.date)))
+    for key in sorted(used_indicators):
+        indicator = vocabulary.indicators[key]
+        node = indicator_iri(key, vocab)
+        g.add((node, RDF.type, pk.Indicator))
+        g.add((node, RDF.type, SKOS.Concept))
+        g.add((node, SKOS.inScheme, pk.indicators))
+        g.add((node, SKOS.notation, Literal(key)))
+        for predicate in (RDFS.label, SKOS.prefLabel):
+            g.add((node, predicate, Literal(indicator.zh, lang="zh")))
+            g.add((node, predicate, Literal(indicator.en, lang="en")))
+        for phrase in indicator.match:
+            if phrase != indicator.zh:
+                g.add((node, SKOS.altLabel, Literal(phrase, lang="zh")))
+        if indicator.unit is not None:
+            g.add((node, QUDT.unit, unit_iri(vocabulary.units[indicator.unit], vocab)))
+    return g
