@@ -259,7 +259,9 @@ def _figures(text: str, start: int, end: int, pattern: re.Pattern[str]) -> Itera
     for m in pattern.finditer(text, start, end):
         if not (m["multiplier"] or m["unit"]):
             continue  # a year, a line number, a formula: not a figure
-        if m.start("number") > 0 and (text[m.start("number") - 1].isdigit() or text[m.start() - 1] in ".+"):
+        if m.start("number") > 0 and (
+            text[m.start("number") - 1].isdigit() or text[m.start("number") - 1] in ".+"
+        ):
             continue
         after = text[m.end()] if m.end() < len(text) else "。"
         if after == "的" or (m["suffix"] in ("以上", "以下") and after not in _SEGMENT_END):

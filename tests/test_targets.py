@@ -277,3 +277,21 @@ def test_a_dated_figure_is_not_also_a_milestone() -> None:
     targets = _in("到2025年人才总量突破300万。")
     assert len(targets) == 1 and not targets[0].is_milestone
     assert _in("坚持应保尽保,实施全民参保计划。") == ()
+
+
+def test_a_plan_of_the_same_genre_with_other_years_and_unknown_indicators() -> None:
+    path = Path(__file__).parent / "fixtures" / "small_plan.txt"
+    raw = path.read_text(encoding="utf-8")
+    targets = extract_targets(parse_plan(raw, source_name=path.name), raw)
+    rows = [
+        (t.task, t.indicator, t.quantity and (t.quantity.value, t.quantity.unit), t.target_year)
+        for t in targets
+    ]
+    # Figures whose indicator is not in the curated list are kept (SHACL warns), the unit from the text.
+    assert rows == [
+        (1, None, (D(50), "enterprise"), 2028),  # 到2028年,省级以上绿色工厂达到50家
+        (6, None, (D(5000000), "kilowatt"), 2028),  # 到2028年,新能源装机达到500万千瓦
+    ]
+    assert [t.label for t in targets] == ["省级以上绿色工厂达到50家", "新能源装机达到500万千瓦"]
+    for t in targets:
+        assert raw[t.span.start : t.span.end] == t.span.quote
