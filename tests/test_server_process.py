@@ -71,10 +71,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield Server(url, process, log)
     process.terminate()
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail("the server did not stop on SIGTERM")
+        pytest.fail(f"the server did not stop on SIGTERM:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def children(pid: int) -> list[int]:
@@ -193,6 +193,8 @@ def canary() -> Iterator[tuple[int, list[object]]]:
                 conn, peer = listener.accept()
             except TimeoutError:
                 continue
+            except OSError:
+                return
             hits.append(peer)
             conn.close()
 
