@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
-from server import canned, pages, ui
+from server import canned, dumps, pages, ui
 from server.cache import AnswerCache
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -159,6 +159,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app.include_router(make_router())
     app.include_router(canned.make_router(settings))
+    app.include_router(dumps.make_router(settings))
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
 

@@ -416,7 +416,7 @@ def make_router(settings: Settings, queries: Sequence[CannedQuery] | None = None
     router = APIRouter(tags=["canned queries"])
 
     async def list_queries(request: Request) -> Response:
-        chosen = _list_format(request)
+        chosen = json_or_html(request)
         headers = {"Vary": "Accept"}
         if chosen is fmts.HTML:
             context = {"request": request, "prefix": prefix, "alternates": [], "queries": canned}
@@ -448,8 +448,8 @@ def make_router(settings: Settings, queries: Sequence[CannedQuery] | None = None
     return router
 
 
-def _list_format(request: Request) -> Format:
-    """JSON or HTML for the list: ``?format=json`` or ``?format=html``, else the Accept header."""
+def json_or_html(request: Request) -> Format:
+    """JSON or HTML for a listing (queries, dumps): ``?format=json|html``, else the Accept header."""
     name = request.query_params.get("format")
     if name == JSON_DOCUMENT.extension:
         return JSON_DOCUMENT
