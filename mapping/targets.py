@@ -179,13 +179,14 @@ _SENTENCE_END = "。;!?"
 _CLAUSE_END = _SENTENCE_END + ",:"
 _SEGMENT_END = _CLAUSE_END + "、"
 
-# 到2025年 / 2025年 / 2025年年底前 / 2025年底前 / 2023年6月底前 / 2023年6月前; 较2020年 is a baseline.
+# 到2025年 / 2025年 / 2025年年底前 / 到2025年底 / 2023年6月底(前) / 2023年6月前; 较2020年, 比2020年,
+# 与2020年相比 are baselines.
 _TIME = re.compile(
-    r"(?P<baseline>较|比|与|相比)?(?P<to>到|至)?(?P<year>(?:19|20)\d{2})年"
-    r"(?:(?P<month>1[0-2]|[1-9])月(?P<month_end>底)?前|(?P<year_end>年?底)前)?"
+    r"(?P<baseline>较|比|与)?(?P<to>到|至)?(?P<year>(?:19|20)\d{2})年"
+    r"(?:(?P<month>1[0-2]|[1-9])月(?:(?P<month_end>底)前?|前)|年?底前?)?"
 )
 
-_VERBS: tuple[tuple[str, Comparator | None], ...] = (
+_VERBS: tuple[tuple[str, Comparator], ...] = (
     ("突破", Comparator.GREATER_THAN),
     ("超过", Comparator.GREATER_THAN),
     ("不低于", Comparator.AT_LEAST),
@@ -203,7 +204,6 @@ class _Time:
     end: int
     year: int
     month: int | None
-    deadline_form: bool  # …年底前 / …月底前 / …月前
     baseline: bool
 
     def deadline(self) -> datetime.date:
@@ -226,7 +226,6 @@ def _times(text: str, start: int, end: int) -> list[_Time]:
                 end=m.end(),
                 year=year,
                 month=month,
-                deadline_form=bool(m["month"] or m["year_end"]),
                 baseline=bool(m["baseline"]),
             )
         )
@@ -306,7 +305,7 @@ def _comparator(text: str, clause_start: int, figure: _Figure) -> Comparator:
         return Comparator.APPROXIMATELY
     before = text[clause_start : figure.start]
     for verb, comparator in _VERBS:
-        if before.endswith(verb) and comparator is not None:
+        if before.endswith(verb):
             return comparator
     return Comparator.EQUAL
 

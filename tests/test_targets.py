@@ -253,6 +253,8 @@ def test_year_only_from_the_sentence_and_baseline_from_the_clause() -> None:
         ),
         ("系统谋划相关制度,2024年2月底前制定促进共同富裕的实施意见。", datetime.date(2024, 2, 29), None),
         ("2023年6月前制定促进共同富裕的实施意见。", datetime.date(2023, 5, 31), None),
+        ("到2025年底建成节水典范城市。", datetime.date(2025, 12, 31), "到2025年底建成节水典范城市"),
+        ("到2026年1月前制定实施方案。", datetime.date(2025, 12, 31), None),
         (
             "到2024年双化协同体系基本建成,试点工作取得标志性进展。",
             datetime.date(2024, 12, 31),
