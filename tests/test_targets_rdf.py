@@ -208,3 +208,14 @@ def test_whole_graph_with_every_shape_has_no_result_on_targets() -> None:
     result = validate(data, vocab)
     about_targets = [i for i in result.results if "/target/" in i.focus_node or "/indicator/" in i.focus_node]
     assert about_targets == [] and result.violations == 0, result.report_text
+
+
+def test_every_term_of_the_targets_ontology_has_labels_and_definitions_in_zh_and_en() -> None:
+    g = _turtle("targets.ttl")
+    terms = {s for s in g.subjects() if isinstance(s, URIRef)}
+    assert len(terms) >= 25
+    for term in terms:
+        for predicate in (RDFS.label, SKOS.definition):
+            languages = {o.language for o in g.objects(term, predicate) if isinstance(o, Literal)}
+            assert languages == {"zh", "en"}, (term, predicate)
+    assert not any(isinstance(n, BNode) for triple in g for n in triple)
