@@ -297,3 +297,19 @@ def test_a_plan_of_the_same_genre_with_other_years_and_unknown_indicators() -> N
     assert [t.label for t in targets] == ["省级以上绿色工厂达到50家", "新能源装机达到500万千瓦"]
     for t in targets:
         assert raw[t.span.start : t.span.end] == t.span.quote
+
+
+@pytest.mark.parametrize(
+    ("indicator", "message"),
+    [
+        ('zh = "x"\nen = "x"\nmatch = ["x"]\nunit = "furlong"\n', "unknown unit"),
+        ('zh = "x"\nen = "x"\nmatch = ["x"]\nunit = "day"\nkind = "milestone"\n', "a milestone has no unit"),
+        ('zh = "x"\nen = "x"\nmatch = ["x"]\n', "a milestone has no unit"),
+    ],
+)
+def test_the_data_file_is_checked_when_loaded(tmp_path: Path, indicator: str, message: str) -> None:
+    unit = '[unit.day]\nqudt = "DAY"\nzh = "天"\nen = "day"\nabbr = "days"\nforms = { "天" = "1" }\n'
+    path = tmp_path / "indicators.toml"
+    path.write_text(f"{unit}\n[indicator.x]\n{indicator}", encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_vocabulary(path)
