@@ -53,7 +53,16 @@ browser-deps:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	    'apt-get update && apt-get install -y chromium chromium-driver fonts-noto-cjk'; fi
 
-bench: $(STAMP)
+# The benchmark's peers (Oxigraph's server, rdflib-endpoint) in a virtualenv of their own; wrk from Debian.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed
+	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
 
 clean:

@@ -1,0 +1,1 @@
+"""Benchmarks: plankg's SPARQL server beside Oxigraph's server and rdflib-endpoint (``make bench``)."""

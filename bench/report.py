@@ -1,0 +1,250 @@
+"""From the raw results (a JSON-able dict) to ratios, goals and the Markdown report. No I/O here.
+
+The raw results hold ``runs`` (one per server, route, query and concurrency: ``rps``, ``p50_ms``,
+``p99_ms``, ``failures`` or a ``note`` saying why it was not timed), ``probes`` (the hostile-query
+probe per server) and metadata. Everything in the report is computed from them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# The series of the tables: (server key, route) → column heading.
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("ours", "canned", "plankg cached, /queries"),
+    ("ours", "sparql", "plankg cached, /sparql"),
+    ("ours-nocache", "canned", "plankg no cache, /queries"),
+    ("ours-nocache", "sparql", "plankg no cache, /sparql"),
+    ("oxigraph", "sparql", "oxigraph"),
+    ("rdflib", "sparql", "rdflib-endpoint"),
+)
+REFERENCE = ("oxigraph", "sparql")
+GOAL_CONCURRENCY = 16
+PROBE_P99_MS = 100.0
+
+Run = Mapping[str, Any]
+
+
+def ratio(value: float | None, reference: float | None) -> float | None:
+    """value / reference, or None when either is missing or the reference is zero."""
+    if value is None or reference is None or reference <= 0:
+        return None
+    return value / reference
+
+
+def geomean(values: Iterable[float]) -> float | None:
+    items = [v for v in values if v > 0]
+    if not items:
+        return None
+    return math.exp(sum(math.log(v) for v in items) / len(items))
+
+
+def timed(run: Run | None) -> bool:
+    """A run that produced a result: timed, with at least one successful response and no failures."""
+    return run is not None and run.get("rps") is not None and not run.get("failures") and run["rps"] > 0
+
+
+def index(runs: Iterable[Run]) -> dict[tuple[str, str, str, int], Run]:
+    return {(r["server"], r["route"], r["query"], int(r["concurrency"])): r for r in runs}
+
+
+def rps_of(runs: Mapping[tuple[str, str, str, int], Run], key: tuple[str, str, str, int]) -> float | None:
+    run = runs.get(key)
+    return float(run["rps"]) if run is not None and timed(run) else None
+
+
+def _num(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def cell(run: Run | None, reference_rps: float | None) -> str:
+    """``req/s · p50/p99 ms · ×ratio``; the note (or the failures) when not a clean result."""
+    if run is None:
+        return "—"
+    if run.get("rps") is None:
+        return str(run.get("note") or "not timed")
+    text = f"{_num(run['rps'])}/s · {_num(run['p50_ms'])}/{_num(run['p99_ms'])} ms"
+    r = ratio(run["rps"], reference_rps)
+    if r is not None and (run["server"], run["route"]) != REFERENCE:
+        text += f" · ×{r:.2f}"
+    if run.get("failures"):
+        text += f" · **{run['failures']} failed**"
+    return text
+
+
+def throughput_table(results: Mapping[str, Any], concurrency: int) -> list[str]:
+    runs = index(results["runs"])
+    names = list(results["queries"])
+    lines = [
+        "| query | " + " | ".join(label for _, _, label in SERIES) + " |",
+        "|---|" + "---|" * len(SERIES),
+    ]
+    for name in names:
+        canned = results["queries"][name]["canned"]
+        reference = rps_of(runs, (*REFERENCE, name, concurrency))
+        cells = []
+        for server, route, _ in SERIES:
+            if route == "canned" and not canned:
+                cells.append("")
+                continue
+            cells.append(cell(runs.get((server, route, name, concurrency)), reference))
+        shown = f"{name} (canned)" if canned else name
+        lines.append(f"| {shown} | " + " | ".join(cells) + " |")
+    return lines
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    met: bool | None  # None: could not be measured
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"goal": self.text, "met": self.met, "detail": self.detail}
+
+
+def _ratios(
+    results: Mapping[str, Any], series: tuple[str, str], reference: tuple[str, str], canned_only: bool = True
+) -> dict[str, float | None]:
+    runs = index(results["runs"])
+    out: dict[str, float | None] = {}
+    for name, query in results["queries"].items():
+        if canned_only and not query["canned"]:
+            continue
+        value = rps_of(runs, (*series, name, GOAL_CONCURRENCY))
+        out[name] = ratio(value, rps_of(runs, (*reference, name, GOAL_CONCURRENCY)))
+    return out
+
+
+def ratio_goal(text: str, ratios: Mapping[str, float | None], target: float) -> Goal:
+    """Met when the geometric mean of the per-query ratios reaches ``target``; the detail names the
+    queries below it and those that could not be compared."""
+    known = {k: v for k, v in ratios.items() if v is not None}
+    missing = sorted(k for k, v in ratios.items() if v is None)
+    mean = geomean(known.values())
+    if mean is None:
+        return Goal(
+            text, None, "nothing to compare" + (f" (not compared: {', '.join(missing)})" if missing else "")
+        )
+    below = sorted((k for k, v in known.items() if v < target), key=lambda k: known[k])
+    detail = (
+        f"geometric mean ×{mean:.2f} over {len(known)} queries, min ×{min(known.values()):.2f}, "
+        f"max ×{max(known.values()):.2f}; {len(known) - len(below)}/{len(known)} queries "
+        f"at ×{target:g} or more"
+    )
+    if below:
+        detail += "; below: " + ", ".join(f"{k} ×{known[k]:.2f}" for k in below)
+    if missing:
+        detail += "; not compared: " + ", ".join(missing)
+    return Goal(text, mean >= target, detail)
+
+
+def probe_goal(results: Mapping[str, Any], server: str) -> Goal:
+    probe = next((p for p in results.get("probes", []) if p["server"] == server), None)
+    text = f"{server}: simple-query p99 < {PROBE_P99_MS:g} ms while a hostile query runs"
+    if probe is None:
+        return Goal(text, None, "not probed")
+    parts, met = [], True
+    for level in probe["simple"]:
+        run = level
+        if run.get("rps") is None:
+            parts.append(f"c={run['concurrency']}: {run.get('note', 'not timed')}")
+            met = False
+            continue
+        ok = timed(run) and run["p99_ms"] < PROBE_P99_MS
+        met = met and ok
+        failed = f", {run['failures']} failed" if run.get("failures") else ""
+        parts.append(f"c={run['concurrency']}: p99 {_num(run['p99_ms'])} ms{failed}")
+    return Goal(text, met, "; ".join(parts))
+
+
+def goals(results: Mapping[str, Any]) -> list[Goal]:
+    out = [
+        ratio_goal(
+            "canned queries, c=16: plankg (cache on, /queries) ≥ 0.8× oxigraph",
+            _ratios(results, ("ours", "canned"), REFERENCE),
+            0.8,
+        ),
+        ratio_goal(
+            "canned queries, c=16: plankg (cache off, /queries) ≥ 0.5× oxigraph",
+            _ratios(results, ("ours-nocache", "canned"), REFERENCE),
+            0.5,
+        ),
+        ratio_goal(
+            "canned queries, c=16: plankg (cache on, /queries) ≥ 10× rdflib-endpoint",
+            _ratios(results, ("ours", "canned"), ("rdflib", "sparql")),
+            10.0,
+        ),
+        ratio_goal(
+            "canned queries, c=16: plankg (cache off, /queries) ≥ 10× rdflib-endpoint",
+            _ratios(results, ("ours-nocache", "canned"), ("rdflib", "sparql")),
+            10.0,
+        ),
+    ]
+    out += [probe_goal(results, server) for server in ("ours", "ours-nocache")]
+    return out
+
+
+def probe_table(results: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "| server | hostile query | simple query c=1: req/s · p50/p99 | c=16: req/s · p50/p99 |",
+        "|---|---|---|---|",
+    ]
+    labels = {p["server"]: p.get("label", p["server"]) for p in results.get("probes", [])}
+    for probe in results.get("probes", []):
+        cells = []
+        for run in probe["simple"]:
+            cells.append(cell(run, None))
+        while len(cells) < 2:
+            cells.append("—")
+        lines.append(
+            f"| {labels[probe['server']]} | {probe['hostile']['outcome']} | " + " | ".join(cells) + " |"
+        )
+    return lines
+
+
+def markdown(results: Mapping[str, Any], goal_list: Sequence[Goal]) -> str:
+    meta = results["meta"]
+    out = [
+        f"# plankg benchmark, {meta['date']}",
+        "",
+        f"Run by `make bench` (`python -m bench.run`) at commit `{meta['commit']}`, "
+        f"in {meta['seconds']:.0f} s, on {meta['machine']}. "
+        f"Graph: build `{meta['build_id']}`, {meta['triples']} triples. "
+        f"Each query ran {meta['duration']:g} s per concurrency level with wrk (one thread, keep-alive), "
+        "GET with `Accept: application/sparql-results+json`, after a check that the server gives our "
+        "row count.",
+        "",
+        "Servers: " + "; ".join(f"**{k}** {v}" for k, v in meta["servers"].items()) + ".",
+        "",
+        "Cells: successful responses per second · latency p50/p99 in ms · ratio to oxigraph's req/s for the "
+        "same query and concurrency. A cell without numbers says why the query was not timed there.",
+        "",
+        "## Goals",
+        "",
+    ]
+    for goal in goal_list:
+        mark = {True: "met", False: "**missed**", None: "not measured"}[goal.met]
+        out.append(f"- {goal.text}: {mark}. {goal.detail}")
+    for concurrency in results["meta"]["concurrency"]:
+        out += ["", f"## Throughput and latency, concurrency {concurrency}", ""]
+        out += throughput_table(results, concurrency)
+    out += [
+        "",
+        "## Hostile-query probe",
+        "",
+        f"`{meta['hostile']}` runs in the background while `{meta['simple']}` is driven at "
+        f"c=1 and c=16 for {meta['probe_seconds']:g} s each.",
+        "",
+    ]
+    out += probe_table(results)
+    if results.get("notes"):
+        out += ["", "## Notes", ""] + [f"- {n}" for n in results["notes"]]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,133 @@
+"""The servers under test: started on a free loopback port, waited for, stopped (with their children).
+
+Each runs in its own session (process group), so stopping it also ends its children (our query
+workers); a server that does not stop on SIGTERM (rdflib-endpoint stuck in a query on its event loop)
+is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A server process: ``argv`` must make it listen on ``port``; queries go to ``sparql_path``."""
+
+    key: str  # short name in the results
+    label: str  # as shown in the table
+    argv: list[str]
+    port: int
+    sparql_path: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    canned: bool = False  # serves /queries/{name}
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def query_url(self, sparql: str) -> str:
+        return f"{self.origin}{self.sparql_path}?query={quote(sparql, safe='')}"
+
+    def start(self) -> None:
+        log = self.log_path.open("wb")
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until the server answers ``ASK {}`` with 200; RuntimeError if it exits or takes too long."""
+        deadline = time.monotonic() + timeout
+        url = self.query_url("ASK {}")
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.label} exited ({self.process.returncode}); see {self.log_path}")
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.label} not ready after {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self, grace: float = 10.0) -> str:
+        """Stop the server and its process group; says how ("terminated" or "killed")."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return "exited"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+            how = "terminated"
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            how = "killed"
+        # Children left in the group (a query worker whose parent is gone exits by itself within a
+        # second, but do not wait for that).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return how
+
+
+def ours(
+    key: str,
+    label: str,
+    *,
+    python: Path,
+    store: Path,
+    dist: Path,
+    log_dir: Path,
+    cache_bytes: int | None,
+) -> Server:
+    """``plankg serve`` over the built store; ``cache_bytes=0`` turns the answer cache off."""
+    port = free_port()
+    argv = [str(python), "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
+    argv += ["--store", str(store), "--dist", str(dist)]
+    env = {} if cache_bytes is None else {"PLANKG_ANSWER_CACHE_BYTES": str(cache_bytes)}
+    return Server(key, label, argv, port, "/sparql", log_dir / f"{key}.log", env, canned=True)
+
+
+def oxigraph(*, executable: Path, store: Path, log_dir: Path) -> Server:
+    """``oxigraph serve-read-only`` over the same on-disk store, with its defaults (no time limit)."""
+    port = free_port()
+    argv = [str(executable), "serve-read-only", "--location", str(store), "--bind", f"{HOST}:{port}"]
+    return Server("oxigraph", "oxigraph serve-read-only", argv, port, "/query", log_dir / "oxigraph.log")
+
+
+def rdflib_endpoint(*, executable: Path, data: Path, log_dir: Path) -> Server:
+    """``rdflib-endpoint serve`` over a dump file (its endpoint is at ``/``)."""
+    port = free_port()
+    argv = [str(executable), "serve", "--host", HOST, "--port", str(port), str(data)]
+    return Server("rdflib", "rdflib-endpoint", argv, port, "/", log_dir / "rdflib.log")

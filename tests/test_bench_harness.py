@@ -1,0 +1,200 @@
+"""The benchmark harness's pure parts: wrk's summary, portable query text, row counts, ratios, tables.
+
+Nothing here times anything or starts a server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import queries as q
+from bench import report, wrk
+
+WRK_STDOUT = """Running 2s test @ http://127.0.0.1:8000/sparql?query=ASK%7B%7D
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    15.90ms    5.01ms  52.00ms   80.00%
+  1958 requests in 2.00s, 1.10MB read
+  Non-2xx or 3xx responses: 8
+Requests/sec:    978.50
+Transfer/sec:    560.00KB
+WRK_JSON {"requests":1958,"duration_us":2001000,"bytes":1153433,"connect_errors":0,"read_errors":1,\
+"write_errors":0,"status_errors":8,"timeouts":2,"p50_us":15900,"p90_us":21000,"p99_us":33100,\
+"max_us":52000,"mean_us":15900.5}
+"""
+
+
+def test_wrk_summary_is_read_from_the_done_hook_line() -> None:
+    result = wrk.parse_output(WRK_STDOUT)
+    assert (result.requests, result.status_errors, result.timeouts, result.socket_errors) == (1958, 8, 2, 1)
+    assert result.p50_ms == pytest.approx(15.9) and result.p99_ms == pytest.approx(33.1)
+    assert result.seconds == pytest.approx(2.001)
+    # Only successful responses count as throughput; every kind of failure is counted.
+    assert result.rps == pytest.approx(1950 / 2.001)
+    assert result.failures == 11
+    assert result.to_json()["failures"] == 11
+
+
+def test_wrk_without_the_hook_line_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no summary"):
+        wrk.parse_output("Requests/sec: 10\n")
+
+
+def test_wrk_command_uses_one_thread_the_hook_and_the_accept_header(tmp_path: Any) -> None:
+    argv = wrk.command(
+        "http://127.0.0.1:1/x",
+        connections=16,
+        seconds=2.4,
+        script=tmp_path / "h.lua",
+        accept="a/b",
+        timeout=5,
+    )
+    assert argv[:6] == ["wrk", "--threads", "1", "--connections", "16", "--duration"]
+    assert "2s" in argv and "Accept: a/b" in argv and argv[-1] == "http://127.0.0.1:1/x"
+    assert wrk.MARK.strip() in wrk.DONE_HOOK and "percentile(99)" in wrk.DONE_HOOK
+
+
+def test_parameters_become_the_terms_our_server_binds() -> None:
+    base = "http://example.org/"
+    assert q.parameter_term("string", 'say "hi"\\', base) == '"say \\"hi\\"\\\\"'
+    assert q.parameter_term("integer", "10", base) == '"10"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    assert q.parameter_term("year", "2025", base) == '"2025"^^<http://www.w3.org/2001/XMLSchema#gYear>'
+    assert q.parameter_term("iri", "id/task/6", base) == "<http://example.org/id/task/6>"
+    with pytest.raises(ValueError):
+        q.parameter_term("date", "2025-01-01", base)
+
+
+def test_values_go_into_the_outer_group_past_comments_iris_and_strings() -> None:
+    sparql = (
+        "#+ title: a { in a comment\n"
+        "PREFIX x: <http://e/{not}#>\n"
+        'SELECT ?t (CONCAT("{", ?t) AS ?s) WHERE { { SELECT ?t WHERE { ?t ?p ?o } } FILTER (?t < ?v) }\n'
+    )
+    at = q.outer_group_start(sparql)
+    assert sparql[:at].endswith("WHERE {") and sparql[at:].startswith(" { SELECT")
+    text = q.portable_text(sparql, "http://b/", [("v", '"1"'), ("w", "<http://i>")])
+    assert text.startswith("BASE <http://b/>\n#+ title")
+    assert 'WHERE { VALUES ?v { "1" } VALUES ?w { <http://i> } { SELECT ?t' in text
+
+
+def test_a_query_without_a_group_is_refused() -> None:
+    with pytest.raises(ValueError):
+        q.outer_group_start("ASK # {\n")
+
+
+def test_canned_queries_are_bound_with_their_defaults() -> None:
+    listing = {
+        "queries": [
+            {
+                "name": "by-year",
+                "url": "http://127.0.0.1:8000/queries/by-year",
+                "sparql": "SELECT ?year WHERE { ?x <p> ?year }",
+                "parameters": [{"name": "year", "type": "year", "default": "2025", "example": "2023"}],
+            },
+            {"name": "all", "url": "/queries/all", "sparql": "SELECT ?x { ?x ?p ?o }", "parameters": []},
+        ]
+    }
+    first, second = q.canned_queries(listing, "http://127.0.0.1:8000/")
+    assert first.canned_path == "/queries/by-year" and first.canned
+    assert 'VALUES ?year { "2025"^^<http://www.w3.org/2001/XMLSchema#gYear> }' in first.sparql
+    assert second.sparql == "BASE <http://127.0.0.1:8000/>\nSELECT ?x { ?x ?p ?o }"
+
+
+def test_row_count_of_sparql_json() -> None:
+    assert q.row_count(b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}') == 2
+    assert q.row_count(b'{"head":{},"boolean":false}') == 1
+    for bad in (b"<sparql/>", b"[]", b'{"head":{}}'):
+        with pytest.raises(ValueError):
+            q.row_count(bad)
+
+
+def test_ratio_and_geometric_mean() -> None:
+    assert report.ratio(50, 100) == 0.5
+    assert report.ratio(50, 0) is None and report.ratio(None, 3) is None
+    assert report.geomean([1, 4]) == pytest.approx(2.0)
+    assert report.geomean([]) is None
+
+
+def _run(server: str, route: str, query: str, rps: float | None, **extra: Any) -> dict[str, Any]:
+    run = {"server": server, "route": route, "query": query, "concurrency": 16, "rps": rps}
+    if rps is not None:
+        run.update(p50_ms=1.5, p99_ms=12.0, failures=0)
+    return {**run, **extra}
+
+
+RESULTS: dict[str, Any] = {
+    "queries": {"a": {"canned": True}, "b": {"canned": True}, "raw": {"canned": False}},
+    "runs": [
+        _run("oxigraph", "sparql", "a", 1000.0),
+        _run("ours", "canned", "a", 900.0),
+        _run("ours", "sparql", "a", 450.0),
+        _run("rdflib", "sparql", "a", 50.0),
+        _run("oxigraph", "sparql", "b", 100.0),
+        _run("ours", "canned", "b", 40.0),
+        _run("rdflib", "sparql", "b", None, note="wrong answer: 3 rows, ours 4"),
+        _run("ours", "sparql", "raw", 10.0, failures=3),
+        _run("oxigraph", "sparql", "raw", 20.0),
+    ],
+    "probes": [
+        {
+            "server": "ours",
+            "label": "plankg",
+            "hostile": {"outcome": "ended after 30.1 s with 503"},
+            "simple": [
+                {
+                    "server": "ours",
+                    "concurrency": 1,
+                    "rps": 300.0,
+                    "p50_ms": 1.0,
+                    "p99_ms": 20.0,
+                    "failures": 0,
+                },
+                {
+                    "server": "ours",
+                    "concurrency": 16,
+                    "rps": 200.0,
+                    "p50_ms": 50,
+                    "p99_ms": 150.0,
+                    "failures": 0,
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_ratio_goal_uses_the_geometric_mean_and_names_the_queries_below() -> None:
+    goal = report.ratio_goal("g", {"a": 0.9, "b": 0.4, "c": None}, 0.8)
+    assert goal.met is False  # sqrt(0.36) = 0.6
+    assert "×0.60" in goal.detail and "below: b ×0.40" in goal.detail and "not compared: c" in goal.detail
+    assert report.ratio_goal("g", {"a": None}, 0.8).met is None
+
+
+def test_goals_from_results() -> None:
+    goals = {g.text: g for g in report.goals(RESULTS)}
+    cached = goals["canned queries, c=16: plankg (cache on, /queries) ≥ 0.8× oxigraph"]
+    assert cached.met is False and "b ×0.40" in cached.detail  # a ×0.9, b ×0.4: mean 0.6
+    rdflib = goals["canned queries, c=16: plankg (cache on, /queries) ≥ 10× rdflib-endpoint"]
+    assert rdflib.met is True and "not compared: b" in rdflib.detail  # a: 900/50 = 18
+    probe = goals["ours: simple-query p99 < 100 ms while a hostile query runs"]
+    assert probe.met is False and "c=16: p99 150 ms" in probe.detail
+    assert goals["ours-nocache: simple-query p99 < 100 ms while a hostile query runs"].met is None
+
+
+def test_throughput_table_cells() -> None:
+    lines = report.throughput_table(RESULTS, 16)
+    assert lines[0].startswith("| query | plankg cached, /queries |")
+    row_a = next(line for line in lines if line.startswith("| a (canned)"))
+    assert "900/s · 1.50/12.0 ms · ×0.90" in row_a and "1000/s · 1.50/12.0 ms |" in row_a
+    row_b = next(line for line in lines if line.startswith("| b (canned)"))
+    assert "wrong answer: 3 rows, ours 4" in row_b
+    row_raw = next(line for line in lines if line.startswith("| raw |"))
+    assert row_raw.startswith("| raw |  |")  # no /queries route for a raw query
+    assert "**3 failed**" in row_raw
+
+
+def test_probe_table_row() -> None:
+    lines = report.probe_table(RESULTS)
+    assert lines[2].startswith("| plankg | ended after 30.1 s with 503 | 300/s · 1.00/20.0 ms")
