@@ -349,11 +349,16 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
 
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_WORKER_NICENESS = 5
 
 
 def worker_entry() -> None:
     """Entry point of a query worker process: ``python -c '…worker_entry()' FD CONFIG``."""
     fd, config = int(sys.argv[1]), json.loads(sys.argv[2])
+    # Below the server process: the event loop that answers every client stays responsive while
+    # workers (and a replacement worker starting up) compete for the CPU.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(_WORKER_NICENESS)
     _worker_main(Connection(fd), config["store_dir"], config["isolate"], config["prefixes"])
 
 
@@ -398,12 +403,17 @@ class _Worker:
         info: dict[str, Any] = message[1]
         return info
 
-    def kill(self) -> None:
+    def kill(self, *, wait: bool = True) -> None:
+        """SIGKILL: the CPU is free at once; ``wait=False`` leaves reaping to the caller."""
         if self.process.poll() is None:
             self.process.kill()
+        self.conn.close()
+        if wait:
+            self.reap()
+
+    def reap(self) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        self.conn.close()
 
 
 # How often a waiting query's worker has its memory checked.
@@ -541,8 +551,9 @@ class OxigraphStore:
             self._all.add(worker)
         return worker
 
-    def _replace(self) -> None:
-        """Start a worker to take a killed one's place (runs in a background thread)."""
+    def _replace(self, killed: _Worker) -> None:
+        """Reap a killed worker and start one in its place (runs in a background thread)."""
+        killed.reap()
         try:
             worker = self._spawn()
             worker.wait_ready(60.0)
@@ -664,11 +675,16 @@ class OxigraphStore:
                     raise _MemoryExceeded(rss)
 
     def _discard(self, worker: _Worker) -> None:
-        worker.kill()
+        """Kill a worker and have it replaced in the background; the caller answers at once."""
+        worker.kill(wait=False)
         with self._lock:
             self._all.discard(worker)
-        if not self._closed:
-            threading.Thread(target=self._replace, name="plankg-worker-replace", daemon=True).start()
+        if self._closed:
+            worker.reap()
+        else:
+            threading.Thread(
+                target=self._replace, args=(worker,), name="plankg-worker-replace", daemon=True
+            ).start()
 
     def close(self) -> None:
         with self._lock:
