@@ -533,7 +533,7 @@ class OxigraphStore:
         self._closed = False
         self._size = workers
         self._all: set[_Worker] = set()
-        self.timeouts = 0  # workers killed for overrunning; read by the metrics
+        self.timeouts = 0  # queries stopped at their time limit
         started = [self._spawn() for _ in range(workers)]
         try:
             infos = [w.wait_ready(start_timeout) for w in started]
@@ -632,7 +632,8 @@ class OxigraphStore:
             ) from None
         except TimeoutError:
             self._discard(worker)
-            self.timeouts += 1
+            with self._lock:
+                self.timeouts += 1
             raise QueryTimeout(
                 f"the query ran longer than its time limit of {limit:g} s and was stopped", limit=limit
             ) from None
