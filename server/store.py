@@ -353,13 +353,15 @@ _WORKER_NICENESS = 5
 
 
 def worker_entry() -> None:
-    """Entry point of a query worker process: ``python -c '…worker_entry()' FD CONFIG``."""
-    fd, config = int(sys.argv[1]), json.loads(sys.argv[2])
+    """Entry point of a query worker process: ``python -c '…worker_entry()' FD``; the configuration
+    comes as the first message on the connection."""
+    conn = Connection(int(sys.argv[1]))
+    config: dict[str, Any] = conn.recv()
     # Below the server process: the event loop that answers every client stays responsive while
     # workers (and a replacement worker starting up) compete for the CPU.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(_WORKER_NICENESS)
-    _worker_main(Connection(fd), config["store_dir"], config["isolate"], config["prefixes"])
+    _worker_main(conn, config["store_dir"], config["isolate"], config["prefixes"])
 
 
 class _Worker:
@@ -368,7 +370,6 @@ class _Worker:
 
     def __init__(self, store_dir: Path, isolate: bool, prefixes: Mapping[str, str]) -> None:
         parent, child = socket.socketpair()
-        config = json.dumps({"store_dir": str(store_dir), "isolate": isolate, "prefixes": dict(prefixes)})
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
         try:
@@ -378,7 +379,6 @@ class _Worker:
                     "-c",
                     "from server.store import worker_entry; worker_entry()",
                     str(child.fileno()),
-                    config,
                 ],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
@@ -387,6 +387,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+        self.conn.send({"store_dir": str(store_dir), "isolate": isolate, "prefixes": dict(prefixes)})
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
         if not self.conn.poll(timeout):
