@@ -163,3 +163,17 @@ def test_a_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pyte
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception), harness.chromium():
         pass
+
+
+def test_query_this_from_an_entity_page(origin: str, driver: Any) -> None:
+    if not (REPO / "server" / "static" / "vendor" / ".installed").exists():
+        missing("the YASGUI assets are not installed")
+    driver.get(origin + "/doc/id/task/7")
+    wait_for(driver, "a.query-this")[0].click()
+    wait_for(driver, ".yasqe .CodeMirror")
+    query = driver.execute_script("return window.plankgYasgui.getTab().getQuery();")
+    assert "<http://127.0.0.1:8000/id/task/7> ?property ?value" in query
+    # YASGUI runs a query that arrives in the URL (a shared link) by itself: no click, which
+    # would abort it while it runs.
+    rows = wait_for(driver, ".yasr table tbody tr", 5)
+    assert any("大力培育产业共同体" in r.text for r in rows)

@@ -486,3 +486,16 @@ def test_the_ontology_iri_itself_dereferences(client: TestClient) -> None:
     g = rdf(turtle.content, "turtle")
     assert (URIRef(BASE + "def/"), RDFS.label, Literal("plankg ontology", lang="en")) in g
     assert client.get("/id/", follow_redirects=False).status_code == 404
+
+
+def test_an_entity_page_opens_the_query_page_on_it(client: TestClient) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    text = html(client, "/doc/id/task/7")
+    href = re.search(r'<a class="query-this" href="([^"]+)"', text)
+    assert href is not None
+    url = urlsplit(href[1].replace("&amp;", "&"))
+    assert url.path == "/query"
+    assert parse_qs(url.query)["query"] == [
+        f"SELECT ?property ?value WHERE {{\n  <{BASE}id/task/7> ?property ?value\n}}"
+    ]
