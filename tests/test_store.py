@@ -1,0 +1,115 @@
+"""server.store: the narrow interface, data files beside a plan store, the build id, the import boundary."""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from server.errors import StoreFailure, StoreMissing
+from server.results import Iri, Solutions
+from server.store import BUILD_INFO_FILE, OxigraphStore, Store
+
+SERVER = Path(__file__).parent.parent / "server"
+EX = "http://example.org/"
+
+
+def test_only_the_store_module_imports_pyoxigraph() -> None:
+    offenders = []
+    for path in sorted(SERVER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in {"pyoxigraph", "oxrdflib"} for n in names) and path.name != "store.py":
+                offenders.append(path.name)
+    assert offenders == []
+
+
+@pytest.fixture(scope="module")
+def plan_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for the built store: one triple in the default graph and a build record."""
+    directory = tmp_path_factory.mktemp("plan") / "store"
+    store = ox.Store(str(directory))
+    store.add(
+        ox.Quad(ox.NamedNode(EX + "plan"), ox.NamedNode(EX + "title"), ox.Literal("方案", language="zh"))
+    )
+    store.flush()
+    del store
+    (directory / BUILD_INFO_FILE).write_text('{"build_id": "plan-build-7"}', encoding="utf-8")
+    return directory
+
+
+def names(store: Store, query: str) -> list[str]:
+    value = store.query(query).value
+    assert isinstance(value, Solutions)
+    return sorted(t.value for row in value.rows for t in row if isinstance(t, Iri))
+
+
+def test_the_plan_store_is_served_with_its_build_id(plan_store: Path) -> None:
+    store = OxigraphStore(plan_store, workers=1)
+    try:
+        assert store.build_id == "plan-build-7"
+        description = store.describe_dataset()
+        assert (description.triple_count, description.default_graph_triples) == (1, 1)
+        assert description.named_graphs == ()
+    finally:
+        store.close()
+
+
+def test_data_files_join_the_plan_triples_to_default_quads_keep_graphs(
+    plan_store: Path, tmp_path: Path
+) -> None:
+    triples = tmp_path / "extra.ttl"
+    triples.write_text(f"<{EX}other> <{EX}title> 'other' .\n", encoding="utf-8")
+    quads = tmp_path / "extra.nq"
+    quads.write_text(f"<{EX}g1> <{EX}p> <{EX}o> <{EX}graph1> .\n", encoding="utf-8")
+    store = OxigraphStore(plan_store, data_files=[triples, quads], workers=1)
+    try:
+        assert names(store, "SELECT ?s WHERE { ?s ?p ?o }") == [EX + "other", EX + "plan"]
+        assert names(store, "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }") == [EX + "graph1"]
+        description = store.describe_dataset()
+        assert description.named_graphs == (EX + "graph1",)
+        assert description.sources == (str(plan_store), str(triples), str(quads))
+        first_id = store.build_id
+        assert first_id != "plan-build-7"  # the data files are part of what is served
+    finally:
+        store.close()
+    triples.write_text(f"<{EX}changed> <{EX}title> 'changed' .\n", encoding="utf-8")
+    again = OxigraphStore(plan_store, data_files=[triples, quads], workers=1)
+    try:
+        assert again.build_id != first_id  # changed data: a new id, so cached answers retire
+    finally:
+        again.close()
+
+
+def test_without_the_plan_only_the_data_is_served(tmp_path: Path) -> None:
+    data = tmp_path / "only.nt"
+    data.write_text(f"<{EX}a> <{EX}p> <{EX}b> .\n", encoding="utf-8")
+    store = OxigraphStore(None, data_files=[data], workers=1)
+    try:
+        assert names(store, "SELECT ?s ?o WHERE { ?s ?p ?o }") == [EX + "a", EX + "b"]
+    finally:
+        store.close()
+
+
+def test_bad_inputs_are_reported_before_serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(StoreMissing, match="plankg build"):
+        OxigraphStore(tmp_path / "nowhere")
+    unknown = tmp_path / "data.xlsx"
+    unknown.write_bytes(b"")
+    with pytest.raises(StoreFailure, match="unknown RDF file extension"):
+        OxigraphStore(None, data_files=[unknown])
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> .\n", encoding="utf-8")
+    with pytest.raises(StoreFailure, match=r"broken\.ttl"):
+        OxigraphStore(None, data_files=[broken])
+    assert list(scratch.iterdir()) == []  # the half-made temporary stores are gone
