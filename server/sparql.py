@@ -243,9 +243,11 @@ async def sparql_endpoint(request: Request) -> Response:
         chosen = negotiate(accept, offers, format_name=request.query_params.get("format"))
         if chosen is fmts.HTML and page is not None:
             return await page(request)
-        assert chosen.rdflib_name is not None
-        graph = service_description(settings, store)
-        body = graph.serialize(format=chosen.rdflib_name, encoding="utf-8")
+        rdflib_name = chosen.rdflib_name
+        assert rdflib_name is not None
+        body = await anyio.to_thread.run_sync(
+            lambda: service_description(settings, store).serialize(format=rdflib_name, encoding="utf-8")
+        )
         _note(request, f"service description as {chosen.name}")
         return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
     return await answer(request, req)
