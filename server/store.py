@@ -387,6 +387,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+        self.ready = False
         self.conn.send({"store_dir": str(store_dir), "isolate": isolate, "prefixes": dict(prefixes)})
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
@@ -402,6 +403,7 @@ class _Worker:
             self.kill()
             raise StoreFailure(f"a query worker could not open the store: {message[1]}")
         info: dict[str, Any] = message[1]
+        self.ready = True
         return info
 
     def kill(self, *, wait: bool = True) -> None:
@@ -573,9 +575,9 @@ class OxigraphStore:
         return self._build_id
 
     def worker_pids(self) -> tuple[int, ...]:
-        """Process ids of the live query workers."""
+        """Process ids of the query workers that are ready (not those still starting)."""
         with self._lock:
-            return tuple(sorted(w.process.pid for w in self._all))
+            return tuple(sorted(w.process.pid for w in self._all if w.ready))
 
     @property
     def triple_count(self) -> int:
