@@ -44,6 +44,10 @@ class QuerySyntaxError(ServerError):
         self.column = column
 
 
+class QueryNotSupported(ServerError):
+    """The query parses but asks for something the store does not do (an unknown function)."""
+
+
 class UnsafeQuery(ServerError):
     """The query would make the server fetch from a host that is not allowed (SERVICE)."""
 
@@ -111,6 +115,7 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     BadRequest: Rule(400, "Bad request"),
     QuerySyntaxError: Rule(400, "Malformed query"),
     UnsafeQuery: Rule(400, "Query refused"),
+    QueryNotSupported: Rule(400, "Query not supported"),
     QueryTooLong: Rule(400, "Query too long"),
     TooManyRows: Rule(400, "Result too large"),
     UpdateRefused: Rule(403, "Updates are not allowed"),

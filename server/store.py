@@ -48,6 +48,7 @@ from server import formats as fmts
 from server.errors import (
     QueryCancelled,
     QueryMemoryExceeded,
+    QueryNotSupported,
     QuerySyntaxError,
     QueryTimeout,
     ServerBusy,
@@ -254,8 +255,11 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
         if found:
             return ("error", "syntax", message[found.end() :], (int(found[1]), int(found[2])))
         return ("error", "syntax", message, (None, None))
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        # E.g. a binding for a variable the query does not project (Oxigraph follows SEP-0007).
+    except (ValueError, TypeError, RuntimeError) as exc:
+        # Refused while preparing, before any data is read: a function Oxigraph does not know, a
+        # binding for a variable the query does not project (SEP-0007).
+        return ("error", "unsupported", str(exc), None)
+    except OSError as exc:
         return ("error", "evaluation", f"{type(exc).__name__}: {exc}", None)
     try:
         if isinstance(result, ox.QueryBoolean):
@@ -727,4 +731,6 @@ def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None) -> QueryOutco
             fmts.formats_for(kind.format_kind),
             f"the query gives {kind.value} and none of their formats is acceptable",
         )
+    if what == "unsupported":
+        raise QueryNotSupported(f"this server cannot evaluate the query: {message}")
     raise StoreFailure(f"the query could not be evaluated: {message}")

@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from server.app import create_app
-from server.errors import StoreFailure
+from server.errors import QueryNotSupported
 from server.results import RDF_LANG_STRING, Iri, Solutions, serialize_solutions
 from server.results import Literal as ResultLiteral
 from server.settings import Settings
@@ -474,9 +474,13 @@ def test_typed_bindings_are_values_never_query_text(store: OxigraphStore) -> Non
     assert isinstance(none, Solutions) and none.rows == ()
 
 
-def test_a_failing_evaluation_is_500_and_the_worker_survives(store: OxigraphStore) -> None:
+def test_a_query_the_store_cannot_evaluate_is_400_and_the_worker_survives(
+    client: TestClient, store: OxigraphStore
+) -> None:
     before = store.worker_pids()
-    with pytest.raises(StoreFailure, match="projection"):
+    unknown = "SELECT (<http://example.org/fn>(?o) AS ?x) WHERE { ?s ?p ?o }"
+    assert_problem(client.get("/sparql", params={"query": unknown}), 400, "http://example.org/fn")
+    with pytest.raises(QueryNotSupported, match="projection"):
         store.query("SELECT ?t WHERE { ?t ?p ?l }", bindings={"l": ResultLiteral("x")})
     assert store.worker_pids() == before
     assert store.query("ASK { ?s ?p ?o }").value is True
