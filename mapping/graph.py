@@ -1,5 +1,6 @@
 """The whole graph of one plan document: the plan's structure and statistics, and the facts read
-from it (issue 3: the curated organisations, places and named projects with their mentions)."""
+from it (issue 3: the curated organisations, places and named projects with their mentions, and the
+targets of the tasks)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from mapping.entities import find_mentions, load_catalogue
 from mapping.entities_rdf import entities_graph
 from mapping.parser import parse_plan
 from mapping.rdf import plan_graph
+from mapping.targets import extract_targets
+from mapping.targets_rdf import targets_graph
 from mapping.vocab import Vocab
 
 
@@ -23,4 +26,5 @@ def document_graph(raw: str, source_name: str, vocab: Vocab) -> Graph:
     catalogue = load_catalogue()
     mentions = find_mentions(plan, raw, catalogue)
     graph += entities_graph(plan, mentions, catalogue, vocab, source=raw)
+    graph += targets_graph(extract_targets(plan, raw), vocab, source=raw)
     return graph
