@@ -15,7 +15,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
 
 from rich.console import Console
 
@@ -101,9 +100,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if args.command == "build":
             return _build(args)
         return _serve(args, environ)
-    except DocumentError as err:
-        _error(str(err))
-    except ValidationFailed as err:
+    except (DocumentError, ValidationFailed) as err:  # `file:line:column: message`; the SHACL report
         _error(str(err))
     except PlanKGError as err:
         _error(f"plankg: {err}")
@@ -119,8 +116,8 @@ class UsageError(Exception):
     """A flag or environment variable has a value the program cannot run with."""
 
 
-def _error(message: str, stream: TextIO | None = None) -> None:
-    print(message, file=stream or sys.stderr)
+def _error(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _vocab(base: str) -> Vocab:
