@@ -119,12 +119,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _problem_response(request, 400, problem(400, "Bad request", detail), {})
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings, store: Store | None = None, *, close_store: bool = False) -> FastAPI:
+    """The app over ``store`` (opened from ``settings`` at startup when None).
+
+    A store the app opens is closed at shutdown; one passed in belongs to the caller unless
+    ``close_store`` hands it over (``serve`` does: uvicorn ends a SIGTERMed process right after the
+    shutdown, so only the lifespan can clean up).
+    """
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned: OxigraphStore | None = None
+        owned: Store | None = app.state.store if close_store else None
         if app.state.store is None:
             owned = await anyio.to_thread.run_sync(open_store, settings)
             app.state.store = owned
@@ -220,11 +226,11 @@ def serve(settings: Settings) -> None:
     store = open_store(settings)
     try:
         uvicorn.run(
-            create_app(settings, store),
+            create_app(settings, store, close_store=True),
             host=settings.host,
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
             log_level="info",
         )
     finally:
-        store.close()
+        store.close()  # if uvicorn never got to the lifespan; closing twice is harmless

@@ -54,8 +54,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         f" query_timeout={LIMIT}, query_workers=2))\n"
     )
     log = workdir / "server.log"
+    scratch = workdir / "tmp"  # the server's temporary store goes here
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
     with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=workdir, stdout=sink, stderr=sink)
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=workdir, stdout=sink, stderr=sink, env=env
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -68,13 +73,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.kill()
             pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.1)
+    assert [p.name[:13] for p in scratch.iterdir()] == ["plankg-store-"]
     yield Server(url, process, log)
+    workers = children(process.pid) if Path("/proc").is_dir() else []
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         pytest.fail(f"the server did not stop on SIGTERM:\n{log.read_text(errors='replace')[-3000:]}")
+    # Stopped cleanly: its query workers are gone and its temporary store removed.
+    assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers))
+    assert list(scratch.iterdir()) == []
 
 
 def children(pid: int) -> list[int]:
