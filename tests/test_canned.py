@@ -73,12 +73,6 @@ PILLARS: dict[int, tuple[str, int, int]] = {
 QUANTIFIED_TASKS = {6, 9, 10, 16, 17, 18, 19, 20, 22, 28, 29, 31, 33, 35, 43, 46, 47}
 MILESTONE_ONLY_TASKS = {7: 1, 21: 1, 34: 1, 41: 1}
 
-TARGETS_WIRED = pytest.mark.xfail(
-    strict=True,
-    reason="targets (mapping.targets_rdf) are not yet part of mapping.graph.document_graph",
-)
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -451,7 +445,6 @@ def test_tasks_by_place_includes_places_within_and_projects(plan_client: TestCli
     assert tasks("章丘区") == {26: {ID + "project/qingyun-zhangqiu-expressway"}, 30: {None}}
 
 
-@TARGETS_WIRED
 def test_targets_due_by_a_year(plan_client: TestClient) -> None:
     def due(year: str) -> list[tuple[str, str, str | None]]:
         rows = run(plan_client, "targets-due-by", year=year)
@@ -495,7 +488,6 @@ def test_targets_due_by_a_year(plan_client: TestClient) -> None:
     }
 
 
-@TARGETS_WIRED
 def test_targets_of_a_pillar(plan_client: TestClient) -> None:
     def targets(pillar: str) -> list[tuple[str, str | None, str | None, str | None, str | None, str | None]]:
         return [
@@ -562,7 +554,6 @@ def test_plan_totals(plan_client: TestClient) -> None:
     assert number(row, "namedProjects") == len(load_catalogue().projects)
 
 
-@TARGETS_WIRED
 def test_plan_totals_count_every_target(plan_client: TestClient) -> None:
     (row,) = run(plan_client, "plan-totals")
     # 26 figures (see QUANTIFIED_TASKS) and 5 dated milestones ((七) (十七) (二十一) (三十四) (四十一)).
@@ -658,7 +649,6 @@ def test_source_passage_of_a_node(plan_client: TestClient, built_plan: BuiltPlan
     assert spans("id/task/999") == []
 
 
-@TARGETS_WIRED
 def test_source_passage_of_a_target(plan_client: TestClient, built_plan: BuiltPlan) -> None:
     raw = built_plan.source
     clause = raw.index("到2025年人才总量突破300万")
@@ -688,7 +678,6 @@ def test_organisations_ranked_by_number_of_tasks(plan_client: TestClient) -> Non
     assert {key for key, _ in ranked} == set(load_catalogue().organisations)
 
 
-@TARGETS_WIRED
 def test_tasks_without_a_quantitative_target(plan_client: TestClient) -> None:
     rows = run(plan_client, "tasks-without-quantitative-target")
     got = {number(r, "number"): number(r, "milestones") for r in rows}
