@@ -217,7 +217,9 @@ def markdown(results: Mapping[str, Any], goal_list: Sequence[Goal]) -> str:
         "",
         f"Run by `make bench` (`python -m bench.run`) at commit `{meta['commit']}`, "
         f"in {meta['seconds']:.0f} s, on {meta['machine']}. "
-        f"Graph: build `{meta['build_id']}`, {meta['triples']} triples. "
+        f"Load average before/after (other work on the machine): "
+        f"{meta['load_average']['before'][0]:.1f}/{meta['load_average']['after'][0]:.1f}. "
+        f"Code measured: {meta['code']}. Graph: build `{meta['build_id']}`, {meta['triples']} triples. "
         f"Each query ran {meta['duration']:g} s per concurrency level with wrk (one thread, keep-alive), "
         "GET with `Accept: application/sparql-results+json`, after a check that the server gives our "
         "row count.",

@@ -19,6 +19,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -40,7 +41,7 @@ ACCEPT = "application/sparql-results+json"
 CONCURRENCY = (1, 16)
 SERVER_KEYS = ("ours", "ours-nocache", "oxigraph", "rdflib")
 OUR_QUERY_TIMEOUT = 30.0  # plankg serve's default time limit per query, as deployed
-CHECK_TIMEOUT = 60.0
+CHECK_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 120.0
 # Not run when (one answer's seconds × connections) is longer: the queue it leaves would take as long.
 SLOW_QUEUE_SECONDS = 20.0
@@ -94,6 +95,7 @@ class Bench:
         try:
             status, body = fetch(url, CHECK_TIMEOUT)
         except (OSError, urllib.error.URLError) as err:
+            self.settle(server)  # it may still be evaluating the query
             return f"no answer within {CHECK_TIMEOUT:.0f} s ({err})"
         seconds = time.monotonic() - started
         self.check_seconds[(server.key, route, query.name)] = round(seconds, 3)
@@ -146,6 +148,10 @@ class Bench:
         one_answer = self.check_seconds[(server.key, route, query.name)]
         base = {"server": server.key, "route": route, "query": query.name, "concurrency": concurrency}
         label = f"  {server.key:12} {query.name:34} {route:6} c={concurrency:<2}"
+        if not server.alive():
+            self.runs.append({**base, "rps": None, "note": "the server had exited"})
+            log(f"{label} not run: the server had exited")
+            return
         if one_answer * concurrency > SLOW_QUEUE_SECONDS:
             # A run would leave a queue longer than the bench can wait for: say so instead.
             note = f"not run: one answer takes {one_answer:.1f} s"
@@ -178,10 +184,18 @@ class Bench:
         )
 
     def settle(self, server: Server) -> float:
-        """Seconds until the server answers ``ASK {}``: a server that evaluates one query at a time
-        (rdflib-endpoint) still works through the requests wrk left queued when it stopped."""
+        """Seconds until the server answers ``ASK {}`` with 200 again after a run: a server may still
+        work through the requests wrk left in flight when it stopped (rdflib-endpoint evaluates one at a
+        time; ours replaces the query workers of abandoned requests)."""
         started = time.monotonic()
-        fetch(server.query_url("ASK {}"), SETTLE_TIMEOUT)
+        while time.monotonic() - started < SETTLE_TIMEOUT and server.alive():
+            try:
+                status, _ = fetch(server.query_url("ASK {}"), SETTLE_TIMEOUT)
+            except (OSError, urllib.error.URLError):
+                status = 0
+            if status == 200:
+                break
+            time.sleep(0.2)
         return time.monotonic() - started
 
     def probe(self, server: Server, wait: float | None) -> None:
@@ -222,7 +236,7 @@ class Bench:
             run = {"server": server.key, "route": "sparql", "concurrency": concurrency, **result.to_json()}
             if result.ok_requests == 0:
                 run["rps"] = None
-                run["note"] = f"no answer ({result.timeouts} timed out at 2 s, {result.status_errors} errors)"
+                run["note"] = f"no answer in {self.args.probe_seconds:g} s"
             simple_runs.append(run)
             log(
                 f"  probe c={concurrency:<2} {result.rps:8.1f}/s p50 {result.p50_ms:7.2f} ms "
@@ -320,6 +334,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dist", type=Path, help="its dumps (with --store)")
     parser.add_argument("--servers", default=",".join(SERVER_KEYS), help="which servers, comma-separated")
+    parser.add_argument(
+        "--working-tree",
+        action="store_true",
+        help="measure the code in the working tree (default: a clean export of HEAD)",
+    )
     parser.add_argument("--queries", help="only these queries, comma-separated (for trying the harness)")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where to write the results")
     parser.add_argument("--no-write", action="store_true", help="print the report, write no files")
@@ -351,26 +370,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="plankg-bench-"))
+    logs = work / "logs"
+    logs.mkdir()
     try:
+        if args.working_tree:
+            source, code = REPO, f"the working tree at {_commit()} (uncommitted changes included)"
+        else:
+            source, code = snapshot(work / "src"), f"commit {_commit()} (a clean export of HEAD)"
+        log(f"plankg code: {code}")
         store, dist = args.store, args.dist
         if store is None:
             store, dist = work / "store", work / "dist"
             log(f"building the graph into {work}")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "server.cli",
-                    "build",
-                    "--store",
-                    str(store),
-                    "--dist",
-                    str(dist),
-                    "-q",
-                ],
-                cwd=REPO,
-                check=True,
-            )
+            build = [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "build",
+                "--store",
+                str(store),
+                "--dist",
+                str(dist),
+                "-q",
+            ]
+            subprocess.run(build, cwd=source, env={**os.environ, "PYTHONPATH": str(source)}, check=True)
         record = json.loads((store / "plankg-build.json").read_text(encoding="utf-8"))
         args.base = record["base"]
         bench = Bench(args, work)
@@ -379,24 +402,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "ours",
                 "plankg serve (answer cache on, as deployed)",
                 python=Path(sys.executable),
+                source=source,
                 store=store,
                 dist=dist,
-                log_dir=work,
+                log_dir=logs,
                 cache_bytes=None,
             ),
             "ours-nocache": servers.ours(
                 "ours-nocache",
                 "plankg serve with PLANKG_ANSWER_CACHE_BYTES=0",
                 python=Path(sys.executable),
+                source=source,
                 store=store,
                 dist=dist,
-                log_dir=work,
+                log_dir=logs,
                 cache_bytes=0,
             ),
-            "oxigraph": servers.oxigraph(executable=oxigraph_cli, store=store, log_dir=work),
+            "oxigraph": servers.oxigraph(executable=oxigraph_cli, store=store, log_dir=logs),
             # The N-Quads dump: the same quads as the store (the Turtle dump lacks the SHACL report
             # graph that the consistency-report query reads); rdflib-endpoint queries their union.
-            "rdflib": servers.rdflib_endpoint(executable=rdflib_cli, data=dist / "plankg.nq", log_dir=work),
+            "rdflib": servers.rdflib_endpoint(executable=rdflib_cli, data=dist / "plankg.nq", log_dir=logs),
         }
         # Our server stops the hostile query at its time limit: wait for that; the peers have none.
         waits = {k: OUR_QUERY_TIMEOUT + 5 if plan[k].canned else None for k in keys}
@@ -409,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "started": started_at.isoformat(timespec="seconds"),
             "seconds": round(time.monotonic() - started, 1),
             "commit": _commit(),
+            "code": code,
             "machine": _machine(),
             "build_id": record["build_id"],
             "triples": record["triples"],
@@ -472,7 +498,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"wrote {stem}.md and {stem}.json in {meta['seconds']:.0f} s")
         return 0
     finally:
+        kept = Path(tempfile.gettempdir()) / f"{work.name}-logs"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.move(logs, kept)
+        log(f"server logs: {kept}")
         shutil.rmtree(work, ignore_errors=True)
+
+
+def snapshot(target: Path) -> Path:
+    """A clean copy of the committed code (``git archive HEAD``), so that edits in progress in the
+    working tree are not what is measured."""
+    target.mkdir(parents=True)
+    archive = target.with_suffix(".tar")
+    subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive), "HEAD"], check=True
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(target, filter="data")
+    archive.unlink()
+    return target
 
 
 if __name__ == "__main__":

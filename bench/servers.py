@@ -41,6 +41,7 @@ class Server:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     canned: bool = False  # serves /queries/{name}
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,6 +60,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},
+                cwd=self.cwd,
                 start_new_session=True,
             )
         finally:
@@ -79,13 +81,20 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"{self.label} not ready after {timeout:.0f} s; see {self.log_path}")
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self, grace: float = 10.0) -> str:
-        """Stop the server and its process group; says how ("terminated" or "killed")."""
+        """Stop the server, then what is left of its process group; says how it ended."""
         process = self.process
-        if process is None or process.poll() is not None:
-            return "exited"
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+        if process is None:
+            return "not started"
+        if process.poll() is not None:
+            how = f"had exited ({process.returncode})"
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            return how
+        process.terminate()  # the server alone first: it stops its own children
         try:
             process.wait(timeout=grace)
             how = "terminated"
@@ -106,17 +115,22 @@ def ours(
     label: str,
     *,
     python: Path,
+    source: Path,
     store: Path,
     dist: Path,
     log_dir: Path,
     cache_bytes: int | None,
 ) -> Server:
-    """``plankg serve`` over the built store; ``cache_bytes=0`` turns the answer cache off."""
+    """``plankg serve`` from the code in ``source`` over the built store; ``cache_bytes=0`` turns the
+    answer cache off."""
     port = free_port()
     argv = [str(python), "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
     argv += ["--store", str(store), "--dist", str(dist)]
-    env = {} if cache_bytes is None else {"PLANKG_ANSWER_CACHE_BYTES": str(cache_bytes)}
-    return Server(key, label, argv, port, "/sparql", log_dir / f"{key}.log", env, canned=True)
+    env = {"PYTHONPATH": str(source)}
+    if cache_bytes is not None:
+        env["PLANKG_ANSWER_CACHE_BYTES"] = str(cache_bytes)
+    log = log_dir / f"{key}.log"
+    return Server(key, label, argv, port, "/sparql", log, env, canned=True, cwd=source)
 
 
 def oxigraph(*, executable: Path, store: Path, log_dir: Path) -> Server:
