@@ -1,12 +1,12 @@
 """``make bench``: plankg's server beside ``oxigraph serve-read-only`` and rdflib-endpoint, in one run.
 
-Steps: build the graph into a temporary directory (or use ``--store``/``--dist``); then, one server at
-a time on a free loopback port: start it, wait until it answers, check each query's answer (our row
-count, status 200) and warm it up, drive each query with wrk at each concurrency level, probe it with a
-hostile query, stop it. The report (Markdown) and the raw results (JSON) go to
-``bench/results/YYYY-MM-DD.{md,json}`` (UTC date; a rerun the same day overwrites them) and the
-report is printed. The peers come from a separate virtualenv (``.venv-bench``, see
-``bench/requirements.txt``); ``wrk`` from Debian.
+Steps: export HEAD and build the graph into a temporary directory (or use ``--store``/``--dist``);
+start every server on a free loopback port; check each query's answer on each server (status 200 and
+our row count) and warm it up; time the queries one by one with wrk, on every server back to back, at
+each concurrency level; probe each server in turn with a hostile query; stop them all. The report
+(Markdown) and the raw results (JSON) go to ``bench/results/YYYY-MM-DD.{md,json}`` (UTC date; a rerun
+the same day overwrites them) and the report is printed. The peers come from a separate virtualenv
+(``.venv-bench``, see ``bench/requirements.txt``); ``wrk`` from Debian. See ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,16 @@ SERVER_KEYS = ("ours", "ours-nocache", "oxigraph", "rdflib")
 OUR_QUERY_TIMEOUT = 30.0  # plankg serve's default time limit per query, as deployed
 CHECK_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 120.0
+NOTES = (
+    "On `/sparql` and on the peers, a canned query is the same text with `BASE` declared and its "
+    "parameters (their defaults) bound by `VALUES` at the start of the outer group; `/queries/{name}` "
+    "binds them with Oxigraph's pre-binding of variables.",
+    "rdflib-endpoint serves the N-Quads dump (the same quads as the store) and queries the union of its "
+    "graphs; plankg and oxigraph query the default graph.",
+    "req/s counts successful responses only; requests still in flight when wrk stops are not counted. "
+    "After each run the harness waits until the server answers again (`drain_seconds` in the JSON).",
+    "Oxigraph's server runs with its defaults: no query time limit (`--timeout-s` is off).",
+)
 # Not run when (one answer's seconds × connections) is longer: the queue it leaves would take as long.
 SLOW_QUEUE_SECONDS = 20.0
 
@@ -73,14 +83,13 @@ class Bench:
         self.hook = wrk.write_hook(work)
         self.runs: list[dict[str, Any]] = []
         self.probes: list[dict[str, Any]] = []
-        self.notes: list[str] = []
+        self.notes: list[str] = list(NOTES)
         self.expected: dict[str, int] = {}  # query name → row count on our server
         self.raw = q.raw_queries(args.base)
         self.hostile, self.simple = self.raw.pop(q.HOSTILE), self.raw[q.SIMPLE]
         self.queries: list[BenchQuery] = []  # from the first server's /queries, then the raw ones
+        self.reference = ""  # the key of the server whose answers are expected (ours)
         self.check_seconds: dict[tuple[str, str, str], float] = {}  # (server, route, query) → one answer
-
-    # -- one server ----------------------------------------------------------------------------
 
     def url(self, server: Server, query: BenchQuery, route: str) -> str:
         if route == "canned":
@@ -105,7 +114,11 @@ class Bench:
             rows = q.row_count(body)
         except ValueError as err:
             return str(err)
-        expected = self.expected.setdefault(query.name, rows)
+        if server.key == self.reference:  # our server's answer is the one the others must give
+            self.expected[query.name] = rows
+        expected = self.expected.get(query.name)
+        if expected is None:
+            return f"{rows} rows, but our server gave no answer to compare with"
         if rows != expected:
             return f"wrong answer: {rows} rows, ours {expected}"
         if seconds < 2:  # warm up (fills our answer cache, if it is on); skip for slow queries
@@ -272,6 +285,7 @@ class Bench:
                 server.start()
             for server in running:
                 server.wait_ready()
+            self.reference = running[0].key
             self.load_queries(running[0])
             self.measure(running)
             for server in running:
