@@ -387,10 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs = work / "logs"
     logs.mkdir()
     try:
+        commit = _commit()
         if args.working_tree:
-            source, code = REPO, f"the working tree at {_commit()} (uncommitted changes included)"
+            source, code = REPO, f"the working tree at {commit} (uncommitted changes included)"
         else:
-            source, code = snapshot(work / "src"), f"commit {_commit()} (a clean export of HEAD)"
+            source, code = snapshot(work / "src", commit), f"commit {commit} (a clean export of HEAD)"
         log(f"plankg code: {code}")
         store, dist = args.store, args.dist
         if store is None:
@@ -447,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "date": started_at.date().isoformat(),
             "started": started_at.isoformat(timespec="seconds"),
             "seconds": round(time.monotonic() - started, 1),
-            "commit": _commit(),
+            "commit": commit,
             "code": code,
             "machine": _machine(),
             "build_id": record["build_id"],
@@ -519,13 +520,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def snapshot(target: Path) -> Path:
-    """A clean copy of the committed code (``git archive HEAD``), so that edits in progress in the
-    working tree are not what is measured."""
+def snapshot(target: Path, commit: str) -> Path:
+    """A clean copy of the committed code (``git archive``), so that edits in progress in the working
+    tree are not what is measured."""
     target.mkdir(parents=True)
     archive = target.with_suffix(".tar")
     subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive), "HEAD"], check=True
+        ["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive), commit], check=True
     )
     with tarfile.open(archive) as tar:
         tar.extractall(target, filter="data")
