@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, XSD, Graph, Literal, Node, URIRef
@@ -62,6 +62,8 @@ def load_shapes(vocab: Vocab, directory: Path = ONTOLOGY_DIR) -> Graph:
     """
     graph = _parse(shapes_files(directory), vocab)
     for declaration, namespace in list(graph.subject_objects(SH.namespace)):
+        if urlsplit(str(namespace)).scheme:
+            continue  # absolute already; urljoin would drop an empty fragment ("…/cube#" → "…/cube")
         resolved = urljoin(vocab.base, str(namespace))
         if resolved != str(namespace):
             graph.remove((declaration, SH.namespace, namespace))

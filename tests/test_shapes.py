@@ -73,6 +73,9 @@ def test_shapes_resolve_their_sparql_prefixes_against_the_base() -> None:
     namespaces = {str(o) for o in shapes.objects(None, SH.namespace)}
     assert BASE + "def/" in namespaces
     assert "def/" not in namespaces
+    # Absolute namespaces are kept as written (urljoin would drop the empty fragment of "…#").
+    assert "http://purl.org/linked-data/cube#" in namespaces
+    assert "http://data.europa.eu/eli/ontology#" in namespaces
 
 
 # --- statistics add up ----------------------------------------------------------------------------
