@@ -2,7 +2,9 @@
 
 Layout of the output (the contract the server reads):
 
-* ``{store}/`` — a pyoxigraph store: the plan in the default graph, the SHACL validation report in the
+* ``{store}/`` — a pyoxigraph store: the plan and the ontology (every non-shapes ``ontology/*.ttl``,
+  resolved against the base: the vocabulary terms with their labels and definitions, the Data Cube
+  structure definition) in the default graph, the SHACL validation report in the
   named graph ``{base}id/graph/validation`` (so warnings are queryable) and the dataset description
   (DCAT 3, VoID: distributions with sizes and SHA-256, endpoint, triple count, build id as version)
   in ``{base}id/graph/dataset``. Oxigraph keeps literals in canonical form (see ``_load_store``).
@@ -44,7 +46,7 @@ from rich.console import Console
 from mapping import dumps
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
-from mapping.validate import ONTOLOGY_DIR, validate
+from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
 
 DEFAULT_SEEDS = Path("seeds")
@@ -138,7 +140,7 @@ class BuildResult:
     source_name: str
     source_sha256: str
     inputs_sha256: str
-    triples: int  # in the default graph (the plan)
+    triples: int  # in the default graph (the plan and the ontology)
     quads: int  # in the store and the .nq dump
     warnings: int
     report_text: str
@@ -292,9 +294,15 @@ def build(
             progress.warn(outcome.report_text)
 
         with stage("write dumps"):
+            # The vocabulary is published with the data, in the default graph where the pages and
+            # the canned queries look: a Data Cube consumer finds the structure definition, and
+            # every {base}def/… term dereferences to its labels and definition.
+            published = Graph()
+            published += graph
+            published += load_ontology(vocab, ontology_dir)
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
             quads = dumps.canonical_order(
-                dumps.graph_quads(graph, None, skolemize)
+                dumps.graph_quads(published, None, skolemize)
                 + dumps.graph_quads(outcome.report_graph, validation_graph(vocab), skolemize)
             )
             triples = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))

@@ -180,6 +180,26 @@ def test_store_holds_the_dump_and_the_queryable_validation_report(dirs: Dirs) ->
     assert {q.triple for q in described} == {q.triple for q in canonical_description}
 
 
+ONTOLOGY = """
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix pk: <def/> .
+pk:Task a owl:Class ; rdfs:label "任务"@zh, "Task"@en .
+"""
+
+
+def test_the_ontology_is_published_in_the_default_graph_and_the_shapes_are_not(dirs: Dirs) -> None:
+    (dirs.ontology / "vocabulary.ttl").write_text(ONTOLOGY, encoding="utf-8")
+    result = run_build(dirs)
+    term = f"<{VOCAB.pk.Task}> <{RDFS.label}> "
+    nt = (dirs.dist / "plankg.nt").read_text(encoding="utf-8")
+    assert f'{term}"Task"@en .' in nt.splitlines()  # resolved against the base
+    assert result.triples == len(toy_graph(GOOD, "plan.txt", VOCAB)) + 3
+    store = ox.Store.read_only(str(dirs.store))
+    assert count(store, f"SELECT (COUNT(*) AS ?n) {{ <{VOCAB.pk.Task}> ?p ?o }}") == 3
+    assert "TaskShape" not in nt and "TaskShape" not in (dirs.dist / "plankg.nq").read_text(encoding="utf-8")
+
+
 def test_the_dataset_description_lists_every_dump_with_size_and_hash(dirs: Dirs) -> None:
     result = run_build(dirs)
     g = Graph().parse(dirs.dist / "void.ttl", format="turtle")
