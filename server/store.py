@@ -623,6 +623,11 @@ class OxigraphStore:
             tuple((bindings or {}).items()),
         )
         worker = self._take_worker(limit, deadline)
+        if cancel is not None and cancel.is_set():
+            # The client left while the query waited for a worker: nothing was sent, so the worker
+            # goes back to the pool (killing it would cost a restart of seconds under load).
+            self._idle.put(worker)
+            raise QueryCancelled("the client went away before its query started")
         try:
             worker.conn.send(request)
             self._await_reply(worker, deadline, cancel)

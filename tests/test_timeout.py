@@ -177,3 +177,15 @@ def test_a_query_whose_client_left_is_stopped_at_once(store: OxigraphStore) -> N
     gone = before - set(store.worker_pids())
     assert len(gone) == 1 and wait_for(lambda: not any(alive(pid) for pid in gone), 2.0)
     assert wait_for(lambda: len(store.worker_pids()) == 2)
+
+
+def test_a_query_whose_client_left_before_it_started_keeps_its_worker(store: OxigraphStore) -> None:
+    cancel = threading.Event()
+    cancel.set()  # the client went away while its request waited for a worker
+    before = store.worker_pids()
+    with pytest.raises(QueryCancelled, match="before its query started"):
+        store.query(HOSTILE, timeout=20.0, cancel=cancel)
+    time.sleep(0.2)  # a killed worker would be gone from the pool by now
+    assert store.worker_pids() == before
+    assert all(alive(pid) for pid in before)
+    assert store.query(SIMPLE).value is True
