@@ -14,7 +14,7 @@
 * English labels (``rdfs:label``; ``skos:prefLabel`` too for pillars) of pillars and tasks from
   ``labels_en.toml`` (``eli:title`` stays the Chinese title as printed).
 
-Spans are emitted by :mod:`mapping.rdf`, so a span shared with the plan graph is the same node.
+Spans are emitted by :func:`mapping.rdf.add_span`, so a span shared with the plan graph is the same node.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from mapping.entities import (
     Project,
 )
 from mapping.model import Plan
-from mapping.rdf import _Mapper as _SpanMapper
+from mapping.rdf import add_span
 from mapping.text import normalise
 from mapping.vocab import OA, ORG, PROV, WD, Vocab
 
@@ -99,8 +99,10 @@ class _EntityMapper:
         self.catalogue = catalogue
         self.vocab = vocab
         self.pk = vocab.pk
-        self.spans = _SpanMapper(plan, vocab, source)
-        self.g = self.spans.g
+        self.source = source
+        self.g = Graph()
+        for prefix, namespace in vocab.prefixes().items():
+            self.g.bind(prefix, namespace, override=True)
 
     def add(self, subject: URIRef, predicate: URIRef, obj: URIRef | Literal) -> None:
         self.g.add((subject, predicate, obj))
@@ -190,7 +192,7 @@ class _EntityMapper:
         node = mention_iri(self.vocab, mention)
         entity = entity_iri(self.vocab, self.catalogue, mention.kind, mention.key)
         context = self.vocab.plan() if mention.task is None else self.vocab.task(mention.task)
-        span = self.spans.span(mention.span)
+        span = add_span(self.g, self.vocab, mention.span, self.source)
         self.add(node, RDF.type, self.pk.Mention)
         self.add(node, RDF.type, OA.Annotation)
         self.add(node, OA.motivatedBy, OA.identifying)

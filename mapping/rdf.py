@@ -54,6 +54,37 @@ def decimal_literal(value: Decimal) -> Literal:
     return Literal(format(value, "f"), datatype=XSD.decimal)
 
 
+def add_span(graph: Graph, vocab: Vocab, span: Span, source: str) -> URIRef:
+    """Add to ``graph`` the oa:SpecificResource of ``span`` in ``source`` (the text as shipped) with its
+    quote and position selectors, and return it. Added once: the same span gives the same node, so
+    graphs that each emit a span merge without disagreeing. The one place spans are written.
+
+    Raises ``ValueError`` when the span's quote is not the source text at its offsets.
+    """
+    if source[span.start : span.end] != span.quote:
+        raise ValueError(
+            f"span {span.start}-{span.end}: quote {span.quote!r} is not the source text there "
+            f"({source[span.start : span.end]!r})"
+        )
+    node = vocab.span(span.start, span.end)
+    if (node, RDF.type, OA.SpecificResource) in graph:
+        return node
+    quote_selector = URIRef(f"{node}/quote")
+    position_selector = URIRef(f"{node}/position")
+    graph.add((node, RDF.type, OA.SpecificResource))
+    graph.add((node, OA.hasSource, vocab.source()))
+    graph.add((node, OA.hasSelector, quote_selector))
+    graph.add((node, OA.hasSelector, position_selector))
+    graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
+    graph.add((quote_selector, OA.exact, Literal(span.quote)))
+    graph.add((quote_selector, OA.prefix, Literal(source[max(0, span.start - CONTEXT_CHARS) : span.start])))
+    graph.add((quote_selector, OA.suffix, Literal(source[span.end : span.end + CONTEXT_CHARS])))
+    graph.add((position_selector, RDF.type, OA.TextPositionSelector))
+    graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+    graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
+    return node
+
+
 class _Mapper:
     def __init__(self, plan: Plan, vocab: Vocab, source: str) -> None:
         self.plan = plan
@@ -100,31 +131,7 @@ class _Mapper:
         self.add(src, SCHEMA.contentUrl, URIRef(f"{self.vocab.base}source/{quote(self.plan.source_name)}"))
 
     def span(self, span: Span) -> URIRef:
-        """The oa:SpecificResource of ``span`` (added once; the same span gives the same node)."""
-        if self.source[span.start : span.end] != span.quote:
-            raise ValueError(
-                f"span {span.start}-{span.end}: quote {span.quote!r} is not the source text there "
-                f"({self.source[span.start : span.end]!r})"
-            )
-        node = self.vocab.span(span.start, span.end)
-        if (node, RDF.type, OA.SpecificResource) in self.g:
-            return node
-        quote_selector = URIRef(f"{node}/quote")
-        position_selector = URIRef(f"{node}/position")
-        self.add(node, RDF.type, OA.SpecificResource)
-        self.add(node, OA.hasSource, self.vocab.source())
-        self.add(node, OA.hasSelector, quote_selector)
-        self.add(node, OA.hasSelector, position_selector)
-        self.add(quote_selector, RDF.type, OA.TextQuoteSelector)
-        self.add(quote_selector, OA.exact, Literal(span.quote))
-        self.add(
-            quote_selector, OA.prefix, Literal(self.source[max(0, span.start - CONTEXT_CHARS) : span.start])
-        )
-        self.add(quote_selector, OA.suffix, Literal(self.source[span.end : span.end + CONTEXT_CHARS]))
-        self.add(position_selector, RDF.type, OA.TextPositionSelector)
-        self.add(position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger))
-        self.add(position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger))
-        return node
+        return add_span(self.g, self.vocab, span, self.source)
 
     def derived(self, node: URIRef, span: Span) -> None:
         self.add(node, PROV.wasDerivedFrom, self.span(span))

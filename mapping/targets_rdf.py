@@ -1,8 +1,8 @@
 """Targets as RDF (terms: ontology/targets.ttl; IRIs: docs/ARCHITECTURE.md). No blank nodes.
 
 Each target is ``{base}id/target/{task}-{k}``, linked to ``{base}id/task/{task}``, derived from the span
-``{base}id/span/{start}-{end}`` of its quote. The span nodes are emitted here the way mapping.rdf emits
-its own (same IRIs, same selector triples), so the two graphs merge without disagreeing. The indicator
+``{base}id/span/{start}-{end}`` of its quote, emitted by ``mapping.rdf.add_span`` (the same node as
+in the plan graph, so the graphs merge without disagreeing). The indicator
 concepts the targets use are emitted from the curated data file, with their labels.
 """
 
@@ -13,10 +13,9 @@ from decimal import Decimal
 
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 
-from mapping.model import Span
-from mapping.rdf import CONTEXT_CHARS, decimal_literal
+from mapping.rdf import add_span, decimal_literal
 from mapping.targets import Comparator, Target, TargetVocabulary, Unit, default_vocabulary
-from mapping.vocab import OA, PROV, QUDT, UNIT, Vocab
+from mapping.vocab import PROV, QUDT, UNIT, Vocab
 
 _SYMBOLS = {
     Comparator.EQUAL: "=",
@@ -43,29 +42,6 @@ def indicator_iri(key: str, vocab: Vocab) -> URIRef:
 
 def comparator_iri(comparator: Comparator, vocab: Vocab) -> URIRef:
     return vocab.term(f"comparator/{comparator.value}")
-
-
-def span_node(graph: Graph, vocab: Vocab, span: Span, source: str) -> URIRef:
-    """The oa:SpecificResource of ``span`` with its quote and position selectors (added once)."""
-    if source[span.start : span.end] != span.quote:
-        raise ValueError(f"span {span.start}-{span.end}: quote {span.quote!r} is not the source text there")
-    node = vocab.span(span.start, span.end)
-    if (node, RDF.type, OA.SpecificResource) in graph:
-        return node
-    quote_selector = URIRef(f"{node}/quote")
-    position_selector = URIRef(f"{node}/position")
-    graph.add((node, RDF.type, OA.SpecificResource))
-    graph.add((node, OA.hasSource, vocab.source()))
-    graph.add((node, OA.hasSelector, quote_selector))
-    graph.add((node, OA.hasSelector, position_selector))
-    graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
-    graph.add((quote_selector, OA.exact, Literal(span.quote)))
-    graph.add((quote_selector, OA.prefix, Literal(source[max(0, span.start - CONTEXT_CHARS) : span.start])))
-    graph.add((quote_selector, OA.suffix, Literal(source[span.end : span.end + CONTEXT_CHARS])))
-    graph.add((position_selector, RDF.type, OA.TextPositionSelector))
-    graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
-    graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
-    return node
 
 
 def _figure(value: Decimal, unit: Unit) -> str:
@@ -116,7 +92,7 @@ def targets_graph(
         g.add((node, pk.task, vocab.task(t.task)))
         g.add((node, RDFS.label, Literal(t.label, lang="zh")))
         g.add((node, RDFS.label, Literal(english_label(t, vocabulary), lang="en")))
-        g.add((node, PROV.wasDerivedFrom, span_node(g, vocab, t.span, source)))
+        g.add((node, PROV.wasDerivedFrom, add_span(g, vocab, t.span, source)))
         if t.indicator is not None:
             used_indicators.add(t.indicator)
             g.add((node, pk.indicator, indicator_iri(t.indicator, vocab)))
@@ -127,7 +103,7 @@ def targets_graph(
                 g.add((node, pk.upperValue, decimal_literal(q.upper)))
             g.add((node, QUDT.unit, unit_iri(vocabulary.units[q.unit], vocab)))
             g.add((node, pk.valueAsWritten, Literal(q.as_written, lang="zh")))
-            g.add((node, pk.valueSpan, span_node(g, vocab, q.span, source)))
+            g.add((node, pk.valueSpan, add_span(g, vocab, q.span, source)))
         if t.comparator is not None:
             g.add((node, pk.comparator, comparator_iri(t.comparator, vocab)))
         if t.target_year is not None:

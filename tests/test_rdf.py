@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from dataclasses import replace
 from decimal import Decimal
@@ -12,9 +13,10 @@ from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import DCTERMS
 
 from mapping.model import Pillar, Plan, Span, Stage, StageStatistic, Task
-from mapping.rdf import plan_graph, yuan
+from mapping.rdf import add_span, plan_graph, yuan
 from mapping.vocab import DCAT, ELI, OA, PROV, QB, SCHEMA, Vocab
 
+MAPPING = Path(__file__).resolve().parent.parent / "mapping"
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
 BASE = "https://plans.example.org/"
 
@@ -464,3 +466,42 @@ def test_seed_figures_of_pillar_3(seed_graph: Graph, vocab: Vocab) -> None:
     assert str(seed_graph.value(new, vocab.pk.investment)) == "1292.2"
     assert str(seed_graph.value(new, vocab.pk.investmentYuan)) == "129220000000"
     assert set(seed_graph.objects(new, vocab.pk.startYear)) == {Literal("2023", datatype=XSD.gYear)}
+
+
+def test_add_span_writes_the_span_and_its_selectors_once() -> None:
+    vocab = Vocab(BASE)
+    source = "为推进绿色发展,制定本计划。"
+    graph = Graph()
+    node = add_span(graph, vocab, span_of(source, "绿色发展"), source)
+    assert add_span(graph, vocab, span_of(source, "绿色发展"), source) == node == vocab.span(3, 7)
+    quote, position = URIRef(f"{node}/quote"), URIRef(f"{node}/position")
+    nni = XSD.nonNegativeInteger
+    assert set(graph) == {
+        (node, RDF.type, OA.SpecificResource),
+        (node, OA.hasSource, vocab.source()),
+        (node, OA.hasSelector, quote),
+        (node, OA.hasSelector, position),
+        (quote, RDF.type, OA.TextQuoteSelector),
+        (quote, OA.exact, Literal("绿色发展")),
+        (quote, OA.prefix, Literal("为推进")),
+        (quote, OA.suffix, Literal(",制定本计划。")),
+        (position, RDF.type, OA.TextPositionSelector),
+        (position, OA.start, Literal(3, datatype=nni)),
+        (position, OA.end, Literal(7, datatype=nni)),
+    }
+    with pytest.raises(ValueError, match="not the source text"):
+        add_span(graph, vocab, Span(0, 2, "绿色"), source)
+
+
+def test_spans_are_written_by_add_span_alone_and_no_module_imports_private_names() -> None:
+    """One span emitter: only mapping/rdf.py writes selectors, and nobody borrows a private helper."""
+    writers, private_imports = [], []
+    for path in sorted(MAPPING.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "TextQuoteSelector":
+                writers.append(path.name)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mapping"):
+                private_imports += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert writers == ["rdf.py"]
+    assert private_imports == []
