@@ -3,6 +3,9 @@
 The entities are data, not code: ``mapping/data/institutions.toml``, ``places.toml``, ``projects.toml``
 and ``labels_en.toml``, read here into frozen dataclasses and checked (an unknown parent, a duplicate
 key or alias, a malformed code each raise :class:`CatalogueError` naming the file and the entry).
+Organisations and places are entities of the world, used for any plan; the named projects and the
+English labels are data about one plan, whose title their files name (``[plan] title``):
+:meth:`Catalogue.for_plan` leaves them out for any other plan of the genre.
 
 Recognition works on the normalised text of :mod:`mapping.text` (line breaks, page markers and stray
 spaces dropped, full-width brackets folded), one scope at a time: the plan's title, its preamble,
@@ -24,7 +27,7 @@ import re
 import tomllib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +145,30 @@ class Catalogue:
     projects: Mapping[str, Project]
     pillar_labels: Mapping[int, EnglishLabel]
     task_labels: Mapping[int, EnglishLabel]
+    # The zh title of the plan the English labels and the named projects were curated for (the
+    # ``[plan] title`` of their files); None: not tied to a plan. Organisations and places are not
+    # plan-specific.
+    labels_plan: str | None = None
+    projects_plan: str | None = None
+
+    def for_plan(self, title: str) -> tuple[Catalogue, tuple[str, ...]]:
+        """The catalogue as it applies to the plan titled ``title``, and a notice for each part left out.
+
+        English labels (keyed by pillar and task number) and named projects (keyed by task number) are
+        data about one plan: for a plan with another title they are left out, so that a different
+        plan of the genre builds without translations rather than failing or taking another plan's.
+        """
+        title = normalise(title).text
+        catalogue, notices = self, []
+        if self.labels_plan is not None and normalise(self.labels_plan).text != title:
+            catalogue = replace(catalogue, pillar_labels={}, task_labels={})
+            notices.append(f"{LABELS_FILE} is written for {self.labels_plan}: no English labels for {title}")
+        if self.projects_plan is not None and normalise(self.projects_plan).text != title:
+            catalogue = replace(catalogue, projects={})
+            notices.append(
+                f"{PROJECTS_FILE} is written for {self.projects_plan}: no named projects for {title}"
+            )
+        return catalogue, tuple(notices)
 
     def parents(self, key: str) -> tuple[str, ...]:
         """The organisations ``key`` is part of, nearest first (not including ``key``)."""
@@ -376,9 +403,11 @@ def _load_places(path: Path) -> dict[str, Place]:
 
 def _load_projects(
     path: Path, orgs: Mapping[str, Organisation], places: Mapping[str, Place]
-) -> dict[str, Project]:
+) -> tuple[str, dict[str, Project]]:
+    data = _read(path)
+    title = _plan_title(path, data)
     projects: list[Project] = []
-    for _, e in _entries(path, _read(path), ["project"]):
+    for _, e in _entries(path, {k: v for k, v in data.items() if k != "plan"}, ["project"]):
         project = Project(
             key=e.key(),
             name=e.text("name"),
@@ -403,12 +432,24 @@ def _load_projects(
         by_task.setdefault(p.task, []).append(p)
     for group in by_task.values():  # names are looked up per task, so they must be unique per task
         _check_names_unique(path.name, "project", group)
-    return {p.key: p for p in projects}
+    return title, {p.key: p for p in projects}
 
 
-def _load_labels(path: Path) -> tuple[dict[int, EnglishLabel], dict[int, EnglishLabel]]:
+def _plan_title(path: Path, data: dict[str, Any]) -> str:
+    """The ``[plan] title`` of a plan-specific data file: the zh title of the plan it is written for."""
+    table = data.get("plan")
+    if not isinstance(table, dict) or set(table) != {"title"}:
+        raise CatalogueError(path.name, "plan", "must be a table with exactly the field title")
+    title = table["title"]
+    if not isinstance(title, str) or not title.strip():
+        raise CatalogueError(path.name, "plan", "title must be a non-empty string")
+    return title
+
+
+def _load_labels(path: Path) -> tuple[str, dict[int, EnglishLabel], dict[int, EnglishLabel]]:
     data = _read(path)
-    unknown = sorted(set(data) - {"pillar", "task"})
+    title = _plan_title(path, data)
+    unknown = sorted(set(data) - {"plan", "pillar", "task"})
     if unknown:
         raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
     result: list[dict[int, EnglishLabel]] = []
@@ -428,16 +469,16 @@ def _load_labels(path: Path) -> tuple[dict[int, EnglishLabel], dict[int, English
                 raise CatalogueError(path.name, label, "zh and en must be non-empty strings")
             labels[int(number)] = EnglishLabel(zh=zh, en=en)
         result.append(dict(sorted(labels.items())))
-    return result[0], result[1]
+    return title, result[0], result[1]
 
 
 def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
     """Read and validate the four data files in ``data_dir``; raises :class:`CatalogueError`."""
     orgs = _load_organisations(data_dir / INSTITUTIONS_FILE)
     places = _load_places(data_dir / PLACES_FILE)
-    projects = _load_projects(data_dir / PROJECTS_FILE, orgs, places)
-    pillar_labels, task_labels = _load_labels(data_dir / LABELS_FILE)
-    return Catalogue(orgs, places, projects, pillar_labels, task_labels)
+    projects_plan, projects = _load_projects(data_dir / PROJECTS_FILE, orgs, places)
+    labels_plan, pillar_labels, task_labels = _load_labels(data_dir / LABELS_FILE)
+    return Catalogue(orgs, places, projects, pillar_labels, task_labels, labels_plan, projects_plan)
 
 
 # --- recognition ---------------------------------------------------------------------------------

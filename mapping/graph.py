@@ -4,6 +4,8 @@ targets of the tasks)."""
 
 from __future__ import annotations
 
+import logging
+
 from rdflib import Graph
 
 from mapping.entities import find_mentions, load_catalogue
@@ -14,16 +16,21 @@ from mapping.targets import extract_targets
 from mapping.targets_rdf import targets_graph
 from mapping.vocab import Vocab
 
+_log = logging.getLogger(__name__)
+
 
 def document_graph(raw: str, source_name: str, vocab: Vocab) -> Graph:
     """The RDF graph of the plan text ``raw`` (the file ``source_name`` under seeds/, as shipped).
 
     Raises ``mapping.errors.DocumentError`` with line and column when the text is not a plan, and
-    ``mapping.entities.CatalogueError`` when the curated entity data is inconsistent.
+    ``mapping.entities.CatalogueError`` when the curated entity data is inconsistent. English labels and
+    named projects curated for another plan are left out, with a logged warning for each.
     """
     plan = parse_plan(raw, source_name=source_name)
     graph: Graph = plan_graph(plan, vocab, source=raw)
-    catalogue = load_catalogue()
+    catalogue, notices = load_catalogue().for_plan(plan.title)
+    for notice in notices:  # curated data written for another plan: left out, the build goes on
+        _log.warning(notice)
     mentions = find_mentions(plan, raw, catalogue)
     graph += entities_graph(plan, mentions, catalogue, vocab, source=raw)
     graph += targets_graph(extract_targets(plan, raw), vocab, source=raw)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ from rich.console import Console
 
 from mapping import build as b
 from mapping.errors import DocumentError, Location, ValidationFailed
+from mapping.parser import parse_plan
 from mapping.vocab import DCAT, VOID, Vocab
 
 REPO = Path(__file__).resolve().parent.parent
@@ -452,3 +454,33 @@ def test_literals_that_oxigraph_would_merge_fail_the_build(dirs: Dirs) -> None:
     with pytest.raises(b.BuildError, match="distinct literals equal"):
         run_build(dirs, make_graph=twin_decimals)
     assert snapshot(dirs.dist, dirs.store) == before
+
+
+# --- another plan of the genre, end to end ---------------------------------------------------------------
+
+
+def test_another_plan_of_the_genre_builds_validates_and_is_published(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The real pipeline on tests/fixtures/small_plan.txt: the curated English labels and named
+    projects belong to the seed's plan, so they are left out with a notice, and the build goes on."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    raw = (REPO / "tests" / "fixtures" / "small_plan.txt").read_bytes()
+    (seeds / "small_plan.txt").write_bytes(raw)
+    with caplog.at_level(logging.WARNING, logger="mapping.graph"):
+        result = b.build(seeds, tmp_path / "dist", tmp_path / "store", VOCAB)
+    assert any("labels_en.toml is written for" in r.getMessage() for r in caplog.records)
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation"]["violations"] == 0 and manifest["validation"]["conforms"] is True
+    plan = parse_plan(raw.decode("utf-8"), source_name="small_plan.txt")
+    g = Graph().parse(tmp_path / "dist" / "plankg.nt", format="nt")
+    assert len(g) == result.triples
+    pk = VOCAB.pk
+    assert set(g.subjects(RDF.type, pk.Pillar)) == {VOCAB.pillar(p.number) for p in plan.pillars}
+    assert set(g.subjects(RDF.type, pk.Task)) == {VOCAB.task(t.number) for t in plan.tasks}
+    assert len(plan.pillars) >= 2 and len(plan.tasks) >= 5
+    for task in plan.tasks:
+        assert g.value(VOCAB.task(task.number), pk.pillar) is not None
+        assert {lit.language for lit in g.objects(VOCAB.task(task.number), RDFS.label)} == {"zh"}
+    assert not set(g.subjects(RDF.type, pk.Project))

@@ -498,3 +498,28 @@ def test_missing_file_and_invalid_toml(data_dir: Path) -> None:
     (data_dir / "projects.toml").unlink()
     with pytest.raises(CatalogueError, match=r"^projects.toml: file: not found"):
         load_catalogue(data_dir)
+
+
+def test_labels_and_projects_apply_only_to_the_plan_they_are_written_for(
+    plan: Plan, catalogue: Catalogue
+) -> None:
+    assert catalogue.labels_plan is not None and catalogue.projects_plan is not None
+    same, notices = catalogue.for_plan(plan.title)
+    assert (same, notices) == (catalogue, ())
+    other, notices = catalogue.for_plan("潍坊市推进制造业绿色转型三年行动方案(2026—2028年)")
+    assert other.pillar_labels == other.task_labels == other.projects == {}
+    assert other.organisations == catalogue.organisations and other.places == catalogue.places
+    assert len(notices) == 2
+    assert notices[0].startswith("labels_en.toml is written for 济南市")
+    assert notices[1].startswith("projects.toml is written for 济南市")
+
+
+@pytest.mark.parametrize("file", ["labels_en.toml", "projects.toml"])
+def test_plan_specific_data_must_name_its_plan(data_dir: Path, file: str) -> None:
+    path = data_dir / file
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n[plan]\n")
+    end = text.index("\n\n", start + 1)
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"^{file}: plan: must be a table with exactly the field title"):
+        load_catalogue(data_dir)
