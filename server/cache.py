@@ -1,7 +1,8 @@
 """A bounded cache of whole query answers, fair because the data is read-only.
 
 Keys include the store's build id, so answers from an older build are never served after a rebuild
-(a new build is a new store with a new id). Only successful answers are kept, and only small ones; the
+(a new build is a new store with a new id), and :meth:`AnswerCache.use_build` drops every entry at
+once when the build being served changes. Only successful answers are kept, and only small ones; the
 least recently used go first when the byte budget is spent. One cache per app (``app.state``); it is
 touched only from the event loop, so it needs no lock.
 """
@@ -21,12 +22,20 @@ class AnswerCache(Generic[V]):
         self.max_entry_bytes = max_entry_bytes if max_entry_bytes is not None else max_bytes // 16
         self._entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._bytes = 0
+        self._build: str | None = None
         self.hits = 0
         self.misses = 0
 
     @property
     def enabled(self) -> bool:
         return self.max_bytes > 0
+
+    def use_build(self, build_id: str) -> None:
+        """The answers to come are of ``build_id``: forget those of any other build."""
+        if build_id != self._build:
+            self._entries.clear()
+            self._bytes = 0
+            self._build = build_id
 
     def get(self, key: Hashable) -> V | None:
         entry = self._entries.get(key)

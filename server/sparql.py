@@ -291,9 +291,11 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     store: Store = request.app.state.store
     choice = choose_formats(request.headers.get("accept"), req.format_name)
     cache: AnswerCache[QueryOutcome] = request.app.state.answer_cache
+    build_id = store.build_id
+    cache.use_build(build_id)
     # Everything the answer depends on; the build id retires every entry when the data changes.
     key = (
-        store.build_id,
+        build_id,
         req.query,
         req.default_graph_uris,
         req.named_graph_uris,
@@ -311,7 +313,8 @@ async def answer(request: Request, req: QueryRequest) -> Response:
             request.app.state.metrics.query_timed_out()
             raise
         assert outcome.body is not None
-        cache.put(key, outcome, len(outcome.body))
+        if outcome.build_id in (None, build_id):  # not an answer of a build swapped in meanwhile
+            cache.put(key, outcome, len(outcome.body))
     assert outcome.format is not None and outcome.body is not None
     hit = " (cached)" if cached else ""
     _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import json
 import logging
@@ -38,6 +39,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
@@ -106,6 +108,7 @@ class QueryOutcome:
     format: Format | None = None
     body: bytes | None = None
     value: Solutions | bool | tuple[Triple, ...] | None = None
+    build_id: str | None = None  # of the store that answered (a rebuild may land while a query runs)
 
 
 @dataclass(frozen=True)
@@ -491,8 +494,168 @@ def materialise(plan_store: Path | None, data_files: Sequence[Path], target: Pat
     del store
 
 
+def _stamp(store_dir: Path) -> tuple[int, ...] | None:
+    """What changes when a build swaps a new store in: the directory's and the build record's identity.
+
+    None while the directory or its record is missing (a build between its two renames)."""
+    try:
+        directory = os.stat(store_dir)
+        record = os.stat(store_dir / BUILD_INFO_FILE)
+    except OSError:
+        return None
+    return (directory.st_dev, directory.st_ino, record.st_ino, record.st_mtime_ns, record.st_size)
+
+
+class _Pool:
+    """The query workers over one build of the store.
+
+    A rebuild gives a new pool; the old one is *retired*: its idle workers are stopped at once, its
+    busy ones when their query is answered, and nothing of it is replaced any more.
+    """
+
+    def __init__(
+        self,
+        plan_dir: Path | None,
+        data_files: Sequence[Path],
+        *,
+        workers: int,
+        isolate: bool,
+        prefixes: Mapping[str, str],
+        start_timeout: float,
+    ) -> None:
+        self._isolate = isolate
+        self._prefixes = prefixes
+        self.stamp = _stamp(plan_dir) if plan_dir is not None else None
+        self.temp: Path | None = None
+        plan_id = read_build_id(plan_dir) if plan_dir is not None else None
+        if data_files:
+            self.temp = Path(tempfile.mkdtemp(prefix="plankg-store-"))
+            try:
+                materialise(plan_dir, data_files, self.temp)
+            except BaseException:
+                shutil.rmtree(self.temp, ignore_errors=True)
+                raise
+            self.dir = self.temp
+            digest = hashlib.sha256((plan_id or "").encode())
+            for path in data_files:
+                digest.update(_file_digest(path).encode())
+            self.build_id = digest.hexdigest()[:16]
+        else:
+            assert plan_dir is not None
+            self.dir = plan_dir
+            self.build_id = plan_id or f"unbuilt-{plan_dir.stat().st_mtime_ns}"
+        self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.lock = threading.Lock()
+        self.retired = False
+        self.all: set[_Worker] = set()
+        started = [self.spawn() for _ in range(workers)]
+        try:
+            infos = [w.wait_ready(start_timeout) for w in started]
+        except BaseException:
+            self.close()
+            raise
+        self.info = infos[0]
+        self.network_isolated = all(i["network_isolated"] for i in infos)
+        for w in started:
+            self.idle.put(w)
+
+    def spawn(self) -> _Worker:
+        worker = _Worker(self.dir, self._isolate, self._prefixes)
+        with self.lock:
+            self.all.add(worker)
+        return worker
+
+    def _replace(self, killed: _Worker) -> None:
+        """Reap a killed worker and start one in its place (runs in a background thread)."""
+        killed.reap()
+        if self.retired:
+            return
+        try:
+            worker = self.spawn()
+            worker.wait_ready(60.0)
+        except (ServerError, OSError) as exc:
+            if not self.retired:  # closing kills workers still starting: not an error then
+                log.error("could not replace a query worker: %s", exc)
+            return
+        with self.lock:
+            if self.retired:
+                self.all.discard(worker)
+                worker.kill()
+                return
+            self.idle.put(worker)
+
+    def give_back(self, worker: _Worker) -> None:
+        """A worker done with its query: idle again, or stopped if its build was replaced."""
+        with self.lock:
+            if not self.retired:
+                self.idle.put(worker)
+                return
+            self.all.discard(worker)
+            last = not self.all
+        worker.kill()
+        if last:
+            self._cleanup()
+
+    def discard(self, worker: _Worker) -> None:
+        """Kill a worker and have it replaced in the background; the caller answers at once."""
+        worker.kill(wait=False)
+        with self.lock:
+            self.all.discard(worker)
+            last = self.retired and not self.all
+        if self.retired:
+            worker.reap()
+            if last:
+                self._cleanup()
+        else:
+            threading.Thread(
+                target=self._replace, args=(worker,), name="plankg-worker-replace", daemon=True
+            ).start()
+
+    def retire(self) -> None:
+        """Stop the idle workers now, the busy ones as they finish (``give_back``)."""
+        with self.lock:
+            self.retired = True
+            idle: list[_Worker] = []
+            while True:
+                try:
+                    idle.append(self.idle.get_nowait())
+                except queue.Empty:
+                    break
+            for worker in idle:
+                self.all.discard(worker)
+            last = not self.all
+        for worker in idle:
+            worker.kill()
+        if last:
+            self._cleanup()
+
+    def close(self) -> None:
+        with self.lock:
+            self.retired = True
+            workers, self.all = self.all, set()
+        for worker in workers:
+            worker.kill()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
+
+
+class _Retry(Exception):
+    """The query's worker belonged to a build that was swapped away meanwhile: ask the new one."""
+
+
 class OxigraphStore:
-    """The embedded on-disk Oxigraph store, queried through a pool of killable worker processes."""
+    """The embedded on-disk Oxigraph store, queried through a pool of killable worker processes.
+
+    The plan store's directory is watched (a stat every ``watch_interval`` seconds): when a build swaps
+    a new store in, a new pool of workers is started on it in the background, and once it is ready it
+    serves every new query and ``build_id`` changes; queries still running on the old workers finish
+    there (or, should the old store fail them, are asked again of the new one), then the old workers
+    stop. With data files, the new build is materialised with them again.
+    """
 
     def __init__(
         self,
@@ -505,6 +668,7 @@ class OxigraphStore:
         isolate_network: bool = True,
         prefixes: Mapping[str, str] | None = None,
         start_timeout: float = 60.0,
+        watch_interval: float | None = 0.5,
     ) -> None:
         if store_dir is None and not data_files:
             raise StoreMissing("nothing to serve: no store and no data files")
@@ -512,87 +676,81 @@ class OxigraphStore:
             raise StoreMissing(f"no store at {store_dir}: run `plankg build` first")
         self._default_timeout = default_timeout
         self._memory_limit = memory_limit  # bytes of resident memory per worker; 0: unwatched
-        self._isolate = isolate_network
-        self._prefixes = dict(prefixes or {})
-        self._temp: Path | None = None
+        self._plan_dir = store_dir
+        self._data_files = tuple(data_files)
+        self._size = workers
+        self._open_pool = partial(
+            _Pool,
+            store_dir,
+            self._data_files,
+            workers=workers,
+            isolate=isolate_network,
+            prefixes=dict(prefixes or {}),
+            start_timeout=start_timeout,
+        )
         sources = [str(store_dir)] if store_dir is not None else []
-        sources += [str(p) for p in data_files]
-        plan_id = read_build_id(store_dir) if store_dir is not None else None
-        if data_files:
-            self._temp = Path(tempfile.mkdtemp(prefix="plankg-store-"))
-            try:
-                materialise(store_dir, data_files, self._temp)
-            except BaseException:
-                shutil.rmtree(self._temp, ignore_errors=True)
-                raise
-            self._dir = self._temp
-            digest = hashlib.sha256((plan_id or "").encode())
-            for path in data_files:
-                digest.update(_file_digest(path).encode())
-            self._build_id = digest.hexdigest()[:16]
-        else:
-            assert store_dir is not None
-            self._dir = store_dir
-            self._build_id = plan_id or f"unbuilt-{store_dir.stat().st_mtime_ns}"
-        self._sources = tuple(sources)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._sources = tuple(sources + [str(p) for p in data_files])
         self._lock = threading.Lock()
         self._closed = False
-        self._size = workers
-        self._all: set[_Worker] = set()
+        self._retired: list[_Pool] = []
         self.timeouts = 0  # queries stopped at their time limit
-        started = [self._spawn() for _ in range(workers)]
-        try:
-            infos = [w.wait_ready(start_timeout) for w in started]
-        except BaseException:
-            self.close()
-            raise
-        self._info = infos[0]
-        self.network_isolated = all(i["network_isolated"] for i in infos)
-        for w in started:
-            self._idle.put(w)
+        self._pool = self._open_pool()
+        self.network_isolated = self._pool.network_isolated
+        self._stop = threading.Event()
+        if store_dir is not None and watch_interval is not None:
+            threading.Thread(
+                target=self._watch, args=(watch_interval,), name="plankg-store-watch", daemon=True
+            ).start()
 
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self._dir, self._isolate, self._prefixes)
-        with self._lock:
-            self._all.add(worker)
-        return worker
-
-    def _replace(self, killed: _Worker) -> None:
-        """Reap a killed worker and start one in its place (runs in a background thread)."""
-        killed.reap()
-        try:
-            worker = self._spawn()
-            worker.wait_ready(60.0)
-        except (ServerError, OSError) as exc:
-            if not self._closed:  # closing kills workers still starting: not an error then
-                log.error("could not replace a query worker: %s", exc)
-            return
-        with self._lock:
-            if self._closed:
-                worker.kill()
-                return
-            self._idle.put(worker)
+    def _watch(self, interval: float) -> None:
+        """Start serving a new build once it has been swapped in (runs in a background thread)."""
+        assert self._plan_dir is not None
+        failed: tuple[int, ...] | None = None
+        while not self._stop.wait(interval):
+            stamp = _stamp(self._plan_dir)
+            if stamp is None or stamp == self._pool.stamp or stamp == failed:
+                continue
+            try:
+                pool = self._open_pool()
+            except (ServerError, OSError) as exc:
+                failed = stamp  # not again until the next build
+                log.error(
+                    "cannot serve the new build in %s: %s; still serving %s",
+                    self._plan_dir,
+                    exc,
+                    self.build_id,
+                )
+                continue
+            with self._lock:
+                if self._closed:
+                    pool.close()
+                    return
+                old, self._pool = self._pool, pool
+                self._retired = [p for p in self._retired if p.all] + [old]
+            old.retire()
+            log.info("serving build %s (was %s)", pool.build_id, old.build_id)
 
     @property
     def build_id(self) -> str:
-        return self._build_id
+        return self._pool.build_id
 
     def worker_pids(self) -> tuple[int, ...]:
         """Process ids of the query workers that are ready (not those still starting)."""
-        with self._lock:
-            return tuple(sorted(w.process.pid for w in self._all if w.ready))
+        pool = self._pool
+        with pool.lock:
+            return tuple(sorted(w.process.pid for w in pool.all if w.ready))
 
     @property
     def triple_count(self) -> int:
-        return int(self._info["triples"])
+        return int(self._pool.info["triples"])
 
     def describe_dataset(self) -> DatasetDescription:
+        pool = self._pool
         return DatasetDescription(
-            build_id=self._build_id,
-            triple_count=int(self._info["triples"]),
-            default_graph_triples=int(self._info["default_graph_triples"]),
-            named_graphs=tuple(self._info["named_graphs"]),
+            build_id=pool.build_id,
+            triple_count=int(pool.info["triples"]),
+            default_graph_triples=int(pool.info["default_graph_triples"]),
+            named_graphs=tuple(pool.info["named_graphs"]),
             sources=self._sources,
         )
 
@@ -622,55 +780,87 @@ class OxigraphStore:
             base_iri,
             tuple((bindings or {}).items()),
         )
-        worker = self._take_worker(limit, deadline)
-        if cancel is not None and cancel.is_set():
-            # The client left while the query waited for a worker: nothing was sent, so the worker
-            # goes back to the pool (killing it would cost a restart of seconds under load).
-            self._idle.put(worker)
-            raise QueryCancelled("the client went away before its query started")
+        while True:
+            pool, worker = self._take_worker(limit, deadline, cancel)
+            if cancel is not None and cancel.is_set():
+                # The client left while the query waited for a worker: nothing was sent, so the worker
+                # goes back to the pool (killing it would cost a restart of seconds under load).
+                pool.give_back(worker)
+                raise QueryCancelled("the client went away before its query started")
+            try:
+                return self._ask(pool, worker, request, formats, limit, deadline, cancel)
+            except _Retry:
+                continue
+
+    def _ask(
+        self,
+        pool: _Pool,
+        worker: _Worker,
+        request: _Request,
+        formats: FormatChoice | None,
+        limit: float,
+        deadline: float,
+        cancel: threading.Event | None,
+    ) -> QueryOutcome:
         try:
             worker.conn.send(request)
             self._await_reply(worker, deadline, cancel)
             reply = worker.conn.recv()
         except _Cancelled:
-            self._discard(worker)
+            pool.discard(worker)
             raise QueryCancelled("the client went away; its query was stopped") from None
         except _MemoryExceeded:
-            self._discard(worker)
+            pool.discard(worker)
             limit_mb = self._memory_limit // 2**20
             raise QueryMemoryExceeded(
                 f"the query grew past the memory limit of {limit_mb} MB and was stopped",
                 limit_mb=limit_mb,
             ) from None
         except TimeoutError:
-            self._discard(worker)
+            pool.discard(worker)
             with self._lock:
                 self.timeouts += 1
             raise QueryTimeout(
                 f"the query ran longer than its time limit of {limit:g} s and was stopped", limit=limit
             ) from None
         except (EOFError, OSError) as exc:
-            self._discard(worker)
+            pool.discard(worker)
+            if pool.retired and time.monotonic() < deadline:
+                raise _Retry from exc
             raise StoreFailure("the query worker died while evaluating the query") from exc
-        self._idle.put(worker)
-        return _outcome(reply, formats)
+        pool.give_back(worker)
+        if reply[0] == "error" and reply[1] == "evaluation" and pool.retired and time.monotonic() < deadline:
+            raise _Retry
+        return _outcome(reply, formats, pool.build_id)
 
-    def _take_worker(self, limit: float, deadline: float) -> _Worker:
-        """An idle worker that is still alive, waiting for one until the deadline."""
+    def _take_worker(
+        self, limit: float, deadline: float, cancel: threading.Event | None
+    ) -> tuple[_Pool, _Worker]:
+        """An idle worker of the build being served, waiting for one until the deadline (or until the
+        client goes away: the wait is given up then)."""
         while True:
             if self._closed:
                 raise StoreFailure("the store is closed")
-            try:
-                worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
-            except queue.Empty:
+            pool = self._pool
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise ServerBusy(
                     f"all {self._size} query workers stayed busy for the query's whole time limit "
                     f"({limit:g} s)"
-                ) from None
+                )
+            try:
+                worker = pool.idle.get(timeout=min(remaining, _WATCH_INTERVAL))
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise QueryCancelled("the client went away before its query started") from None
+                continue
+            if pool.retired:  # taken while the build was being replaced
+                pool.give_back(worker)
+                continue
             if worker.process.poll() is None:
-                return worker
+                return pool, worker
             log.warning("query worker %d had exited while idle; replacing it", worker.process.pid)
-            self._discard(worker)
+            pool.discard(worker)
 
     def _await_reply(self, worker: _Worker, deadline: float, cancel: threading.Event | None) -> None:
         """Wait for the worker's answer until the deadline, watching its memory and the client."""
@@ -687,40 +877,23 @@ class OxigraphStore:
                 if rss is not None and rss > self._memory_limit:
                     raise _MemoryExceeded(rss)
 
-    def _discard(self, worker: _Worker) -> None:
-        """Kill a worker and have it replaced in the background; the caller answers at once."""
-        worker.kill(wait=False)
-        with self._lock:
-            self._all.discard(worker)
-        if self._closed:
-            worker.reap()
-        else:
-            threading.Thread(
-                target=self._replace, args=(worker,), name="plankg-worker-replace", daemon=True
-            ).start()
-
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            workers, self._all = self._all, set()
-        for worker in workers:
-            worker.kill()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self._temp is not None:
-            shutil.rmtree(self._temp, ignore_errors=True)
-            self._temp = None
+            pools = [self._pool, *self._retired]
+        self._stop.set()
+        for pool in pools:
+            pool.close()
 
 
-def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None) -> QueryOutcome:
+def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None, build_id: str) -> QueryOutcome:
     from server.errors import NotAcceptable
 
     if reply[0] == "ok":
         outcome: QueryOutcome = reply[1]
-        return outcome
+        return dataclasses.replace(outcome, build_id=build_id)
     _, what, message, extra = reply
     if what == "syntax":
         raise QuerySyntaxError(message, extra[0], extra[1])

@@ -30,3 +30,13 @@ def test_zero_budget_keeps_nothing() -> None:
     cache: AnswerCache[str] = AnswerCache(max_bytes=0)
     cache.put("k", "v", 0)
     assert not cache.enabled and cache.get("k") is None and len(cache) == 0
+
+
+def test_a_new_build_drops_every_answer_of_the_old_one() -> None:
+    cache: AnswerCache[str] = AnswerCache(max_bytes=100)
+    cache.use_build("b1")
+    cache.put(("b1", "q"), "old", 5)
+    cache.use_build("b1")  # the same build: kept
+    assert cache.get(("b1", "q")) == "old"
+    cache.use_build("b2")
+    assert len(cache) == 0 and cache.size == 0
