@@ -14,7 +14,7 @@ from decimal import Decimal
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 
 from mapping.rdf import add_span, decimal_literal
-from mapping.targets import Comparator, Target, TargetVocabulary, Unit, default_vocabulary
+from mapping.targets import Comparator, Indicator, Target, TargetVocabulary, Unit, default_vocabulary
 from mapping.vocab import PROV, QUDT, UNIT, Vocab
 
 _SYMBOLS = {
@@ -127,4 +127,20 @@ def targets_graph(
                 g.add((node, SKOS.altLabel, Literal(phrase, lang="zh")))
         if indicator.unit is not None:
             g.add((node, QUDT.unit, unit_iri(vocabulary.units[indicator.unit], vocab)))
+        for definition in indicator_definition(indicator, vocabulary):
+            g.add((node, SKOS.definition, definition))
     return g
+
+
+def indicator_definition(indicator: Indicator, vocabulary: TargetVocabulary) -> tuple[Literal, Literal]:
+    """The skos:definition of an indicator concept in zh and en, from its curated labels and unit."""
+    if indicator.milestone or indicator.unit is None:
+        return (
+            Literal(f"计划目标中的里程碑事项(有完成期限、无数值):{indicator.zh}。", lang="zh"),
+            Literal(f"A milestone of the plan's targets (a deadline, no figure): {indicator.en}.", lang="en"),
+        )
+    unit = vocabulary.units[indicator.unit]
+    return (
+        Literal(f"计划目标所衡量的指标:{indicator.zh},单位:{unit.zh}。", lang="zh"),
+        Literal(f"An indicator the plan's targets measure: {indicator.en}, in {unit.en}.", lang="en"),
+    )
