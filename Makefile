@@ -6,9 +6,20 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench assets browser-deps
+.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps
 
-$(BIN)/python:
+# What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
+# python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
+# only what is missing is installed, so a machine where `python3 -m venv` already works is left alone.
+system-deps:
+	@pkgs=; \
+	command -v $(PYTHON) >/dev/null || pkgs="python3"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || pkgs="$$pkgs python3-venv"; \
+	command -v npm >/dev/null || pkgs="$$pkgs nodejs npm"; \
+	if [ -n "$$pkgs" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+	  "apt-get update && apt-get install -y $$pkgs"; fi
+
+$(BIN)/python: | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -35,7 +46,7 @@ test: $(STAMP) lint assets browser-deps
 # Front-end assets (YASGUI for the query page, swagger-ui for /docs) from the npm registry, pinned by
 # package-lock.json, copied into the directory the server serves: nothing is loaded from a CDN.
 VENDOR := server/static/vendor
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json | system-deps
 	npm ci --ignore-scripts --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/yasgui $(VENDOR)/swagger-ui
 	cp node_modules/@zazuko/yasgui/build/yasgui.min.js node_modules/@zazuko/yasgui/build/yasgui.min.css $(VENDOR)/yasgui/
@@ -55,7 +66,7 @@ browser-deps:
 
 # The benchmark's peers (Oxigraph's server, rdflib-endpoint) in a virtualenv of their own; wrk from Debian.
 BENCH_VENV := .venv-bench
-$(BENCH_VENV)/.installed: bench/requirements.txt
+$(BENCH_VENV)/.installed: bench/requirements.txt | system-deps
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
 	touch $@
