@@ -18,8 +18,11 @@ from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import XSD
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.vocab import SD, VOID
@@ -365,8 +368,29 @@ _POST: dict[str, object] = {
 }
 
 
+SPARQL_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+
+class SparqlRoute(APIRoute):
+    """A ``/sparql`` route whose 405 names every method ``/sparql`` answers.
+
+    The endpoint is one route per method (distinct OpenAPI operations); Starlette answers a method
+    none of them takes from the first route alone, which would advertise ``Allow: GET``.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in SPARQL_METHODS:
+            raise HTTPException(405, headers={"Allow": ", ".join(SPARQL_METHODS)})
+        await super().handle(scope, receive, send)
+
+
+async def sparql_options() -> Response:
+    """A plain OPTIONS (a CORS preflight is answered by the CORS middleware before it gets here)."""
+    return Response(status_code=204, headers={"Allow": ", ".join(SPARQL_METHODS)})
+
+
 def make_router() -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(route_class=SparqlRoute)
     description = (
         "The answer format by `Accept` (or `format=`). Without a query: the SPARQL Service "
         "Description. Updates are refused (403), SERVICE is refused (400); a query runs at most the "
@@ -389,4 +413,7 @@ def make_router() -> APIRouter:
             response_class=Response,
             openapi_extra=extra,
         )
+    router.add_api_route(
+        "/sparql", sparql_options, methods=["OPTIONS"], name="sparql-options", include_in_schema=False
+    )
     return router

@@ -325,7 +325,14 @@ def test_wrong_media_type_is_415(client: TestClient) -> None:
 def test_wrong_method_is_405(client: TestClient, method: str) -> None:
     r = client.request(method, "/sparql")
     assert_problem(r, 405, method, "GET")
-    assert "GET" in r.headers["allow"]
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def test_plain_options_lists_the_methods(client: TestClient) -> None:
+    r = client.options("/sparql")
+    assert r.status_code == 204
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "POST", "OPTIONS"}
+    assert r.content == b""
 
 
 def test_query_in_url_and_body_is_400(client: TestClient) -> None:
