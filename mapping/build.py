@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rich.console import Console
 
-from mapping import dumps
+from mapping import dumps, layout
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
@@ -219,7 +219,7 @@ def staleness(
     if info is None:
         return f"no built store in {store_dir}"
     try:
-        manifest = json.loads((dist_dir / dumps.MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = json.loads((dist_dir / layout.MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return f"no dumps in {dist_dir}"
     if not isinstance(manifest, dict) or manifest.get("build_id") != info.get("build_id"):

@@ -32,15 +32,11 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
+from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import DCAT, PROV, VOID, Vocab
 
-DUMP_STEM = "plankg"
-SUMS_FILE = "SHA256SUMS"
-MANIFEST_FILE = "manifest.json"
-DESCRIPTION_FILE = "void.ttl"
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
-GZIP_MEDIA_TYPE = "application/gzip"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.term import Node
 from starlette.exceptions import HTTPException
 
-from mapping.dumps import DESCRIPTION_FILE, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
+from mapping.layout import DESCRIPTION_FILE, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import Vocab
 from server import formats as fmts
 from server.canned import json_or_html

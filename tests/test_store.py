@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +32,49 @@ def test_only_the_store_module_imports_pyoxigraph() -> None:
             if any(n.split(".")[0] in {"pyoxigraph", "oxrdflib"} for n in names) and path.name != "store.py":
                 offenders.append(path.name)
     assert offenders == []
+
+
+# Records which module runs each `import pyoxigraph` (or oxrdflib), directly or through any chain of
+# imports, while every server module is imported in a fresh interpreter.
+_IMPORTERS_PROBE = """
+import builtins, importlib, json, pkgutil, sys
+real_import = builtins.__import__
+importers = set()
+def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if level == 0 and name.split(".")[0] in ("pyoxigraph", "oxrdflib"):
+        importers.add((globals or {}).get("__name__"))
+    return real_import(name, globals, locals, fromlist, level)
+builtins.__import__ = recording_import
+import server
+for module in pkgutil.iter_modules(server.__path__):
+    if module.name not in sys.argv[1:]:
+        importlib.import_module("server." + module.name)
+print(json.dumps(sorted(importers)))
+"""
+
+# The CLI also runs the build (the whole mapping pipeline, which writes the store with pyoxigraph).
+_BUILDS = ["cli"]
+
+
+def _pyoxigraph_importers(*skip: str) -> list[str]:
+    run = subprocess.run(
+        [sys.executable, "-c", _IMPORTERS_PROBE, *skip],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=SERVER.parent,
+    )
+    importers: list[str] = json.loads(run.stdout)
+    return importers
+
+
+def test_only_the_store_module_reaches_pyoxigraph_even_transitively() -> None:
+    """Serving needs pyoxigraph only through server.store (a remote store would replace that one)."""
+    assert _pyoxigraph_importers(*_BUILDS) == ["server.store"]
+
+
+def test_the_transitive_check_sees_indirect_imports() -> None:
+    assert "mapping.build" in _pyoxigraph_importers()
 
 
 @pytest.fixture(scope="module")
