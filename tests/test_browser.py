@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.app import has_create_app
 from tests.browser.harness import REPO, chromium, missing, screenshot, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -91,8 +90,6 @@ def test_search_finds_shandong_university(origin: str, driver: Any) -> None:
 
 
 def test_query_page_runs_a_query_and_shows_rows(origin: str, driver: Any) -> None:
-    if not has_create_app():
-        pytest.xfail("server.app.create_app has not landed yet: /sparql is not served")
     if not (REPO / "server" / "static" / "vendor" / ".installed").exists():
         missing("the YASGUI assets are not installed")
     query = "PREFIX pk: <http://127.0.0.1:8000/def/>\nSELECT ?task WHERE { ?task a pk:Task } ORDER BY ?task"

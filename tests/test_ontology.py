@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Node, URIRef
 
+from mapping import parser
 from mapping.validate import ONTOLOGY_DIR, load_ontology, load_shapes, ontology_files, shapes_files
 from mapping.vocab import QB, QUDT, Vocab
 from tests.test_rdf import BASE, SEED, sample_graph
@@ -102,7 +103,6 @@ def test_every_term_the_mapping_emits_is_defined(ontology: Graph, vocab: Vocab) 
 
 
 def test_every_term_the_mapping_emits_for_the_seed_is_defined(ontology: Graph, vocab: Vocab) -> None:
-    parser = pytest.importorskip("mapping.parser")
     from mapping.rdf import plan_graph
 
     raw = SEED.read_text(encoding="utf-8")

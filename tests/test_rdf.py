@@ -12,6 +12,7 @@ import pytest
 from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import DCTERMS
 
+from mapping import parser
 from mapping.model import Pillar, Plan, Span, Stage, StageStatistic, Task
 from mapping.rdf import add_span, plan_graph, yuan
 from mapping.vocab import DCAT, ELI, OA, PROV, QB, SCHEMA, Vocab
@@ -414,7 +415,6 @@ def test_plan_without_period_or_statistics() -> None:
 
 @pytest.fixture(scope="module")
 def seed_graph(vocab: Vocab) -> Graph:
-    parser = pytest.importorskip("mapping.parser")
     raw = SEED.read_text(encoding="utf-8")
     plan = parser.parse_plan(raw, source_name=SEED.name)
     graph: Graph = plan_graph(plan, vocab, source=raw)

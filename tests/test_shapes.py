@@ -9,6 +9,7 @@ import pytest
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
+from mapping import parser
 from mapping.errors import ValidationFailed
 from mapping.model import Plan, StageStatistic
 from mapping.rdf import plan_graph
@@ -250,7 +251,6 @@ def test_dataset_needs_a_structure() -> None:
 
 @pytest.fixture(scope="module")
 def seed_result() -> ValidationResult:
-    parser = pytest.importorskip("mapping.parser")
     raw = SEED.read_text(encoding="utf-8")
     plan = parser.parse_plan(raw, source_name=SEED.name)
     return validate(plan_graph(plan, VOCAB, source=raw), VOCAB)
@@ -266,7 +266,6 @@ def test_seed_has_no_violation_and_exactly_one_warning(seed_result: ValidationRe
 
 
 def test_seed_with_one_altered_statistic_names_that_pillar() -> None:
-    parser = pytest.importorskip("mapping.parser")
     raw = SEED.read_text(encoding="utf-8")
     plan = parser.parse_plan(raw, source_name=SEED.name)
     stat: StageStatistic = plan.pillars[6].statistics[2]
