@@ -18,7 +18,6 @@ import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +26,7 @@ from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
 from server import canned, dumps, pages, ui
 from server.cache import AnswerCache
+from server.compression import GZip
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
@@ -200,7 +200,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     # Level 5: most of level 9's saving on RDF and result text at a third of its CPU.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(GZip, minimum_size=1000, compresslevel=5)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

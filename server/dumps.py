@@ -43,7 +43,7 @@ from mapping.vocab import Vocab
 from server import formats as fmts
 from server.canned import json_or_html
 from server.describe import Site
-from server.negotiation import negotiate
+from server.negotiation import accepts_coding, negotiate
 from server.pages import RDF_FORMATS, templates
 from server.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
 from server.settings import Settings
@@ -214,7 +214,7 @@ async def dump_file(request: Request, name: str) -> Response:
     chosen = entry
     encoding: str | None = None
     twin = manifest.twin(entry)
-    if twin is not None and _accepts_gzip(request.headers.get("accept-encoding", "")):
+    if twin is not None and accepts_coding(request.headers.get("accept-encoding"), "gzip"):
         chosen, encoding = twin, "gzip"
     path = settings.dist_dir / chosen.name
     try:
@@ -239,23 +239,6 @@ async def dump_file(request: Request, name: str) -> Response:
             status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"}
         )
     return FileResponse(path, media_type=entry.media_type, headers=headers, stat_result=stat)
-
-
-def _accepts_gzip(header: str) -> bool:
-    for part in header.split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        if coding.lower() not in ("gzip", "x-gzip", "*"):
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        return q > 0
-    return False
 
 
 # --- the dataset description ------------------------------------------------------------------------

@@ -5,6 +5,9 @@ preference), the one the client wants most: q-values, ``type/*`` and ``*/*`` wil
 specific matching range deciding a media type's q (RFC 9110 §12.5.1). A missing or empty Accept
 header means "anything", so the default (first offer) is chosen. Nothing acceptable raises
 :class:`NotAcceptable`, which the error table turns into 406.
+
+The q-list syntax (``token;param=value;q=0.5, ...``) is parsed once, by :func:`parse_qlist`, for
+Accept and for Accept-Encoding (:func:`coding_quality`, :func:`accepts_coding`).
 """
 
 from __future__ import annotations
@@ -34,13 +37,15 @@ class MediaRange:
         return 2 if self.subtype == msub else -1
 
 
-def parse_accept(header: str | None) -> list[MediaRange]:
-    """The media ranges of an Accept header; malformed entries are skipped, not fatal."""
-    ranges: list[MediaRange] = []
+def parse_qlist(header: str | None) -> list[tuple[str, float]]:
+    """The (lower-cased token, q) pairs of a comma-separated q-list (Accept, Accept-Encoding).
+
+    A missing q is 1, an unreadable one 0; q is clamped to [0, 1]. Empty elements are skipped.
+    """
+    items: list[tuple[str, float]] = []
     for part in (header or "").split(","):
-        essence, *params = (p.strip() for p in part.split(";"))
-        mtype, slash, msub = essence.lower().partition("/")
-        if not slash or not mtype or not msub or (mtype == "*" and msub != "*"):
+        token, *params = (p.strip() for p in part.split(";"))
+        if not token:
             continue
         q = 1.0
         for param in params:
@@ -50,8 +55,43 @@ def parse_accept(header: str | None) -> list[MediaRange]:
                     q = min(max(float(value.strip()), 0.0), 1.0)
                 except ValueError:
                     q = 0.0
+        items.append((token.lower(), q))
+    return items
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; malformed entries are skipped, not fatal."""
+    ranges: list[MediaRange] = []
+    for essence, q in parse_qlist(header):
+        mtype, slash, msub = essence.partition("/")
+        if not slash or not mtype or not msub or (mtype == "*" and msub != "*"):
+            continue
         ranges.append(MediaRange(mtype, msub, q))
     return ranges
+
+
+# Content codings known under two names (RFC 9110 §8.4.1.3).
+_CODING_ALIASES = {"gzip": "x-gzip", "x-gzip": "gzip", "compress": "x-compress", "x-compress": "compress"}
+
+
+def coding_quality(header: str | None, coding: str) -> float:
+    """The q an Accept-Encoding header gives a content coding (RFC 9110 §12.5.3).
+
+    The coding named (or its alias) decides, else ``*``; a coding not mentioned is not acceptable.
+    """
+    names = {coding.lower(), _CODING_ALIASES.get(coding.lower(), coding.lower())}
+    wildcard: float | None = None
+    for token, q in parse_qlist(header):
+        if token in names:
+            return q
+        if token == "*":
+            wildcard = q
+    return wildcard if wildcard is not None else 0.0
+
+
+def accepts_coding(header: str | None, coding: str) -> bool:
+    """Whether a client sending this Accept-Encoding takes ``coding`` (q above 0)."""
+    return coding_quality(header, coding) > 0
 
 
 def _match(ranges: Sequence[MediaRange], media_type: str) -> tuple[int, float]:

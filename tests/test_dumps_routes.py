@@ -134,6 +134,9 @@ def test_a_plain_dump_goes_gzipped_to_a_client_that_accepts_it(
     assert response.headers["content-type"] == "text/turtle; charset=utf-8"
     assert "Accept-Encoding" in response.headers["vary"]
     assert response.content == on_disk(built_plan, "plankg.ttl")  # decoded by the client
+    refused = plan_client.get("/dumps/plankg.ttl", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
+    assert refused.content == on_disk(built_plan, "plankg.ttl")
     # The gzipped file itself is the archive, not re-encoded.
     archive = plan_client.get("/dumps/plankg.ttl.gz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in archive.headers

@@ -7,7 +7,7 @@ import pytest
 from server import formats as fmts
 from server.errors import NotAcceptable
 from server.formats import Kind
-from server.negotiation import negotiate, parse_accept, quality
+from server.negotiation import accepts_coding, coding_quality, negotiate, parse_accept, parse_qlist, quality
 
 RESULTS = fmts.formats_for(Kind.RESULTS)
 GRAPH = fmts.formats_for(Kind.GRAPH)
@@ -117,3 +117,35 @@ def test_text_formats_declare_utf8() -> None:
     assert fmts.CSV.content_type == "text/csv; charset=utf-8"
     assert fmts.TURTLE.content_type == "text/turtle; charset=utf-8"
     assert fmts.CSV_EXCEL.bom and not fmts.CSV.bom
+
+
+def test_qlist_parsing_is_shared() -> None:
+    assert parse_qlist("gzip;q=0.5, Identity , ;q=1, br;q=x, deflate;q=7") == [
+        ("gzip", 0.5),
+        ("identity", 1.0),
+        ("br", 0.0),
+        ("deflate", 1.0),
+    ]
+    assert parse_qlist(None) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip", True),
+        ("GZIP;q=0.3", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("*, gzip;q=0", False),  # the named coding beats the wildcard
+        ("gzip;q=0.5, *;q=0", True),
+        ("identity", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_accepts_coding(header: str | None, accepted: bool) -> None:
+    assert accepts_coding(header, "gzip") is accepted
+    assert (coding_quality(header, "gzip") > 0) is accepted

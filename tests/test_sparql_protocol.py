@@ -274,6 +274,15 @@ def test_gzip_when_asked(client: TestClient) -> None:
     assert len(plain.content) > len(raw)
 
 
+@pytest.mark.parametrize("accept_encoding", ["gzip;q=0", "gzip;q=0, identity", "br, gzip;q=0.0, *;q=0"])
+def test_no_gzip_when_refused_by_q_zero(client: TestClient, accept_encoding: str) -> None:
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 100"
+    r = client.get("/sparql", params={"query": query}, headers={"Accept-Encoding": accept_encoding})
+    assert r.status_code == 200
+    assert "content-encoding" not in r.headers
+    assert len(json.loads(r.content)["results"]["bindings"]) == 100
+
+
 def test_cors_without_credentials(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://example.net"})
     assert r.headers["access-control-allow-origin"] == "*"
