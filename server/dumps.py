@@ -13,7 +13,8 @@ serves one of those files, nothing else, with:
   ``Content-Encoding: gzip`` (and that file's hash as its ETag, ``Vary: Accept-Encoding``), so it is
   never compressed again on the fly under an ETag that names other bytes.
 
-The manifest is read on each request, so a rebuild (which swaps the dump directory in) is served at once.
+The manifest is read again whenever its file changes (:class:`ManifestCache`), so a rebuild (which swaps the
+dump directory in) is served at once.
 
 The dataset description (DCAT 3 and VoID: distributions with byte sizes and SHA-256, the endpoint, the
 triple count, the URI space) is written by the build (``mapping.dumps.dataset_graph``) into ``void.ttl``
@@ -171,74 +172,131 @@ def not_modified(request: Request, etag: str | None, mtime: float) -> bool:
 # --- routes ------------------------------------------------------------------------------------------
 
 
-def _manifest_or_404(settings: Settings, request: Request) -> Manifest:
-    manifest = read_manifest(settings.dist_dir)
-    if manifest is None:
-        raise HTTPException(404, f"no dumps at {request.url.path}: the server has no built dump directory")
-    return manifest
+class ManifestCache:
+    """The dump directory's manifest, read again only when the file changes (its inode, mtime, size).
+
+    A rebuild swaps a new directory in, so the manifest is served at once; between rebuilds a request
+    costs a ``stat``. Blocking: call :meth:`get` off the event loop.
+    """
+
+    def __init__(self, dist_dir: Path) -> None:
+        self.dist_dir = dist_dir
+        self._key: tuple[int, int, int] | None = None
+        self._manifest: Manifest | None = None
+
+    def get(self) -> Manifest | None:
+        try:
+            stat = os.stat(self.dist_dir / MANIFEST_FILE)
+        except OSError:
+            return None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._key, self._manifest
+        if cached[0] == key:
+            return cached[1]
+        manifest = read_manifest(self.dist_dir)
+        self._key, self._manifest = key, manifest
+        return manifest
 
 
-async def dump_index(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    manifest = _manifest_or_404(settings, request)
-    prefix = Site(settings.base).prefix
-    files = [e.listing(prefix) for e in manifest.entries.values()]
-    headers = {"Vary": "Accept", "Cache-Control": CACHE_CONTROL}
-    if json_or_html(request) is fmts.HTML:
-        context = {
-            "request": request,
-            "prefix": prefix,
-            "alternates": [],
-            "files": files,
+class DumpRoutes:
+    """The routes' handlers, with what they keep between requests (the manifest cache)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.manifests = ManifestCache(settings.dist_dir)
+
+    async def _manifest_or_404(self, request: Request) -> Manifest:
+        manifest = await anyio.to_thread.run_sync(self.manifests.get)
+        if manifest is None:
+            raise HTTPException(
+                404, f"no dumps at {request.url.path}: the server has no built dump directory"
+            )
+        return manifest
+
+    async def dump_index(self, request: Request) -> Response:
+        settings = self.settings
+        manifest = await self._manifest_or_404(request)
+        prefix = Site(settings.base).prefix
+        files = [e.listing(prefix) for e in manifest.entries.values()]
+        headers = {"Vary": "Accept", "Cache-Control": CACHE_CONTROL}
+        if json_or_html(request) is fmts.HTML:
+            context = {
+                "request": request,
+                "prefix": prefix,
+                "alternates": [],
+                "files": files,
+                "build_id": manifest.build_id,
+                "triples": manifest.triples,
+                "source": manifest.source,
+            }
+            page: HTMLResponse = templates().TemplateResponse(request, "dumps.html", context, headers=headers)
+            return page
+        body = {
             "build_id": manifest.build_id,
             "triples": manifest.triples,
             "source": manifest.source,
+            "files": files,
         }
-        page: HTMLResponse = templates().TemplateResponse(request, "dumps.html", context, headers=headers)
-        return page
-    body = {
-        "build_id": manifest.build_id,
-        "triples": manifest.triples,
-        "source": manifest.source,
-        "files": files,
-    }
-    return JSONResponse(body, headers=headers)
+        return JSONResponse(body, headers=headers)
 
+    async def dump_file(self, request: Request, name: str) -> Response:
+        settings = self.settings
+        manifest = await self._manifest_or_404(request)
+        entry = manifest.entries.get(name)
+        if entry is None:
+            raise HTTPException(404, f"no dump file {name!r}")
+        chosen = entry
+        encoding: str | None = None
+        twin = manifest.twin(entry)
+        if twin is not None and accepts_coding(request.headers.get("accept-encoding"), "gzip"):
+            chosen, encoding = twin, "gzip"
+        path = settings.dist_dir / chosen.name
+        try:
+            stat = await anyio.to_thread.run_sync(os.stat, path)
+        except OSError:
+            raise HTTPException(404, f"the dump file {name!r} is missing from the dump directory") from None
+        headers = {
+            "Cache-Control": CACHE_CONTROL,
+            "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
+            "Content-Disposition": f'attachment; filename="{entry.name}"',
+        }
+        etag = f'"{chosen.sha256}"' if chosen.sha256 else None
+        if etag is not None:
+            headers["ETag"] = etag
+        if twin is not None:
+            headers["Vary"] = "Accept-Encoding"
+        if encoding is not None:
+            headers["Content-Encoding"] = encoding
+        request.state.outcome = f"dump {chosen.name}" + (f" as {encoding}" if encoding else "")
+        if not_modified(request, etag, stat.st_mtime):
+            return Response(
+                status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"}
+            )
+        return FileResponse(path, media_type=entry.media_type, headers=headers, stat_result=stat)
 
-async def dump_file(request: Request, name: str) -> Response:
-    settings: Settings = request.app.state.settings
-    manifest = _manifest_or_404(settings, request)
-    entry = manifest.entries.get(name)
-    if entry is None:
-        raise HTTPException(404, f"no dump file {name!r}")
-    chosen = entry
-    encoding: str | None = None
-    twin = manifest.twin(entry)
-    if twin is not None and accepts_coding(request.headers.get("accept-encoding"), "gzip"):
-        chosen, encoding = twin, "gzip"
-    path = settings.dist_dir / chosen.name
-    try:
-        stat = await anyio.to_thread.run_sync(os.stat, path)
-    except OSError:
-        raise HTTPException(404, f"the dump file {name!r} is missing from the dump directory") from None
-    headers = {
-        "Cache-Control": CACHE_CONTROL,
-        "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
-        "Content-Disposition": f'attachment; filename="{entry.name}"',
-    }
-    etag = f'"{chosen.sha256}"' if chosen.sha256 else None
-    if etag is not None:
-        headers["ETag"] = etag
-    if twin is not None:
-        headers["Vary"] = "Accept-Encoding"
-    if encoding is not None:
-        headers["Content-Encoding"] = encoding
-    request.state.outcome = f"dump {chosen.name}" + (f" as {encoding}" if encoding else "")
-    if not_modified(request, etag, stat.st_mtime):
-        return Response(
-            status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"}
+    async def well_known_void(self, request: Request) -> Response:
+        settings = self.settings
+        store: Store = request.app.state.store
+        chosen = negotiate(
+            request.headers.get("accept"), RDF_FORMATS, format_name=request.query_params.get("format")
         )
-    return FileResponse(path, media_type=entry.media_type, headers=headers, stat_result=stat)
+        assert chosen.rdflib_name is not None
+        rdflib_name = chosen.rdflib_name
+
+        def describe() -> bytes | None:  # parsing, the store query and serialising all block
+            graph = dataset_description(settings, store, self.manifests.get())
+            return graph.serialize(format=rdflib_name, encoding="utf-8") if len(graph) else None
+
+        body = await anyio.to_thread.run_sync(describe)
+        if body is None:
+            raise HTTPException(404, "the store holds no dataset description")
+        dataset = Vocab(settings.base).thing("dataset")
+        request.state.outcome = f"dataset description as {chosen.name}"
+        return Response(
+            body,
+            media_type=chosen.content_type,
+            headers={"Vary": "Accept", "Link": f'<{dataset}>; rel="describes"'},
+        )
 
 
 # --- the dataset description ------------------------------------------------------------------------
@@ -264,19 +322,20 @@ def source_query(settings: Settings) -> str:
     return f"CONSTRUCT {{ <{source}> ?p ?o }} WHERE {{ <{source}> ?p ?o }}"
 
 
-def dataset_description(settings: Settings, store: Store) -> Graph:
+def dataset_description(settings: Settings, store: Store, manifest: Manifest | None = None) -> Graph:
     """The DCAT/VoID description of the dataset ``{base}id/dataset`` (blocking: call it off the loop).
 
     The build's own description (``void.ttl`` in the dump directory, which describes exactly the files
     served at ``/dumps/``, its literals as written: the store's copy has Oxigraph's canonical datatypes,
     ``xsd:integer`` for ``dcat:byteSize``), with the source text's node read from the plan through the
-    store. Empty when the build wrote no description.
+    store. Empty when the build wrote no description. ``manifest``: the dump directory's, if already read.
     """
     graph = Graph()
     for prefix, namespace in Vocab(settings.base).prefixes().items():
         graph.bind(prefix, namespace, override=True)
     graph.bind("spdx", "http://spdx.org/rdf/terms#")
-    manifest = read_manifest(settings.dist_dir)
+    if manifest is None:
+        manifest = read_manifest(settings.dist_dir)
     if manifest is None or DESCRIPTION_FILE not in manifest.entries:
         return graph
     try:
@@ -291,32 +350,13 @@ def dataset_description(settings: Settings, store: Store) -> Graph:
     return graph
 
 
-async def well_known_void(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
-    chosen = negotiate(
-        request.headers.get("accept"), RDF_FORMATS, format_name=request.query_params.get("format")
-    )
-    graph = await anyio.to_thread.run_sync(dataset_description, settings, store)
-    if len(graph) == 0:
-        raise HTTPException(404, "the store holds no dataset description")
-    assert chosen.rdflib_name is not None
-    body = graph.serialize(format=chosen.rdflib_name, encoding="utf-8")
-    dataset = Vocab(settings.base).thing("dataset")
-    request.state.outcome = f"dataset description as {chosen.name}"
-    return Response(
-        body,
-        media_type=chosen.content_type,
-        headers={"Vary": "Accept", "Link": f'<{dataset}>; rel="describes"'},
-    )
-
-
 def make_router(settings: Settings) -> APIRouter:
     prefix = Site(settings.base).prefix
     router = APIRouter(tags=["dumps and dataset description"])
+    routes = DumpRoutes(settings)
     router.add_api_route(
         f"{prefix}dumps/",
-        dump_index,
+        routes.dump_index,
         methods=["GET"],
         name="dumps",
         summary="The build's dump files: names, formats, sizes, SHA-256 (JSON or HTML)",
@@ -324,7 +364,7 @@ def make_router(settings: Settings) -> APIRouter:
     )
     router.add_api_route(
         f"{prefix}dumps/{{name}}",
-        dump_file,
+        routes.dump_file,
         methods=["GET"],
         name="dump_file",
         summary="One dump file (ETag, Last-Modified, 304, Content-Disposition; gzip when accepted)",
@@ -332,7 +372,7 @@ def make_router(settings: Settings) -> APIRouter:
     )
     router.add_api_route(
         f"{prefix}dumps/{{name}}",
-        dump_file,
+        routes.dump_file,
         methods=["HEAD"],
         name="dump_file_head",
         include_in_schema=False,
@@ -340,7 +380,7 @@ def make_router(settings: Settings) -> APIRouter:
     )
     router.add_api_route(
         f"{prefix}.well-known/void",
-        well_known_void,
+        routes.well_known_void,
         methods=["GET"],
         name="void",
         summary="The dataset description (VoID and DCAT 3): distributions, endpoint, triples, source hash",

@@ -6,10 +6,12 @@ import email.utils
 import gzip
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from server import dumps
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import BuiltPlan, TestClient
@@ -164,3 +166,31 @@ def test_without_a_dump_directory_the_index_is_404(built_plan: BuiltPlan, tmp_pa
     with TestClient(create_app(settings)) as client:
         assert client.get("/dumps/").status_code == 404
         assert client.get("/dumps/plankg.ttl").status_code == 404
+
+
+def test_the_manifest_is_read_again_only_when_it_changes(
+    built_plan: BuiltPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(built_plan.dist, dist)
+    reads: list[Path] = []
+    real_read = dumps.read_manifest
+
+    def counting_read(dist_dir: Path) -> dumps.Manifest | None:
+        reads.append(dist_dir)
+        return real_read(dist_dir)
+
+    monkeypatch.setattr(dumps, "read_manifest", counting_read)
+    settings = Settings(store_dir=built_plan.settings.store_dir, dist_dir=dist, query_workers=1)
+    with TestClient(create_app(settings)) as client:
+        for path in ("/dumps/", "/dumps/plankg.ttl", "/dumps/", "/.well-known/void"):
+            assert client.get(path, headers=IDENTITY).status_code == 200
+        assert reads == [dist]
+        manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
+        manifest["build_id"] = "rebuilt"
+        (dist / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        assert client.get("/dumps/").json()["build_id"] == "rebuilt"
+        assert client.get("/dumps/").json()["build_id"] == "rebuilt"
+        assert reads == [dist, dist]
+        (dist / "manifest.json").unlink()
+        assert client.get("/dumps/").status_code == 404

@@ -6,6 +6,7 @@ bytes on disk, the line count of the N-Triples dump, the seed file's own hash.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import warnings
 from pathlib import Path
@@ -146,3 +147,23 @@ def test_without_a_built_description_the_route_is_404(tmp_path: Path) -> None:
     with TestClient(create_app(settings, store=store)) as client:
         response = client.get("/.well-known/void")
     assert response.status_code == 404
+
+
+def test_the_description_is_serialised_off_the_event_loop(
+    plan_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_loop: list[bool] = []
+    real_serialize = Graph.serialize
+
+    def recording_serialize(self: Graph, *args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return real_serialize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "serialize", recording_serialize)
+    for accept in ("text/turtle", "application/ld+json"):
+        assert plan_client.get("/.well-known/void", headers={"Accept": accept}).status_code == 200
+    assert on_loop == [False, False]
