@@ -29,7 +29,7 @@ from server.cache import AnswerCache
 from server.compression import GZip
 from server.errors import ServerError, problem, problem_for
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from server.metrics import Metrics
+from server.metrics import Metrics, route_label
 from server.settings import Settings
 from server.sparql import make_router
 from server.store import OxigraphStore, QueryOutcome, Store
@@ -75,7 +75,7 @@ class AccessLog:
             await self.app(scope, receive, recording_send)
         finally:
             seconds = time.perf_counter() - start
-            route = getattr(scope.get("route"), "path", "(no route)")
+            route = route_label(scope)
             self.metrics.observe(route, scope["method"], status, seconds)
             outcome = scope.get("state", {}).get("outcome", "")
             access_log.info(

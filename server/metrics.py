@@ -8,12 +8,51 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from starlette.routing import Match
+from starlette.types import Scope
 
 # Upper bounds of the duration histogram, in seconds.
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+NO_ROUTE = "(no route)"  # nothing at the path (a 404): one label, however many paths are probed
+STATIC = "static"  # every static file under one label
+
+
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The routes of an app, those of included routers (FastAPI wraps them) in their place."""
+    for route in routes:
+        included = getattr(getattr(route, "original_router", None), "routes", None)
+        if included is not None:
+            yield from _leaf_routes(included)
+        else:
+            yield route
+
+
+def route_label(scope: Scope) -> str:
+    """The route label of a request: the path template of the route it reached or would have reached.
+
+    A request answered before routing (a CORS preflight) is matched against the app's routes here
+    (its method aside); static files share the label ``static``; a path no route takes, ``(no route)``.
+    """
+    route: Any = scope.get("route")
+    if route is None:
+        app = scope.get("app")
+        for candidate in _leaf_routes(getattr(getattr(app, "router", None), "routes", ())):
+            match, _ = candidate.matches(scope)
+            if match is not Match.NONE:
+                route = candidate
+                break
+    if route is None:
+        return NO_ROUTE
+    if getattr(route, "name", None) == STATIC:
+        return STATIC
+    return str(getattr(route, "path", NO_ROUTE))
 
 
 def _label(value: str) -> str:

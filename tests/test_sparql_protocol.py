@@ -467,6 +467,24 @@ def test_metrics_count_requests_by_route_and_status(store: OxigraphStore) -> Non
     assert "plankg_store_triples 13" in text
 
 
+def test_metrics_label_every_route_even_unrouted_answers(store: OxigraphStore) -> None:
+    c = client_for(store)
+    preflight = {"Origin": "http://example.org", "Access-Control-Request-Method": "POST"}
+    assert c.options("/sparql", headers=preflight).status_code == 200  # answered by CORS, before routing
+    assert c.get("/static/plankg.css").status_code == 200
+    assert c.get("/static/query.js").status_code == 200
+    assert c.get("/", headers={"Accept": "text/html"}).status_code == 200
+    assert c.put("/queries").status_code == 405
+    assert c.get("/nothing-here").status_code == 404
+    text = c.get("/metrics").text
+    assert 'plankg_http_requests_total{route="/sparql",method="OPTIONS",status="200"} 1' in text
+    assert 'plankg_http_requests_total{route="static",method="GET",status="200"} 2' in text
+    assert 'plankg_http_requests_total{route="/",method="GET",status="200"} 1' in text
+    assert 'plankg_http_requests_total{route="/queries",method="PUT",status="405"} 1' in text
+    assert 'plankg_http_requests_total{route="(no route)",method="GET",status="404"} 1' in text
+    assert "/static/" not in text
+
+
 def test_each_request_is_logged_with_duration_and_outcome(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
