@@ -122,6 +122,7 @@ def search(site: Site, select: Select, q: str) -> list[Hit]:
 @dataclass(frozen=True)
 class Overview:
     plan: Link | None
+    title: str | None  # the plan's title (zh); None when the graph holds no plan
     source_name: str | None
     source_sha256: str | None
     source_link: Link | None
@@ -160,8 +161,13 @@ def overview(site: Site, select: Select) -> Overview:
     pillars = sorted(pillar_rows, key=lambda r: int(r["pos"].value) if r["pos"].value.isdigit() else 0)
     linker.prefetch([site.things + "plan", source, *(r["p"].value for r in pillars)])
     plan_known = describe.exists(select, site.things + "plan")
+    title_rows = select(
+        f"SELECT ?title WHERE {{ ?plan a <{site.terms}Plan> ; <{describe.ELI}title> ?title "
+        f'FILTER(LANGMATCHES(LANG(?title), "zh")) }} ORDER BY ?plan ?title LIMIT 1'
+    )
     return Overview(
         plan=linker.link(site.things + "plan") if plan_known else None,
+        title=title_rows[0]["title"].value if title_rows else None,
         source_name=name,
         source_sha256=sha,
         source_link=linker.link(source) if name or sha else None,

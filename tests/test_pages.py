@@ -323,6 +323,39 @@ def test_home_page_says_what_and_where_from(client: TestClient) -> None:
         assert link in text
 
 
+JINAN_TITLE = "济南市深化新旧动能转换推动绿色低碳高质量发展三年行动计划(2023—2025年)"
+NO_PLAN = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<http://127.0.0.1:8000/id/thing/1> skos:prefLabel "一件事"@zh .
+"""
+
+
+def _home_over(data: str, tmp_path: Path) -> str:
+    data_file = tmp_path / "data.ttl"
+    data_file.write_text(data, encoding="utf-8")
+    settings = Settings(data_files=(data_file,), without_plan=True, query_workers=1)
+    store = open_store(settings)
+    try:
+        return html(TestClient(build_app(settings, store)), "/")
+    finally:
+        store.close()
+
+
+def test_home_page_title_is_the_plans_title_in_the_graph(tmp_path: Path) -> None:
+    fixture = FIXTURE.read_text(encoding="utf-8")
+    assert JINAN_TITLE in fixture
+    text = _home_over(fixture.replace(JINAN_TITLE, "某市绿色低碳行动方案"), tmp_path)
+    assert '<h1><span lang="zh">某市绿色低碳行动方案</span></h1>' in text
+    assert JINAN_TITLE not in text
+
+
+def test_home_page_without_a_plan_has_a_generic_heading(tmp_path: Path) -> None:
+    text = _home_over(NO_PLAN, tmp_path)
+    assert '<h1><span lang="en">Linked open data</span> <span lang="zh">关联开放数据</span></h1>' in text
+    assert JINAN_TITLE not in text
+    assert "the plan's text" not in text
+    assert re.search(r"<strong>1</strong> triples", text)
+
+
 def test_investment_chart_is_drawn_to_scale(client: TestClient) -> None:
     r = client.get("/charts/investment.svg")
     assert r.headers["content-type"].startswith("image/svg+xml")
