@@ -134,7 +134,10 @@ def investment_svg(data: list[PillarInvestment]) -> str:
                 f"<title>{escape(_numeral(pillar.number))} {zh} / {en}: {_fmt(amount)} 亿元</title></rect>"
             )
             x_pos += w
-        out.append(f'<text x="{x_pos + 6:.1f}" y="{y + bar - 6}" class="value">{_fmt(pillar.total)}</text>')
+        out.append(
+            f'<text x="{x_pos + 6:.1f}" y="{y + bar - 6}" class="value" data-pillar="{pillar.number}">'
+            f"{_fmt(pillar.total)}</text>"
+        )
     out.append(
         f'<text x="{left}" y="{height - 8}" class="axis" lang="zh">单位:亿元 '
         f'<tspan lang="en">(unit: 100 million yuan)</tspan></text>'

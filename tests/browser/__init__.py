@@ -1,1 +1,2 @@
-"""Helpers for the browser tests: the app over the fixture, a real uvicorn server, headless Chromium."""
+"""Helpers for the browser tests: a real server process (``plankg serve`` over a build, or uvicorn over
+an app factory), headless Chromium, screenshots; and the fixture app the in-process page tests use."""

@@ -1,4 +1,8 @@
-"""The app the page and browser tests serve: ``server.app.create_app`` over the fixture."""
+"""The app the in-process page tests (tests/test_pages.py) serve: ``server.app.create_app`` over the
+hand-written fixture (a few pillars and tasks whose quotes are checked against the seed text).
+
+The browser tests serve the real build instead (``plankg serve``, see tests/test_browser.py).
+"""
 
 from __future__ import annotations
 
@@ -25,13 +29,5 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
-    """The real app (an ImportError in server.app fails the tests, no fallback hides it)."""
+    """The whole app (endpoint, pages, front end) over ``store``, which stays the caller's to close."""
     return create_app(settings, store=store)
-
-
-def make_app() -> FastAPI:
-    """uvicorn ``--factory`` entry point for the browser tests' server process."""
-    settings = fixture_settings()
-    store = open_store(settings)
-    # The store's worker processes end with the server's process group (see harness.serve).
-    return build_app(settings, store)

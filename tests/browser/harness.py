@@ -56,14 +56,28 @@ def free_port() -> int:
 def serve(factory: str, timeout: float = 60.0) -> Iterator[str]:
     """Run ``uvicorn --factory factory`` on a free loopback port; yield its origin."""
     port = free_port()
+    command = ["-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
-        yield from _serve(factory, port, log, timeout)
+        yield from _serve(command, port, log, timeout)
 
 
-def _serve(factory: str, port: int, log: IO[bytes], timeout: float) -> Iterator[str]:
+@contextmanager
+def serve_plan(store: Path, dist: Path, timeout: float = 60.0) -> Iterator[str]:
+    """Run ``plankg serve`` over a built store and dumps on a free loopback port; yield its origin."""
+    port = free_port()
+    command = ["-m", "server.cli", "serve", "--store", str(store), "--dist", str(dist)]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        yield from _serve(command, port, log, timeout)
+
+
+def _serve(command: list[str], port: int, log: IO[bytes], timeout: float) -> Iterator[str]:
+    # The server's settings come from its arguments, not from whatever PLANKG_* the caller has set.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANKG_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
+        [sys.executable, *command],
+        cwd=REPO,  # seeds/ here holds the source text the entity pages quote
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the store's workers end with it
@@ -115,8 +129,13 @@ def chromium() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def screenshot(driver: object, name: str) -> Path:
+def screenshot(driver: object, name: str, element: object | None = None) -> Path:
+    """The window (or one element of the page, scrolled into view) as ``test-artifacts/{name}.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    if element is not None:
+        driver.execute_script("arguments[0].scrollIntoView();", element)  # type: ignore[attr-defined]
+        element.screenshot(str(path))  # type: ignore[attr-defined]
+    else:
+        driver.save_screenshot(str(path))  # type: ignore[attr-defined]
     return path
