@@ -9,6 +9,7 @@ page when the web front end has installed one (``app.state.query_page``) and the
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,7 +25,6 @@ from rdflib.namespace import XSD
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
-from mapping.errors import PlanKGError
 from mapping.vocab import SD, VOID
 from server import formats as fmts
 from server.cache import AnswerCache
@@ -263,25 +263,37 @@ async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
     cancel.set()
 
 
+# A query still running after this long has its client watched (most answer sooner: no watcher at all).
+_WATCH_CLIENT_AFTER = 0.05
+
+
 async def _evaluate(
     request: Request, store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
 ) -> QueryOutcome:
-    """Run the query in a thread; a client that hangs up stops its query and frees its worker."""
+    """Run the query in a thread; a client that hangs up stops its query and frees its worker.
+
+    The client is watched only once the query has run for ``_WATCH_CLIENT_AFTER``: a timer, not a
+    task, is all that a quick answer costs on the event loop (the store itself notices ``cancel``
+    about as often).
+    """
     cancel = threading.Event()
-    error: PlanKGError | None = None
-    async with anyio.create_task_group() as watching:
-        watching.start_soon(_watch_disconnect, request, cancel)
-        try:
-            outcome = await anyio.to_thread.run_sync(
-                partial(run_query, store, settings, req, choice, cancel),
-                limiter=request.app.state.query_limiter,
-            )
-        except PlanKGError as exc:  # raised below, outside the task group, so not wrapped in a group
-            error = exc
-        watching.cancel_scope.cancel()
-    if error is not None:
-        raise error
-    return outcome
+    loop = asyncio.get_running_loop()
+    watcher: asyncio.Task[None] | None = None
+
+    def watch() -> None:
+        nonlocal watcher
+        watcher = loop.create_task(_watch_disconnect(request, cancel))
+
+    timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
+    try:
+        return await anyio.to_thread.run_sync(
+            partial(run_query, store, settings, req, choice, cancel),
+            limiter=request.app.state.query_limiter,
+        )
+    finally:
+        timer.cancel()
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def answer(request: Request, req: QueryRequest) -> Response:

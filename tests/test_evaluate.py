@@ -1,0 +1,85 @@
+"""server.sparql._evaluate: a quick answer costs no watcher of the client; a slow one is watched, and a
+client that hangs up stops it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import anyio
+import pytest
+from starlette.requests import Request
+
+from server.errors import QueryCancelled
+from server.results import Solutions
+from server.settings import Settings
+from server.sparql import QueryRequest, _evaluate
+from server.store import FormatChoice, QueryOutcome, ResultKind
+
+ANSWER = QueryOutcome(ResultKind.SOLUTIONS, 0, value=Solutions((), ()))
+
+
+class FakeStore:
+    """Answers after ``seconds``, or raises QueryCancelled as soon as ``cancel`` is set."""
+
+    build_id = "fake"
+    triple_count = 0
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def query(self, sparql: str, *, cancel: threading.Event | None = None, **_: Any) -> QueryOutcome:
+        assert cancel is not None
+        if cancel.wait(self.seconds):
+            raise QueryCancelled("the client went away")
+        return ANSWER
+
+
+def request(receive: Any) -> Request:
+    state = SimpleNamespace(query_limiter=anyio.CapacityLimiter(4))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/sparql",
+        "headers": [],
+        "app": SimpleNamespace(state=state),
+    }
+    return Request(scope, receive)
+
+
+def evaluate(store: FakeStore, receive: Any) -> QueryOutcome:
+    async def run() -> QueryOutcome:
+        return await _evaluate(
+            request(receive),
+            store,
+            Settings(),
+            QueryRequest("ASK {}"),
+            FormatChoice(None, None),  # type: ignore[arg-type]
+        )
+
+    return anyio.run(run)
+
+
+def test_a_quick_answer_never_waits_on_the_client() -> None:
+    receives: list[float] = []
+
+    async def receive() -> dict[str, Any]:
+        receives.append(time.monotonic())
+        await anyio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    assert evaluate(FakeStore(0.0), receive) is ANSWER
+    assert receives == []
+
+
+def test_a_slow_query_whose_client_hangs_up_is_stopped() -> None:
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    start = time.monotonic()
+    with pytest.raises(QueryCancelled):
+        evaluate(FakeStore(10.0), receive)
+    assert time.monotonic() - start < 2.0
