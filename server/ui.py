@@ -20,7 +20,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from mapping.vocab import Vocab
 from server import charts, describe
-from server.describe import LABEL_PROPERTIES, SKOS, Link, Linker, Node, Select, Site, sparql_string
+from server.canned import QUERIES_DIR, read_query
+from server.describe import Link, Linker, Node, Select, Site, sparql_string
 from server.pages import TEMPLATES_DIR, StoreData, StoreRef, templates
 from server.settings import Settings
 
@@ -68,35 +69,21 @@ def _snippet(text: str, needle: str) -> tuple[str, str, str]:
     )
 
 
-def search(site: Site, select: Select, q: str) -> list[Hit]:
+def search(site: Site, select: Select, q: str, query: str) -> list[Hit]:
     """Things whose labels, alternative labels, titles or text contain ``q`` (any case).
 
-    Chinese is matched as a substring (CONTAINS), which is what a reader of Chinese expects without a
-    word segmenter; English the same, case-insensitively. Label matches rank before text matches.
+    ``query`` is the body of the canned query ``queries/search.rq`` (one query for the search box and
+    for ``/queries/search``): a substring match (CONTAINS), which is what a reader of Chinese expects
+    without a word segmenter, and case-insensitive for English. Label matches rank before text matches.
     """
     needle = q.strip()[:MAX_QUERY]
     if not needle:
         return []
-    props = " ".join(
-        f"<{p}>"
-        for p in (
-            *LABEL_PROPERTIES,
-            f"{SKOS}altLabel",
-            f"{describe.ELI}title",
-            f"{site.terms}text",
-        )
-    )
-    rows = select(
-        f"""
-        SELECT ?s ?p ?text ?needle WHERE {{
-          VALUES ?p {{ {props} }}
-          ?s ?p ?text .
-          FILTER(isIRI(?s) && STRSTARTS(STR(?s), {sparql_string(site.things)}))
-          FILTER(CONTAINS(LCASE(STR(?text)), LCASE(STR(?needle))))
-        }} LIMIT 1000""",
-        # ?needle is projected: pyoxigraph only substitutes variables of the projection.
-        {"needle": Node("literal", needle)},
-    )
+    # ?q is bound as a typed literal, never spliced into the query text.
+    rows = [
+        {"s": row["thing"], "p": row["property"], "text": row["text"]}
+        for row in select(query, {"q": Node("literal", needle)})
+    ]
     best: dict[str, tuple[bool, str]] = {}
     for row in rows:
         s, p, text = row["s"].value, row["p"].value, row["text"].value
@@ -227,6 +214,7 @@ def make_router(
     router = APIRouter(tags=["web front end"])
     p = site.prefix
     tpl = templates()
+    search_query = read_query(QUERIES_DIR / "search.rq").body
 
     @router.get(p, response_class=HTMLResponse, summary="Home page: the dataset, counts, pillars, charts")
     async def home(request: Request) -> HTMLResponse:
@@ -254,7 +242,7 @@ def make_router(
 
     @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
     async def search_page(request: Request, q: str = "") -> HTMLResponse:
-        hits = await asyncio.to_thread(search, site, select, q) if q.strip() else []
+        hits = await asyncio.to_thread(search, site, select, q, search_query) if q.strip() else []
         return tpl.TemplateResponse(
             request,
             "search.html",

@@ -611,6 +611,39 @@ def test_full_text_search_in_task_text(plan_client: TestClient) -> None:
     assert found("量子计算") == [8]
 
 
+def test_search_names_labels_and_task_text(plan_client: TestClient) -> None:
+    def found(q: str) -> set[tuple[str, str]]:
+        rows = run(plan_client, "search", q=q)
+        assert all(value(r, "q") == q for r in rows)
+        return {
+            (str(value(r, "thing")).removeprefix(ID), str(value(r, "property")).rsplit("/", 1)[-1])
+            for r in rows
+        }
+
+    # 山东大学 as a name: the university, its hospital and campus (with the alias 山东大学龙山校区(创新港)
+    # as printed in (四十三)), the named project of (四十四); as text: tasks (一), (四十三), (四十四).
+    assert found("山东大学") == {
+        ("org/shandong-university", "rdf-schema#label"),
+        ("org/shandong-university", "core#prefLabel"),
+        ("org/qilu-hospital-of-shandong-university", "rdf-schema#label"),
+        ("org/qilu-hospital-of-shandong-university", "core#prefLabel"),
+        ("org/shandong-university-longshan-campus", "rdf-schema#label"),
+        ("org/shandong-university-longshan-campus", "core#prefLabel"),
+        ("org/shandong-university-longshan-campus", "core#altLabel"),
+        ("project/qilu-hospital-national-medical-center", "rdf-schema#label"),
+        ("project/qilu-hospital-national-medical-center", "core#prefLabel"),
+        ("task/1", "text"),
+        ("task/43", "text"),
+        ("task/44", "text"),
+    }
+    # English labels, any case: the two hydrogen projects of (三) 氢进万家 and (十八) 国家电投…氢能产业基地.
+    assert {thing for thing, _ in found("HYDROGEN")} == {
+        "project/hydrogen-into-homes-demonstration",
+        "project/spic-yellow-river-hydrogen-industry-base",
+    }
+    assert found("no such words 无此文字") == set()
+
+
 def test_source_passage_of_a_node(plan_client: TestClient, built_plan: BuiltPlan) -> None:
     raw = built_plan.source
 
