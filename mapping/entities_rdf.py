@@ -19,6 +19,8 @@ Spans are emitted by :func:`mapping.rdf.add_span`, so a span shared with the pla
 
 from __future__ import annotations
 
+import logging
+
 from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
 
 from mapping.entities import (
@@ -37,6 +39,8 @@ from mapping.model import Plan
 from mapping.rdf import add_span
 from mapping.text import normalise
 from mapping.vocab import OA, ORG, PROV, WD, Vocab
+
+_log = logging.getLogger(__name__)
 
 ORG_CLASSES: dict[OrgType, str] = {
     OrgType.UNIVERSITY: "University",
@@ -113,10 +117,22 @@ class _EntityMapper:
         self.place_scheme()
         for place in self.catalogue.places.values():
             self.place(place)
-        for project in self.catalogue.projects.values():
-            self.project(project)
         task_numbers = {task.number for task in self.plan.tasks}
+        # A project belongs to its task: when the text has no such task (a truncated or another edition
+        # of the plan), the project is left out with a logged notice, not emitted to fail SHACL.
+        dropped = {
+            key for key, project in self.catalogue.projects.items() if project.task not in task_numbers
+        }
+        for key, project in self.catalogue.projects.items():
+            if key in dropped:
+                _log.warning(
+                    "named project %s (%s) left out: the plan has no task %d", key, project.name, project.task
+                )
+            else:
+                self.project(project)
         for mention in mentions:
+            if mention.kind is EntityKind.PROJECT and mention.key in dropped:
+                continue
             if mention.task is not None and mention.task not in task_numbers:
                 raise ValueError(
                     f"mention of {mention.key!r} in task {mention.task}, which the plan does not have"

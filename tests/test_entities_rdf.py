@@ -259,3 +259,26 @@ def test_shapes_catch_broken_entities(full: Graph) -> None:
         (university, "Organisation"),
         (mention, "Mention"),
     } <= failed, result.report_text
+
+
+def test_a_text_cut_before_a_projects_task_builds_without_that_project(
+    raw: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mapping.graph import document_graph
+
+    vocab = VOCAB
+
+    (task44,) = [t for t in parse_plan(raw, source_name=SEED.name).tasks if t.number == 44]
+    cut = raw[: task44.span.start]
+    with caplog.at_level("WARNING", logger="mapping.entities_rdf"):
+        graph = document_graph(cut, SEED.name, vocab)
+    project = vocab.thing("project", "qilu-hospital-national-medical-center")
+    assert (project, None, None) not in graph and (None, None, project) not in graph
+    assert any(
+        "qilu-hospital-national-medical-center" in r.getMessage() and "no task 44" in r.getMessage()
+        for r in caplog.records
+    )
+    # A project of a task the text still has is there.
+    assert any(graph.subjects(RDF.type, vocab.pk.Project))
+    result = validate(graph, vocab)
+    assert result.violations == 0, result.report_text
