@@ -28,6 +28,7 @@ from server import canned, dumps, pages, ui
 from server.cache import AnswerCache
 from server.compression import GZip
 from server.errors import ServerError, problem, problem_for
+from server.head import HeadAsGet
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics, route_label
 from server.settings import Settings
@@ -201,6 +202,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
 
     # Level 5: most of level 9's saving on RDF and result text at a third of its CPU.
     app.add_middleware(GZip, minimum_size=1000, compresslevel=5)
+    app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets the headers of the GET it stands for
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -1,0 +1,34 @@
+"""HEAD for every GET route: the GET answer's status and headers, without its body (RFC 9110 §9.3.2).
+
+FastAPI routes answer only the methods they name, so a route declared for GET refuses HEAD with 405.
+:class:`HeadAsGet` runs a HEAD request as the GET it asks about and sends the status and every header
+(``Content-Type``, ``Content-Length``, ``ETag``, ``Content-Encoding`` …) of the answer, then an empty
+body. It sits outside the gzip middleware, so the headers are those a GET with the same
+``Accept-Encoding`` gets. The scope's method is restored afterwards, so logs and metrics say HEAD.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class HeadAsGet:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, headers_only)
+        finally:
+            scope["method"] = "HEAD"
