@@ -42,13 +42,13 @@ from starlette.exceptions import HTTPException
 from mapping.layout import DESCRIPTION_FILE, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import Vocab
 from server import formats as fmts
+from server.backend import Store
 from server.canned import json_or_html
 from server.describe import Site
 from server.negotiation import accepts_coding, negotiate
 from server.pages import RDF_FORMATS, templates
 from server.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
 from server.settings import Settings
-from server.store import Store
 
 # Files of the dump directory that are not RDF; their media types are fixed by their formats' specs.
 PLAIN_TEXT = "text/plain; charset=utf-8"  # SHA256SUMS, the `sha256sum -c` format

@@ -29,13 +29,13 @@ from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
 from server import describe
+from server.backend import FormatChoice, Store
 from server.describe import Node, Row, Select, Site, sparql_iri
 from server.errors import NotAcceptable, StoreFailure
 from server.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from server.negotiation import negotiate
 from server.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
 from server.settings import Settings
-from server.store import FormatChoice, Store
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 

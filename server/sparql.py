@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from mapping.vocab import SD, VOID
 from server import formats as fmts
+from server.backend import FormatChoice, QueryOutcome, Store
 from server.cache import AnswerCache
 from server.errors import (
     BadRequest,
@@ -42,7 +43,6 @@ from server.negotiation import negotiate
 from server.results import Term
 from server.safety import check_query
 from server.settings import Settings
-from server.store import FormatChoice, QueryOutcome, Store
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

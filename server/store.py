@@ -38,15 +38,15 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyoxigraph as ox
 
 from server import formats as fmts
+from server.backend import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
 from server.errors import (
     QueryCancelled,
     QueryMemoryExceeded,
@@ -78,82 +78,7 @@ log = logging.getLogger("plankg.store")
 BUILD_INFO_FILE = "plankg-build.json"
 
 
-class ResultKind(Enum):
-    SOLUTIONS = "solutions"
-    BOOLEAN = "boolean"
-    GRAPH = "graph"
-
-    @property
-    def format_kind(self) -> Kind:
-        return Kind.GRAPH if self is ResultKind.GRAPH else Kind.RESULTS
-
-
-@dataclass(frozen=True)
-class FormatChoice:
-    """The negotiated format for each kind of answer; None where the client accepts none."""
-
-    results: Format | None
-    graph: Format | None
-
-    def for_kind(self, kind: ResultKind) -> Format | None:
-        return self.graph if kind is ResultKind.GRAPH else self.results
-
-
-@dataclass(frozen=True)
-class QueryOutcome:
-    """A complete answer. ``body`` is set when formats were asked for, ``value`` otherwise."""
-
-    kind: ResultKind
-    rows: int  # solutions, or triples; 1 for a boolean
-    format: Format | None = None
-    body: bytes | None = None
-    value: Solutions | bool | tuple[Triple, ...] | None = None
-    build_id: str | None = None  # of the store that answered (a rebuild may land while a query runs)
-
-
-@dataclass(frozen=True)
-class DatasetDescription:
-    build_id: str
-    triple_count: int  # quads in every graph
-    default_graph_triples: int
-    named_graphs: tuple[str, ...]
-    sources: tuple[str, ...]  # what was loaded: the plan store and/or data files
-
-
-class Store(Protocol):
-    """What the server may ask of its data."""
-
-    @property
-    def build_id(self) -> str: ...
-
-    @property
-    def triple_count(self) -> int: ...
-
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        formats: FormatChoice | None = None,
-        timeout: float | None = None,
-        max_rows: int | None = None,
-        base_iri: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> QueryOutcome:
-        """Evaluate a query (blocking; call it off the event loop).
-
-        Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
-        ServerBusy or StoreFailure. ``bindings`` are typed values for variables (never text spliced
-        into the query); as in SEP-0007, a bound variable must be in the SELECT projection.
-        Setting ``cancel`` (the client went away) stops the query and raises QueryCancelled.
-        """
-        ...
-
-    def describe_dataset(self) -> DatasetDescription: ...
-
-    def close(self) -> None: ...
+__all__ = ["DatasetDescription", "FormatChoice", "OxigraphStore", "QueryOutcome", "ResultKind", "Store"]
 
 
 # --- the worker side -------------------------------------------------------------------------

@@ -77,6 +77,31 @@ def test_the_transitive_check_sees_indirect_imports() -> None:
     assert "mapping.build" in _pyoxigraph_importers()
 
 
+# Imports every server module except the Oxigraph implementation and the two places that choose it
+# (the app factory and the CLI) with pyoxigraph made unimportable: a route that reached pyoxigraph in
+# any way, even only through server.store's types, would fail here.
+_WITHOUT_PYOXIGRAPH_PROBE = """
+import importlib, pkgutil, sys
+sys.modules["pyoxigraph"] = None
+sys.modules["oxrdflib"] = None
+import server
+for module in pkgutil.iter_modules(server.__path__):
+    if module.name not in ("store", "app", "cli"):
+        importlib.import_module("server." + module.name)
+print("ok")
+"""
+
+
+def test_routes_import_without_pyoxigraph() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PYOXIGRAPH_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=SERVER.parent,
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "ok"), run.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def plan_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A stand-in for the built store: one triple in the default graph and a build record."""
