@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
 
-__all__ = ["BuiltPlan", "TestClient", "built_plan", "plan_client"]
+__all__ = ["BuiltPlan", "TestClient", "built_plan", "canary", "plan_client"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,30 @@ def plan_client(built_plan: BuiltPlan) -> Iterator[TestClient]:
     """An in-process client of the whole app over the built plan (its store opened once)."""
     with TestClient(create_app(built_plan.settings)) as client:
         yield client
+
+
+@pytest.fixture()
+def canary() -> Iterator[tuple[int, list[object]]]:
+    """A listening socket on loopback that records every connection made to it: (port, peers)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    hits: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            hits.append(peer)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], hits
+    stop.set()
+    thread.join()
+    listener.close()

@@ -7,9 +7,6 @@ decision itself, and the second layer (query workers without network).
 from __future__ import annotations
 
 import os
-import socket
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,33 +105,6 @@ def test_updates_are_recognised(query: str, update: bool) -> None:
 
 
 # --- the second layer: the workers have no network ------------------------------------------
-
-
-@pytest.fixture()
-def canary() -> Iterator[tuple[int, list[object]]]:
-    """A listening socket on loopback that records every connection made to it."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    hits: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, peer = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            hits.append(peer)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], hits
-    stop.set()
-    thread.join()
-    server.close()
 
 
 def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[int, list[object]]) -> None:

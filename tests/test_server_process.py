@@ -189,33 +189,6 @@ def test_answers_are_whole_before_their_status(server: Server) -> None:
     assert r.text.count("\r\n") == 1 + int(r.headers["x-result-rows"])
 
 
-@pytest.fixture()
-def canary() -> Iterator[tuple[int, list[object]]]:
-    """A listening socket on loopback that records every connection made to it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    hits: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, peer = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            hits.append(peer)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], hits
-    stop.set()
-    thread.join()
-    listener.close()
-
-
 def test_service_never_reaches_the_canary(server: Server, canary: tuple[int, list[object]]) -> None:
     port, hits = canary
     target = f"http://127.0.0.1:{port}/sparql"
