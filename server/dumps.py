@@ -371,14 +371,6 @@ def make_router(settings: Settings) -> APIRouter:
         response_class=Response,
     )
     router.add_api_route(
-        f"{prefix}dumps/{{name}}",
-        routes.dump_file,
-        methods=["HEAD"],
-        name="dump_file_head",
-        include_in_schema=False,
-        response_class=Response,
-    )
-    router.add_api_route(
         f"{prefix}.well-known/void",
         routes.well_known_void,
         methods=["GET"],
