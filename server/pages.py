@@ -337,32 +337,27 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         route.__name__ = f"dereference_{area}"
         return route
 
-    # HEAD answers like GET; it is left out of the OpenAPI document (one operation per path).
     for area in AREAS:
-        for method in ("GET", "HEAD"):
-            router.add_api_route(
-                f"{p}{area}/{{path:path}}",
-                thing_route(area),
-                methods=[method],
-                summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
-                response_class=Response,
-                include_in_schema=method == "GET",
-            )
+        router.add_api_route(
+            f"{p}{area}/{{path:path}}",
+            thing_route(area),
+            methods=["GET"],
+            summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
+            response_class=Response,
+        )
 
     async def document(request: Request, area: str, path: str) -> Response:
         if area not in AREAS:
             return await asyncio.to_thread(pages.not_found, request, f"{site.base}{area}/{path}")
         return await pages.document(request, area, path)
 
-    for method in ("GET", "HEAD"):
-        router.add_api_route(
-            f"{p}doc/{{area}}/{{path:path}}",
-            document,
-            methods=[method],
-            summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
-            response_class=Response,
-            include_in_schema=method == "GET",
-        )
+    router.add_api_route(
+        f"{p}doc/{{area}}/{{path:path}}",
+        document,
+        methods=["GET"],
+        summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
+        response_class=Response,
+    )
 
     async def source_file(name: str) -> Response:
         return await asyncio.to_thread(pages.source_download, name)
