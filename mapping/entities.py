@@ -460,8 +460,10 @@ def _load_labels(path: Path) -> tuple[str, dict[int, EnglishLabel], dict[int, En
         labels: dict[int, EnglishLabel] = {}
         for number, entry in table.items():
             label = f"{section}.{number}"
-            if not number.isdigit() or int(number) < 1:
+            if not (number.isascii() and number.isdigit()) or int(number) < 1:
                 raise CatalogueError(path.name, label, "the key must be the number, 1 or more")
+            if int(number) in labels:
+                raise CatalogueError(path.name, label, f"duplicate number {int(number)}")
             if not isinstance(entry, dict) or set(entry) != {"zh", "en"}:
                 raise CatalogueError(path.name, label, "must have exactly the fields zh and en")
             zh, en = entry["zh"], entry["en"]

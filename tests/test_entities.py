@@ -465,6 +465,16 @@ BAD_ENTRIES = [
         '[task.x1]\nzh = "某"\nen = "X"\n',
         "labels_en.toml: task.x1: the key must be the number",
     ),
+    (
+        "labels_en.toml",
+        '[task."²"]\nzh = "某"\nen = "X"\n',
+        "labels_en.toml: task.²: the key must be the number",
+    ),
+    (
+        "labels_en.toml",
+        '[pillar.01]\nzh = "某"\nen = "X"\n',
+        "labels_en.toml: pillar.01: duplicate number 1",
+    ),
 ]
 
 
