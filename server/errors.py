@@ -8,7 +8,6 @@ Routes raise the exceptions below; they never build error responses themselves.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,8 +16,6 @@ from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 
 if TYPE_CHECKING:
     from server.formats import Format
-
-log = logging.getLogger("plankg.server")
 
 
 class ServerError(PlanKGError):
