@@ -80,8 +80,20 @@ class EntityKind(enum.Enum):
     PROJECT = "project"
 
 
+class _Named:
+    """An entity recognised by its canonical name and its aliases."""
+
+    __slots__ = ()
+    name: str
+    aliases: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
 @dataclass(frozen=True, slots=True)
-class Organisation:
+class Organisation(_Named):
     key: str
     name: str  # canonical, zh
     name_en: str
@@ -91,13 +103,9 @@ class Organisation:
     wikidata: str | None
     note: str | None
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
 
 @dataclass(frozen=True, slots=True)
-class Place:
+class Place(_Named):
     key: str
     name: str
     name_en: str
@@ -109,13 +117,9 @@ class Place:
     wikidata: str | None
     note: str | None
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
-
 
 @dataclass(frozen=True, slots=True)
-class Project:
+class Project(_Named):
     key: str
     name: str
     name_en: str
@@ -124,10 +128,6 @@ class Project:
     organisations: tuple[str, ...]
     places: tuple[str, ...]
     note: str | None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
