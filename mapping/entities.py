@@ -520,7 +520,8 @@ class _Matcher:
 
 
 def _matcher(entities: Iterable[Organisation | Place | Project]) -> _Matcher:
-    return _Matcher({normalise(n).text: (e.key, normalise(n).text) for e in entities for n in e.names})
+    norms = ((e.key, normalise(n).text) for e in entities for n in e.names)
+    return _Matcher({norm: (key, norm) for key, norm in norms})
 
 
 def _scope(norm: NormText, span: Span) -> tuple[int, int]:
