@@ -204,6 +204,7 @@ class DumpRoutes:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.manifests = ManifestCache(settings.dist_dir)
+        self.templates = templates()  # read and compiled once, not on the event loop per page
 
     async def _manifest_or_404(self, request: Request) -> Manifest:
         manifest = await anyio.to_thread.run_sync(self.manifests.get)
@@ -229,7 +230,9 @@ class DumpRoutes:
                 "triples": manifest.triples,
                 "source": manifest.source,
             }
-            page: HTMLResponse = templates().TemplateResponse(request, "dumps.html", context, headers=headers)
+            page: HTMLResponse = self.templates.TemplateResponse(
+                request, "dumps.html", context, headers=headers
+            )
             return page
         body = {
             "build_id": manifest.build_id,

@@ -71,6 +71,19 @@ def test_the_index_as_html_to_a_browser(plan_client: TestClient) -> None:
     assert "sha256sum -c SHA256SUMS" in response.text
 
 
+def test_the_html_index_compiles_no_templates_per_request(
+    plan_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The templates are loaded once with the routes, not read and compiled on the event loop per page."""
+    made: list[object] = []
+    monkeypatch.setattr(dumps, "templates", lambda: made.append(1))
+    for _ in range(2):
+        response = plan_client.get("/dumps/", headers={"Accept": "text/html"})
+        assert response.status_code == 200
+        assert "sha256sum -c SHA256SUMS" in response.text
+    assert made == []
+
+
 @pytest.mark.parametrize(
     "name", [*DUMPS, *(n + ".gz" for n in DUMPS), "void.ttl", "SHA256SUMS", "manifest.json"]
 )
