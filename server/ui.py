@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
 from server import charts, describe
@@ -164,7 +165,9 @@ def overview(site: Site, select: Select) -> Overview:
     )
 
 
-def query_page(request: Request, site: Site, prefixes: Mapping[str, str]) -> HTMLResponse:
+def query_page(
+    request: Request, site: Site, prefixes: Mapping[str, str], tpl: Jinja2Templates
+) -> HTMLResponse:
     """The query page: YASGUI over this server's /sparql, our prefixes preloaded, canned queries as
     examples (read from ``GET /queries`` in the browser), shareable links (YASGUI's URL state).
 
@@ -182,7 +185,7 @@ def query_page(request: Request, site: Site, prefixes: Mapping[str, str]) -> HTM
         "defaultQuery": default_query,
         "prefixes": dict(prefixes),
     }
-    return templates().TemplateResponse(
+    return tpl.TemplateResponse(
         request,
         "query.html",
         {
@@ -238,7 +241,7 @@ def make_router(
 
     @router.get(f"{p}query", response_class=HTMLResponse, summary="Query page (YASGUI)")
     async def query(request: Request) -> HTMLResponse:
-        return query_page(request, site, prefixes)
+        return query_page(request, site, prefixes, tpl)
 
     @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
     async def search_page(request: Request, q: str = "") -> HTMLResponse:
@@ -300,9 +303,10 @@ def query_page_handler(settings: Settings) -> Callable[[Request], Awaitable[Resp
     """For ``GET /sparql`` without a query from a browser:
     ``app.state.query_page = ui.query_page_handler(settings)``."""
     site, prefixes = Site(settings.base), Vocab(settings.base).prefixes()
+    tpl = templates()  # read and compiled once, not on the event loop per page
 
     async def page(request: Request) -> Response:
-        return query_page(request, site, prefixes)
+        return query_page(request, site, prefixes, tpl)
 
     return page
 

@@ -416,6 +416,21 @@ def test_sparql_from_a_browser_is_the_query_page(client: TestClient) -> None:
     )
 
 
+def test_the_query_page_compiles_no_templates_per_request(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query page's template is loaded once, not read and compiled on the event loop per page."""
+    from server import ui
+
+    made: list[object] = []
+    monkeypatch.setattr(ui, "templates", lambda: made.append(1))
+    for path in ("/query", "/sparql", "/query"):
+        r = client.get(path, headers={"Accept": HTML_ACCEPT})
+        assert r.status_code == 200
+        assert 'id="plankg-config"' in r.text
+    assert made == []
+
+
 def test_docs_work_offline(client: TestClient) -> None:
     from tests.browser.harness import missing
 
