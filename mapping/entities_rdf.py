@@ -167,10 +167,7 @@ class _EntityMapper:
     def place_scheme(self) -> None:
         scheme = place_scheme_iri(self.vocab)
         self.add(scheme, RDF.type, SKOS.ConceptScheme)
-        self.add(scheme, RDFS.label, Literal("计划提及的地点", lang="zh"))
-        self.add(scheme, RDFS.label, Literal("places named in the plan", lang="en"))
-        self.add(scheme, SKOS.prefLabel, Literal("计划提及的地点", lang="zh"))
-        self.add(scheme, SKOS.prefLabel, Literal("places named in the plan", lang="en"))
+        self.labels(scheme, "计划提及的地点", "places named in the plan", ())
 
     def place(self, place: Place) -> None:
         node = place_iri(self.vocab, place)
