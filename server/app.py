@@ -107,9 +107,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     title = HTTPStatus(exc.status_code).phrase
     detail = str(exc.detail)
     headers = dict(exc.headers or {})
-    if exc.status_code == 405:
+    # Starlette's bare phrase is replaced; a route's own reason (no dump file 'x' …) is kept.
+    if detail == title and exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; allowed: {headers.get('Allow', '')}"
-    elif exc.status_code == 404:
+    elif detail == title and exc.status_code == 404:
         detail = f"nothing at {request.url.path}"
     return _problem_response(request, exc.status_code, problem(exc.status_code, title, detail), headers)
 

@@ -177,8 +177,17 @@ def test_only_the_builds_files_are_served(plan_client: TestClient, path: str) ->
 def test_without_a_dump_directory_the_index_is_404(built_plan: BuiltPlan, tmp_path: Path) -> None:
     settings = Settings(store_dir=built_plan.settings.store_dir, dist_dir=tmp_path / "none", query_workers=1)
     with TestClient(create_app(settings)) as client:
-        assert client.get("/dumps/").status_code == 404
-        assert client.get("/dumps/plankg.ttl").status_code == 404
+        for path in ("/dumps/", "/dumps/plankg.ttl"):
+            response = client.get(path)
+            assert response.status_code == 404
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "the server has no built dump directory" in response.json()["detail"], path
+
+
+def test_a_missing_dump_file_is_404_naming_it(plan_client: TestClient) -> None:
+    response = plan_client.get("/dumps/nothing.ttl")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no dump file 'nothing.ttl'"
 
 
 def test_the_manifest_is_read_again_only_when_it_changes(
