@@ -122,3 +122,10 @@ def parse_range(text: str) -> tuple[Decimal, Decimal]:
     if low > high:
         raise ValueError(f"range runs backwards: {text!r}")
     return low, high
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """``value`` without exponent or needless trailing zeros: 2.9E+9 → 2900000000, 4.50 → 4.5."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -15,6 +15,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from mapping.model import Pillar, Plan, Span, Stage, StageStatistic, Task
+from mapping.numbers import plain_decimal
 from mapping.vocab import DCAT, ELI, OA, PROV, QB, SCHEMA, Vocab
 
 CONTEXT_CHARS = 20  # characters of source text kept before and after a quote (oa:prefix, oa:suffix)
@@ -43,10 +44,7 @@ def plan_graph(plan: Plan, vocab: Vocab, *, source: str) -> Graph:
 
 def yuan(investment: Decimal) -> Decimal:
     """An amount in 亿元 converted to yuan, exact, without a needless fractional part."""
-    amount = investment * YUAN_PER_HUNDRED_MILLION
-    if amount == amount.to_integral_value():
-        return amount.quantize(Decimal(1))
-    return amount.normalize()
+    return plain_decimal(investment * YUAN_PER_HUNDRED_MILLION)
 
 
 def decimal_literal(value: Decimal) -> Literal:

@@ -49,7 +49,7 @@ from functools import cache
 from pathlib import Path
 
 from mapping.model import Plan, Span
-from mapping.numbers import ARABIC, MULTIPLIER, MULTIPLIERS, RANGE_SEPARATOR, parse_number
+from mapping.numbers import ARABIC, MULTIPLIER, MULTIPLIERS, RANGE_SEPARATOR, parse_number, plain_decimal
 from mapping.text import NormText, normalise
 
 DATA_FILE = Path(__file__).parent / "data" / "indicators.toml"
@@ -470,8 +470,8 @@ def extract_span_targets(
             figure, unit, factor = f.quantity
             as_written_end = figure.quantity_end
             quantity = Quantity(
-                value=_plain(figure.low * factor),
-                upper=_plain(figure.high * factor) if figure.high is not None else None,
+                value=plain_decimal(figure.low * factor),
+                upper=plain_decimal(figure.high * factor) if figure.high is not None else None,
                 unit=unit.key,
                 as_written=norm.text[figure.number_start : as_written_end],
                 span=norm.span(figure.number_start, as_written_end),
@@ -491,13 +491,6 @@ def extract_span_targets(
             )
         )
     return tuple(targets)
-
-
-def _plain(value: Decimal) -> Decimal:
-    """Without exponent or needless trailing zeros: 2.9E+9 → 2900000000, 4.50 → 4.5."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
 
 
 def extract_targets(plan: Plan, raw: str, vocab: TargetVocabulary | None = None) -> tuple[Target, ...]:
