@@ -113,7 +113,14 @@ def test_every_rdf_format_says_the_same(plan_client: TestClient, void: Graph, ac
 
 
 def test_unacceptable_format_is_406(plan_client: TestClient) -> None:
-    assert plan_client.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
+    response = plan_client.get("/.well-known/void", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert "image/png" in body["detail"]
+    assert {"text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"} <= set(
+        body["available"]
+    )
 
 
 def test_dataset_description_is_the_served_graph(
