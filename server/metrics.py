@@ -55,6 +55,12 @@ def route_label(scope: Scope) -> str:
     return str(getattr(route, "path", NO_ROUTE))
 
 
+def _number(value: float) -> str:
+    """A sample value with every digit (``:g`` would round 1234567 to ``1.23457e+06``)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
@@ -124,5 +130,5 @@ class Metrics:
                 f"plankg_query_timeouts_total {self._timeouts}",
             ]
         for name, (help_text, kind, read) in sorted(self._gauges.items()):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read():g}"]
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {_number(read())}"]
         return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ from rdflib.namespace import XSD
 
 from server.app import create_app
 from server.errors import QueryNotSupported
+from server.metrics import Metrics
 from server.results import RDF_LANG_STRING, Iri, Solutions, serialize_solutions
 from server.results import Literal as ResultLiteral
 from server.settings import Settings
@@ -465,6 +466,18 @@ def test_metrics_count_requests_by_route_and_status(store: OxigraphStore) -> Non
     assert 'plankg_http_request_duration_seconds_count{route="/sparql"} 2' in text
     assert "plankg_query_timeouts_total 0" in text
     assert "plankg_store_triples 13" in text
+
+
+def test_metrics_gauges_keep_every_digit() -> None:
+    """A triple count or byte total past a million is exported exactly, not as ``1.23457e+06``."""
+    metrics = Metrics()
+    metrics.gauge("plankg_store_triples", "Quads.", lambda: 1_234_567)
+    metrics.gauge("plankg_answer_cache_bytes", "Bytes.", lambda: 67_108_865.0)
+    metrics.gauge("plankg_ratio", "A fraction.", lambda: 0.1)
+    lines = metrics.render().splitlines()
+    assert "plankg_store_triples 1234567" in lines
+    assert "plankg_answer_cache_bytes 67108865" in lines
+    assert "plankg_ratio 0.1" in lines
 
 
 def test_metrics_label_every_route_even_unrouted_answers(store: OxigraphStore) -> None:
