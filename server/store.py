@@ -48,6 +48,7 @@ import pyoxigraph as ox
 from server import formats as fmts
 from server.backend import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
 from server.errors import (
+    NotAcceptable,
     QueryCancelled,
     QueryMemoryExceeded,
     QueryNotSupported,
@@ -814,8 +815,6 @@ class OxigraphStore:
 
 
 def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None, build_id: str) -> QueryOutcome:
-    from server.errors import NotAcceptable
-
     if reply[0] == "ok":
         outcome: QueryOutcome = reply[1]
         return dataclasses.replace(outcome, build_id=build_id)
