@@ -41,9 +41,9 @@ PLACES_FILE = "places.toml"
 PROJECTS_FILE = "projects.toml"
 LABELS_FILE = "labels_en.toml"
 
-_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_DIVISION_CODE = re.compile(r"^\d{6}$")
-_WIKIDATA_ID = re.compile(r"^Q[1-9]\d*$")
+_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_DIVISION_CODE = re.compile(r"[0-9]{6}")
+_WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")
 
 
 class CatalogueError(PlanKGError):
@@ -245,7 +245,7 @@ class _Entry:
 
     def key(self) -> str:
         key = self.text("key")
-        if not _KEY.match(key):
+        if not _KEY.fullmatch(key):
             raise self.error("key must be lower-case ASCII words joined by hyphens")
         return key
 
@@ -256,7 +256,7 @@ class _Entry:
             if source is not None:
                 raise self.error("wikidata_source without wikidata")
             return None
-        if not _WIKIDATA_ID.match(wikidata):
+        if not _WIKIDATA_ID.fullmatch(wikidata):
             raise self.error(f"wikidata {wikidata!r} is not a Wikidata item ID (Q…)")
         if source is None:
             raise self.error("wikidata needs wikidata_source: only identifiers verified from a named source")
@@ -369,7 +369,7 @@ def _load_places(path: Path) -> dict[str, Place]:
         code = e.optional_text("code")
         level = e.optional_text("level")
         if kind is PlaceKind.DIVISION:
-            if code is None or not _DIVISION_CODE.match(code):
+            if code is None or not _DIVISION_CODE.fullmatch(code):
                 raise e.error(f"a division needs a 6-digit code, not {code!r}")
             if level not in ("province", "prefecture", "county"):
                 raise e.error(f"level must be province, prefecture or county, not {level!r}")

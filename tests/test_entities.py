@@ -426,8 +426,29 @@ BAD_ENTRIES = [
         "institutions.toml: organisation 'Bad Key': key must be",
     ),
     (
+        "institutions.toml",
+        '[[organisation]]\nkey = "x-lab\\n"\nname = "某机构"\nname_en = "X"\ntype = "platform"\n',
+        "institutions.toml: organisation 'x-lab\\n': key must be",
+    ),
+    (
+        "institutions.toml",
+        '[[organisation]]\nkey = "x"\nname = "某机构"\nname_en = "X"\ntype = "platform"\n'
+        'wikidata = "Q1\\n"\nwikidata_source = "s"\n',
+        "institutions.toml: organisation 'x': wikidata 'Q1\\n' is not a Wikidata item ID",
+    ),
+    (
         "places.toml",
         '[[division]]\nkey = "x"\ncode = "37011"\nname = "某区"\nname_en = "X"\nlevel = "county"\n',
+        "places.toml: division 'x': a division needs a 6-digit code",
+    ),
+    (
+        "places.toml",
+        '[[division]]\nkey = "x"\ncode = "370199\\n"\nname = "某区"\nname_en = "X"\nlevel = "county"\n',
+        "places.toml: division 'x': a division needs a 6-digit code, not '370199\\n'",
+    ),
+    (
+        "places.toml",
+        '[[division]]\nkey = "x"\ncode = "３７０１９９"\nname = "某区"\nname_en = "X"\nlevel = "county"\n',
         "places.toml: division 'x': a division needs a 6-digit code",
     ),
     (
