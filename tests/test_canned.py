@@ -761,7 +761,16 @@ def test_every_shipped_query_has_an_answer_test() -> None:
 
 def test_default_and_example_values_run(plan_client: TestClient) -> None:
     for q in load_queries():
-        assert plan_client.get(f"/queries/{q.name}").status_code == 200, q.name
+        default = plan_client.get(f"/queries/{q.name}")
+        assert default.status_code == 200, q.name
+        assert default.headers["content-type"].startswith("application/sparql-results+json"), q.name
+        answer = default.json()
+        assert answer["head"]["vars"], q.name
+        assert int(default.headers["x-result-rows"]) == len(answer["results"]["bindings"]), q.name
         example = {p.name: str(p.example) for p in q.params}
         response = plan_client.get(f"/queries/{q.name}", params=example, headers={"Accept": "text/csv"})
         assert response.status_code == 200, (q.name, response.text)
+        assert response.headers["content-type"].startswith("text/csv"), q.name
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0] == answer["head"]["vars"], q.name
+        assert len(rows) - 1 == int(response.headers["x-result-rows"]), q.name
