@@ -20,6 +20,10 @@ BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+# The methods HTTP defines (RFC 9110 §9, PATCH); any other a client sends is counted as OTHER.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+OTHER_METHOD = "OTHER"
+
 NO_ROUTE = "(no route)"  # nothing at the path (a 404): one label, however many paths are probed
 STATIC = "static"  # every static file under one label
 
@@ -76,6 +80,8 @@ class Metrics:
         self._gauges: dict[str, tuple[str, str, Callable[[], float]]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        if method not in METHODS:
+            method = OTHER_METHOD  # one series, however many methods are made up
         with self._lock:
             self._requests[(route, method, status)] += 1
             buckets = self._bucket_counts.setdefault(route, [0] * len(BUCKETS))

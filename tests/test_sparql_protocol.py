@@ -498,6 +498,16 @@ def test_metrics_label_every_route_even_unrouted_answers(store: OxigraphStore) -
     assert "/static/" not in text
 
 
+def test_metrics_label_made_up_methods_as_one(store: OxigraphStore) -> None:
+    """A client inventing methods adds no series: any method HTTP does not define is ``OTHER``."""
+    c = client_for(store)
+    for method in ("FOO1", "FOO2", "FOO3"):
+        assert c.request(method, "/sparql").status_code == 405
+    text = c.get("/metrics").text
+    assert 'plankg_http_requests_total{route="/sparql",method="OTHER",status="405"} 3' in text
+    assert "FOO" not in text
+
+
 def test_each_request_is_logged_with_duration_and_outcome(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
