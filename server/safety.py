@@ -53,6 +53,10 @@ _LEXEME = re.compile(
 
 _UPDATE_WORDS = {"insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with"}
 _PROLOGUE_WORDS = {"prefix", "base"}
+_NO_SERVICE = (
+    "SERVICE (federated query) is not allowed on this server: it would make the server connect to "
+    "another host"
+)
 
 
 def lexical_service_count(query: str) -> int:
@@ -125,10 +129,7 @@ def check_query(query: str, allowed_hosts: frozenset[str], *, base_iri: str | No
         return
     lexical = lexical_service_count(query)
     if lexical and not allowed_hosts:
-        raise UnsafeQuery(
-            "SERVICE (federated query) is not allowed on this server: it would make the server "
-            "connect to another host"
-        )
+        raise UnsafeQuery(_NO_SERVICE)
     try:
         targets = _parsed_service_targets(query, base_iri)
     except Exception as exc:  # the rdflib parser raises pyparsing and assorted errors
@@ -139,10 +140,7 @@ def check_query(query: str, allowed_hosts: frozenset[str], *, base_iri: str | No
     if not targets and not lexical:
         return
     if not allowed_hosts:
-        raise UnsafeQuery(
-            "SERVICE (federated query) is not allowed on this server: it would make the server "
-            "connect to another host"
-        )
+        raise UnsafeQuery(_NO_SERVICE)
     if lexical > len(targets):
         raise UnsafeQuery("the query has SERVICE clauses the safety check could not identify")
     for target in targets:
