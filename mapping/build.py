@@ -185,9 +185,10 @@ def _hash_files(paths: list[Path], root: Path) -> list[str]:
 def inputs_fingerprint(seeds_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR) -> str:
     """SHA-256 over what a build's output depends on: the seed text, the ontology and shapes, the
     mapping code and its data files, the base IRI and the versions of the RDF libraries."""
-    lines = [f"base {vocab.base}", f"source {find_source(seeds_dir).name}"]
+    source = find_source(seeds_dir)
+    lines = [f"base {vocab.base}", f"source {source.name}"]
     lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
-    lines += _hash_files([find_source(seeds_dir)], seeds_dir)
+    lines += _hash_files([source], seeds_dir)
     if ontology_dir.is_dir():
         lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
     code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
