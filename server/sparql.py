@@ -50,6 +50,8 @@ SPARQL_UPDATE = "application/sparql-update"
 
 QueryPage = Callable[[Request], Awaitable[Response]]
 
+_READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+
 
 @dataclass(frozen=True)
 class QueryRequest:
@@ -114,7 +116,7 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
     """The query of a protocol request; None for a GET without a query (the service description)."""
     url_params = _multi(parse_qsl(request.url.query, keep_blank_values=True))
     if "update" in url_params:
-        raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+        raise UpdateRefused(_READ_ONLY)
     params = url_params
     query: str | None
     if request.method in ("GET", "HEAD"):
@@ -124,7 +126,7 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
     else:
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type == SPARQL_UPDATE:
-            raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+            raise UpdateRefused(_READ_ONLY)
         if media_type not in (FORM, SPARQL_QUERY):
             shown = media_type or "no media type"
             raise UnsupportedMediaType(
@@ -140,7 +142,7 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
         else:
             form = _multi(parse_qsl(_text(body, "form"), keep_blank_values=True))
             if "update" in form:
-                raise UpdateRefused("this endpoint is read-only: SPARQL Update is refused")
+                raise UpdateRefused(_READ_ONLY)
             query = _single(form, "query")
             if query is not None and "query" in url_params:
                 raise both
