@@ -331,7 +331,10 @@ class Linker:
 
 def exists(select: Select, iri: str) -> bool:
     """Whether the graph says anything with ``iri`` as subject or object."""
-    ref = sparql_iri(iri)
+    try:
+        ref = sparql_iri(iri)
+    except ValueError:
+        return False  # characters no IRI can hold (a space, a quote …): not in any graph
     query = f"SELECT ?x WHERE {{ {{ {ref} ?p ?x }} UNION {{ ?x ?p {ref} }} }} LIMIT 1"
     return bool(select(query))
 

@@ -242,6 +242,22 @@ def test_unknown_iri_is_a_helpful_404(client: TestClient) -> None:
     assert client.get("/doc/other/x").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("path", "iri"),
+    [
+        ("/id/task/a%20b", "id/task/a b"),
+        ("/doc/id/task/a%22b", "id/task/a&#34;b"),
+        ("/doc/id/task/x%3Cy.ttl", "id/task/x&lt;y"),
+    ],
+)
+def test_an_iri_no_graph_can_hold_is_a_404_not_a_failure(client: TestClient, path: str, iri: str) -> None:
+    """A path decoding to characters an IRI cannot hold (space, quote, angle bracket) names nothing here."""
+    r = client.get(path, headers={"Accept": HTML_ACCEPT}, follow_redirects=False)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert f"<code>{BASE}{iri}</code>" in r.text
+
+
 def test_unacceptable_media_type_is_406(client: TestClient) -> None:
     r = client.get("/doc/id/task/1", headers={"Accept": "image/png"})
     assert r.status_code == 406
