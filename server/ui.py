@@ -201,9 +201,12 @@ def query_page(
 
 def _static_file(path: str) -> Response:
     root = STATIC_DIR.resolve()
+    missing = Response("not found\n", status_code=404, media_type="text/plain; charset=utf-8")
+    if "\x00" in path:  # no file name holds one (resolve() would raise ValueError: a 500)
+        return missing
     target = (root / path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
-        return Response("not found\n", status_code=404, media_type="text/plain; charset=utf-8")
+        return missing
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"

@@ -514,6 +514,12 @@ def test_static_files_stay_inside_their_directory(client: TestClient) -> None:
     assert client.get("/static/%2e%2e/pages.py").status_code == 404
 
 
+def test_a_static_path_with_a_nul_byte_is_404(client: TestClient) -> None:
+    r = client.get("/static/plankg%00.css")
+    assert r.status_code == 404
+    assert r.text == "not found\n"
+
+
 # --- another base: a path prefix -------------------------------------------------------------
 
 
