@@ -44,6 +44,7 @@ from mapping.vocab import Vocab
 from server import formats as fmts
 from server.backend import Store
 from server.canned import json_or_html
+from server.conditional import not_modified
 from server.describe import Site
 from server.negotiation import accepts_coding, negotiate
 from server.pages import RDF_FORMATS, templates
@@ -137,36 +138,6 @@ def read_manifest(dist_dir: Path) -> Manifest | None:
 
 
 # --- conditional requests --------------------------------------------------------------------------
-
-
-def _etags(header: str) -> list[str]:
-    """The entity tags of an If-None-Match header (weak ones compared weakly, RFC 9110 §13.1.2)."""
-    tags = []
-    for part in header.split(","):
-        tag = part.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag:
-            tags.append(tag)
-    return tags
-
-
-def not_modified(request: Request, etag: str | None, mtime: float) -> bool:
-    """Whether the client's copy is current: If-None-Match decides; without it, If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = _etags(if_none_match)
-        return "*" in tags or (etag is not None and etag in tags)
-    since = request.headers.get("if-modified-since")
-    if since is None:
-        return False
-    try:
-        when = email.utils.parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False
-    if when.tzinfo is None:
-        return False
-    return int(mtime) <= when.timestamp()
 
 
 # --- routes ------------------------------------------------------------------------------------------

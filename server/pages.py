@@ -30,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from mapping.vocab import Vocab
 from server import describe
 from server.backend import FormatChoice, Store
+from server.conditional import not_modified
 from server.describe import Node, Row, Select, Site, sparql_iri
 from server.errors import NotAcceptable, StoreFailure
 from server.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
@@ -203,7 +204,7 @@ class Pages:
         source = self.source
         return source.text if source else None
 
-    def source_download(self, name: str) -> Response:
+    def source_download(self, request: Request, name: str) -> Response:
         """``{base}source/{file name}``: the plan text byte for byte, as the offsets count it."""
         source = self.source
         if source is None or name != source.name:
@@ -215,6 +216,8 @@ class Pages:
             "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
             "Content-Disposition": f'inline; filename="{source.name}"',
         }
+        if not_modified(request, headers["ETag"], None):
+            return Response(status_code=304, headers=headers)
         return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -359,8 +362,8 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         response_class=Response,
     )
 
-    async def source_file(name: str) -> Response:
-        return await asyncio.to_thread(pages.source_download, name)
+    async def source_file(request: Request, name: str) -> Response:
+        return await asyncio.to_thread(pages.source_download, request, name)
 
     router.add_api_route(
         f"{p}source/{{name}}",

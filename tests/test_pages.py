@@ -586,6 +586,11 @@ def test_the_source_file_is_served_byte_for_byte(client: TestClient) -> None:
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.headers["etag"] == '"4ed757512b5c0bef6028d7f0802f68948e2ac26f7eed8e56b5523d88777f25aa"'
     assert client.get("/source/other.txt").status_code == 404
+    # A client holding the current copy is told so, without the body; a stale tag gets the text.
+    cached = client.get(f"/source/{SOURCE.name}", headers={"If-None-Match": r.headers["etag"]})
+    assert (cached.status_code, cached.content, cached.headers["etag"]) == (304, b"", r.headers["etag"])
+    stale = client.get(f"/source/{SOURCE.name}", headers={"If-None-Match": '"0000", W/"1111"'})
+    assert (stale.status_code, stale.content) == (200, SOURCE.read_bytes())
 
 
 def test_the_ontology_iri_itself_dereferences(client: TestClient) -> None:
