@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from mapping.build import BuildResult, build
+from mapping.entities import Catalogue, Mention
+from mapping.model import Plan
 from server.app import create_app
 from server.settings import Settings
+from tests import seed
 
 with warnings.catch_warnings():
     # Starlette warns once, at import, that it would rather drive httpx2; httpx works.
@@ -24,7 +27,17 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
 
-__all__ = ["BuiltPlan", "TestClient", "built_plan", "canary", "plan_client"]
+__all__ = [
+    "BuiltPlan",
+    "TestClient",
+    "built_plan",
+    "canary",
+    "catalogue",
+    "mentions",
+    "plan",
+    "plan_client",
+    "raw",
+]
 
 
 @dataclass(frozen=True)
@@ -86,3 +99,24 @@ def canary() -> Iterator[tuple[int, list[object]]]:
     stop.set()
     thread.join()
     listener.close()
+
+
+# The seed and what the mapping reads from it (tests.seed computes each once per session).
+@pytest.fixture(scope="session")
+def raw() -> str:
+    return seed.raw()
+
+
+@pytest.fixture(scope="session")
+def plan() -> Plan:
+    return seed.plan()
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return seed.catalogue()
+
+
+@pytest.fixture(scope="session")
+def mentions() -> tuple[Mention, ...]:
+    return seed.mentions()

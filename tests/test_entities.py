@@ -21,31 +21,10 @@ from mapping.entities import (
     tasks_involving,
 )
 from mapping.model import Plan, Span, Task
-from mapping.parser import parse_plan
 from mapping.text import normalise
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
 ORG, PLACE, PROJECT = EntityKind.ORGANISATION, EntityKind.PLACE, EntityKind.PROJECT
-
-
-@pytest.fixture(scope="module")
-def raw() -> str:
-    return SEED.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def plan(raw: str) -> Plan:
-    return parse_plan(raw, source_name=SEED.name)
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def mentions(plan: Plan, raw: str, catalogue: Catalogue) -> tuple[Mention, ...]:
-    return find_mentions(plan, raw, catalogue)
 
 
 # --- the tasks that involve an organisation, read from the text by a person -------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 
-from mapping.entities import Catalogue, CatalogueError, EnglishLabel, Mention, find_mentions, load_catalogue
+from mapping.entities import Catalogue, CatalogueError, EnglishLabel, Mention
 from mapping.entities_rdf import entities_graph, mention_iri
 from mapping.model import Plan
 from mapping.parser import parse_plan
@@ -18,26 +18,6 @@ from mapping.vocab import OA, ORG, WD, Vocab
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
 VOCAB = Vocab("http://example.org/plankg/")
-
-
-@pytest.fixture(scope="module")
-def raw() -> str:
-    return SEED.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def plan(raw: str) -> Plan:
-    return parse_plan(raw, source_name=SEED.name)
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def mentions(plan: Plan, raw: str, catalogue: Catalogue) -> tuple[Mention, ...]:
-    return find_mentions(plan, raw, catalogue)
 
 
 @pytest.fixture(scope="module")

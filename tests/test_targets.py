@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from mapping.model import Plan
 from mapping.parser import parse_plan
 from mapping.targets import (
     Comparator,
@@ -17,6 +15,9 @@ from mapping.targets import (
     load_vocabulary,
 )
 from mapping.text import normalise
+from tests.seed import plan as _plan
+from tests.seed import raw as _raw
+from tests.seed import targets as _targets
 
 SEED = Path(__file__).parent.parent / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
 
@@ -110,21 +111,6 @@ EXPECTED: list[
     # (四十七) 确保成品粮油储备满足市场需求15天以上
     (47, "grainOilReserveDays", D(15), None, "day", GE, None, None, None),
 ]
-
-
-@cache
-def _raw() -> str:
-    return SEED.read_text(encoding="utf-8")
-
-
-@cache
-def _plan() -> Plan:
-    return parse_plan(_raw(), source_name=SEED.name)
-
-
-@cache
-def _targets() -> tuple[Target, ...]:
-    return extract_targets(_plan(), _raw())
 
 
 def _row(t: Target) -> tuple[object, ...]:

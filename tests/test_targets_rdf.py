@@ -9,13 +9,13 @@ import pytest
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 
-from mapping.model import Plan
-from mapping.parser import parse_plan
 from mapping.rdf import plan_graph
-from mapping.targets import Target, extract_targets
 from mapping.targets_rdf import targets_graph
 from mapping.validate import load_shapes, validate
 from mapping.vocab import OA, PROV, QUDT, UNIT, Vocab
+from tests.seed import plan as _plan
+from tests.seed import raw as _raw
+from tests.seed import targets as _targets
 
 ROOT = Path(__file__).parent.parent
 SEED = ROOT / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
@@ -23,21 +23,6 @@ ONTOLOGY = ROOT / "ontology"
 BASE = "https://plans.example.org/kg/"
 V = Vocab(BASE)
 PK = V.pk
-
-
-@cache
-def _raw() -> str:
-    return SEED.read_text(encoding="utf-8")
-
-
-@cache
-def _plan() -> Plan:
-    return parse_plan(_raw(), source_name=SEED.name)
-
-
-@cache
-def _targets() -> tuple[Target, ...]:
-    return extract_targets(_plan(), _raw())
 
 
 def _graph() -> Graph:
