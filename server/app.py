@@ -24,16 +24,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
-from server import canned, dumps, pages, ui
-from server.cache import AnswerCache
-from server.compression import GZip
 from server.errors import ServerError, problem, problem_for
-from server.head import HeadAsGet
-from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from server.metrics import Metrics, route_label
+from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from server.ops.metrics import Metrics, route_label
+from server.protocol import canned
+from server.protocol.compression import GZip
+from server.protocol.head import HeadAsGet
+from server.protocol.sparql import make_router
 from server.settings import Settings
-from server.sparql import make_router
-from server.store import OxigraphStore, QueryOutcome, Store
+from server.stores.cache import AnswerCache
+from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
+from server.web import dumps, pages, ui
 
 access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
@@ -147,7 +148,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         title="plankg SPARQL endpoint",
         description="The Jinan green low-carbon action plan (2023-2025) as a knowledge graph.",
         lifespan=lifespan,
-        # /docs is served by server.ui with swagger-ui from this server's static files (works offline).
+        # /docs is served by server.web.ui with swagger-ui from this server's static files (works offline).
         docs_url=None,
         redoc_url=None,
     )

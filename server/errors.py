@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 
 if TYPE_CHECKING:
-    from server.formats import Format
+    from server.protocol.formats import Format
 
 
 class ServerError(PlanKGError):

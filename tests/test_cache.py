@@ -1,8 +1,8 @@
-"""server.cache: least recently used answers go first when the byte budget is spent."""
+"""server.stores.cache: least recently used answers go first when the byte budget is spent."""
 
 from __future__ import annotations
 
-from server.cache import AnswerCache
+from server.stores.cache import AnswerCache
 
 
 def test_evicts_least_recently_used_beyond_the_budget() -> None:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from mapping.entities import load_catalogue
-from server.canned import CannedQueryError, Param, ParamType, load_queries, read_query
 from server.errors import BadRequest
-from server.results import Iri, Literal
+from server.protocol.canned import CannedQueryError, Param, ParamType, load_queries, read_query
+from server.protocol.results import Iri, Literal
 from tests.conftest import BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow

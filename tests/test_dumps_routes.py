@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from server import dumps
 from server.app import create_app
 from server.settings import Settings
+from server.web import dumps
 from tests.conftest import BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
-"""server.sparql._evaluate: a quick answer costs no watcher of the client; a slow one is watched, and a
-client that hangs up stops it."""
+"""server.protocol.sparql._evaluate: a quick answer costs no watcher of the client; a slow one is watched,
+and a client that hangs up stops it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from starlette.requests import Request
 
 from server.errors import QueryCancelled
-from server.results import Solutions
+from server.protocol.results import Solutions
+from server.protocol.sparql import QueryRequest, _evaluate
 from server.settings import Settings
-from server.sparql import QueryRequest, _evaluate
-from server.store import FormatChoice, QueryOutcome, ResultKind
+from server.stores.oxigraph import FormatChoice, QueryOutcome, ResultKind
 
 ANSWER = QueryOutcome(ResultKind.SOLUTIONS, 0, value=Solutions((), ()))
 

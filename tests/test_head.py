@@ -1,4 +1,4 @@
-"""HEAD on every GET route: the GET answer's status and headers, no body (server.head)."""
+"""HEAD on every GET route: the GET answer's status and headers, no body (server.protocol.head)."""
 
 from __future__ import annotations
 

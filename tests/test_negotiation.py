@@ -1,13 +1,20 @@
-"""server.negotiation and server.formats: q-values, wildcards, specificity, defaults, 406."""
+"""server.protocol.negotiation and .formats: q-values, wildcards, specificity, defaults, 406."""
 
 from __future__ import annotations
 
 import pytest
 
-from server import formats as fmts
 from server.errors import NotAcceptable
-from server.formats import Kind
-from server.negotiation import accepts_coding, coding_quality, negotiate, parse_accept, parse_qlist, quality
+from server.protocol import formats as fmts
+from server.protocol.formats import Kind
+from server.protocol.negotiation import (
+    accepts_coding,
+    coding_quality,
+    negotiate,
+    parse_accept,
+    parse_qlist,
+    quality,
+)
 
 RESULTS = fmts.formats_for(Kind.RESULTS)
 GRAPH = fmts.formats_for(Kind.GRAPH)

@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS
 
 from server.settings import Settings
-from server.store import Store
+from server.stores.oxigraph import Store
 from tests.browser.app import FIXTURE, build_app, fixture_settings, open_store
 
 with warnings.catch_warnings():
@@ -436,7 +436,7 @@ def test_the_query_page_compiles_no_templates_per_request(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The query page's template is loaded once, not read and compiled on the event loop per page."""
-    from server import ui
+    from server.web import ui
 
     made: list[object] = []
     monkeypatch.setattr(ui, "templates", lambda: made.append(1))
@@ -459,7 +459,7 @@ def test_docs_work_offline(client: TestClient) -> None:
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
     with warnings.catch_warnings():
-        # server/sparql.py registers GET, HEAD and POST as one route: FastAPI warns of the repeated
+        # server/protocol/sparql.py registers GET, HEAD and POST as one route: FastAPI warns of the repeated
         # operation id (theirs to fix); the document is complete all the same.
         warnings.filterwarnings("ignore", message="Duplicate Operation ID sparql_sparql_")
         paths = client.get("/openapi.json").json()["paths"]
@@ -505,13 +505,13 @@ def raw_get(app: Any, path: str) -> tuple[int, bytes]:
 
 def test_static_files_stay_inside_their_directory(client: TestClient) -> None:
     assert raw_get(client.app, "/static/plankg.css")[0] == 200
-    # server/pages.py is one level above the static directory: a server that joined the path naively
+    # server/app.py is one level above the static directory: a server that joined the path naively
     # would send it.
-    assert (Path(__file__).resolve().parent.parent / "server" / "pages.py").is_file()
-    for path in ("/static/../pages.py", "/static/./../pages.py", "/static/css/../../pages.py"):
+    assert (Path(__file__).resolve().parent.parent / "server" / "app.py").is_file()
+    for path in ("/static/../app.py", "/static/./../app.py", "/static/css/../../app.py"):
         status, body = raw_get(client.app, path)
         assert status == 404 and b"def " not in body, path
-    assert client.get("/static/%2e%2e/pages.py").status_code == 404
+    assert client.get("/static/%2e%2e/app.py").status_code == 404
 
 
 def test_a_static_path_with_a_nul_byte_is_404(client: TestClient) -> None:
@@ -544,7 +544,7 @@ def test_a_base_with_a_path_serves_everything_under_it(tmp_path: Path) -> None:
 def test_a_much_linked_entity_lists_the_first_links_and_says_how_many(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server import describe
+    from server.web import describe
 
     monkeypatch.setattr(describe, "INCOMING_LIMIT", 5)
     total = len(list(Graph().parse(FIXTURE, format="turtle").subjects(None, ID["source"])))
@@ -568,7 +568,7 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
 def test_search_says_when_it_shows_only_the_first_results(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server import ui
+    from server.web import ui
 
     monkeypatch.setattr(ui, "SEARCH_LIMIT", 2)
     text = html(client, "/search?q=山东大学")

@@ -21,7 +21,7 @@ from mapping.graph import document_graph
 from mapping.vocab import Vocab
 from server.app import create_app
 from server.settings import Settings
-from server.store import OxigraphStore
+from server.stores.oxigraph import OxigraphStore
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

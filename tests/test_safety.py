@@ -1,4 +1,4 @@
-"""server.safety: SERVICE and updates are refused before evaluation; harmless mentions pass.
+"""server.protocol.safety: SERVICE and updates are refused before evaluation; harmless mentions pass.
 
 The end-to-end proof with a listening canary and a real server is in test_server_process.py; here the
 decision itself, and the second layer (query workers without network).
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
-from server.safety import check_query, lexical_service_count, looks_like_update
-from server.store import OxigraphStore
+from server.protocol.safety import check_query, lexical_service_count, looks_like_update
+from server.stores.oxigraph import OxigraphStore
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
 NONE: frozenset[str] = frozenset()
@@ -116,7 +116,7 @@ def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[in
             if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
                 pytest.fail(f"{reason} (CI=true: CI's machine must isolate them)")
             pytest.skip(reason)
-        # Straight to the store, past server.safety: the worker tries and finds no network.
+        # Straight to the store, past server.protocol.safety: the worker tries and finds no network.
         with pytest.raises(StoreFailure):
             store.query(
                 f"SELECT * WHERE {{ ?s ?p ?o SERVICE <http://127.0.0.1:{port}/sparql> {{ ?a ?b ?c }} }}"
@@ -128,7 +128,7 @@ def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[in
 
 
 def test_oxigraph_reads_no_unicode_escapes_outside_strings() -> None:
-    """The fast path of server.safety relies on this: ``\\u0053ERVICE`` is not the keyword."""
+    """The fast path of server.protocol.safety relies on this: ``\\u0053ERVICE`` is not the keyword."""
     store = OxigraphStore(None, data_files=[SAMPLE], workers=1, isolate_network=True)
     try:
         query = "SELECT * WHERE { ?s ?p ?o \\u0053ERVICE <http://127.0.0.1:9/> { } }"

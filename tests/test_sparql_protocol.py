@@ -25,11 +25,11 @@ from rdflib.namespace import XSD
 
 from server.app import create_app
 from server.errors import QueryNotSupported
-from server.metrics import Metrics
-from server.results import RDF_LANG_STRING, Iri, Solutions, serialize_solutions
-from server.results import Literal as ResultLiteral
+from server.ops.metrics import Metrics
+from server.protocol.results import RDF_LANG_STRING, Iri, Solutions, serialize_solutions
+from server.protocol.results import Literal as ResultLiteral
 from server.settings import Settings
-from server.store import DatasetDescription, FormatChoice, OxigraphStore, QueryOutcome, ResultKind
+from server.stores.oxigraph import DatasetDescription, FormatChoice, OxigraphStore, QueryOutcome, ResultKind
 
 with warnings.catch_warnings():
     # Starlette warns once, at import, that it would rather drive httpx2; httpx works.
@@ -544,7 +544,7 @@ def test_a_query_the_store_cannot_evaluate_is_400_and_the_worker_survives(
 
 
 class CountingStore:
-    """Any implementation of server.store.Store will do: this one counts the queries it answers."""
+    """Any implementation of server.stores.oxigraph.Store will do: this one counts the queries it answers."""
 
     def __init__(self) -> None:
         self.build_id = "build-1"

@@ -1,4 +1,5 @@
-"""server.store: the narrow interface, data files beside a plan store, the build id, the import boundary."""
+"""server.stores.oxigraph: the narrow interface, data files beside a plan store, the build id, the import
+boundary."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pyoxigraph as ox
 import pytest
 
 from server.errors import StoreFailure, StoreMissing
-from server.results import Iri, Solutions
-from server.store import BUILD_INFO_FILE, OxigraphStore, Store
+from server.protocol.results import Iri, Solutions
+from server.stores.oxigraph import BUILD_INFO_FILE, OxigraphStore, Store
 
 SERVER = Path(__file__).parent.parent / "server"
 EX = "http://example.org/"
@@ -29,7 +30,8 @@ def test_only_the_store_module_imports_pyoxigraph() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            if any(n.split(".")[0] in {"pyoxigraph", "oxrdflib"} for n in names) and path.name != "store.py":
+            reaches = any(n.split(".")[0] in {"pyoxigraph", "oxrdflib"} for n in names)
+            if reaches and path != SERVER / "stores" / "oxigraph.py":
                 offenders.append(path.name)
     assert offenders == []
 
@@ -46,14 +48,14 @@ def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
     return real_import(name, globals, locals, fromlist, level)
 builtins.__import__ = recording_import
 import server
-for module in pkgutil.iter_modules(server.__path__):
+for module in pkgutil.walk_packages(server.__path__, "server."):
     if module.name not in sys.argv[1:]:
-        importlib.import_module("server." + module.name)
+        importlib.import_module(module.name)
 print(json.dumps(sorted(importers)))
 """
 
 # The CLI also runs the build (the whole mapping pipeline, which writes the store with pyoxigraph).
-_BUILDS = ["cli"]
+_BUILDS = ["server.cli"]
 
 
 def _pyoxigraph_importers(*skip: str) -> list[str]:
@@ -69,8 +71,8 @@ def _pyoxigraph_importers(*skip: str) -> list[str]:
 
 
 def test_only_the_store_module_reaches_pyoxigraph_even_transitively() -> None:
-    """Serving needs pyoxigraph only through server.store (a remote store would replace that one)."""
-    assert _pyoxigraph_importers(*_BUILDS) == ["server.store"]
+    """Serving needs pyoxigraph only through server.stores.oxigraph (a remote store would replace it)."""
+    assert _pyoxigraph_importers(*_BUILDS) == ["server.stores.oxigraph"]
 
 
 def test_the_transitive_check_sees_indirect_imports() -> None:
@@ -79,15 +81,15 @@ def test_the_transitive_check_sees_indirect_imports() -> None:
 
 # Imports every server module except the Oxigraph implementation and the two places that choose it
 # (the app factory and the CLI) with pyoxigraph made unimportable: a route that reached pyoxigraph in
-# any way, even only through server.store's types, would fail here.
+# any way, even only through server.stores.oxigraph's types, would fail here.
 _WITHOUT_PYOXIGRAPH_PROBE = """
 import importlib, pkgutil, sys
 sys.modules["pyoxigraph"] = None
 sys.modules["oxrdflib"] = None
 import server
-for module in pkgutil.iter_modules(server.__path__):
-    if module.name not in ("store", "app", "cli"):
-        importlib.import_module("server." + module.name)
+for module in pkgutil.walk_packages(server.__path__, "server."):
+    if module.name not in ("server.stores.oxigraph", "server.app", "server.cli"):
+        importlib.import_module(module.name)
 print("ok")
 """
 

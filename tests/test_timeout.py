@@ -18,7 +18,7 @@ import pytest
 from server.app import create_app
 from server.errors import QueryCancelled, QueryMemoryExceeded, QueryTimeout, ServerBusy
 from server.settings import Settings
-from server.store import OxigraphStore
+from server.stores.oxigraph import OxigraphStore
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

@@ -18,10 +18,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
 from server.app import create_app
-from server.dumps import dataset_description
-from server.results import Triple
+from server.protocol.results import Triple
 from server.settings import Settings
-from server.store import DatasetDescription, QueryOutcome, ResultKind
+from server.stores.oxigraph import DatasetDescription, QueryOutcome, ResultKind
+from server.web.dumps import dataset_description
 from tests.conftest import SEEDS, BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from mapping.vocab import Vocab
 from server.app import create_app
 from server.settings import Settings
-from server.store import OxigraphStore, Store
+from server.stores.oxigraph import OxigraphStore, Store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ui-sample.ttl"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from server.formats import CSV, CSV_EXCEL, SPARQL_JSON, SPARQL_XML, TSV, Format
+from server.protocol.formats import CSV, CSV_EXCEL, SPARQL_JSON, SPARQL_XML, TSV, Format
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"

@@ -21,7 +21,7 @@ How the decision is made, so that a parser disagreement cannot open a hole:
    either method must name an allowed host.
 
 Besides this check, query workers run without network access where the OS allows it (see
-``server.store``), so a disagreement would still fetch nothing.
+``server.stores.oxigraph``), so a disagreement would still fetch nothing.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ that names the parameter.
 
 Every query is its own route, so the OpenAPI document lists each as an operation with its parameters.
 Results are negotiated, evaluated, limited and cached exactly as at ``/sparql``: the route hands a
-:class:`server.sparql.QueryRequest` with the bindings to :func:`server.sparql.answer`.
+:class:`server.protocol.sparql.QueryRequest` with the bindings to :func:`server.protocol.sparql.answer`.
 """
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Variable
 
 from mapping.errors import PlanKGError
-from server import formats as fmts
-from server.describe import Site
 from server.errors import BadRequest, UnsafeQuery
-from server.formats import Format, Kind
-from server.negotiation import negotiate
-from server.pages import templates
-from server.results import Iri, Literal, Term
-from server.safety import check_query
+from server.protocol import formats as fmts
+from server.protocol.formats import Format, Kind
+from server.protocol.negotiation import negotiate
+from server.protocol.results import Iri, Literal, Term
+from server.protocol.safety import check_query
+from server.protocol.sparql import QueryRequest, answer
 from server.settings import Settings
-from server.sparql import QueryRequest, answer
+from server.web.describe import Site
+from server.web.pages import templates
 
-QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
+QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-# The list of queries as a plain JSON document (not a SPARQL result). Not in server.formats, which
+# The list of queries as a plain JSON document (not a SPARQL result). Not in server.protocol.formats, which
 # has no plain JSON format yet; it is only ever offered here, next to HTML.
 JSON_DOCUMENT = Format("json-document", "JSON", ("application/json",), "json", frozenset({Kind.PAGE}))
 LIST_OFFERS: tuple[Format, ...] = (JSON_DOCUMENT, fmts.HTML)

@@ -26,9 +26,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from mapping.vocab import SD, VOID
-from server import formats as fmts
-from server.backend import FormatChoice, QueryOutcome, Store
-from server.cache import AnswerCache
 from server.errors import (
     BadRequest,
     NotAcceptable,
@@ -38,11 +35,14 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from server.formats import Format, Kind
-from server.negotiation import negotiate
-from server.results import Term
-from server.safety import check_query
+from server.protocol import formats as fmts
+from server.protocol.formats import Format, Kind
+from server.protocol.negotiation import negotiate
+from server.protocol.results import Term
+from server.protocol.safety import check_query
 from server.settings import Settings
+from server.stores.cache import AnswerCache
+from server.stores.interface import FormatChoice, QueryOutcome, Store
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

@@ -4,7 +4,7 @@
 dataset description ``void.ttl``, ``SHA256SUMS``, the manifest itself) as JSON or HTML. ``/dumps/{file}``
 serves one of those files, nothing else, with:
 
-* ``Content-Type`` from :mod:`server.formats` by the file's extension (``application/gzip`` for a
+* ``Content-Type`` from :mod:`server.protocol.formats` by the file's extension (``application/gzip`` for a
   ``.gz`` file, which is served as the archive it is, so a download keeps its name and bytes);
 * ``ETag`` the file's SHA-256 from the manifest, ``Last-Modified`` its modification time,
   ``Content-Length``, ``Content-Disposition: attachment`` with the file name;
@@ -41,15 +41,15 @@ from starlette.exceptions import HTTPException
 
 from mapping.layout import DESCRIPTION_FILE, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import Vocab
-from server import formats as fmts
-from server.backend import Store
-from server.canned import json_or_html
-from server.conditional import not_modified
-from server.describe import Site
-from server.negotiation import accepts_coding, negotiate
-from server.pages import RDF_FORMATS, templates
-from server.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
+from server.protocol import formats as fmts
+from server.protocol.canned import json_or_html
+from server.protocol.conditional import not_modified
+from server.protocol.negotiation import accepts_coding, negotiate
+from server.protocol.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
 from server.settings import Settings
+from server.stores.interface import Store
+from server.web.describe import Site
+from server.web.pages import RDF_FORMATS, templates
 
 # Files of the dump directory that are not RDF; their media types are fixed by their formats' specs.
 PLAIN_TEXT = "text/plain; charset=utf-8"  # SHA256SUMS, the `sha256sum -c` format

@@ -1,7 +1,8 @@
 """The narrow store interface: all the server asks of its data, and the types of its answers.
 
-Routes depend on this module only; ``server.store`` holds the embedded Oxigraph implementation (the only
-module that imports pyoxigraph), and a remote SPARQL store would be another implementation of ``Store``.
+Routes depend on this module only; ``server.stores.oxigraph`` holds the embedded Oxigraph implementation
+(the only module that imports pyoxigraph), and a remote SPARQL store would be another implementation
+of ``Store``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from server.formats import Format, Kind
-from server.results import Solutions, Term, Triple
+from server.protocol.formats import Format, Kind
+from server.protocol.results import Solutions, Term, Triple
 
 
 class ResultKind(Enum):

@@ -20,13 +20,13 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
-from server import charts, describe
-from server.canned import QUERIES_DIR, read_query
-from server.describe import Link, Linker, Node, Select, Site, sparql_string
-from server.pages import TEMPLATES_DIR, StoreData, StoreRef, templates
+from server.protocol.canned import QUERIES_DIR, read_query
 from server.settings import Settings
+from server.web import charts, describe
+from server.web.describe import Link, Linker, Node, Select, Site, sparql_string
+from server.web.pages import TEMPLATES_DIR, StoreData, StoreRef, templates
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
 KIND_NAMES = {

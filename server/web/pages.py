@@ -4,7 +4,8 @@ The pattern (one, documented in docs/ARCHITECTURE.md): **303 See Other from the 
 about it.** A thing ``{base}id/task/1`` or a vocabulary term ``{base}def/Task`` is not a web page, so
 ``GET`` on it answers ``303`` with ``Location: {base}doc/id/task/1`` (``{base}doc/def/Task``). The
 document is negotiated on ``Accept`` among Turtle, JSON-LD, N-Triples, RDF/XML and HTML (the formats of
-:mod:`server.formats`, the negotiation of :mod:`server.negotiation`), answers with ``Vary: Accept`` and
+:mod:`server.protocol.formats`, the negotiation of :mod:`server.protocol.negotiation`), answers with
+``Vary: Accept`` and
 ``Content-Location`` naming the format-specific variant (``…/doc/id/task/1.ttl``, ``.jsonld``, ``.nt``,
 ``.rdf``, ``.html``), each of which is also a URL of its own. Every document carries ``Link`` headers
 ``rel="alternate"`` to each variant (and HTML the same as ``<link rel="alternate">``). An IRI the graph
@@ -28,17 +29,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
-from server import describe
-from server.backend import FormatChoice, Store
-from server.conditional import not_modified
-from server.describe import Node, Row, Select, Site, sparql_iri
 from server.errors import NotAcceptable, StoreFailure
-from server.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
-from server.negotiation import negotiate
-from server.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
+from server.protocol.conditional import not_modified
+from server.protocol.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from server.protocol.negotiation import negotiate
+from server.protocol.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
 from server.settings import Settings
+from server.stores.interface import FormatChoice, Store
+from server.web import describe
+from server.web.describe import Node, Row, Select, Site, sparql_iri
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
 # Server preference: Turtle when the client does not care (Accept: */* or none); browsers ask for HTML.
@@ -90,7 +91,7 @@ StoreRef = Store | Callable[[], Store | None]
 
 
 class StoreData:
-    """``Data`` over the server's store interface (server.store.Store), whatever backend it is."""
+    """``Data`` over the server's store interface (server.stores.oxigraph.Store), whatever backend it is."""
 
     def __init__(self, store: StoreRef, base: str, timeout: float | None = None) -> None:
         self._store = store
@@ -377,7 +378,7 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
 
 # Where the source text is looked for (its name and SHA-256 come from the graph): the working
 # directory's seeds/ (``make run``) and the one beside the installed package (editable installs).
-SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parent.parent / "seeds")
+SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parents[2] / "seeds")
 
 
 def find_source_file(select: Select, site: Site) -> SourceFile | None:

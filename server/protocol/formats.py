@@ -2,7 +2,7 @@
 
 A format has a short name (usable as ``?format=`` and in file names), its media types (the first is
 the one we send), a file extension and the kind of answer it can carry. Content negotiation
-(:mod:`server.negotiation`), the SPARQL route, the store workers and the dumps all read this table;
+(:mod:`server.protocol.negotiation`), the SPARQL route, the store workers and the dumps all read this table;
 nothing else lists media types.
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from server.errors import NotAcceptable
-from server.formats import Format, by_name
+from server.protocol.formats import Format, by_name
 
 
 @dataclass(frozen=True)

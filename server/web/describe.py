@@ -123,7 +123,7 @@ class Site:
         return after_scheme[slash:] if slash >= 0 else "/"
 
     def page(self, iri: str) -> str | None:
-        """The path of the HTML/RDF document about a local IRI (see server/pages.py), else None."""
+        """The path of the HTML/RDF document about a local IRI (see server/web/pages.py), else None."""
         if iri.startswith(self.things):
             return f"{self.prefix}doc/id/{iri[len(self.things) :]}"
         if iri.startswith(self.terms):

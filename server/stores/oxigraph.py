@@ -1,7 +1,7 @@
 """The one narrow interface through which the server reaches its data, and its Oxigraph implementation.
 
 :class:`Store` is all the rest of the server knows: run a query and get its answer (serialised in a
-negotiated format, or as backend-neutral values from :mod:`server.results`), describe the dataset,
+negotiated format, or as backend-neutral values from :mod:`server.protocol.results`), describe the dataset,
 know the build id (to key caches) and the number of triples. A remote SPARQL store will be a second
 implementation of the same protocol.
 
@@ -45,8 +45,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from server import formats as fmts
-from server.backend import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
 from server.errors import (
     NotAcceptable,
     QueryCancelled,
@@ -60,8 +58,9 @@ from server.errors import (
     StoreMissing,
     TooManyRows,
 )
-from server.formats import Format, Kind
-from server.results import (
+from server.protocol import formats as fmts
+from server.protocol.formats import Format, Kind
+from server.protocol.results import (
     BlankNode,
     Iri,
     Literal,
@@ -72,6 +71,7 @@ from server.results import (
     serialize_boolean,
     serialize_solutions,
 )
+from server.stores.interface import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
 
 log = logging.getLogger("plankg.store")
 
@@ -281,7 +281,7 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
 # --- the server side -------------------------------------------------------------------------
 
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _WORKER_NICENESS = 5
 
 
@@ -310,7 +310,7 @@ class _Worker:
                 [
                     sys.executable,
                     "-c",
-                    "from server.store import worker_entry; worker_entry()",
+                    "from server.stores.oxigraph import worker_entry; worker_entry()",
                     str(child.fileno()),
                 ],
                 pass_fds=(child.fileno(),),

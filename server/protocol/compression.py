@@ -1,7 +1,7 @@
 """On-the-fly gzip that honours ``Accept-Encoding`` q-values.
 
 Starlette's :class:`GZipMiddleware` compresses whenever the header mentions "gzip", even as
-``gzip;q=0`` (which refuses it). :class:`GZip` decides with :func:`server.negotiation.accepts_coding`
+``gzip;q=0`` (which refuses it). :class:`GZip` decides with :func:`server.protocol.negotiation.accepts_coding`
 and, when gzip is not acceptable, hides the gzip entries of the header from the middleware.
 """
 
@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
-from server.negotiation import accepts_coding, parse_qlist
+from server.protocol.negotiation import accepts_coding, parse_qlist
 
 
 class GZip(GZipMiddleware):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from html import escape
 
-from server.describe import RDFS, Select, Site
+from server.web.describe import RDFS, Select, Site
 
 # The stages a pillar's total is split into, drawn as stacked segments.
 PARTS = ("continuing", "new", "reserve")

@@ -1,0 +1,1 @@
+"""The SPARQL protocol layer: requests, negotiation, formats, results, safety, canned queries."""

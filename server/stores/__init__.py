@@ -1,0 +1,1 @@
+"""Store backends: the interface every route uses, its embedded Oxigraph implementation, the answer cache."""
