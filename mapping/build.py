@@ -46,6 +46,8 @@ from rich.console import Console
 from mapping import dumps, layout
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
+from mapping.linksets import DEFAULT_LINKSETS, linkset_files
+from mapping.linksets_rdf import merge_linksets
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
 
@@ -182,13 +184,19 @@ def _hash_files(paths: list[Path], root: Path) -> list[str]:
     return [f"{p.relative_to(root).as_posix()} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in paths]
 
 
-def inputs_fingerprint(seeds_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR) -> str:
-    """SHA-256 over what a build's output depends on: the seed text, the ontology and shapes, the
-    mapping code and its data files, the base IRI and the versions of the RDF libraries."""
+def inputs_fingerprint(
+    seeds_dir: Path,
+    vocab: Vocab,
+    ontology_dir: Path = ONTOLOGY_DIR,
+    linksets_dir: Path = DEFAULT_LINKSETS,
+) -> str:
+    """SHA-256 over what a build's output depends on: the seed text, the linksets, the ontology and
+    shapes, the mapping code and its data files, the base IRI and the versions of the RDF libraries."""
     source = find_source(seeds_dir)
     lines = [f"base {vocab.base}", f"source {source.name}"]
     lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
     lines += _hash_files([source], seeds_dir)
+    lines += ["linksets", *_hash_files(linkset_files(linksets_dir), linksets_dir)]
     if ontology_dir.is_dir():
         lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
     code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
@@ -213,7 +221,12 @@ def read_build_info(store_dir: Path) -> dict[str, object] | None:
 
 
 def staleness(
-    seeds_dir: Path, dist_dir: Path, store_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR
+    seeds_dir: Path,
+    dist_dir: Path,
+    store_dir: Path,
+    vocab: Vocab,
+    ontology_dir: Path = ONTOLOGY_DIR,
+    linksets_dir: Path = DEFAULT_LINKSETS,
 ) -> str | None:
     """Why a rebuild is needed (store or dumps missing, inputs changed), or None when it is not."""
     info = read_build_info(store_dir)
@@ -227,8 +240,8 @@ def staleness(
         return "the store and the dumps come from different builds"
     if any(not (dist_dir / str(f["name"])).is_file() for f in manifest.get("files", [])):
         return f"dump files missing in {dist_dir}"
-    if info.get("inputs_sha256") != inputs_fingerprint(seeds_dir, vocab, ontology_dir):
-        return "seeds, ontology, mapping code or base IRI changed since the last build"
+    if info.get("inputs_sha256") != inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir):
+        return "seeds, linksets, ontology, mapping code or base IRI changed since the last build"
     return None
 
 
@@ -252,6 +265,7 @@ def build(
     make_graph: GraphMaker = document_graph,
     validator: Validator = validate,
     ontology_dir: Path = ONTOLOGY_DIR,
+    linksets_dir: Path = DEFAULT_LINKSETS,
 ) -> BuildResult:
     """Build the store and the dumps from the plan text in ``seeds_dir``.
 
@@ -277,7 +291,7 @@ def build(
             source = find_source(seeds_dir)
             raw, data = read_source(source)
             source_sha256 = hashlib.sha256(data).hexdigest()
-            fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir)
+            fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir)
 
         with stage("parse and map to RDF"):
             try:
@@ -286,6 +300,9 @@ def build(
                 # Name the file by the path the user gave, so `file:line:column` leads to it.
                 where = Location(str(source), err.location.line, err.location.column, err.location.offset)
                 raise DocumentError(err.message, where) from err
+
+        with stage("merge linksets"):
+            linkset_description = merge_linksets(graph, vocab, linksets_dir)
 
         with stage(f"validate with SHACL ({len(graph)} triples)"):
             outcome = validator(graph, vocab, ontology_dir)
@@ -327,7 +344,8 @@ def build(
             title = graph.value(vocab.plan(), ELI.title)
             description = dumps.canonical_order(
                 dumps.graph_quads(
-                    dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None),
+                    dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None)
+                    + linkset_description,
                     description_graph(vocab),
                     skolemize,
                 )

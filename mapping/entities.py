@@ -43,7 +43,6 @@ LABELS_FILE = "labels_en.toml"
 
 _KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DIVISION_CODE = re.compile(r"[0-9]{6}")
-_WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")
 
 
 class CatalogueError(PlanKGError):
@@ -100,7 +99,6 @@ class Organisation(_Named):
     aliases: tuple[str, ...]
     type: OrgType
     parent: str | None
-    wikidata: str | None
     note: str | None
 
 
@@ -114,7 +112,6 @@ class Place(_Named):
     code: str | None  # 6-digit division code; None for a region
     level: str | None  # province | prefecture | county, for a division
     broader: str | None  # key of the place that contains it
-    wikidata: str | None
     note: str | None
 
 
@@ -249,20 +246,17 @@ class _Entry:
             raise self.error("key must be lower-case ASCII words joined by hyphens")
         return key
 
-    def wikidata(self) -> str | None:
-        wikidata = self.optional_text("wikidata")
-        source = self.optional_text("wikidata_source")
-        if wikidata is None:
-            if source is not None:
-                raise self.error("wikidata_source without wikidata")
-            return None
-        if not _WIKIDATA_ID.fullmatch(wikidata):
-            raise self.error(f"wikidata {wikidata!r} is not a Wikidata item ID (Q…)")
-        if source is None:
-            raise self.error("wikidata needs wikidata_source: only identifiers verified from a named source")
-        return wikidata
+    def refuse_links(self) -> None:
+        """External identifiers are stated in linksets (mapping/linksets.py), with their justification."""
+        for field in ("wikidata", "wikidata_source"):
+            if field in self.table:
+                raise self.error(
+                    f"{field}: links to other datasets are stated in a linkset (linksets/*.csv), "
+                    "not in the catalogue"
+                )
 
     def done(self) -> None:
+        self.refuse_links()
         unknown = sorted(set(self.table) - self.used)
         if unknown:
             raise self.error(f"unknown field(s) {', '.join(unknown)}")
@@ -347,7 +341,6 @@ def _load_organisations(path: Path) -> dict[str, Organisation]:
                 aliases=e.texts("aliases"),
                 type=org_type,
                 parent=e.optional_text("parent"),
-                wikidata=e.wikidata(),
                 note=e.optional_text("note"),
             )
         )
@@ -385,7 +378,6 @@ def _load_places(path: Path) -> dict[str, Place]:
                 code=code,
                 level=level,
                 broader=e.optional_text("broader"),
-                wikidata=e.wikidata(),
                 note=e.optional_text("note"),
             )
         )

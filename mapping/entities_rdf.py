@@ -5,7 +5,7 @@
   ``org:subOrganizationOf`` the parent;
 * places: divisions ``{base}id/place/{code}`` (``skos:notation`` the code) and regions
   ``{base}id/region/{key}``, SKOS concepts of the scheme ``{base}id/places`` with ``skos:broader``;
-  ``skos:exactMatch`` to Wikidata only where the data file names the source that verified it;
+  links to Wikidata and other datasets come from the linksets (``mapping.linksets_rdf``);
 * projects ``{base}id/project/{key}``: ``pk:inTask``, ``pk:involves`` organisations, ``pk:place``;
 * mentions ``{base}id/mention/{kind}/{key}/{start}-{end}``: Web Annotations (``oa:identifying``)
   whose body is the entity and whose target is the source span; the task (or the plan, for its title
@@ -38,7 +38,7 @@ from mapping.entities import (
 from mapping.model import Plan
 from mapping.rdf import add_span
 from mapping.text import normalise
-from mapping.vocab import OA, ORG, PROV, WD, Vocab
+from mapping.vocab import OA, ORG, PROV, Vocab
 
 _log = logging.getLogger(__name__)
 
@@ -160,8 +160,6 @@ class _EntityMapper:
         self.labels(node, org.name, org.name_en, org.aliases)
         if org.parent is not None:
             self.add(node, ORG.subOrganizationOf, org_iri(self.vocab, org.parent))
-        if org.wikidata is not None:
-            self.add(node, SKOS.exactMatch, WD[org.wikidata])
         self.note(node, org.note)
 
     def place_scheme(self) -> None:
@@ -186,8 +184,6 @@ class _EntityMapper:
             self.add(node, SKOS.topConceptOf, place_scheme_iri(self.vocab))
         else:
             self.add(node, SKOS.broader, place_iri(self.vocab, self.catalogue.places[place.broader]))
-        if place.wikidata is not None:
-            self.add(node, SKOS.exactMatch, WD[place.wikidata])
         self.note(node, place.note)
 
     def project(self, project: Project) -> None:

@@ -4,8 +4,8 @@ The environment is read once, in ``main``; a command-line flag beats its environ
 beats the default. Domain errors are printed as ``file:line:column: message`` (a malformed document)
 or as the SHACL report (violations) with exit status 1, never as a traceback; bad usage exits 2.
 
-Environment: ``PLANKG_SEEDS``, ``PLANKG_DIST``, ``PLANKG_STORE``, ``PLANKG_BASE`` for both commands;
-``serve`` reads the rest through ``server.settings.Settings.from_env``.
+Environment: ``PLANKG_SEEDS``, ``PLANKG_LINKSETS``, ``PLANKG_DIST``, ``PLANKG_STORE``, ``PLANKG_BASE`` for
+both commands; ``serve`` reads the rest through ``server.settings.Settings.from_env``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from rich.console import Console
 
 from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
+from mapping.linksets import DEFAULT_LINKSETS, LinksetError
 from mapping.vocab import DEFAULT_BASE, Vocab
 
 
@@ -33,6 +34,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             type=Path,
             default=Path(environ.get("PLANKG_SEEDS", DEFAULT_SEEDS)),
             help="directory with the plan text (env PLANKG_SEEDS; default %(default)s)",
+        )
+        sub.add_argument(
+            "--linksets",
+            type=Path,
+            default=Path(environ.get("PLANKG_LINKSETS", DEFAULT_LINKSETS)),
+            help="directory with researchers' linksets, *.csv + *.toml (env PLANKG_LINKSETS; "
+            "default %(default)s)",
         )
         sub.add_argument(
             "--dist",
@@ -100,7 +108,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if args.command == "build":
             return _build(args)
         return _serve(args, environ)
-    except (DocumentError, ValidationFailed) as err:  # `file:line:column: message`; the SHACL report
+    except (DocumentError, LinksetError, ValidationFailed) as err:  # `file:line:column: message`; SHACL
         _error(str(err))
     except PlanKGError as err:
         _error(f"plankg: {err}")
@@ -135,6 +143,7 @@ def _build(args: argparse.Namespace) -> int:
         args.store or DEFAULT_STORE,
         _vocab(args.base or DEFAULT_BASE),
         RichProgress(console),
+        linksets_dir=args.linksets,
     )
     console.print(
         f"built {result.triples} triples ({result.quads} quads with the validation report, "
@@ -164,13 +173,22 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         raise UsageError(err) from err
     if args.build_if_stale and not settings.without_plan:
         vocab = _vocab(settings.base)
-        reason = staleness(args.seeds, settings.dist_dir, settings.store_dir, vocab)
+        reason = staleness(
+            args.seeds, settings.dist_dir, settings.store_dir, vocab, linksets_dir=args.linksets
+        )
         console = Console(stderr=True, highlight=False)
         if reason is None:
             console.print(f"store {settings.store_dir} is up to date")
         else:
             console.print(f"building: {reason}")
-            build(args.seeds, settings.dist_dir, settings.store_dir, vocab, RichProgress(console))
+            build(
+                args.seeds,
+                settings.dist_dir,
+                settings.store_dir,
+                vocab,
+                RichProgress(console),
+                linksets_dir=args.linksets,
+            )
 
     from server.app import serve
 

@@ -60,7 +60,7 @@ def built_plan(tmp_path_factory: pytest.TempPathFactory) -> BuiltPlan:
         warnings.filterwarnings(
             "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
         )
-        result = build(SEEDS, root / "dist", root / "store")
+        result = build(SEEDS, root / "dist", root / "store", linksets_dir=REPO / "linksets")
     source_file = next(SEEDS.glob("*.txt"))
     source = source_file.read_bytes().decode("utf-8")
     settings = Settings(store_dir=root / "store", dist_dir=root / "dist")

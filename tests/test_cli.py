@@ -95,7 +95,7 @@ def test_a_missing_seeds_directory_is_an_error_not_a_traceback(
 def test_a_file_system_error_is_reported_without_traceback(
     tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unwritable(*args: object) -> None:
+    def unwritable(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "dist"))
 
     monkeypatch.setattr(cli, "build", unwritable)
@@ -117,9 +117,11 @@ def test_bad_usage_gives_status_2(
 class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
+        self.keywords: list[dict[str, Any]] = []
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls.append(args)
+        self.keywords.append(kwargs)
         raise ValidationFailed("recorded", 1)  # stop here; the arguments are what is tested
 
 
@@ -138,6 +140,32 @@ def test_build_flags_beat_environment_which_beats_defaults(
     cli.main(["build", "--dist", "D", "--base", "http://f.example/"], environ=env)
     seeds, dist, store, vocab, _ = recorder.calls[-1]
     assert (seeds, dist, store, vocab.base) == (Path("s"), Path("D"), Path("st"), "http://f.example/")
+    assert [k["linksets_dir"] for k in recorder.keywords] == [Path("linksets")] * 3
+    cli.main(["build"], environ={"PLANKG_LINKSETS": "l"})
+    cli.main(["build", "--linksets", "L"], environ={"PLANKG_LINKSETS": "l"})
+    assert [k["linksets_dir"] for k in recorder.keywords[3:]] == [Path("l"), Path("L")]
+
+
+def test_a_bad_linkset_gives_file_line_column_and_status_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linksets = tmp_path / "linksets"
+    linksets.mkdir()
+    (linksets / "mine.csv").write_text(
+        "entity,target,relation,justification\n济南市,Q170247,skos:exactMatch,\n", encoding="utf-8"
+    )
+    (linksets / "mine.toml").write_text(
+        'title = "t"\ncreator = "c"\ncreated = 2026-12-01\nobjects_target = "http://www.wikidata.org/"\n',
+        encoding="utf-8",
+    )
+    args = [*build_args(tmp_path, REPO / "seeds"), "--linksets", str(linksets)]
+    assert cli.main(args, environ={}) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        f"{linksets / 'mine.csv'}:2:29: no justification: say where the link was verified"
+    )
+    assert not (tmp_path / "dist").exists()
 
 
 @pytest.mark.slow
@@ -212,8 +240,8 @@ def test_build_if_stale_builds_only_when_stale(
     app: FakeApp, monkeypatch: pytest.MonkeyPatch, reason: str | None, builds: int
 ) -> None:
     built: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(cli, "staleness", lambda *args: reason)
-    monkeypatch.setattr(cli, "build", lambda *args: built.append(args))
+    monkeypatch.setattr(cli, "staleness", lambda *args, **kwargs: reason)
+    monkeypatch.setattr(cli, "build", lambda *args, **kwargs: built.append(args))
     env = {"PLANKG_DIST": "d", "PLANKG_STORE": "s", "PLANKG_BASE": "http://e.example/"}
     assert cli.main(["serve", "--build-if-stale", "--seeds", "sd"], environ=env) == 0
     assert len(built) == builds
@@ -226,6 +254,6 @@ def test_build_if_stale_builds_only_when_stale(
 
 
 def test_serve_without_build_if_stale_never_builds(app: FakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "staleness", lambda *args: pytest.fail("staleness checked"))
+    monkeypatch.setattr(cli, "staleness", lambda *args, **kwargs: pytest.fail("staleness checked"))
     assert cli.main(["serve"], environ={}) == 0
     assert len(app.served) == 1
