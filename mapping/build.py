@@ -43,10 +43,10 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rich.console import Console
 
-from mapping import dumps, layout
+from mapping import dumps, layout, tables
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
-from mapping.linksets import DEFAULT_LINKSETS, linkset_files
+from mapping.linksets import linkset_files
 from mapping.linksets_rdf import merge_linksets
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
@@ -188,7 +188,7 @@ def inputs_fingerprint(
     seeds_dir: Path,
     vocab: Vocab,
     ontology_dir: Path = ONTOLOGY_DIR,
-    linksets_dir: Path = DEFAULT_LINKSETS,
+    linksets_dir: Path | None = None,
 ) -> str:
     """SHA-256 over what a build's output depends on: the seed text, the linksets, the ontology and
     shapes, the mapping code and its data files, the base IRI and the versions of the RDF libraries."""
@@ -196,7 +196,8 @@ def inputs_fingerprint(
     lines = [f"base {vocab.base}", f"source {source.name}"]
     lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
     lines += _hash_files([source], seeds_dir)
-    lines += ["linksets", *_hash_files(linkset_files(linksets_dir), linksets_dir)]
+    if linksets_dir is not None:
+        lines += ["linksets", *_hash_files(linkset_files(linksets_dir), linksets_dir)]
     if ontology_dir.is_dir():
         lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
     code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
@@ -226,7 +227,7 @@ def staleness(
     store_dir: Path,
     vocab: Vocab,
     ontology_dir: Path = ONTOLOGY_DIR,
-    linksets_dir: Path = DEFAULT_LINKSETS,
+    linksets_dir: Path | None = None,
 ) -> str | None:
     """Why a rebuild is needed (store or dumps missing, inputs changed), or None when it is not."""
     info = read_build_info(store_dir)
@@ -265,7 +266,7 @@ def build(
     make_graph: GraphMaker = document_graph,
     validator: Validator = validate,
     ontology_dir: Path = ONTOLOGY_DIR,
-    linksets_dir: Path = DEFAULT_LINKSETS,
+    linksets_dir: Path | None = None,
 ) -> BuildResult:
     """Build the store and the dumps from the plan text in ``seeds_dir``.
 
@@ -302,7 +303,7 @@ def build(
                 raise DocumentError(err.message, where) from err
 
         with stage("merge linksets"):
-            linkset_description = merge_linksets(graph, vocab, linksets_dir)
+            linkset_description = merge_linksets(graph, vocab, linksets_dir) if linksets_dir else Graph()
 
         with stage(f"validate with SHACL ({len(graph)} triples)"):
             outcome = validator(graph, vocab, ontology_dir)
@@ -326,6 +327,7 @@ def build(
             triples = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
             new_dist = _temporary_sibling(dist_dir, temporaries)
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
+            files += tables.write_tables(quads, new_dist, vocab)
             build_id = dumps.build_id(files)
             info: dict[str, object] = {
                 "build_id": build_id,

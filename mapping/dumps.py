@@ -62,6 +62,14 @@ FORMATS: tuple[DumpFormat, ...] = (
 )
 
 
+RDF_FORMAT_NAMES = frozenset(f.name for f in FORMATS)
+# The CSV tables and their CSVW metadata (mapping.tables): the specifications they follow.
+TABULAR_FORMATS = {
+    "csv": "http://www.w3.org/TR/tabular-data-model/",
+    "csvw": "http://www.w3.org/TR/tabular-metadata/",
+}
+
+
 @dataclass(frozen=True)
 class DumpFile:
     """A file written into the dump directory."""
@@ -313,8 +321,10 @@ def dataset_graph(
         distribution = vocab.thing("dataset", "dump", f.name)
         checksum = vocab.thing("dataset", "dump", f.name, "sha256")
         g.add((dataset, DCAT.distribution, distribution))
-        if not f.gzip:
+        if not f.gzip and f.format in RDF_FORMAT_NAMES:
             g.add((dataset, VOID.dataDump, download))
+        if f.format in TABULAR_FORMATS:
+            g.add((distribution, DCTERMS.conformsTo, URIRef(TABULAR_FORMATS[f.format])))
         g.add((distribution, RDF.type, DCAT.Distribution))
         g.add((distribution, DCTERMS.title, RdfLiteral(f.name)))
         g.add((distribution, DCAT.downloadURL, download))

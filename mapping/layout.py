@@ -11,3 +11,5 @@ SUMS_FILE = "SHA256SUMS"
 MANIFEST_FILE = "manifest.json"
 DESCRIPTION_FILE = "void.ttl"
 GZIP_MEDIA_TYPE = "application/gzip"
+METADATA_FILE = "csv-metadata.json"  # CSVW metadata of the CSV tables (mapping.tables)
+CSVW_MEDIA_TYPE = "application/csvm+json"

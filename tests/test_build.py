@@ -26,6 +26,7 @@ from rich.console import Console
 from mapping import build as b
 from mapping.errors import DocumentError, Location, ValidationFailed
 from mapping.parser import parse_plan
+from mapping.tables import TABLES
 from mapping.vocab import DCAT, VOID, Vocab
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,7 +142,8 @@ def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
     result = run_build(dirs)
     assert sorted(p.name for p in dirs.dist.iterdir()) == sorted(
         [f"plankg.{e}{z}" for e in ("ttl", "nt", "nq", "jsonld") for z in ("", ".gz")]
-        + ["SHA256SUMS", "manifest.json", "void.ttl"]
+        + ["SHA256SUMS", "manifest.json", "void.ttl", "csv-metadata.json"]
+        + [t.file_name for t in TABLES]
     )
     manifest = json.loads((dirs.dist / "manifest.json").read_text(encoding="utf-8"))
     raw = (dirs.seeds / "plan.txt").read_bytes()
@@ -211,10 +213,10 @@ def test_the_dataset_description_lists_every_dump_with_size_and_hash(dirs: Dirs)
     assert str(g.value(dataset, dcat.version)) == result.build_id
     assert g.value(dataset, void.sparqlEndpoint) == URIRef(VOCAB.base + "sparql")
     distributions = list(g.objects(dataset, dcat.distribution))
-    assert len(distributions) == len(result.files) == 8
+    assert len(distributions) == len(result.files) == 8 + len(TABLES) + 1  # dumps, tables, their metadata
     for dist in distributions:
         url = str(g.value(dist, dcat.downloadURL))
-        assert url.startswith(VOCAB.base + "dumps/plankg.")
+        assert url.startswith((VOCAB.base + "dumps/plankg", VOCAB.base + "dumps/csv-metadata.json"))
         data = (dirs.dist / url.rsplit("/", 1)[1]).read_bytes()
         assert int(str(g.value(dist, dcat.byteSize))) == len(data)
         checksum = g.value(g.value(dist, spdx.checksum), spdx.checksumValue)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapping.tables import TABLES
 from server.app import create_app
 from server.settings import Settings
 from server.web import dumps
@@ -51,13 +52,16 @@ def test_the_index_lists_every_file_with_size_and_hash(
     assert index["source"]["sha256"] == sha256(built_plan.source.encode("utf-8"))
     files = {f["name"]: f for f in index["files"]}
     every_format = {name + gz for name in DUMPS for gz in ("", ".gz")}
-    assert set(files) == every_format | {"void.ttl", "SHA256SUMS", "manifest.json"}
-    for name in every_format | {"void.ttl"}:
+    tabular = {t.file_name for t in TABLES} | {"csv-metadata.json"}
+    assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json"}
+    for name in every_format | tabular | {"void.ttl"}:
         data = on_disk(built_plan, name)
         assert (files[name]["bytes"], files[name]["sha256"]) == (len(data), sha256(data)), name
         assert files[name]["url"] == f"/dumps/{name}"
         assert files[name]["gzip"] == name.endswith(".gz")
     assert files["plankg.ttl.gz"]["media_type"] == "application/gzip"
+    assert files["plankg-targets.csv"]["media_type"] == "text/csv"
+    assert files["csv-metadata.json"]["media_type"] == "application/csvm+json"
     assert files["plankg.nq"]["media_type"] == "application/n-quads"
 
 

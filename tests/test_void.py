@@ -17,6 +17,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
+from mapping.tables import TABLES
 from server.app import create_app
 from server.protocol.results import Triple
 from server.settings import Settings
@@ -83,6 +84,7 @@ def test_every_dump_is_a_distribution_with_its_size_and_hash(
 ) -> None:
     distributions = set(void.objects(ID.dataset, DCAT.distribution))
     names = {n + gz for n in DUMPS for gz in ("", ".gz")}
+    names |= {t.file_name for t in TABLES} | {"csv-metadata.json"}  # the CSV tables (tests/test_tables.py)
     assert len(distributions) == len(names)
     by_name = {str(void.value(d, DCAT.downloadURL)).removeprefix(BASE + "dumps/"): d for d in distributions}
     assert set(by_name) == names
@@ -98,7 +100,13 @@ def test_every_dump_is_a_distribution_with_its_size_and_hash(
         served = plan_client.get(f"/dumps/{name}", headers={"Accept-Encoding": "identity"})
         assert hashlib.sha256(served.content).hexdigest() == digest
         plain = name.removesuffix(".gz")
-        media = {"ttl": "text/turtle", "nt": "application/n-triples", "nq": "application/n-quads"}
+        media = {
+            "ttl": "text/turtle",
+            "nt": "application/n-triples",
+            "nq": "application/n-quads",
+            "csv": "text/csv",
+            "json": "application/csvm+json",
+        }
         expected = media.get(plain.rsplit(".", 1)[1], "application/ld+json")
         assert void.value(distribution, DCAT.mediaType) == URIRef(IANA + expected)
         zipped = void.value(distribution, DCAT.compressFormat)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,14 @@ from rdflib import Literal as RdfLiteral
 from rdflib.term import Node
 from starlette.exceptions import HTTPException
 
-from mapping.layout import DESCRIPTION_FILE, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
+from mapping.layout import (
+    CSVW_MEDIA_TYPE,
+    DESCRIPTION_FILE,
+    GZIP_MEDIA_TYPE,
+    MANIFEST_FILE,
+    METADATA_FILE,
+    SUMS_FILE,
+)
 from mapping.vocab import Vocab
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
@@ -67,6 +75,7 @@ class DumpEntry:
     sha256: str | None
     format: str | None
     gzip: bool
+    declared_type: str | None = None  # the media type the manifest gives (e.g. CSVW metadata)
 
     @property
     def media_type(self) -> str:
@@ -77,7 +86,9 @@ class DumpEntry:
         if self.name == MANIFEST_FILE:
             return JSON_TYPE
         fmt = fmts.by_extension(Path(self.name).suffix)
-        return fmt.content_type if fmt is not None else OCTET_STREAM
+        if fmt is not None:
+            return fmt.content_type
+        return self.declared_type or OCTET_STREAM
 
     def listing(self, prefix: str) -> dict[str, Any]:
         return {
@@ -124,6 +135,7 @@ def read_manifest(dist_dir: Path) -> Manifest | None:
             str(item["sha256"]) if isinstance(item.get("sha256"), str) else None,
             str(item["format"]) if isinstance(item.get("format"), str) else None,
             bool(item.get("gzip")),
+            _declared_type(item.get("media_type")),
         )
     for name in (SUMS_FILE, MANIFEST_FILE):
         entries.setdefault(name, DumpEntry(name, None, None, None, False))
@@ -135,6 +147,13 @@ def read_manifest(dist_dir: Path) -> Manifest | None:
         source=source if isinstance(source, dict) else {},
         entries=dict(sorted(entries.items())),
     )
+
+
+def _declared_type(value: object) -> str | None:
+    """A media type from the manifest, only if it is one (``type/subtype``, no parameters or spaces)."""
+    if isinstance(value, str) and re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", value):
+        return value
+    return None
 
 
 # --- conditional requests --------------------------------------------------------------------------
@@ -241,6 +260,9 @@ class DumpRoutes:
             headers["Vary"] = "Accept-Encoding"
         if encoding is not None:
             headers["Content-Encoding"] = encoding
+        if entry.format == "csv" and METADATA_FILE in manifest.entries:
+            # CSVW §5.2: a table's metadata found through a Link header.
+            headers["Link"] = f'<{METADATA_FILE}>; rel="describedby"; type="{CSVW_MEDIA_TYPE}"'
         request.state.outcome = f"dump {chosen.name}" + (f" as {encoding}" if encoding else "")
         if not_modified(request, etag, stat.st_mtime):
             return Response(

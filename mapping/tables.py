@@ -1,0 +1,384 @@
+"""CSV tables of the graph with a W3C CSVW metadata file, written with every build into ``dist/``.
+
+Each table is described once, in ``TABLES``: the class its rows are, and per column the property path
+it reads and how its cells are typed. From that one description come both the SPARQL query that fills
+the table and the table's entry in ``csv-metadata.json`` (the name CSVW processors look for beside a
+CSV file), so the two cannot disagree.
+
+* Every table has one header row, UTF-8 without BOM, CRLF line ends, rows sorted by their IRI.
+* The first column holds the row's IRI: ``aboutUrl`` ``{+column}``, the table's primary key.
+* A column that is one property of the row (``Column.output``) has ``propertyUrl`` that property and,
+  for IRIs, ``valueUrl`` ``{+column}``; literals carry the datatype (and language) the graph gives
+  them. So CSVW's CSV→RDF conversion gives back exactly the graph's own triples for those facts
+  (``tests/test_tables.py`` converts them and checks). A virtual column states the row's class.
+* A column read through a longer path (the plan of a task, a target's quote, a mention's offsets) is
+  there for the reader of the table and is ``suppressOutput``: it is derived, not a fact of the row.
+* Several values in one cell are joined by ``;`` (``separator``), sorted.
+* Foreign keys tie tables together where the referenced column is in one table.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from mapping.dumps import DumpFile
+from mapping.layout import CSVW_MEDIA_TYPE, METADATA_FILE
+from mapping.vocab import REUSED_PREFIXES, Vocab
+
+CSV_MEDIA_TYPE = "text/csv"
+SEPARATOR = ";"
+XSD = REUSED_PREFIXES["xsd"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, the SPARQL property path it reads, and how its cells are typed.
+
+    ``datatype`` is an XSD local name (``integer``, ``decimal``, ``gYear``, ``date``, ``string``) or
+    ``anyURI`` for IRIs; ``lang`` the language of language-tagged strings. ``path`` is written with
+    the prefixes of ``mapping.vocab`` and ``pk:``; a column whose path is a single property is a fact
+    of the row and is output by CSVW (unless ``output`` is False)."""
+
+    name: str
+    path: str
+    datatype: str = "string"
+    lang: str | None = None
+    many: bool = False
+    output: bool = True
+    title_en: str = ""
+    where: str | None = None  # a pattern instead of the path: ``{row}`` and ``{value}`` are its variables
+
+    @property
+    def is_iri(self) -> bool:
+        return self.datatype == "anyURI"
+
+    @property
+    def direct(self) -> bool:
+        return self.output and self.where is None and all(c not in self.path for c in "/|^*+?()")
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    column: str
+    table: str  # a Table name
+    reference: str  # its column
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file plankg-{name}.csv
+    key: str  # the IRI column
+    cls: str  # the class of the rows (a prefixed name)
+    title_en: str
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = field(default=())
+
+    @property
+    def file_name(self) -> str:
+        return f"plankg-{self.name}.csv"
+
+
+def _iri(name: str, path: str, title: str, *, many: bool = False, output: bool = True) -> Column:
+    return Column(name, path, "anyURI", many=many, output=output, title_en=title)
+
+
+QUOTE = "oa:hasSelector/oa:exact"
+TABLES: tuple[Table, ...] = (
+    Table(
+        "plans",
+        "plan",
+        "pk:Plan",
+        "Plans: each plan in the corpus",
+        (
+            Column("title", "eli:title", lang="zh", title_en="title as printed"),
+            _iri("period", "dcterms:temporal", "period of time"),
+            Column("preamble", "pk:preamble", lang="zh", title_en="preamble"),
+        ),
+    ),
+    Table(
+        "divisions",
+        "division",
+        "eli:LegalResourceSubdivision",
+        "Divisions: the parts of each plan (pillars, tasks) with their numbers, titles and texts",
+        (
+            _iri("class", "a", "class", many=True),
+            _iri("part_of", "eli:is_part_of", "the division or plan it is part of"),
+            Column(
+                "plan",
+                "eli:is_part_of+",
+                "anyURI",
+                output=False,
+                title_en="the plan",
+                where="{row} eli:is_part_of+ {value} . {value} a pk:Plan .",
+            ),
+            Column("number", "eli:number", title_en="number as printed"),
+            Column("number_value", "pk:numberValue", "integer", title_en="number"),
+            Column("position", "pk:position", "integer", title_en="order in its parent"),
+            Column("title", "eli:title", lang="zh", title_en="title"),
+            Column("title_en", "rdfs:label", lang="en", title_en="English label (hand-written)"),
+            Column("declared_task_count", "pk:declaredTaskCount", "integer", title_en="key tasks declared"),
+            Column("text", "pk:text", lang="zh", title_en="full text, normalised"),
+        ),
+    ),
+    Table(
+        "statistics",
+        "observation",
+        "qb:Observation",
+        "Key-project statistics: count and investment per pillar and stage (RDF Data Cube observations)",
+        (
+            _iri("pillar", "pk:pillar", "pillar"),
+            _iri("stage", "pk:stage", "stage"),
+            Column("project_count", "pk:projectCount", "integer", title_en="projects"),
+            Column("investment", "pk:investment", "decimal", title_en="investment, 100 million yuan"),
+            Column("investment_yuan", "pk:investmentYuan", "decimal", title_en="investment, yuan"),
+            Column("start_year", "pk:startYear", "gYear", many=True, title_en="start year(s)"),
+            Column("quote", "prov:wasDerivedFrom/" + QUOTE, output=False, title_en="the clause as printed"),
+        ),
+        (ForeignKey("pillar", "divisions", "division"),),
+    ),
+    Table(
+        "indicators",
+        "indicator",
+        "pk:Indicator",
+        "Indicators the targets measure",
+        (
+            Column("label", "skos:prefLabel", lang="zh", title_en="label"),
+            Column("label_en", "skos:prefLabel", lang="en", title_en="English label"),
+        ),
+    ),
+    Table(
+        "targets",
+        "target",
+        "pk:Target",
+        "Targets and milestones: normalised value, unit, comparator, years, and the quote",
+        (
+            _iri("class", "a", "classes (a milestone is a target with a deadline)", many=True),
+            _iri("task", "pk:task", "task"),
+            _iri("indicator", "pk:indicator", "indicator"),
+            Column("value", "pk:value", "decimal", title_en="normalised value"),
+            _iri("unit", "qudt:unit", "unit"),
+            _iri("comparator", "pk:comparator", "comparator"),
+            Column("value_as_written", "pk:valueAsWritten", lang="zh", title_en="value as written"),
+            Column("target_year", "pk:targetYear", "gYear", title_en="target year"),
+            Column("baseline_year", "pk:baselineYear", "gYear", title_en="baseline year"),
+            Column("deadline", "pk:deadline", "date", title_en="deadline"),
+            Column("label", "rdfs:label", lang="zh", title_en="label"),
+            Column("label_en", "rdfs:label", lang="en", title_en="English label"),
+            _iri("span", "prov:wasDerivedFrom", "source span"),
+            Column("quote", "prov:wasDerivedFrom/" + QUOTE, output=False, title_en="quote"),
+        ),
+        (ForeignKey("task", "divisions", "division"), ForeignKey("indicator", "indicators", "indicator")),
+    ),
+    Table(
+        "organisations",
+        "organisation",
+        "org:Organization",
+        "Organisations the plans name (W3C ORG)",
+        (
+            _iri("class", "a", "classes", many=True),
+            Column("name", "skos:prefLabel", lang="zh", title_en="name"),
+            Column("name_en", "skos:prefLabel", lang="en", title_en="English name"),
+            Column("aliases", "skos:altLabel", lang="zh", many=True, title_en="other names"),
+            _iri("parent", "org:subOrganizationOf", "part of"),
+        ),
+        (ForeignKey("parent", "organisations", "organisation"),),
+    ),
+    Table(
+        "places",
+        "place",
+        "pk:Place",
+        "Places the plans name: administrative divisions with their codes, and named regions",
+        (
+            _iri("class", "a", "classes", many=True),
+            Column("name", "skos:prefLabel", lang="zh", title_en="name"),
+            Column("name_en", "skos:prefLabel", lang="en", title_en="English name"),
+            Column("aliases", "skos:altLabel", lang="zh", many=True, title_en="other names"),
+            Column("code", "skos:notation", title_en="administrative division code"),
+            _iri("level", "pk:divisionLevel", "division level"),
+            _iri("broader", "skos:broader", "contained in"),
+        ),
+        (ForeignKey("broader", "places", "place"),),
+    ),
+    Table(
+        "projects",
+        "project",
+        "pk:Project",
+        "Named projects, with their task, organisations and places",
+        (
+            Column("name", "skos:prefLabel", lang="zh", title_en="name"),
+            Column("name_en", "skos:prefLabel", lang="en", title_en="English name"),
+            _iri("task", "pk:inTask", "task"),
+            _iri("involves", "pk:involves", "organisations involved", many=True),
+            _iri("place", "pk:place", "places", many=True),
+        ),
+        (ForeignKey("task", "divisions", "division"),),
+    ),
+    Table(
+        "mentions",
+        "mention",
+        "pk:Mention",
+        "Mentions: where the text names an organisation, place or project (Web Annotations)",
+        (
+            _iri("entity", "oa:hasBody", "entity named"),
+            _iri("mention_in", "pk:mentionIn", "division or plan the mention is in"),
+            _iri("span", "oa:hasTarget", "source span"),
+            Column(
+                "start", "oa:hasTarget/oa:hasSelector/oa:start", "integer", output=False, title_en="start"
+            ),
+            Column("end", "oa:hasTarget/oa:hasSelector/oa:end", "integer", output=False, title_en="end"),
+            Column("quote", "oa:hasTarget/" + QUOTE, output=False, title_en="quote"),
+        ),
+    ),
+)
+
+
+def _prefixes(vocab: Vocab) -> dict[str, str]:
+    return {**REUSED_PREFIXES, "pk": str(vocab.pk)}
+
+
+def _expand(name: str, prefixes: dict[str, str]) -> str:
+    prefix, _, local = name.partition(":")
+    return prefixes[prefix] + local
+
+
+def query(table: Table, vocab: Vocab) -> str:
+    """The SELECT filling ``table``: one row per node of its class, one variable per column."""
+    prefixes = _prefixes(vocab)
+    head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(prefixes.items()))
+    select, patterns = [f"?{table.key}"], []
+    for c in table.columns:
+        value = f"?{c.name}_v"
+        aggregate = (
+            f'GROUP_CONCAT(DISTINCT STR({value}); SEPARATOR="{SEPARATOR}")'
+            if c.many
+            else f"SAMPLE(STR({value}))"
+        )
+        select.append(f"({aggregate} AS ?{c.name})")
+        lang = f' FILTER(LANGMATCHES(LANG({value}), "{c.lang}"))' if c.lang else ""
+        pattern = (
+            c.where.format(row=f"?{table.key}", value=value)
+            if c.where
+            else f"?{table.key} {c.path} {value} ."
+        )
+        patterns.append(f"  OPTIONAL {{ {pattern}{lang} }}")
+    return (
+        f"{head}SELECT {' '.join(select)} WHERE {{\n  ?{table.key} a {table.cls} .\n"
+        + "\n".join(patterns)
+        + f"\n}} GROUP BY ?{table.key} ORDER BY STR(?{table.key})"
+    )
+
+
+def rows(store: ox.Store, table: Table, vocab: Vocab) -> list[list[str]]:
+    """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI."""
+    result = store.query(query(table, vocab))
+    assert isinstance(result, ox.QuerySolutions)
+    out = []
+    for solution in result:
+        key = solution[table.key]
+        assert isinstance(key, ox.NamedNode)
+        cells = [key.value]
+        for c in table.columns:
+            term = solution[c.name]
+            text = term.value if isinstance(term, ox.Literal) else ""
+            if c.many and text:
+                text = SEPARATOR.join(sorted(set(text.split(SEPARATOR))))
+            cells.append(text)
+        out.append(cells)
+    return out
+
+
+def csv_bytes(header: Sequence[str], body: Sequence[Sequence[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue().encode("utf-8")
+
+
+def metadata(vocab: Vocab) -> dict[str, Any]:
+    """The CSVW metadata (a table group) describing every table."""
+    prefixes = _prefixes(vocab)
+    tables = []
+    for t in TABLES:
+        columns: list[dict[str, Any]] = [
+            {
+                "name": t.key,
+                "titles": t.key,
+                "dc:description": f"IRI of the {t.key}",
+                "datatype": "anyURI",
+                "required": True,
+                "suppressOutput": True,
+            }
+        ]
+        for c in t.columns:
+            col: dict[str, Any] = {"name": c.name, "titles": c.name, "datatype": c.datatype}
+            if c.title_en:
+                col["dc:description"] = c.title_en
+            if c.many:
+                col["separator"] = SEPARATOR
+            if c.lang:
+                col["lang"] = c.lang
+            if c.direct:
+                path = "rdf:type" if c.path == "a" else c.path
+                col["propertyUrl"] = _expand(path, prefixes)
+                if c.is_iri:
+                    col["valueUrl"] = f"{{+{c.name}}}"
+            else:
+                col["suppressOutput"] = True
+            columns.append(col)
+        if not any(c.path == "a" for c in t.columns):
+            columns.append(
+                {
+                    "name": "type",
+                    "virtual": True,
+                    "propertyUrl": _expand("rdf:type", prefixes),
+                    "valueUrl": _expand(t.cls, prefixes),
+                }
+            )
+        schema: dict[str, Any] = {"columns": columns, "primaryKey": t.key, "aboutUrl": f"{{+{t.key}}}"}
+        if t.foreign_keys:
+            by_name = {x.name: x for x in TABLES}
+            schema["foreignKeys"] = [
+                {
+                    "columnReference": fk.column,
+                    "reference": {"resource": by_name[fk.table].file_name, "columnReference": fk.reference},
+                }
+                for fk in t.foreign_keys
+            ]
+        tables.append({"url": t.file_name, "dc:title": t.title_en, "tableSchema": schema})
+    return {
+        "@context": "http://www.w3.org/ns/csvw",
+        "dc:title": "plankg: the plans as tables",
+        "dc:source": f"{vocab.base}dumps/plankg.nq",
+        "dialect": {"header": True, "encoding": "utf-8", "lineTerminators": ["\r\n", "\n"]},
+        "tables": tables,
+    }
+
+
+def _dump_file(name: str, fmt: str, media_type: str, data: bytes) -> DumpFile:
+    return DumpFile(name, fmt, media_type, False, len(data), hashlib.sha256(data).hexdigest())
+
+
+def write_tables(quads: Sequence[ox.Quad], directory: Path, vocab: Vocab) -> list[DumpFile]:
+    """Write every table of the default graph's ``quads`` and ``csv-metadata.json`` into ``directory``."""
+    store = ox.Store()
+    store.bulk_extend(q for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
+    files = []
+    for t in TABLES:
+        data = csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))
+        (directory / t.file_name).write_bytes(data)
+        files.append(_dump_file(t.file_name, "csv", CSV_MEDIA_TYPE, data))
+    text = json.dumps(metadata(vocab), ensure_ascii=False, indent=2) + "\n"
+    data = text.encode("utf-8")
+    (directory / METADATA_FILE).write_bytes(data)
+    files.append(_dump_file(METADATA_FILE, "csvw", CSVW_MEDIA_TYPE, data))
+    return files
