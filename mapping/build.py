@@ -43,11 +43,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rich.console import Console
 
-from mapping import dumps, layout, tables
+from mapping import dcatap, dumps, layout, tables
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
 from mapping.linksets import linkset_files
 from mapping.linksets_rdf import merge_linksets
+from mapping.publication import Publication
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
 
@@ -189,6 +190,7 @@ def inputs_fingerprint(
     vocab: Vocab,
     ontology_dir: Path = ONTOLOGY_DIR,
     linksets_dir: Path | None = None,
+    publication: Publication | None = None,
 ) -> str:
     """SHA-256 over what a build's output depends on: the seed text, the linksets, the ontology and
     shapes, the mapping code and its data files, the base IRI and the versions of the RDF libraries."""
@@ -198,6 +200,7 @@ def inputs_fingerprint(
     lines += _hash_files([source], seeds_dir)
     if linksets_dir is not None:
         lines += ["linksets", *_hash_files(linkset_files(linksets_dir), linksets_dir)]
+    lines.append(f"publication {publication or Publication()!r}")
     if ontology_dir.is_dir():
         lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
     code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
@@ -228,6 +231,7 @@ def staleness(
     vocab: Vocab,
     ontology_dir: Path = ONTOLOGY_DIR,
     linksets_dir: Path | None = None,
+    publication: Publication | None = None,
 ) -> str | None:
     """Why a rebuild is needed (store or dumps missing, inputs changed), or None when it is not."""
     info = read_build_info(store_dir)
@@ -241,8 +245,13 @@ def staleness(
         return "the store and the dumps come from different builds"
     if any(not (dist_dir / str(f["name"])).is_file() for f in manifest.get("files", [])):
         return f"dump files missing in {dist_dir}"
-    if info.get("inputs_sha256") != inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir):
-        return "seeds, linksets, ontology, mapping code or base IRI changed since the last build"
+    if info.get("inputs_sha256") != inputs_fingerprint(
+        seeds_dir, vocab, ontology_dir, linksets_dir, publication
+    ):
+        return (
+            "seeds, linksets, publication settings, ontology, mapping code or base IRI changed since "
+            "the last build"
+        )
     return None
 
 
@@ -267,6 +276,7 @@ def build(
     validator: Validator = validate,
     ontology_dir: Path = ONTOLOGY_DIR,
     linksets_dir: Path | None = None,
+    publication: Publication | None = None,
 ) -> BuildResult:
     """Build the store and the dumps from the plan text in ``seeds_dir``.
 
@@ -292,7 +302,7 @@ def build(
             source = find_source(seeds_dir)
             raw, data = read_source(source)
             source_sha256 = hashlib.sha256(data).hexdigest()
-            fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir)
+            fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir, publication)
 
         with stage("parse and map to RDF"):
             try:
@@ -347,7 +357,10 @@ def build(
             description = dumps.canonical_order(
                 dumps.graph_quads(
                     dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None)
-                    + linkset_description,
+                    + linkset_description
+                    + dcatap.profile_graph(
+                        vocab, files, publication or Publication(), dcatap.coverage(graph, vocab)
+                    ),
                     description_graph(vocab),
                     skolemize,
                 )

@@ -305,7 +305,6 @@ def dataset_graph(
     if title:
         g.add((dataset, DCTERMS.title, RdfLiteral(title, lang="zh")))
     g.add((dataset, DCTERMS.title, RdfLiteral("The plan as a knowledge graph", lang="en")))
-    g.add((dataset, DCTERMS.source, vocab.source()))
     g.add((dataset, PROV.wasDerivedFrom, vocab.source()))
     g.add((dataset, DCAT.version, RdfLiteral(str(info["build_id"]))))
     g.add((dataset, VOID.triples, RdfLiteral(int(str(info["triples"])), datatype=XSD.integer)))

@@ -21,6 +21,7 @@ from rich.console import Console
 from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 from mapping.linksets import DEFAULT_LINKSETS, LinksetError
+from mapping.publication import Publication, PublicationError
 from mapping.vocab import DEFAULT_BASE, Vocab
 
 
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         if args.command == "build":
-            return _build(args)
+            return _build(args, environ)
         return _serve(args, environ)
     except (DocumentError, LinksetError, ValidationFailed) as err:  # `file:line:column: message`; SHACL
         _error(str(err))
@@ -135,7 +136,14 @@ def _vocab(base: str) -> Vocab:
         raise UsageError(err) from err
 
 
-def _build(args: argparse.Namespace) -> int:
+def _publication(environ: Mapping[str, str]) -> Publication:
+    try:
+        return Publication.from_env(environ)
+    except PublicationError as err:
+        raise UsageError(err) from err
+
+
+def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet)
     result = build(
         args.seeds,
@@ -144,6 +152,7 @@ def _build(args: argparse.Namespace) -> int:
         _vocab(args.base or DEFAULT_BASE),
         RichProgress(console),
         linksets_dir=args.linksets,
+        publication=_publication(environ),
     )
     console.print(
         f"built {result.triples} triples ({result.quads} quads with the validation report, "
@@ -173,8 +182,14 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         raise UsageError(err) from err
     if args.build_if_stale and not settings.without_plan:
         vocab = _vocab(settings.base)
+        publication = _publication(environ)
         reason = staleness(
-            args.seeds, settings.dist_dir, settings.store_dir, vocab, linksets_dir=args.linksets
+            args.seeds,
+            settings.dist_dir,
+            settings.store_dir,
+            vocab,
+            linksets_dir=args.linksets,
+            publication=publication,
         )
         console = Console(stderr=True, highlight=False)
         if reason is None:
@@ -188,6 +203,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 vocab,
                 RichProgress(console),
                 linksets_dir=args.linksets,
+                publication=publication,
             )
 
     from server.app import serve

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
+from rdflib.namespace import DCAT, RDF, VOID, XSD
 
 from mapping.tables import TABLES
 from server.app import create_app
@@ -31,6 +31,7 @@ BASE = "http://127.0.0.1:8000/"
 ID = Namespace(BASE + "id/")
 PK = Namespace(BASE + "def/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 IANA = "https://www.iana.org/assignments/media-types/"
 DUMPS = ("plankg.ttl", "plankg.nt", "plankg.nq", "plankg.jsonld")
 
@@ -74,7 +75,7 @@ def test_the_dataset_its_endpoint_triples_and_uri_space(void: Graph, built_plan:
 def test_the_source_and_its_hash(void: Graph) -> None:
     seed = next(SEEDS.glob("*.txt"))
     source = ID.source
-    assert void.value(ID.dataset, DCTERMS.source) == source
+    assert void.value(ID.dataset, PROV.wasDerivedFrom) == source  # dct:source is for datasets (DCAT-AP)
     assert void.value(source, PK.sha256) == Literal(hashlib.sha256(seed.read_bytes()).hexdigest())
     assert void.value(source, PK.fileName) == Literal(seed.name)
 
