@@ -76,7 +76,7 @@ _BRACKET_PAIRS = {"〔": "〕", "[": "]", "(": ")", "【": "】"}
 # Words a sentence puts before an issuer code; the code is what follows the last of them.
 _ISSUER_LEAD = re.compile(
     ".*(?:印发|转发|下发|根据|依据|按照|依照|贯彻落实|落实|贯彻|执行|参照|文件|通知|精神|要求|"
-    "的|了|和|与|及|等|是|以)"
+    "见|的|了|和|与|及|等|是|以)"
 )
 _PERIOD = re.compile(r"\((\d{4})\s*(?:[—–\-~―－]{1,2}|至|到)\s*(\d{4})\s*年?\)")
 _BRACKET_FOLD = str.maketrans(
