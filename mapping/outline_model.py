@@ -144,6 +144,17 @@ class Outline:
             raise KeyError(path)
         return found
 
+    def at_offset(self, offset: int) -> Division | None:
+        """The deepest division whose span holds code point ``offset`` of the source (None: title or
+        preamble, or past the end)."""
+        found: Division | None = None
+        children = self.divisions
+        while True:
+            inside = next((d for d in children if d.span.start <= offset < d.span.end), None)
+            if inside is None:
+                return found
+            found, children = inside, inside.children
+
     def sequencing(self, style: NumberingStyle) -> Sequencing | None:
         for entry in self.numbering:
             if entry.style is style:

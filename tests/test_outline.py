@@ -285,6 +285,16 @@ def test_restart_or_across_is_read_from_the_text(
     assert {n.style: (n.sequencing, n.decided_at) for n in outline.numbering} == expected
 
 
+def test_the_division_at_an_offset_is_the_deepest_holding_it() -> None:
+    raw, outline = read(PROVINCE)
+    steel = raw.index("钢铁行业。推广")
+    assert outline.at_offset(steel) == outline.find((2, 1, 2, 1))
+    assert outline.at_offset(raw.index("主要包括")) == outline.find((2, 1, 2))
+    assert outline.at_offset(raw.index("二、重点任务")) == outline.find((2,))
+    assert outline.at_offset(raw.index("结合我省实际")) is None  # the preamble
+    assert outline.at_offset(len(raw) + 5) is None
+
+
 def test_the_deep_plan_has_five_levels_and_gaps() -> None:
     _, outline = read(DEEP)
     assert outline.title == "云岭市数字经济高质量发展实施方案" and outline.period is None
