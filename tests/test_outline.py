@@ -240,6 +240,18 @@ def test_every_span_quotes_the_file_as_shipped(path: Path) -> None:
             assert child.level == d.level + 1 and child.parent == d.path
 
 
+@pytest.mark.parametrize("path", [*GOLDEN, SMALL_PLAN, seed.SEED], ids=lambda p: p.name)
+def test_crlf_line_endings_read_alike(path: Path) -> None:
+    raw, outline = read(path)
+    crlf = raw.replace("\n", "\r\n")
+    other = read_outline(crlf, source_name=path.name)
+    assert [(d.path, d.marker, d.title, d.text) for d in other.walk()] == [
+        (d.path, d.marker, d.title, d.text) for d in outline.walk()
+    ]
+    for d in other.walk():
+        assert crlf[d.span.start : d.span.end] == d.span.quote
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
