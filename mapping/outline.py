@@ -183,18 +183,24 @@ class _Reader:
     def _lines(self) -> None:
         """Start offsets of the source lines and which lines are full (see the module docs)."""
         starts = [0]
-        for m in _LINE_BREAK.finditer(self.raw):
-            starts.append(m.end())
+        for line_break in _LINE_BREAK.finditer(self.raw):
+            starts.append(line_break.end())
         self.line_starts = starts
         markers = page_marker_ranges(self.raw)
         widths: list[int] = []
+        next_marker = 0
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(self.raw)
-            line = self.raw[start:end]
-            for m_start, m_end in markers:  # page markers are no text
-                if start <= m_start < end:
-                    line = line.replace(self.raw[m_start:m_end], "")
-            widths.append(_display_width(line.strip()))
+            parts, at = [], start
+            while next_marker < len(markers) and markers[next_marker][0] < end:  # markers are no text
+                m_start, m_end = markers[next_marker]
+                parts.append(self.raw[at : max(at, m_start)])
+                at = max(at, min(m_end, end))
+                if m_end > end:
+                    break  # a marker running over the line break: the next line holds its rest
+                next_marker += 1
+            parts.append(self.raw[at:end])
+            widths.append(_display_width("".join(parts).strip()))
         filled = sorted(w for w in widths if w)
         wrap = filled[min(len(filled) - 1, int(len(filled) * 0.9))] if filled else 0
         self.full = [w > 0 and w >= _FULL_LINE_SHARE * wrap for w in widths]
