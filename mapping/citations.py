@@ -167,8 +167,11 @@ def _number_at(text: str, start: int, end: int) -> re.Match[str] | None:
 
 
 def extract_citations(raw: str, *, source_name: str, norm: NormText | None = None) -> tuple[Citation, ...]:
-    """Every citation of the document, in order of the text."""
-    norm = norm or normalise(raw)
+    """Every citation of the document, in order of the text (``norm``: ``normalise(raw)``, if computed)."""
+    if norm is None:
+        norm = normalise(raw)
+    elif norm.raw is not raw and norm.raw != raw:
+        raise ValueError("norm is not the normalisation of raw")
     text = norm.text
     found: list[_Found] = []
     taken: list[tuple[int, int]] = []

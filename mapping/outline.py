@@ -170,11 +170,11 @@ class _Open:
 
 
 class _Reader:
-    def __init__(self, raw: str, source_name: str, rules: RoleRules) -> None:
+    def __init__(self, raw: str, source_name: str, rules: RoleRules, norm: NormText | None) -> None:
         self.raw = raw
         self.source_name = source_name
         self.rules = rules
-        self.norm: NormText = normalise(raw)
+        self.norm: NormText = norm if norm is not None else normalise(raw)
         self.text = self.norm.text
         self._lines()
 
@@ -343,9 +343,16 @@ def _chinese(n: int) -> str:
     return str(n)
 
 
-def read_outline(raw: str, *, source_name: str, rules: RoleRules | None = None) -> Outline:
-    """Read the text of a document (the file as shipped, decoded) into its :class:`Outline`."""
-    reader = _Reader(raw, source_name, rules or load_role_rules())
+def read_outline(
+    raw: str, *, source_name: str, rules: RoleRules | None = None, norm: NormText | None = None
+) -> Outline:
+    """Read the text of a document (the file as shipped, decoded) into its :class:`Outline`.
+
+    ``rules`` defaults to ``mapping/data/roles.toml``; ``norm``, when given, is ``normalise(raw)``
+    already computed (a build that also extracts citations normalises once)."""
+    if norm is not None and norm.raw is not raw and norm.raw != raw:
+        raise ValueError("norm is not the normalisation of raw")
+    reader = _Reader(raw, source_name, rules or load_role_rules(), norm)
     text = reader.text
     if not text:
         raise DocumentError("empty document", Location.at(source_name, raw, 0))

@@ -14,6 +14,7 @@ from mapping.citations import (
     title_key,
 )
 from mapping.outline import read_outline
+from mapping.text import normalise
 from tests import seed
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -173,6 +174,16 @@ def test_document_numbers_as_printed(
     assert citation.number.printed == printed
     assert citation.key == citation.number.key == key
     assert citation.span == citation.number.span
+
+
+def test_a_given_normalisation_is_used_and_checked() -> None:
+    raw = PROVINCE.read_text(encoding="utf-8")
+    norm = normalise(raw)
+    assert extract_citations(raw, source_name="p.txt", norm=norm) == extract_citations(
+        raw, source_name="p.txt"
+    )
+    with pytest.raises(ValueError, match="norm is not the normalisation of raw"):
+        extract_citations(raw[1:], source_name="p.txt", norm=norm)
 
 
 def test_mismatched_brackets_are_no_document_number() -> None:

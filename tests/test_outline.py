@@ -464,6 +464,16 @@ def test_a_heading_without_a_title_is_an_error() -> None:
     assert str(caught.value) == "bare.txt:3:6: heading （一） has no title"
 
 
+def test_one_normalisation_serves_outline_and_citations() -> None:
+    raw = PROVINCE.read_text(encoding="utf-8")
+    norm = normalise(raw)
+    assert read_outline(raw, source_name=PROVINCE.name, norm=norm) == read_outline(
+        raw, source_name=PROVINCE.name
+    )
+    with pytest.raises(ValueError, match="norm is not the normalisation of raw"):
+        read_outline(raw + "。", source_name=PROVINCE.name, norm=norm)
+
+
 def test_an_empty_document_is_an_error() -> None:
     with pytest.raises(DocumentError) as caught:
         read_outline(" \n\n", source_name="empty.txt")
