@@ -299,26 +299,40 @@ class Resolution:
 _BINDING = (Relation.IMPLEMENTS, Relation.BASED_ON)
 
 
-def resolve(citations: Mapping[str, Sequence[Citation]], title_keys: Mapping[str, str]) -> Resolution:
+def resolve(
+    citations: Mapping[str, Sequence[Citation]],
+    title_keys: Mapping[str, str],
+    document_numbers: Mapping[str, str] | None = None,
+) -> Resolution:
     """Match every citation against the plans of the corpus.
 
     ``citations`` maps each plan's identifier to its citations; ``title_keys`` each plan's identifier
-    to :func:`title_key` of its title. A citation refers to a plan when its key equals the plan's title
-    key (same title, same period); a title key two plans share is ambiguous and refers to neither.
+    to :func:`title_key` of its title; ``document_numbers``, where known (a plan's text rarely
+    carries its own), a plan's identifier to its :attr:`DocumentNumber.key`. A citation refers to a
+    plan when its key equals the plan's title key (same title, same period), or else when its
+    document number equals the plan's; a key two plans share is ambiguous and refers to neither.
     Loops are cycles of ``implements``/``based_on`` links between plans of the corpus (a plan that
     implements itself is one too); ``cites`` may go both ways and makes no loop."""
-    by_key: dict[str, list[str]] = {}
-    for plan, key in title_keys.items():
-        by_key.setdefault(key, []).append(plan)
+    by_title = _plans_by(title_keys)
+    by_number = _plans_by(document_numbers or {})
     links: list[Link] = []
     for plan, found in citations.items():
         for citation in found:
-            targets = by_key.get(citation.key, [])
+            targets = by_title.get(citation.key, [])
+            if not targets and citation.number is not None:
+                targets = by_number.get(citation.number.key, [])
             if len(targets) == 1:
                 links.append(Link(plan, citation, targets[0], None))
             else:
                 links.append(Link(plan, citation, None, citation.key))
     return Resolution(tuple(links), _loops(links))
+
+
+def _plans_by(keys: Mapping[str, str]) -> dict[str, list[str]]:
+    plans: dict[str, list[str]] = {}
+    for plan, key in keys.items():
+        plans.setdefault(key, []).append(plan)
+    return plans
 
 
 def _loops(links: Sequence[Link]) -> tuple[CitationLoop, ...]:

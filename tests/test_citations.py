@@ -303,6 +303,17 @@ def test_the_period_must_match_too() -> None:
     assert [(link.target, link.stub) for link in resolution.links] == [(None, "甲方案@2021-2023")]
 
 
+def test_a_document_number_resolves_when_the_plan_is_known_by_it() -> None:
+    text = "根据鲁政发〔2023〕5号文件,落实《乙方案》(鲁政发〔2023〕5号),参照国发〔2022〕18号。"
+    citations = extract_citations(text, source_name="c.txt")
+    resolution = resolve({"c": citations}, {"a": "甲方案"}, {"a": "鲁政发〔2023〕5号"})
+    assert [(link.citation.key, link.target, link.stub) for link in resolution.links] == [
+        ("鲁政发〔2023〕5号", "a", None),
+        ("乙方案", "a", None),  # no plan has its title; its number names plan a
+        ("国发〔2022〕18号", None, "国发〔2022〕18号"),
+    ]
+
+
 def test_a_title_two_plans_share_refers_to_neither() -> None:
     (citation,) = extract_citations("落实《甲方案》。", source_name="c.txt")
     resolution = resolve({"c": (citation,)}, {"a": "甲方案", "b": "甲方案"})
