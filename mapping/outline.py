@@ -42,7 +42,10 @@ alike) and maps every position back to the file as shipped.
 * **role**: a division is frame by its title (``mapping/data/roles.toml``) or because its parent
   is; every other division carries actions.
 
-:func:`shape_of` tells the Jinan genre (:attr:`Shape.PILLARS_AND_TASKS`) from the rest.
+:func:`shape_of` tells the Jinan genre (:attr:`Shape.PILLARS_AND_TASKS`) from the rest. The shape is
+decided on the headings before titles are cut; in the genre, titles follow the genre's own rule
+(a part's title runs to its statistics paragraph, ``。`` or first task; a task's is its first
+sentence), which is :mod:`mapping.parser`'s and does not depend on the layout of the lines.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ from mapping.outline_model import (
     Shape,
     StyleNumbering,
 )
-from mapping.parser import find_statistics, opens_with_statistics
+from mapping.parser import find_statistics
 from mapping.text import NormText, normalise, page_marker_ranges
 
 __all__ = ["RoleRules", "load_role_rules", "read_outline", "role_of", "shape_of"]
@@ -418,6 +421,10 @@ def read_outline(
     for entry in stack:
         entry.end = len(text)
 
+    shape = _shape(reader, top, numbering)
+    if shape is Shape.PILLARS_AND_TASKS:
+        _genre_titles(reader, top)
+
     first = top[0].candidate.start
     title_end, period, period_span = reader.plan_title(first)
     if title_end == 0:
@@ -436,6 +443,7 @@ def read_outline(
             for style, state in sorted(numbering.items(), key=lambda item: item[0].rank)
             if state.last
         ),
+        shape=shape,
         source_name=source_name,
         source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
         source_length=len(raw),
@@ -476,21 +484,54 @@ def _freeze(reader: _Reader, entry: _Open, parent: Role | None) -> Division:
 
 
 def shape_of(outline: Outline) -> Shape:
-    """:attr:`Shape.PILLARS_AND_TASKS` when every top-level division is a ``一、`` part whose lead (the
-    text between its title and its first task) opens with the key-project statistics paragraph
-    (:func:`mapping.parser.opens_with_statistics`) or is empty, at least one part has statistics,
-    every division below a part is a ``(一)`` task without divisions of its own, and the task numbers
-    run across the parts (or only one part holds tasks); :attr:`Shape.GENERAL` otherwise."""
-    parts = outline.divisions
-    if not any(opens_with_statistics(part.lead) for part in parts):
+    """The recognised shape of the document (decided while reading, see :func:`read_outline`)."""
+    return outline.shape
+
+
+def _shape(reader: _Reader, top: list[_Open], numbering: dict[NumberingStyle, _Numbering]) -> Shape:
+    """:attr:`Shape.PILLARS_AND_TASKS` when every top-level heading is a ``一、`` part, every heading
+    below a part is a ``(一)`` task without headings of its own, the task numbers run across the parts
+    (or only one part holds tasks), and the parts open with the key-project statistics paragraph
+    (:func:`mapping.parser.find_statistics`) straight after their title (before any ``。``), at least
+    one of them; a part without statistics holds its title only. :attr:`Shape.GENERAL` otherwise.
+
+    Decided on the headings alone, before any title is cut, so that the layout of the lines (which
+    the genre does not need) cannot hide it."""
+    text = reader.text
+    if numbering.get(NumberingStyle.CHINESE_PAREN, _Numbering()).sequencing is Sequencing.RESTART:
         return Shape.GENERAL
-    for part in parts:
-        if part.style is not NumberingStyle.CHINESE_COMMA:
+    with_statistics = 0
+    for part in top:
+        if part.candidate.style is not NumberingStyle.CHINESE_COMMA:
             return Shape.GENERAL
-        if part.lead and not opens_with_statistics(part.lead):
+        if any(t.candidate.style is not NumberingStyle.CHINESE_PAREN or t.children for t in part.children):
             return Shape.GENERAL
-        if any(t.style is not NumberingStyle.CHINESE_PAREN or t.children for t in part.children):
+        region_end = part.children[0].candidate.start if part.children else part.end
+        statistics = find_statistics(text, part.candidate.end, region_end)
+        full_stop = text.find("。", part.candidate.end, region_end)
+        if statistics is not None and (full_stop < 0 or statistics < full_stop):
+            with_statistics += 1
+        elif full_stop >= 0:
             return Shape.GENERAL
-    if outline.sequencing(NumberingStyle.CHINESE_PAREN) is Sequencing.RESTART:
-        return Shape.GENERAL
-    return Shape.PILLARS_AND_TASKS
+    return Shape.PILLARS_AND_TASKS if with_statistics else Shape.GENERAL
+
+
+def _genre_titles(reader: _Reader, top: list[_Open]) -> None:
+    """Titles as the genre writes them (and :mod:`mapping.parser` reads them): a part's runs to its
+    statistics paragraph, its first ``。`` or its first task; a task's is its first sentence. Line
+    ends play no part."""
+    text = reader.text
+    for part in top:
+        start = part.candidate.end
+        region_end = part.children[0].candidate.start if part.children else part.end
+        stops = [region_end]
+        statistics = find_statistics(text, start, region_end)
+        if statistics is not None:
+            stops.append(statistics)
+        full_stop = text.find("。", start, region_end)
+        if full_stop >= 0:
+            stops.append(full_stop)
+        part.title_end = min(stops)
+        for task in part.children:
+            full_stop = text.find("。", task.candidate.end, task.end)
+            task.title_end = full_stop if full_stop >= 0 else task.end

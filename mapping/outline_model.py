@@ -119,6 +119,7 @@ class Outline:
     preamble_span: Span
     divisions: tuple[Division, ...]  # the top level
     numbering: tuple[StyleNumbering, ...]  # one per style used, in rank order
+    shape: Shape  # decided on the headings (mapping.outline.read_outline)
     source_name: str
     source_sha256: str
     source_length: int  # in code points

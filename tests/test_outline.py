@@ -16,6 +16,7 @@ from mapping.outline_model import NumberingStyle, Outline, Role, Sequencing, Sha
 from mapping.parser import parse_plan
 from mapping.text import normalise
 from tests import seed
+from tests.test_parser import VARIANTS, scrambled
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 MALFORMED = CORPUS / "malformed"
@@ -351,6 +352,31 @@ def test_the_jinan_genre_reads_as_the_parser_reads_it(path: Path) -> None:
     ]
     assert not outline.at_level(3)
     assert shape_of(outline) is Shape.PILLARS_AND_TASKS
+
+
+def assert_reads_as_the_parser(raw: str) -> None:
+    outline = read_outline(raw, source_name="variant.txt")
+    plan = parse_plan(raw, source_name="variant.txt")
+    assert shape_of(outline) is Shape.PILLARS_AND_TASKS
+    assert [(d.number, d.title, d.title_span, d.span) for d in outline.at_level(1)] == [
+        (p.number, p.title, p.title_span, p.span) for p in plan.pillars
+    ]
+    assert [(d.number, d.title, d.title_span, d.span, d.text) for d in outline.at_level(2)] == [
+        (t.number, t.title, t.title_span, t.span, t.text) for t in plan.tasks
+    ]
+    assert not outline.at_level(3)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_layout_variants_of_the_seed_read_as_the_parser_reads_them(name: str) -> None:
+    """No line breaks, lines re-broken at 13 or 40, full-width forms, other page markers, stray
+    spaces and indents, CRLF: the genre's titles do not depend on the layout of the lines."""
+    assert_reads_as_the_parser(VARIANTS[name](seed.raw()))
+
+
+@pytest.mark.parametrize("seed_number", range(20))
+def test_scrambled_layouts_of_the_seed_read_as_the_parser_reads_them(seed_number: int) -> None:
+    assert_reads_as_the_parser(scrambled(seed_number))
 
 
 def test_the_seed_has_ten_parts_and_forty_nine_tasks_numbered_across() -> None:
