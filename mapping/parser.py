@@ -355,15 +355,10 @@ def _years_of(label: str) -> tuple[int, ...]:
     return tuple(years)
 
 
-def opens_with_statistics(text: str) -> bool:
-    """True when the normalised ``text`` begins with the key-project statistics paragraph of the genre
-    (``认真抓好N项重点工作`` or ``扎实推进总投资…``): how :func:`mapping.outline.shape_of` tells the genre."""
-    return find_statistics(text, 0, len(text)) == 0
-
-
 def find_statistics(text: str, start: int, end: int) -> int | None:
     """Where the first key-project statistics paragraph begins in normalised ``text[start:end]``, if
-    one does (the same openers that end a pillar title in :func:`parse_plan`)."""
+    one does (the same openers that end a pillar title in :func:`parse_plan`): how
+    :mod:`mapping.outline` recognises the genre and ends its part titles."""
     found = [m.start() for r in (_STATISTICS_OPENER, _PROJECTS_OPENER) if (m := r.search(text, start, end))]
     return min(found) if found else None
 

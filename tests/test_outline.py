@@ -13,7 +13,7 @@ from mapping.errors import DocumentError, Location
 from mapping.model import Span
 from mapping.outline import RoleRules, load_role_rules, read_outline, role_of, shape_of
 from mapping.outline_model import NumberingStyle, Outline, Role, Sequencing, Shape
-from mapping.parser import parse_plan
+from mapping.parser import find_statistics, parse_plan
 from mapping.text import normalise
 from tests import seed
 from tests.test_parser import VARIANTS, scrambled
@@ -377,6 +377,14 @@ def test_layout_variants_of_the_seed_read_as_the_parser_reads_them(name: str) ->
 @pytest.mark.parametrize("seed_number", range(20))
 def test_scrambled_layouts_of_the_seed_read_as_the_parser_reads_them(seed_number: int) -> None:
     assert_reads_as_the_parser(scrambled(seed_number))
+
+
+def test_find_statistics_finds_the_openers_of_the_genre() -> None:
+    text = "聚力培育绿色制造体系,在产业转型上走在前列认真抓好3项重点工作,扎实推进总投资210.5亿元"
+    assert find_statistics(text, 0, len(text)) == text.index("认真抓好")
+    assert find_statistics(text, text.index("扎实"), len(text)) == text.index("扎实推进")
+    assert find_statistics("推进总投资", 0, 5) == 0
+    assert find_statistics("加强组织领导。各部门抓好落实。", 0, 15) is None
 
 
 def test_the_seed_has_ten_parts_and_forty_nine_tasks_numbered_across() -> None:
