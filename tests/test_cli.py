@@ -95,7 +95,7 @@ def test_a_missing_seeds_directory_is_an_error_not_a_traceback(
 def test_a_file_system_error_is_reported_without_traceback(
     tmp_path: Path, malformed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unwritable(*args: object) -> None:
+    def unwritable(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "dist"))
 
     monkeypatch.setattr(cli, "build", unwritable)
