@@ -153,12 +153,12 @@ def load_rules(data_dir: Path = DATA_DIR) -> Rules:
     orgs: list[OrgSuffix] = []
     for i, table in enumerate(_list(file, data, "org_suffix")):
         e = _Entry(file, "org_suffix", i + 1, table)
-        type_text = e.text("suffix"), e.text("type")
+        suffix, type_text = e.text("suffix"), e.text("type")
         try:
-            org_type = OrgType(type_text[1])
+            org_type = OrgType(type_text)
         except ValueError:
-            raise e.error(f"unknown type {type_text[1]!r}") from None
-        orgs.append(OrgSuffix(type_text[0], org_type, _weight(e)))
+            raise e.error(f"unknown type {type_text!r}") from None
+        orgs.append(OrgSuffix(suffix, org_type, _weight(e)))
         e.done()
     places: list[PlaceSuffix] = []
     for i, table in enumerate(_list(file, data, "place_suffix")):

@@ -14,6 +14,7 @@ from mapping.graph import document_graph
 from mapping.validate import ValidationResult, validate
 from mapping.vocab import OA, ORG, PROV, Vocab
 from tests import seed
+from tests.conftest import TestClient
 
 VOCAB = Vocab("http://example.org/plankg/")
 PK = VOCAB.pk
@@ -156,3 +157,16 @@ def test_the_seed_graph_gains_only_machine_found_nodes() -> None:
     assert {p for s, p, _ in added if "/id/task/" in str(s)} == {PK.mentions}
     assert len(set(on.subjects(RDF.type, PK.MachineFoundEntity))) == 12
     assert len(set(on.subjects(RDF.type, PK.FoundMention))) == 12
+
+
+def test_a_found_entity_has_its_page(plan_client: TestClient) -> None:
+    """The built seed serves its machine-found entities like any node: 种业集团 of task (二十八)."""
+    r = plan_client.get("/id/org/found/3f9799f3ca38", follow_redirects=False)
+    assert r.status_code == 303
+    page = plan_client.get("/doc/id/org/found/3f9799f3ca38", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "种业集团" in page.text and "FoundOrganization" in page.text
+    turtle = plan_client.get("/doc/id/org/found/3f9799f3ca38.ttl")
+    g = Graph().parse(data=turtle.text, format="turtle")
+    node = URIRef("http://127.0.0.1:8000/id/org/found/3f9799f3ca38")
+    assert g.value(node, URIRef("http://127.0.0.1:8000/def/confidence")) == Literal(Decimal("0.81"))
