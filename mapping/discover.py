@@ -34,13 +34,13 @@ from typing import Any, Generic, TypeVar
 from mapping.entities import (
     DATA_DIR,
     Catalogue,
+    CatalogueEntry,
     CatalogueError,
     EntityKind,
     OrgType,
-    _Entry,
-    _matcher,
-    _read,
-    _scope,
+    name_matcher,
+    read_data_file,
+    scope_range,
 )
 from mapping.model import Plan, Span
 from mapping.text import normalise
@@ -108,7 +108,7 @@ class Stop:
     note: str | None
 
 
-def _weight(e: _Entry) -> Decimal:
+def _weight(e: CatalogueEntry) -> Decimal:
     e.used.add("weight")
     value = e.table.get("weight")
     if not isinstance(value, float | int) or isinstance(value, bool) or not 0 < value <= 1:
@@ -142,7 +142,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> Rules:
     """Read and validate ``discovery.toml``; raises :class:`CatalogueError` naming file and entry."""
     path = data_dir / RULES_FILE
     file = path.name
-    data = _read(path)
+    data = read_data_file(path)
     known = {"limits", "stops", "follows", "generic", "place_generic", "org_suffix", "place_suffix"}
     unknown = sorted(set(data) - known - {"project_list"})
     if unknown:
@@ -152,7 +152,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> Rules:
         raise CatalogueError(file, "limits", "must be a table with exactly min_name, max_name, max_item")
     orgs: list[OrgSuffix] = []
     for i, table in enumerate(_list(file, data, "org_suffix")):
-        e = _Entry(file, "org_suffix", i + 1, table)
+        e = CatalogueEntry(file, "org_suffix", i + 1, table)
         suffix, type_text = e.text("suffix"), e.text("type")
         try:
             org_type = OrgType(type_text)
@@ -162,7 +162,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> Rules:
         e.done()
     places: list[PlaceSuffix] = []
     for i, table in enumerate(_list(file, data, "place_suffix")):
-        e = _Entry(file, "place_suffix", i + 1, table)
+        e = CatalogueEntry(file, "place_suffix", i + 1, table)
         places.append(
             PlaceSuffix(
                 e.text("suffix"), _weight(e), e.integer("max_name"), e.optional_text("not_before") or ""
@@ -174,7 +174,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> Rules:
         raise CatalogueError(file, "project_list", "must be a table with exactly max_between and [[head]]")
     heads: list[ListHead] = []
     for i, table in enumerate(_list(file, project_list, "head")):
-        e = _Entry(file, "project_list.head", i + 1, table)
+        e = CatalogueEntry(file, "project_list.head", i + 1, table)
         heads.append(ListHead(e.text("head"), _weight(e)))
         e.done()
     for what, items in (
@@ -210,7 +210,7 @@ def load_stoplist(data_dir: Path = DATA_DIR) -> tuple[Stop, ...]:
     (org, place or project) and ``note``; an unknown field, an unknown type or a name listed twice
     for the same type raises :class:`CatalogueError` naming the file and the entry."""
     path = data_dir / STOPLIST_FILE
-    data = _read(path)
+    data = read_data_file(path)
     unknown = sorted(set(data) - {"stop"})
     if unknown:
         raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
@@ -220,7 +220,7 @@ def load_stoplist(data_dir: Path = DATA_DIR) -> tuple[Stop, ...]:
     stops: list[Stop] = []
     seen: set[tuple[str, EntityKind | None]] = set()
     for i, table in enumerate(tables):
-        e = _Entry(path.name, "stop", i + 1, table)
+        e = CatalogueEntry(path.name, "stop", i + 1, table)
         name = normalise(e.text("name")).text
         e.label = f"stop {name!r}"
         kind_text = e.optional_text("type")
@@ -495,15 +495,15 @@ def discover(
     matchers = []
     if catalogue is not None:
         matchers = [
-            (EntityKind.ORGANISATION, _matcher(catalogue.organisations.values())),
-            (EntityKind.PLACE, _matcher(catalogue.places.values())),
-            (EntityKind.PROJECT, _matcher(catalogue.projects.values())),
+            (EntityKind.ORGANISATION, name_matcher(catalogue.organisations.values())),
+            (EntityKind.PLACE, name_matcher(catalogue.places.values())),
+            (EntityKind.PROJECT, name_matcher(catalogue.projects.values())),
         ]
     found: list[Found[C]] = []
     for scope in scopes:
         if not 0 <= scope.span.start <= scope.span.end <= len(raw):
             raise ValueError(f"scope {scope.span.start}..{scope.span.end} outside the text (0..{len(raw)})")
-        lo, hi = _scope(norm, scope.span)
+        lo, hi = scope_range(norm, scope.span)
         text = norm.text[lo:hi]
         catalogued = [(kind, i, j) for kind, m in matchers for i, j, _key, _name in m.find(text)]
         finder = _Finder(text, rules)
