@@ -1,4 +1,4 @@
-"""``plankg build | serve``: thin over ``mapping.build`` and ``server.app``.
+"""``plankg build | serve | entities``: thin over ``mapping.build``, ``server.app`` and ``mapping.review``.
 
 The environment is read once, in ``main``; a command-line flag beats its environment variable, which
 beats the default. Domain errors are printed as ``file:line:column: message`` (a malformed document)
@@ -14,12 +14,14 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 
 from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
+from mapping.graph import document_graph
 from mapping.linksets import DEFAULT_LINKSETS, LinksetError
 from mapping.publication import Publication, PublicationError
 from mapping.vocab import DEFAULT_BASE, Vocab
@@ -64,6 +66,12 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     b = commands.add_parser("build", help="build the store and the dumps from the seeds")
     common(b)
     b.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    b.add_argument(
+        "--no-discover",
+        action="store_true",
+        default=environ.get("PLANKG_DISCOVER", "on").strip().lower() in {"0", "false", "no", "off"},
+        help="leave out the machine-found entities (env PLANKG_DISCOVER=off; default: on)",
+    )
 
     s = commands.add_parser("serve", help="serve the SPARQL endpoint over the built store")
     common(s)
@@ -95,6 +103,26 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         action="store_true",
         help="build first when the store or dumps are missing or older than the seeds, ontology or code",
     )
+    e = commands.add_parser("entities", help="review the machine-found entities of the seeds")
+    e.add_argument(
+        "--seeds",
+        type=Path,
+        default=Path(environ.get("PLANKG_SEEDS", DEFAULT_SEEDS)),
+        help="directory with the plan text (env PLANKG_SEEDS; default %(default)s)",
+    )
+    e.add_argument("--data-dir", type=Path, default=None, help="catalogue directory (default mapping/data)")
+    action = e.add_mutually_exclusive_group(required=True)
+    action.add_argument("--unreviewed", action="store_true", help="list them with their quotes")
+    action.add_argument("--accept", metavar="NAME", help="write NAME into the curated catalogue")
+    action.add_argument("--reject", metavar="NAME", help="put NAME on the stop list")
+    e.add_argument(
+        "--type", choices=["org", "place", "project"], default=None, help="the kind NAME is found as"
+    )
+    e.add_argument(
+        "--key", default=None, help="catalogue key for --accept (lower-case words joined by hyphens)"
+    )
+    e.add_argument("--name-en", default=None, help="English name for --accept")
+    e.add_argument("--note", default=None, help="why, for --reject")
     return parser
 
 
@@ -108,6 +136,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         if args.command == "build":
             return _build(args, environ)
+        if args.command == "entities":
+            return _entities(args)
         return _serve(args, environ)
     except (DocumentError, LinksetError, ValidationFailed) as err:  # `file:line:column: message`; SHACL
         _error(str(err))
@@ -153,6 +183,7 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         RichProgress(console),
         linksets_dir=args.linksets,
         publication=_publication(environ),
+        make_graph=partial(document_graph, discover=not args.no_discover),
     )
     console.print(
         f"built {result.triples} triples ({result.quads} quads with the validation report, "
@@ -160,6 +191,30 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}",
         soft_wrap=True,
     )
+    return 0
+
+
+def _entities(args: argparse.Namespace) -> int:
+    from mapping import review
+    from mapping.entities import DATA_DIR, EntityKind
+
+    data_dir = args.data_dir or DATA_DIR
+    kind = None if args.type is None else EntityKind(args.type)
+    if args.unreviewed:
+        sys.stdout.write(review.format_unreviewed(review.unreviewed(args.seeds, data_dir)))
+    elif args.accept is not None:
+        path = review.accept(
+            args.accept,
+            key=args.key,
+            name_en=args.name_en,
+            kind=kind,
+            seeds_dir=args.seeds,
+            data_dir=data_dir,
+        )
+        print(f"accepted {args.accept} into {path}")
+    else:
+        path = review.reject(args.reject, kind=kind, note=args.note, seeds_dir=args.seeds, data_dir=data_dir)
+        print(f"rejected {args.reject}: added to {path}")
     return 0
 
 
