@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT7
 
 from server.errors import BadReconciliationRequest
 from server.protocol.results import Iri, Literal, Solutions
-from server.reconcile import matching, requests, shapes
+from server.reconcile import matching, requests, shapes, text
 from server.reconcile.index import Entity, Index, IndexCache, Name, NameKind, Value, load_index
 from server.reconcile.schema import TYPES
 from server.stores.interface import QueryOutcome, ResultKind, Store
@@ -303,12 +303,12 @@ def test_a_close_second_makes_it_ambiguous() -> None:
 
 
 def test_normalise_folds_width_case_and_punctuation() -> None:
-    assert matching.normalise("国家健康医疗大数据中心（北方）") == matching.normalise(
+    assert text.normalise("国家健康医疗大数据中心（北方）") == text.normalise(
         "国家健康医疗大数据中心(北方)"
     )
-    assert matching.normalise(" Chinese  Academy of Sciences ") == "chineseacademyofsciences"
-    assert matching.is_subsequence("中科院", "中国科学院")
-    assert not matching.is_subsequence("科中院", "中国科学院")
+    assert text.normalise(" Chinese  Academy of Sciences ") == "chineseacademyofsciences"
+    assert text.is_subsequence("中科院", "中国科学院")
+    assert not text.is_subsequence("科中院", "中国科学院")
 
 
 # --- the index: one query per type, once per build ----------------------------------------------

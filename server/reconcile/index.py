@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from server.errors import StoreFailure
 from server.protocol.results import Iri, Literal, Solutions
 from server.reconcile.schema import NAME_KEYS, TYPES, TypeSpec, type_query
+from server.reconcile.text import name_variants
 from server.stores.interface import Store
 
 
@@ -51,6 +53,11 @@ class Entity:
     classes: frozenset[str]
     values: dict[str, tuple[Value, ...]] = field(default_factory=dict)
 
+    @cached_property
+    def keys(self) -> tuple[tuple[str, NameKind], ...]:
+        """The normalised forms of its names, for matching (computed once)."""
+        return tuple((text, n.kind) for n in self.names for text in name_variants(n.text) if text)
+
     @property
     def name_en(self) -> str | None:
         return next((n.text for n in self.names if n.kind is NameKind.NAME_EN), None)
@@ -69,6 +76,24 @@ class Index:
     type_broader: dict[str, str]  # subtype id -> its type id
     specs: dict[str, TypeSpec]  # type id -> its spec (declared types only)
 
+    @cached_property
+    def _grams(self) -> dict[str, frozenset[str]]:
+        """Entity ids by each character pair (and each one-character name) of their names."""
+        grams: dict[str, set[str]] = defaultdict(set)
+        for entity in self.entities.values():
+            for key, _ in entity.keys:
+                for gram in bigrams(key):
+                    grams[gram].add(entity.id)
+        return {gram: frozenset(ids) for gram, ids in grams.items()}
+
+    def sharing(self, text: str) -> set[str]:
+        """Ids of the entities with a name that shares a character pair with normalised ``text``: every
+        entity that can score on its name (an exact, contained or similar name shares one)."""
+        out: set[str] = set()
+        for gram in bigrams(text):
+            out |= self._grams.get(gram, frozenset())
+        return out
+
     def of_types(self, types: Iterable[str]) -> list[Entity]:
         wanted = set(types)
         return [e for e in self.entities.values() if e.classes & wanted]
@@ -78,6 +103,11 @@ class Index:
         if value.id is not None and value.id in self.entities:
             return tuple(n.text for n in self.entities[value.id].names if n.kind is not NameKind.CODE)
         return (value.text,)
+
+
+def bigrams(text: str) -> set[str]:
+    """The character pairs of ``text``; a one-character text is its own."""
+    return {text[i : i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
 
 
 def _local_name(iri: str) -> str:

@@ -24,15 +24,14 @@ every constraint, and no other candidate scores within ``MATCH_MARGIN`` of it.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from server.reconcile.index import Entity, Index, Name, NameKind, Value
+from server.reconcile.index import Entity, Index, NameKind, Value
 from server.reconcile.schema import ValueKind
+from server.reconcile.text import is_subsequence, normalise
 
 MATCH_MARGIN = 10.0
 SIMILARITY_THRESHOLD = 0.7
@@ -40,15 +39,6 @@ PROPERTY_WEIGHT = 25.0
 DECISIVE = frozenset(
     {"name_exact", "name_en_exact", "code_exact", "alias_exact", "abbreviation", "sub_organisation"}
 )
-
-# A task's label starts with its number as printed: "(十八)调整优化能源结构", "(18) Adjust …".
-_ENUMERATOR = re.compile(r"^\s*\([^()]{1,8}\)\s*")
-
-
-def normalise(text: str) -> str:
-    """Compatibility-folded (full-width → ASCII), case-folded, without spaces, punctuation or symbols."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZSC")
 
 
 @dataclass(frozen=True)
@@ -74,60 +64,51 @@ class Candidate:
     match: bool = False
 
 
-def is_subsequence(short: str, long: str) -> bool:
-    chars = iter(long)
-    return all(ch in chars for ch in short)
+def name_score(
+    index: Index, entity: Entity, query: str, matcher: SequenceMatcher[str] | None = None
+) -> tuple[float, tuple[str, bool | float] | None]:
+    """The best name score of ``entity`` for the normalised ``query`` and the feature that earned it.
 
-
-def _name_variants(name: Name) -> list[str]:
-    text = normalise(name.text)
-    stripped = normalise(_ENUMERATOR.sub("", name.text))
-    return [text] if stripped == text or not stripped else [text, stripped]
-
-
-def name_score(index: Index, entity: Entity, query: str) -> tuple[float, tuple[str, bool | float] | None]:
-    """The best name score of ``entity`` for the normalised ``query`` and the feature that earned it."""
+    ``matcher`` may carry the query as its second sequence already (``reconcile`` sets it once).
+    """
     if not query:
         return 0.0, None
+    if matcher is None:
+        matcher = SequenceMatcher(None, "", query, autojunk=False)
     best: tuple[float, tuple[str, bool | float] | None] = (0.0, None)
-    primary = [normalise(n.text) for n in entity.names if n.kind is NameKind.NAME]
+    primary = [text for text, kind in entity.keys if kind is NameKind.NAME]
 
     def consider(score: float, feature: tuple[str, bool | float]) -> None:
         nonlocal best
         if score > best[0]:
             best = (score, feature)
 
-    for name in entity.names:
-        for text in _name_variants(name):
-            if not text:
-                continue
-            if text == query:
-                if name.kind is NameKind.NAME:
-                    consider(100.0, ("name_exact", True))
-                elif name.kind is NameKind.NAME_EN:
-                    consider(100.0, ("name_en_exact", True))
-                elif name.kind is NameKind.CODE:
-                    consider(100.0, ("code_exact", True))
-                elif any(len(text) < len(p) and is_subsequence(text, p) for p in primary):
-                    consider(95.0, ("abbreviation", True))
-                else:
-                    consider(95.0, ("alias_exact", True))
-                continue
-            if name.kind is NameKind.CODE:
-                continue  # codes match exactly or not at all
-            shorter, longer = sorted((text, query), key=len)
-            if len(shorter) >= 2 and shorter in longer:
-                ratio = len(shorter) / len(longer)
-                consider(80.0 * ratio, ("name_contains", round(ratio, 3)))
-                continue
-            matcher = SequenceMatcher(None, query, text, autojunk=False)
-            if (
-                matcher.real_quick_ratio() >= SIMILARITY_THRESHOLD
-                and matcher.quick_ratio() >= SIMILARITY_THRESHOLD
-            ):
-                ratio = matcher.ratio()
-                if ratio >= SIMILARITY_THRESHOLD:
-                    consider(70.0 * ratio, ("name_similarity", round(ratio, 3)))
+    for text, kind in entity.keys:
+        if text == query:
+            if kind is NameKind.NAME:
+                consider(100.0, ("name_exact", True))
+            elif kind is NameKind.NAME_EN:
+                consider(100.0, ("name_en_exact", True))
+            elif kind is NameKind.CODE:
+                consider(100.0, ("code_exact", True))
+            elif any(len(text) < len(p) and is_subsequence(text, p) for p in primary):
+                consider(95.0, ("abbreviation", True))
+            else:
+                consider(95.0, ("alias_exact", True))
+            continue
+        if kind is NameKind.CODE:
+            continue  # codes match exactly or not at all
+        shorter, longer = sorted((text, query), key=len)
+        if len(shorter) >= 2 and shorter in longer:
+            ratio = len(shorter) / len(longer)
+            consider(80.0 * ratio, ("name_contains", round(ratio, 3)))
+            continue
+        matcher.set_seq1(text)
+        quick = matcher.real_quick_ratio() >= SIMILARITY_THRESHOLD
+        if quick and matcher.quick_ratio() >= SIMILARITY_THRESHOLD:
+            ratio = matcher.ratio()
+            if ratio >= SIMILARITY_THRESHOLD:
+                consider(70.0 * ratio, ("name_similarity", round(ratio, 3)))
     for parent in entity.values.get("parent", ()):
         score, feature = _sub_organisation(index, entity, parent, query)
         if feature:
@@ -196,10 +177,14 @@ def reconcile(index: Index, query: Query) -> list[Candidate]:
             pool = [e for e in pool if set(query.types) <= _all_types(index, e)]
     else:
         pool = list(index.entities.values())
+    if text:
+        sharing = index.sharing(text)
+        pool = [e for e in pool if e.id in sharing]
     wanted_types = set(query.types)
+    matcher = SequenceMatcher(None, "", text, autojunk=False)  # the query's index is built once
     candidates: list[Candidate] = []
     for entity in pool:
-        n, feature = name_score(index, entity, text)
+        n, feature = name_score(index, entity, text, matcher)
         if text and n <= 0:
             continue
         features: list[tuple[str, bool | float]] = [feature] if feature else []
@@ -267,10 +252,9 @@ def suggest(index: Index, prefix: str, types: Sequence[str], limit: int, cursor:
     pool = index.of_types(types) if types else list(index.entities.values())
     ranked: list[tuple[int, int, str, Entity]] = []
     for entity in pool:
-        texts = [t for n in entity.names for t in _name_variants(n)]
-        if any(t.startswith(wanted) for t in texts):
+        if any(t.startswith(wanted) for t, _ in entity.keys):
             rank = 0
-        elif any(wanted in t for t in texts):
+        elif any(wanted in t for t, _ in entity.keys):
             rank = 1
         else:
             continue

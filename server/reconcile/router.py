@@ -22,7 +22,7 @@ from server.errors import (
     UnknownEntity,
     UnsupportedMediaType,
 )
-from server.reconcile import matching, requests, shapes
+from server.reconcile import matching, requests, shapes, text
 from server.reconcile.index import Index, IndexCache
 from server.reconcile.schema import TYPES
 from server.settings import Settings
@@ -35,12 +35,12 @@ SUGGEST_LIMIT = 10
 
 def answer(data: Any, callback: str | None) -> Response:
     """``data`` as JSON, or wrapped in the (checked) JSONP ``callback``."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     if callback is None:
-        return Response(text, media_type="application/json")
+        return Response(encoded, media_type="application/json")
     # The comment keeps a body that starts with the callback's name from being read as anything else.
     return Response(
-        f"/**/{callback}({text});", media_type=JAVASCRIPT, headers={"X-Content-Type-Options": "nosniff"}
+        f"/**/{callback}({encoded});", media_type=JAVASCRIPT, headers={"X-Content-Type-Options": "nosniff"}
     )
 
 
@@ -65,10 +65,10 @@ async def _form(request: Request, limit: int) -> dict[str, list[str]]:
             f"POST a form ({FORM}) with 'queries' or 'extend'; got {media_type or 'no type'}"
         )
     try:
-        text = body.decode("utf-8")
+        decoded = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadReconciliationRequest(f"the form is not UTF-8: {exc}") from None
-    return _multi(parse_qsl(text, keep_blank_values=True))
+    return _multi(parse_qsl(decoded, keep_blank_values=True))
 
 
 def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -122,7 +122,8 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         assert extend is not None
         ids, properties = requests.parse_extend(extend, index)
         request.state.outcome = f"extension of {len(ids)} ids by {len(properties)} properties"
-        return answer(shapes.extension_json(index, ids, properties), jsonp)
+        extension = await anyio.to_thread.run_sync(lambda: shapes.extension_json(index, ids, properties))
+        return answer(extension, jsonp)
 
     @router.get(
         "/reconcile",
@@ -157,13 +158,13 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
     async def suggest_type(request: Request) -> Response:
         params = params_of(request)
         jsonp = requests.callback(_single(params, "callback"))
-        wanted = matching.normalise(_required(params, "prefix"))
+        wanted = text.normalise(_required(params, "prefix"))
         limit = requests.limit_parameter(_single(params, "limit"), SUGGEST_LIMIT)
         cursor = _cursor(params)
         found = [
             t
             for t in shapes.all_types_json(base)
-            if wanted and any(matching.normalise(x).startswith(wanted) for x in (t["name"], _local(t["id"])))
+            if wanted and any(text.normalise(x).startswith(wanted) for x in (t["name"], _local(t["id"])))
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
@@ -174,7 +175,7 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
     async def suggest_property(request: Request) -> Response:
         params = params_of(request)
         jsonp = requests.callback(_single(params, "callback"))
-        wanted = matching.normalise(_required(params, "prefix"))
+        wanted = text.normalise(_required(params, "prefix"))
         index = await current_index()
         types = _types(params, index)
         limit = requests.limit_parameter(_single(params, "limit"), SUGGEST_LIMIT)
@@ -183,7 +184,7 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         found = [
             shapes.property_json(p)
             for p in shapes.properties_of(specs)
-            if wanted and any(matching.normalise(x).startswith(wanted) for x in (p.id, p.name))
+            if wanted and any(text.normalise(x).startswith(wanted) for x in (p.id, p.name))
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
