@@ -265,6 +265,9 @@ def test_types_filter_and_type_strict(plan_client: TestClient) -> None:
     assert should[0]["name"] == "中国科学院"
     assert should[0]["score"] == 90.0
     assert {"id": "type_mismatch", "value": True} in should[0]["features"]
+    # OpenRefine sends "should": a place is no match for an organisation, however exact its name.
+    place = top(plan_client, {"query": "济南市", "type": ORG, "type_strict": "should"})
+    assert (place[0]["name"], place[0]["score"], place[0]["match"]) == ("济南市", 90.0, False)
     hospitals = top(plan_client, {"query": "医院", "type": PK + "Hospital"})
     assert hospitals and all({"id": PK + "Hospital", "name": "Hospital"} in c["type"] for c in hospitals)
 
@@ -302,10 +305,16 @@ def test_a_close_second_makes_it_ambiguous() -> None:
     assert not any(c.match for c in found)
 
 
+def test_a_close_second_counts_even_beyond_the_limit() -> None:
+    index = _index(_org("a", "示范中心"), _org("c", "其他机构", "示范中心"))
+    found = matching.reconcile(index, matching.Query("示范中心", (), 1))
+    assert [(c.entity.id, c.match) for c in found] == [(ID + "org/a", False)]
+    alone = matching.reconcile(_index(_org("a", "示范中心")), matching.Query("示范中心", (), 1))
+    assert [(c.entity.id, c.match) for c in alone] == [(ID + "org/a", True)]
+
+
 def test_normalise_folds_width_case_and_punctuation() -> None:
-    assert text.normalise("国家健康医疗大数据中心（北方）") == text.normalise(
-        "国家健康医疗大数据中心(北方)"
-    )
+    assert text.normalise("国家健康医疗大数据中心（北方）") == text.normalise("国家健康医疗大数据中心(北方)")
     assert text.normalise(" Chinese  Academy of Sciences ") == "chineseacademyofsciences"
     assert text.is_subsequence("中科院", "中国科学院")
     assert not text.is_subsequence("科中院", "中国科学院")
@@ -468,6 +477,12 @@ def test_propose_properties(plan_client: TestClient) -> None:
     validate("data-extension-property-proposal.json", limited)
     assert [p["id"] for p in limited["properties"]] == ["parent", "name_en"]
     assert limited["limit"] == 2
+    every = plan_client.get("/reconcile/properties").json()
+    validate("data-extension-property-proposal.json", every)
+    assert "type" not in every
+    ids = [p["id"] for p in every["properties"]]
+    assert len(ids) == len(set(ids))
+    assert {"parent", "code", "plan", "investment", "start_year", "unit"} <= set(ids)
 
 
 def _find(client: TestClient, query: str, type_id: str) -> str:
@@ -615,7 +630,6 @@ def test_other_bad_requests_are_refused(plan_client: TestClient) -> None:
     _refused(plan_client, {"extend": '{"ids": "x", "properties": [{"id": "code"}]}'}, "'ids' must be a list")
     _refused(plan_client, {"queries": "{}", "extend": "{}"}, "give 'queries' or 'extend', not both")
     _refused(plan_client, {"type": "http://example.org/T"}, "unknown type", path="/reconcile/properties")
-    _refused(plan_client, {}, "the 'type' parameter is required", path="/reconcile/properties")
     _refused(plan_client, {}, "the 'prefix' parameter is required", path="/reconcile/suggest/entity")
     _refused(
         plan_client,

@@ -19,7 +19,8 @@ The score (0–100) and its features, documented in docs/RECONCILIATION.md:
 ``match`` is true for the top candidate only when it has a decisive feature (an exact name, English
 name, alias, abbreviation or code, a parent's name + its own, its own name with a matched ``parent``,
 or a matched ``code`` property), meets
-every constraint, and no other candidate scores within ``MATCH_MARGIN`` of it.
+every constraint, is of a type asked for, and no other candidate (shown or not) scores within
+``MATCH_MARGIN`` of it.
 """
 
 from __future__ import annotations
@@ -209,10 +210,10 @@ def reconcile(index: Index, query: Query) -> list[Candidate]:
             features.append(("type_mismatch", True))
         candidates.append(Candidate(entity, round(score, 2), tuple(features)))
     candidates.sort(key=lambda c: (-c.score, len(c.entity.name), c.entity.id))
-    candidates = candidates[: query.limit]
+    # Decided on every candidate, before the limit: a close second counts even when it is not shown.
     if candidates and _unambiguous(candidates, query):
         candidates[0] = Candidate(candidates[0].entity, candidates[0].score, candidates[0].features, True)
-    return candidates
+    return candidates[: query.limit]
 
 
 def _names_parent(index: Index, entity: Entity, text: str) -> bool:
@@ -240,6 +241,8 @@ def _unambiguous(candidates: Sequence[Candidate], query: Query) -> bool:
     if not decisive:
         return False
     if any(features.get(f"property:{c.pid}") is False for c in query.properties):
+        return False
+    if features.get("type_mismatch") is True:
         return False
     return not any(other.score >= top.score - MATCH_MARGIN for other in candidates[1:])
 

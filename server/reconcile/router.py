@@ -188,21 +188,24 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
-    @router.get("/reconcile/properties", summary="Propose properties to fetch for entities of type=")
+    @router.get(
+        "/reconcile/properties",
+        summary="Propose properties to fetch for entities of type= (of every type without)",
+    )
     async def propose_properties(request: Request) -> Response:
         params = params_of(request)
         jsonp = requests.callback(_single(params, "callback"))
-        type_id = _required(params, "type")
         index = await current_index()
-        requests.check_types(index, [type_id], "'type'")
-        spec = index.specs[index.type_broader.get(type_id, type_id)]
-        props = [shapes.property_json(p) for p in spec.properties]
-        body: dict[str, Any] = {"type": type_id, "properties": props}
+        types = _types(params, index)
+        specs = [index.specs[index.type_broader.get(t, t)] for t in types] or list(TYPES)
+        props = [shapes.property_json(p) for p in shapes.properties_of(specs)]
+        body: dict[str, Any] = {"type": types[0]} if types else {}
         raw_limit = _single(params, "limit")
         if raw_limit is not None:
             limit = requests.limit_parameter(raw_limit, len(props))
-            body = {"type": type_id, "properties": props[:limit], "limit": limit}
-        return answer(body, jsonp)
+            props = props[:limit]
+            body["limit"] = limit
+        return answer({**body, "properties": props}, jsonp)
 
     @router.get("/reconcile/preview", summary="A small HTML preview of the entity id=")
     async def preview(request: Request) -> Response:
