@@ -18,6 +18,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from mapping.entities import Catalogue
 from server.errors import BadReconciliationRequest
 from server.protocol.results import Iri, Literal, Solutions
 from server.reconcile import matching, requests, shapes, text
@@ -336,7 +337,9 @@ class CountingStore:
         return self.inner.query(sparql, **kwargs)
 
 
-def test_the_index_is_read_with_one_query_per_type_once_per_build(plan_client: TestClient) -> None:
+def test_the_index_is_read_with_one_query_per_type_once_per_build(
+    plan_client: TestClient, catalogue: Catalogue
+) -> None:
     counting = CountingStore(plan_client.app.state.store, "build-1")  # type: ignore[attr-defined]
     cache = IndexCache(BASE)
     first = cache.get(counting)  # type: ignore[arg-type]
@@ -347,8 +350,12 @@ def test_the_index_is_read_with_one_query_per_type_once_per_build(plan_client: T
     second = cache.get(counting)  # type: ignore[arg-type]
     assert second is not first and second.build_id == "build-2"
     assert counting.queries == 2 * len(TYPES)
-    assert len([e for e in first.entities.values() if e.spec.key == "task"]) == 49
-    assert len([e for e in first.entities.values() if e.spec.key == "organisation"]) == 29
+    jinan_tasks = [
+        e for e in first.entities.values() if e.spec.key == "task" and e.values["plan"][0].text == PLAN_TITLE
+    ]
+    assert len(jinan_tasks) == 49  # (一)…(四十九)
+    organisations = {e.id for e in first.entities.values() if e.spec.key == "organisation"}
+    assert organisations == {ID + "org/" + key for key in catalogue.organisations}
 
 
 def test_index_reads_solutions_of_any_store() -> None:
@@ -607,6 +614,9 @@ def _refused(
         ),
         ('{"q0": {"query": ""}}', "query 'q0': needs a 'query' text or 'properties'"),
         ('{"q0": {"query": "济南", "colour": "red"}}', "unknown member 'colour'"),
+        ('{"q0": {"query": 370100}}', "query 'q0': 'query' must be a string"),
+        ("[" * 3000 + "]" * 3000, "'queries' is nested too deeply"),
+        (json.dumps({"q0": {"query": "济" * 1001}}), "'query' is 1001 characters long; at most 1000"),
     ],
 )
 def test_bad_batches_are_refused(plan_client: TestClient, queries: str, reason: str) -> None:

@@ -16,6 +16,7 @@ from server.reconcile.index import Index
 from server.reconcile.matching import PropertyConstraint, Query
 
 MAX_QUERIES = 100
+MAX_QUERY_TEXT = 1000  # characters of one query's text: names are short, and scoring is linear in it
 MAX_EXTEND_IDS = 1000
 DEFAULT_LIMIT = 10
 TYPE_STRICT = ("any", "should", "all")
@@ -27,6 +28,8 @@ MAX_CALLBACK = 128
 def _json(text: str, parameter: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise BadReconciliationRequest(f"'{parameter}' is nested too deeply", parameter=parameter) from None
     except json.JSONDecodeError as exc:
         raise BadReconciliationRequest(
             f"'{parameter}' is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
@@ -109,6 +112,10 @@ def parse_query(key: str, q: object, index: Index) -> Query:
     text = q.get("query", "")
     if not isinstance(text, str):
         raise BadReconciliationRequest(f"{where}: 'query' must be a string")
+    if len(text) > MAX_QUERY_TEXT:
+        raise BadReconciliationRequest(
+            f"{where}: 'query' is {len(text)} characters long; at most {MAX_QUERY_TEXT}", limit=MAX_QUERY_TEXT
+        )
     raw_type = q.get("type", [])
     if isinstance(raw_type, str):
         raw_type = [raw_type]
