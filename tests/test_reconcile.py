@@ -257,6 +257,21 @@ def test_a_query_of_properties_alone(plan_client: TestClient) -> None:
     assert [(c["name"], c["score"], c["match"]) for c in result] == [("山东省", 100.0, True)]
 
 
+def test_numeric_constraints(plan_client: TestClient) -> None:
+    # Pillar 四's title; its statistics paragraph counts 96 key projects, 850.39 亿元.
+    pillar = {
+        "query": "聚力协同推进降碳减污扩绿增长，在促进人与自然和谐共生上先行一步",
+        "type": PK + "Pillar",
+    }
+    right = top(plan_client, {**pillar, "properties": [{"pid": "project_count", "v": 96}]})[0]
+    assert (right["score"], right["match"]) == (100.0, True)
+    float_ok = top(plan_client, {**pillar, "properties": [{"pid": "investment", "v": "850.39"}]})[0]
+    assert float_ok["score"] == 100.0
+    huge = top(plan_client, {**pillar, "properties": [{"pid": "investment", "v": 10**400}]})[0]
+    assert (huge["score"], huge["match"]) == (75.0, False)
+    assert {"id": "property:investment", "value": False} in huge["features"]
+
+
 def test_types_filter_and_type_strict(plan_client: TestClient) -> None:
     # 中国科学院 is an organisation; as a project type only the project named after it is left.
     as_project = top(plan_client, {"query": "中国科学院", "type": PROJECT})

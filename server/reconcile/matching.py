@@ -159,7 +159,7 @@ def _value_equals(
     if kind in (ValueKind.INT, ValueKind.FLOAT):
         try:
             return float(value.text) == float(wanted)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or an integer beyond a float
             return False
     text = str(wanted)
     if value.id is not None:
