@@ -9,7 +9,7 @@ the event loop). Only the ``Store`` protocol is used, so any store implementatio
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -20,6 +20,8 @@ from server.protocol.results import Iri, Literal, Solutions
 from server.reconcile.schema import NAME_KEYS, TYPES, TypeSpec, type_query
 from server.reconcile.text import name_variants
 from server.stores.interface import Store
+
+SHARED_PAIRS = 0.5
 
 
 class NameKind(Enum):
@@ -77,22 +79,29 @@ class Index:
     specs: dict[str, TypeSpec]  # type id -> its spec (declared types only)
 
     @cached_property
-    def _grams(self) -> dict[str, frozenset[str]]:
-        """Entity ids by each character pair (and each one-character name) of their names."""
-        grams: dict[str, set[str]] = defaultdict(set)
+    def _postings(self) -> tuple[tuple[tuple[str, int], ...], dict[str, tuple[int, ...]]]:
+        """Every name key as (entity id, how many character pairs it has), and for each character pair
+        (or one-character name) the keys that have it."""
+        keys: list[tuple[str, int]] = []
+        grams: dict[str, list[int]] = defaultdict(list)
         for entity in self.entities.values():
-            for key, _ in entity.keys:
-                for gram in bigrams(key):
-                    grams[gram].add(entity.id)
-        return {gram: frozenset(ids) for gram, ids in grams.items()}
+            for text, _ in entity.keys:
+                pairs = bigrams(text)
+                for gram in pairs:
+                    grams[gram].append(len(keys))
+                keys.append((entity.id, len(pairs)))
+        return tuple(keys), {gram: tuple(ks) for gram, ks in grams.items()}
 
     def sharing(self, text: str) -> set[str]:
-        """Ids of the entities with a name that shares a character pair with normalised ``text``: every
-        entity that can score on its name (an exact, contained or similar name shares one)."""
-        out: set[str] = set()
-        for gram in bigrams(text):
-            out |= self._grams.get(gram, frozenset())
-        return out
+        """Ids of the entities with a name that shares at least ``SHARED_PAIRS`` of the character pairs of
+        the shorter of it and normalised ``text``: all of them when one contains the other, most when
+        they are similar. Only these are scored."""
+        keys, grams = self._postings
+        wanted = bigrams(text)
+        counts: Counter[int] = Counter()
+        for gram in wanted:
+            counts.update(grams.get(gram, ()))
+        return {keys[k][0] for k, n in counts.items() if n >= SHARED_PAIRS * min(len(wanted), keys[k][1])}
 
     def of_types(self, types: Iterable[str]) -> list[Entity]:
         wanted = set(types)

@@ -9,10 +9,13 @@ import unicodedata
 _ENUMERATOR = re.compile(r"^\s*\([^()]{1,8}\)\s*")
 
 
+# Anything but a letter or a digit: spaces, punctuation, symbols, controls (and the underscore).
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def normalise(text: str) -> str:
-    """Compatibility-folded (full-width → ASCII), case-folded, without spaces, punctuation or symbols."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZSC")
+    """Compatibility-folded (full-width → ASCII), case-folded, letters and digits only."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def is_subsequence(short: str, long: str) -> bool:
