@@ -158,7 +158,21 @@ NAMES: list[tuple[dict[str, Any], str, str, bool, str]] = [
         True,
         "name_en_exact",
     ),
+    (
+        {"query": "调整优化能源结构", "type": TASK, "properties": [{"pid": "plan", "v": PLAN_TITLE}]},
+        "(十八)调整优化能源结构",
+        TASK,
+        True,
+        "name_exact",
+    ),
     ({"query": PLAN_TITLE}, PLAN_TITLE, PLAN, True, "name_exact"),
+    (
+        {"query": "Urban reclaimed water utilisation rate", "type": INDICATOR},
+        "城市再生水利用率",
+        INDICATOR,
+        True,
+        "name_en_exact",
+    ),
     ({"query": "城市再生水利用率", "type": INDICATOR}, "城市再生水利用率", INDICATOR, True, "name_exact"),
     (
         {"query": "国家电投黄河流域氢能产业基地"},
@@ -225,6 +239,11 @@ def test_curated_iris_and_scores(plan_client: TestClient) -> None:
     jinan = body["q1"]["result"][0]
     assert (jinan["id"], jinan["score"], jinan["match"]) == (ID + "place/370100", 100.0, True)
     # The name says Jinan, the code says Shandong: 0.75 x 100 + 0, and no match.
+    task = top(
+        plan_client,
+        {"query": "调整优化能源结构", "type": TASK, "properties": [{"pid": "plan", "v": "另一个行动计划"}]},
+    )[0]
+    assert (task["name"], task["score"], task["match"]) == ("(十八)调整优化能源结构", 75.0, False)
     contradicted = body["q2"]["result"][0]
     assert (contradicted["id"], contradicted["score"], contradicted["match"]) == (
         ID + "place/370100",
