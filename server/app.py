@@ -31,6 +31,7 @@ from server.protocol import canned
 from server.protocol.compression import GZip
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
+from server.reconcile import router as reconcile
 from server.settings import Settings
 from server.stores.cache import AnswerCache
 from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
@@ -171,6 +172,8 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
     app.include_router(dumps.make_router(settings))
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
+    # The reconciliation service (API 0.2) for OpenRefine and the like: server/reconcile/.
+    app.include_router(reconcile.make_router(settings, lambda: app.state.store))
 
     @app.get("/healthz", summary="Liveness: the store answers a trivial query")
     async def healthz(request: Request) -> Response:

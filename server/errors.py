@@ -99,6 +99,14 @@ class StoreMissing(ServerError):
     """There is no built store where the settings say it is."""
 
 
+class BadReconciliationRequest(BadRequest):
+    """A reconciliation, suggest or extension request the service cannot read (server.reconcile)."""
+
+
+class UnknownEntity(ServerError):
+    """An identifier the reconciliation service does not know (its preview of an unknown id)."""
+
+
 @dataclass(frozen=True)
 class Rule:
     status: int
@@ -110,6 +118,8 @@ class Rule:
 # a subclass answers like its nearest listed ancestor.
 ERROR_TABLE: dict[type[BaseException], Rule] = {
     BadRequest: Rule(400, "Bad request"),
+    BadReconciliationRequest: Rule(400, "Bad reconciliation request"),
+    UnknownEntity: Rule(404, "Unknown entity"),
     QuerySyntaxError: Rule(400, "Malformed query"),
     UnsafeQuery: Rule(400, "Query refused"),
     QueryNotSupported: Rule(400, "Query not supported"),

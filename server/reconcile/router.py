@@ -1,0 +1,247 @@
+"""Routes of the reconciliation service at ``{base}reconcile`` (Reconciliation Service API 0.2).
+
+Thin: read the parameters (``requests``), get the index of the current build (``index``, read off the
+event loop, once per build), match or look up (``matching``), answer in the API's shapes (``shapes``),
+as JSON or, with a ``callback`` parameter, as JSONP. CORS comes from the app's CORS layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from fastapi import APIRouter, Request, Response
+
+from server.errors import (
+    BadReconciliationRequest,
+    RequestTooLarge,
+    StoreFailure,
+    UnknownEntity,
+    UnsupportedMediaType,
+)
+from server.reconcile import matching, requests, shapes, text
+from server.reconcile.index import Index, IndexCache
+from server.reconcile.schema import TYPES
+from server.settings import Settings
+from server.stores.interface import Store
+
+FORM = "application/x-www-form-urlencoded"
+JAVASCRIPT = "application/javascript"
+SUGGEST_LIMIT = 10
+
+
+def answer(data: Any, callback: str | None) -> Response:
+    """``data`` as JSON, or wrapped in the (checked) JSONP ``callback``."""
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if callback is None:
+        return Response(encoded, media_type="application/json")
+    # The comment keeps a body that starts with the callback's name from being read as anything else.
+    return Response(
+        f"/**/{callback}({encoded});", media_type=JAVASCRIPT, headers={"X-Content-Type-Options": "nosniff"}
+    )
+
+
+async def _form(request: Request, limit: int) -> dict[str, list[str]]:
+    """The fields of a POSTed form (an empty body is no fields)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(f"the request body is {declared} bytes; the limit is {limit}", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"the request body is larger than the limit of {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        return {}
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM:
+        raise UnsupportedMediaType(
+            f"POST a form ({FORM}) with 'queries' or 'extend'; got {media_type or 'no type'}"
+        )
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadReconciliationRequest(f"the form is not UTF-8: {exc}") from None
+    return _multi(parse_qsl(decoded, keep_blank_values=True))
+
+
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise BadReconciliationRequest(f"'{name}' is given {len(values)} times; give it once", parameter=name)
+    return values[0] if values else None
+
+
+def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRouter:
+    base = settings.base
+    cache = IndexCache(base, settings.query_timeout)
+    router = APIRouter(tags=["reconciliation"])
+
+    async def current_index() -> Index:
+        current = store()
+        if current is None:
+            raise StoreFailure("the store is not open")
+        return await anyio.to_thread.run_sync(cache.get, current)
+
+    def params_of(request: Request) -> dict[str, list[str]]:
+        return _multi(parse_qsl(request.url.query, keep_blank_values=True))
+
+    async def service(request: Request, params: dict[str, list[str]]) -> Response:
+        jsonp = requests.callback(_single(params, "callback"))
+        queries = _single(params, "queries")
+        extend = _single(params, "extend")
+        if queries is not None and extend is not None:
+            raise BadReconciliationRequest("give 'queries' or 'extend', not both")
+        if queries is None and extend is None:
+            return answer(shapes.manifest(base), jsonp)
+        index = await current_index()
+        if queries is not None:
+            batch = requests.parse_batch(queries, index)
+
+            def run() -> dict[str, Any]:
+                return {
+                    key: {"result": [shapes.candidate_json(index, c) for c in matching.reconcile(index, q)]}
+                    for key, q in batch.items()
+                }
+
+            request.state.outcome = f"{len(batch)} reconciliation queries"
+            return answer(await anyio.to_thread.run_sync(run), jsonp)
+        assert extend is not None
+        ids, properties = requests.parse_extend(extend, index)
+        request.state.outcome = f"extension of {len(ids)} ids by {len(properties)} properties"
+        extension = await anyio.to_thread.run_sync(lambda: shapes.extension_json(index, ids, properties))
+        return answer(extension, jsonp)
+
+    @router.get(
+        "/reconcile",
+        summary="Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
+        "a data extension (extend=)",
+    )
+    async def reconcile_get(request: Request) -> Response:
+        return await service(request, params_of(request))
+
+    @router.post("/reconcile", summary="Reconciliation service: queries= or extend= as a POSTed form")
+    async def reconcile_post(request: Request) -> Response:
+        params = params_of(request)
+        for key, values in (await _form(request, settings.max_body_bytes)).items():
+            params[key] = params.get(key, []) + values
+        return await service(request, params)
+
+    @router.get(
+        "/reconcile/suggest/entity", summary="Suggest entities whose name starts with (or holds) prefix="
+    )
+    async def suggest_entity(request: Request) -> Response:
+        params = params_of(request)
+        jsonp = requests.callback(_single(params, "callback"))
+        prefix = _required(params, "prefix")
+        index = await current_index()
+        types = _types(params, index)
+        limit = requests.limit_parameter(_single(params, "limit"), SUGGEST_LIMIT)
+        cursor = _cursor(params)
+        found = await anyio.to_thread.run_sync(lambda: matching.suggest(index, prefix, types, limit, cursor))
+        return answer(shapes.suggest_entity_json(index, found), jsonp)
+
+    @router.get("/reconcile/suggest/type", summary="Suggest types whose name or id starts with prefix=")
+    async def suggest_type(request: Request) -> Response:
+        params = params_of(request)
+        jsonp = requests.callback(_single(params, "callback"))
+        wanted = text.normalise(_required(params, "prefix"))
+        limit = requests.limit_parameter(_single(params, "limit"), SUGGEST_LIMIT)
+        cursor = _cursor(params)
+        found = [
+            t
+            for t in shapes.all_types_json(base)
+            if wanted and any(text.normalise(x).startswith(wanted) for x in (t["name"], _local(t["id"])))
+        ]
+        return answer({"result": found[cursor : cursor + limit]}, jsonp)
+
+    @router.get(
+        "/reconcile/suggest/property",
+        summary="Suggest properties (of type=) whose name or id starts with prefix=",
+    )
+    async def suggest_property(request: Request) -> Response:
+        params = params_of(request)
+        jsonp = requests.callback(_single(params, "callback"))
+        wanted = text.normalise(_required(params, "prefix"))
+        index = await current_index()
+        types = _types(params, index)
+        limit = requests.limit_parameter(_single(params, "limit"), SUGGEST_LIMIT)
+        cursor = _cursor(params)
+        specs = [index.specs[index.type_broader.get(t, t)] for t in types] or list(TYPES)
+        found = [
+            shapes.property_json(p)
+            for p in shapes.properties_of(specs)
+            if wanted and any(text.normalise(x).startswith(wanted) for x in (p.id, p.name))
+        ]
+        return answer({"result": found[cursor : cursor + limit]}, jsonp)
+
+    @router.get(
+        "/reconcile/properties",
+        summary="Propose properties to fetch for entities of type= (of every type without)",
+    )
+    async def propose_properties(request: Request) -> Response:
+        params = params_of(request)
+        jsonp = requests.callback(_single(params, "callback"))
+        index = await current_index()
+        types = _types(params, index)
+        specs = [index.specs[index.type_broader.get(t, t)] for t in types] or list(TYPES)
+        props = [shapes.property_json(p) for p in shapes.properties_of(specs)]
+        body: dict[str, Any] = {"type": types[0]} if types else {}
+        raw_limit = _single(params, "limit")
+        if raw_limit is not None:
+            limit = requests.limit_parameter(raw_limit, len(props))
+            props = props[:limit]
+            body["limit"] = limit
+        return answer({**body, "properties": props}, jsonp)
+
+    @router.get("/reconcile/preview", summary="A small HTML preview of the entity id=")
+    async def preview(request: Request) -> Response:
+        params = params_of(request)
+        entity_id = _required(params, "id")
+        index = await current_index()
+        entity = index.entities.get(entity_id)
+        if entity is None:
+            raise UnknownEntity(f"the reconciliation service knows no entity {entity_id!r}", id=entity_id)
+        return Response(shapes.preview_html(index, entity), media_type="text/html; charset=utf-8")
+
+    return router
+
+
+def _required(params: dict[str, list[str]], name: str) -> str:
+    value = _single(params, name)
+    if value is None or not value.strip():
+        raise BadReconciliationRequest(f"the '{name}' parameter is required", parameter=name)
+    return value
+
+
+def _types(params: dict[str, list[str]], index: Index) -> tuple[str, ...]:
+    value = _single(params, "type")
+    return requests.check_types(index, [value], "'type'") if value else ()
+
+
+def _cursor(params: dict[str, list[str]]) -> int:
+    value = _single(params, "cursor")
+    if value is None:
+        return 0
+    if not value.isdigit():
+        raise BadReconciliationRequest(
+            f"'cursor' must be a non-negative integer, not {value!r}", parameter="cursor"
+        )
+    return int(value)
+
+
+def _local(iri: str) -> str:
+    return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
