@@ -11,3 +11,9 @@ SUMS_FILE = "SHA256SUMS"
 MANIFEST_FILE = "manifest.json"
 DESCRIPTION_FILE = "void.ttl"
 GZIP_MEDIA_TYPE = "application/gzip"
+PLAN_STEM_PREFIX = "plan-"  # one plan's dumps: plan-{slug}.{extension}, plain and .gz, beside the corpus's
+
+
+def plan_stem(slug: str) -> str:
+    """The stem of one plan's dump files (its graph alone; ``.nq`` in its named graph)."""
+    return PLAN_STEM_PREFIX + slug
