@@ -276,11 +276,19 @@ class PlanOutput:
 
 
 def _nt(quads: Sequence[ox.Quad]) -> bytes:
-    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
+    return (
+        ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+        )
+        or b""
+    )
 
 
 def _from_nt(data: bytes) -> list[ox.Quad]:
-    return [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+    return [
+        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+    ]
 
 
 class PlanCache:
@@ -293,7 +301,12 @@ class PlanCache:
 
     @staticmethod
     def key(code: str, data: bytes, seed: Seed) -> str:
-        lines = [code, hashlib.sha256(data).hexdigest(), seed.path.name, hashlib.sha256(seed.metadata.data).hexdigest()]
+        lines = [
+            code,
+            hashlib.sha256(data).hexdigest(),
+            seed.path.name,
+            hashlib.sha256(seed.metadata.data).hexdigest(),
+        ]
         return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
     def get(self, key: str) -> PlanOutput | None:
@@ -302,7 +315,11 @@ class PlanCache:
         entry = self.directory / "plans" / key
         try:
             summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
-            return PlanOutput(summary, _from_nt((entry / "graph.nt").read_bytes()), _from_nt((entry / "report.nt").read_bytes()))
+            return PlanOutput(
+                summary,
+                _from_nt((entry / "graph.nt").read_bytes()),
+                _from_nt((entry / "report.nt").read_bytes()),
+            )
         except (OSError, ValueError, TypeError, SyntaxError):
             return None
 
@@ -330,7 +347,9 @@ def _located(err: DocumentError, path: Path) -> DocumentError:
     if err.location.source == str(path):
         return err
     where = Location(str(path), err.location.line, err.location.column, err.location.offset)
-    located = type(err)(err.message, where) if type(err) is DocumentError else DocumentError(err.message, where)
+    located = (
+        type(err)(err.message, where) if type(err) is DocumentError else DocumentError(err.message, where)
+    )
     return located
 
 
@@ -427,9 +446,7 @@ def build(
         with stage("read seeds"):
             seeds = find_seeds(seeds_list(seeds_dir))
             code = code_fingerprint(vocab, ontology_dir)
-            fingerprint = hashlib.sha256(
-                "\n".join([code, *_seed_lines(seeds)]).encode("utf-8")
-            ).hexdigest()
+            fingerprint = hashlib.sha256("\n".join([code, *_seed_lines(seeds)]).encode("utf-8")).hexdigest()
 
         outputs: list[PlanOutput] = []
         parsed: list[str] = []
@@ -495,7 +512,11 @@ def build(
                 "build_id": build_id,
                 "base": vocab.base,
                 "inputs_sha256": fingerprint,
-                "source": {"name": first.source_name, "sha256": first.source_sha256, "bytes": first.source_bytes},
+                "source": {
+                    "name": first.source_name,
+                    "sha256": first.source_sha256,
+                    "bytes": first.source_bytes,
+                },
                 "plans": [
                     {
                         "slug": o.summary.slug,
@@ -558,6 +579,7 @@ def build(
         plans=tuple(o.summary for o in outputs),
         parsed=tuple(parsed),
     )
+
 
 def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)

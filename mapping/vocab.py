@@ -25,6 +25,7 @@ def legacy_path(path: str, slug: str) -> str | None:
     head = path.split("/", 1)[0]
     return f"plan/{slug}/{path}" if head in PLAN_PARTS else None
 
+
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 QB = Namespace("http://purl.org/linked-data/cube#")
 ORG = Namespace("http://www.w3.org/ns/org#")
