@@ -300,12 +300,16 @@ class PlanCache:
         self.directory = directory
 
     @staticmethod
-    def key(code: str, data: bytes, seed: Seed) -> str:
+    def key(code: str, data: bytes, seed: Seed, stages: Sequence[object] = ()) -> str:
+        """``stages``: the functions that make the result (the build's seams), named in the key so that
+        another reader or validator never takes a result the default ones made."""
+        names = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}" for f in stages]
         lines = [
             code,
             hashlib.sha256(data).hexdigest(),
             seed.path.name,
             hashlib.sha256(seed.metadata.data).hexdigest(),
+            *names,
         ]
         return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
@@ -453,7 +457,7 @@ def build(
         with stage(f"parse, map and validate {len(seeds)} plan(s)"):
             for seed in seeds:
                 raw, data = seed_text(seed.path)
-                key = PlanCache.key(code, data, seed)
+                key = PlanCache.key(code, data, seed, (make_graph, read_heading, validator))
                 output = cache.get(key)
                 if output is None:
                     output = process_plan(

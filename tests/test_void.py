@@ -22,6 +22,7 @@ from server.protocol.results import Triple
 from server.settings import Settings
 from server.stores.oxigraph import DatasetDescription, QueryOutcome, ResultKind
 from server.web.dumps import dataset_description
+from tests.seed import SLUG
 from tests.conftest import SEEDS, BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow
@@ -72,7 +73,7 @@ def test_the_dataset_its_endpoint_triples_and_uri_space(void: Graph, built_plan:
 
 def test_the_source_and_its_hash(void: Graph) -> None:
     seed = next(SEEDS.glob("*.txt"))
-    source = ID.source
+    source = ID[f"plan/{SLUG}/source"]
     assert void.value(ID.dataset, DCTERMS.source) == source
     assert void.value(source, PK.sha256) == Literal(hashlib.sha256(seed.read_bytes()).hexdigest())
     assert void.value(source, PK.fileName) == Literal(seed.name)
