@@ -14,6 +14,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from server.web import dumps
+from tests.seed import SLUG
 from tests.conftest import BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,8 @@ def test_the_index_lists_every_file_with_size_and_hash(
     assert index["build_id"] == manifest["build_id"] == built_plan.result.build_id
     assert index["source"]["sha256"] == sha256(built_plan.source.encode("utf-8"))
     files = {f["name"]: f for f in index["files"]}
-    every_format = {name + gz for name in DUMPS for gz in ("", ".gz")}
+    plan = {f"plan-{SLUG}.{e}" for e in ("ttl", "nt", "nq", "jsonld")}  # the plan's own dumps
+    every_format = {name + gz for name in (*DUMPS, *plan) for gz in ("", ".gz")}
     assert set(files) == every_format | {"void.ttl", "SHA256SUMS", "manifest.json"}
     for name in every_format | {"void.ttl"}:
         data = on_disk(built_plan, name)

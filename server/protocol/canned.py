@@ -223,7 +223,8 @@ class CannedQuery:
         return "".join(line for line in lines if not line.startswith("#+")).lstrip("\n")
 
     def example_url(self, prefix: str, format_name: str | None = None) -> str:
-        pairs = [(p.name, p.example or p.default or "") for p in self.params]
+        # An optional parameter without a default is left out: the example runs over every plan.
+        pairs = [(p.name, p.example or p.default or "") for p in self.params if not p.optional or p.default]
         if format_name:
             pairs.append(("format", format_name))
         query = "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)

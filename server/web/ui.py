@@ -156,16 +156,15 @@ def plans(site: Site, select: Select) -> list[PlanEntry]:
     linker.prefetch(r["plan"].value for r in rows)
     out = []
     for row in rows:
-        slug = site.plan_slug(row["plan"].value)
-        if slug is None:
-            continue
+        # A plan of the one-plan layout ({base}id/plan, no slug) is the home page itself.
+        slug = site.plan_slug(row["plan"].value) or ""
         out.append(
             PlanEntry(
                 slug,
                 linker.link(row["plan"].value),
                 row["title"].value,
                 row["period"].value if "period" in row else None,
-                f"{site.prefix}plans/{slug}",
+                f"{site.prefix}plans/{slug}" if slug else site.prefix,
                 int(row["tasks"].value),
                 int(row["targets"].value),
             )
@@ -183,7 +182,7 @@ def overview(site: Site, select: Select, slug: str | None = None) -> Overview:
     if slug is None and len(listed) == 1:
         focus: PlanEntry | None = listed[0]
     else:
-        focus = next((p for p in listed if p.slug == slug), None) if slug else None
+        focus = next((p for p in listed if p.slug and p.slug == slug), None) if slug else None
     graph = plan_graph_iri(site, slug) if slug else None
     linker = Linker(site, select)
     triples_rows = select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {describe.within(graph, '?s ?p ?o')} }}")
@@ -203,7 +202,7 @@ def overview(site: Site, select: Select, slug: str | None = None) -> Overview:
     if focus is None:
         return Overview(None, None, None, None, None, triples, counts, [], listed, graph)
     plan_iri = focus.link.iri
-    source = plan_iri + "/source"
+    source = plan_iri + "/source" if focus.slug else site.things + "source"
     src = select(
         f"SELECT ?name ?sha WHERE {{ OPTIONAL {{ <{source}> <{site.terms}fileName> ?name }} "
         f"OPTIONAL {{ <{source}> <{site.terms}sha256> ?sha }} }}"
@@ -226,7 +225,7 @@ def overview(site: Site, select: Select, slug: str | None = None) -> Overview:
         counts=counts,
         pillars=[linker.link(r["p"].value) for r in pillars],
         plans=listed,
-        graph=plan_graph_iri(site, focus.slug),
+        graph=plan_graph_iri(site, focus.slug) if focus.slug else None,
     )
 
 
