@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps
+.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -76,6 +76,11 @@ bench: $(STAMP) $(BENCH_VENV)/.installed
 	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
+
+# Cost growth of `plankg build` with the corpus (1, 10, 100, 1000 generated plans; bench/corpus.py).
+CORPUS_SIZES ?= 1 10 100 1000
+bench-corpus: $(STAMP)
+	nice $(BIN)/python -m bench.corpus --sizes $(CORPUS_SIZES)
 
 clean:
 	rm -rf dist var .pytest_cache .mypy_cache .ruff_cache

@@ -32,7 +32,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -40,12 +40,15 @@ from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import RDF, RDFS, SKOS, Graph
+from rdflib.namespace import DCTERMS
 from rich.console import Console
 
 from mapping import dcatap, dumps, layout, tables
-from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
-from mapping.graph import document_graph
+from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, seed_text
+from mapping.entities import load_catalogue
+from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
+from mapping.graph import Heading, document_graph, plan_heading
 from mapping.linksets import linkset_files
 from mapping.linksets_rdf import merge_linksets
 from mapping.publication import Publication
@@ -55,6 +58,8 @@ from mapping.vocab import ELI, Vocab
 DEFAULT_SEEDS = Path("seeds")
 DEFAULT_DIST = Path("dist")
 DEFAULT_STORE = Path("var/store")
+CACHE_DIR_NAME = "cache"  # beside the store: var/cache/plans/{key}/
+SeedsArg = Path | Sequence[Path]
 BUILD_INFO_FILE = "plankg-build.json"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -72,10 +77,6 @@ def description_graph(vocab: Vocab) -> str:
     return str(vocab.thing("graph", "dataset"))
 
 
-class BuildError(PlanKGError):
-    """The build cannot start or finish for a reason outside the document (e.g. no seed file)."""
-
-
 class ValidationOutcome(Protocol):
     """What the build needs from a SHACL run (``mapping.validate.ValidationResult`` has it)."""
 
@@ -91,7 +92,8 @@ class ValidationOutcome(Protocol):
     def report_graph(self) -> Graph: ...
 
 
-GraphMaker = Callable[[str, str, Vocab], Graph]
+GraphMaker = Callable[[str, str, Vocab], Graph]  # raw text, source file name, the plan's vocab
+HeadingReader = Callable[[str, str], Heading]  # raw text, source file name
 Validator = Callable[[Graph, Vocab, Path], ValidationOutcome]  # graph, vocab, ontology directory
 
 
@@ -140,7 +142,7 @@ class BuildResult:
     """What a successful build produced."""
 
     build_id: str
-    source_name: str
+    source_name: str  # the first plan's (the only one in a one-plan corpus)
     source_sha256: str
     inputs_sha256: str
     triples: int  # in the default graph (the plan and the ontology)
@@ -152,59 +154,66 @@ class BuildResult:
     store_dir: Path
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    plans: tuple[PlanSummary, ...] = ()
+    parsed: tuple[str, ...] = ()  # slugs of the plans read and validated by this build (not cached)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
 
 
+def seeds_list(seeds: SeedsArg) -> list[Path]:
+    return [seeds] if isinstance(seeds, Path) else list(seeds)
+
+
 def find_source(seeds_dir: Path) -> Path:
-    """The one plan text (``*.txt``) in ``seeds_dir``."""
-    if not seeds_dir.is_dir():
-        raise BuildError(f"{seeds_dir}: no such seeds directory")
-    found = sorted(seeds_dir.glob("*.txt"))
-    if len(found) != 1:
-        names = ", ".join(p.name for p in found) or "none"
-        raise BuildError(f"{seeds_dir}: expected exactly one plan text (*.txt), found {names}")
-    return found[0]
+    """The first plan text of ``seeds_dir`` (kept for callers that serve a one-plan corpus)."""
+    return find_seeds([seeds_dir])[0].path
 
 
 def read_source(path: Path) -> tuple[str, bytes]:
-    """The text of the file exactly as shipped (no newline translation) and its bytes."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8"), data
-    except UnicodeDecodeError as err:
-        before = data[: err.start].decode("utf-8", errors="replace")
-        location = Location.at(str(path), before, len(before))
-        raise DocumentError(
-            f"not UTF-8: byte 0x{data[err.start]:02x} cannot start a character", location
-        ) from err
+    """The text of a seed file (``mapping.corpus.seed_text``: the one place a seed becomes text)."""
+    return seed_text(path)
 
 
 def _hash_files(paths: list[Path], root: Path) -> list[str]:
     return [f"{p.relative_to(root).as_posix()} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in paths]
 
 
+def code_fingerprint(vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR) -> str:
+    """SHA-256 over what every plan's graph depends on besides its own files: the ontology and shapes,
+    the mapping code and its data files (catalogues), the base IRI and the RDF libraries' versions."""
+    lines = [f"base {vocab.base}"]
+    lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
+    if ontology_dir.is_dir():
+        lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
+    code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
+    lines += _hash_files(code, _PACKAGE_DIR)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _seed_lines(seeds: list[Seed]) -> list[str]:
+    lines = []
+    for seed in seeds:
+        lines.append(f"source {seed.path.name} {hashlib.sha256(seed.path.read_bytes()).hexdigest()}")
+        if seed.metadata.path is not None:
+            lines.append(f"metadata {hashlib.sha256(seed.metadata.data).hexdigest()}")
+    return lines
+
+
 def inputs_fingerprint(
-    seeds_dir: Path,
+    seeds: SeedsArg,
     vocab: Vocab,
     ontology_dir: Path = ONTOLOGY_DIR,
     linksets_dir: Path | None = None,
     publication: Publication | None = None,
 ) -> str:
-    """SHA-256 over what a build's output depends on: the seed text, the linksets, the ontology and
-    shapes, the mapping code and its data files, the base IRI and the versions of the RDF libraries."""
-    source = find_source(seeds_dir)
-    lines = [f"base {vocab.base}", f"source {source.name}"]
-    lines += [f"{name} {_version(name)}" for name in _LIBRARIES]
-    lines += _hash_files([source], seeds_dir)
+    """SHA-256 over what a build's output depends on: every seed text and its metadata, the linksets,
+    the publication settings, the ontology and shapes, the mapping code and its data files, the base
+    IRI and the versions of the RDF libraries."""
+    lines = [code_fingerprint(vocab, ontology_dir), *_seed_lines(find_seeds(seeds_list(seeds)))]
     if linksets_dir is not None:
         lines += ["linksets", *_hash_files(linkset_files(linksets_dir), linksets_dir)]
     lines.append(f"publication {publication or Publication()!r}")
-    if ontology_dir.is_dir():
-        lines += _hash_files(sorted(ontology_dir.rglob("*.ttl")), ontology_dir)
-    code = [p for p in sorted(_PACKAGE_DIR.rglob("*")) if p.is_file() and p.suffix in _CODE_SUFFIXES]
-    lines += _hash_files(code, _PACKAGE_DIR)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
@@ -225,7 +234,7 @@ def read_build_info(store_dir: Path) -> dict[str, object] | None:
 
 
 def staleness(
-    seeds_dir: Path,
+    seeds: SeedsArg,
     dist_dir: Path,
     store_dir: Path,
     vocab: Vocab,
@@ -245,9 +254,7 @@ def staleness(
         return "the store and the dumps come from different builds"
     if any(not (dist_dir / str(f["name"])).is_file() for f in manifest.get("files", [])):
         return f"dump files missing in {dist_dir}"
-    if info.get("inputs_sha256") != inputs_fingerprint(
-        seeds_dir, vocab, ontology_dir, linksets_dir, publication
-    ):
+    if info.get("inputs_sha256") != inputs_fingerprint(seeds, vocab, ontology_dir, linksets_dir, publication):
         return (
             "seeds, linksets, publication settings, ontology, mapping code or base IRI changed since "
             "the last build"
@@ -256,38 +263,230 @@ def staleness(
 
 
 def is_stale(
-    seeds_dir: Path, dist_dir: Path, store_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR
+    seeds: SeedsArg, dist_dir: Path, store_dir: Path, vocab: Vocab, ontology_dir: Path = ONTOLOGY_DIR
 ) -> bool:
     """True when ``staleness`` finds a reason to rebuild."""
-    return staleness(seeds_dir, dist_dir, store_dir, vocab, ontology_dir) is not None
+    return staleness(seeds, dist_dir, store_dir, vocab, ontology_dir) is not None
+
+
+# --- one plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One plan of the corpus as the build record and the dataset description name it."""
+
+    slug: str
+    title: str
+    title_en: str | None
+    source_name: str
+    source_sha256: str
+    source_bytes: int
+    legacy_iris: bool
+    triples: int
+    violations: int
+    warnings: int
+    report_text: str
+
+
+@dataclass(frozen=True)
+class PlanOutput:
+    """A plan's graph (skolemised, as default-graph quads) and its SHACL report, validated."""
+
+    summary: PlanSummary
+    quads: list[ox.Quad]
+    report: list[ox.Quad]
+
+
+def _nt(quads: Sequence[ox.Quad]) -> bytes:
+    return (
+        ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+        )
+        or b""
+    )
+
+
+def _from_nt(data: bytes) -> list[ox.Quad]:
+    return [
+        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+    ]
+
+
+class PlanCache:
+    """Per-plan results keyed by the SHA-256 of everything they depend on: the plan's file, its metadata,
+    the code fingerprint (mapping code, catalogues, ontology, shapes, base, libraries). A hit skips reading,
+    mapping and validating the plan; what it gives back is the bytes a cold build would have made."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    @staticmethod
+    def key(code: str, data: bytes, seed: Seed, stages: Sequence[object] = ()) -> str:
+        """``stages``: the functions that make the result (the build's seams), named in the key so that
+        another reader or validator never takes a result the default ones made."""
+        names = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}" for f in stages]
+        lines = [
+            code,
+            hashlib.sha256(data).hexdigest(),
+            seed.path.name,
+            hashlib.sha256(seed.metadata.data).hexdigest(),
+            *names,
+        ]
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> PlanOutput | None:
+        if self.directory is None:
+            return None
+        entry = self.directory / "plans" / key
+        try:
+            summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
+            return PlanOutput(
+                summary,
+                _from_nt((entry / "graph.nt").read_bytes()),
+                _from_nt((entry / "report.nt").read_bytes()),
+            )
+        except (OSError, ValueError, TypeError, SyntaxError):
+            return None
+
+    def put(self, key: str, output: PlanOutput) -> None:
+        if self.directory is None:
+            return
+        plans = self.directory / "plans"
+        try:
+            plans.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=plans))
+            (staging / "graph.nt").write_bytes(_nt(output.quads))
+            (staging / "report.nt").write_bytes(_nt(output.report))
+            summary = json.dumps(output.summary.__dict__, ensure_ascii=False, sort_keys=True)
+            (staging / "plan.json").write_text(summary, encoding="utf-8")
+            try:
+                staging.rename(plans / key)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)  # another build cached it first
+        except OSError:
+            return  # a cache that cannot be written only costs time
+
+
+def _located(err: DocumentError, path: Path) -> DocumentError:
+    """The error with the file named by the path the user gave, so `file:line:column` leads to it."""
+    if err.location.source == str(path):
+        return err
+    where = Location(str(path), err.location.line, err.location.column, err.location.offset)
+    located = (
+        type(err)(err.message, where) if type(err) is DocumentError else DocumentError(err.message, where)
+    )
+    return located
+
+
+def process_plan(
+    seed: Seed,
+    raw: str,
+    data: bytes,
+    vocab: Vocab,
+    *,
+    make_graph: GraphMaker,
+    read_heading: HeadingReader,
+    validator: Validator,
+    ontology_dir: Path,
+) -> PlanOutput:
+    """One plan, alone: its slug, its graph in its own IRI space, its SHACL report (the plan's graph
+    with the ontology; plan-crossing rules, should there be any, are checked on the corpus apart)."""
+    source = seed.path
+    try:
+        heading = None if seed.metadata.slug else read_heading(raw, source.name)
+        slug = plan_slug(seed, heading.title if heading else "", load_catalogue())
+        plan_vocab = vocab.for_plan(slug)
+        graph = make_graph(raw, source.name, plan_vocab)
+    except DocumentError as err:
+        raise _located(err, source) from err
+    outcome = validator(graph, plan_vocab, ontology_dir)
+    if outcome.violations:
+        raise ValidationFailed(f"{source}: plan {slug}\n{outcome.report_text}", outcome.violations)
+    skolemize = dumps.BlankNodeSkolemizer(vocab.base)
+    title = graph.value(plan_vocab.plan(), ELI.title)
+    quads = dumps.canonical_order(dumps.graph_quads(graph, None, skolemize))
+    summary = PlanSummary(
+        slug=slug,
+        title=str(title) if title is not None else (heading.title if heading else slug),
+        title_en=seed.metadata.title_en,
+        source_name=source.name,
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_bytes=len(data),
+        legacy_iris=seed.metadata.legacy_iris,
+        triples=len(quads),
+        violations=outcome.violations,
+        warnings=outcome.warnings,
+        report_text=outcome.report_text,
+    )
+    report = dumps.canonical_order(dumps.graph_quads(outcome.report_graph, None, skolemize))
+    return PlanOutput(summary, quads, report)
+
+
+# What the corpus-level readers (linksets' entity index, DCAT-AP coverage) look at: classes, names,
+# periods and the places a plan names.
+_SUBGRAPH_PREDICATES = frozenset(
+    {
+        str(RDF.type),
+        str(SKOS.prefLabel),
+        str(SKOS.altLabel),
+        str(RDFS.label),
+        str(DCTERMS.temporal),
+        "http://www.w3.org/ns/dcat#startDate",
+        "http://www.w3.org/ns/dcat#endDate",
+    }
+)
+
+
+def _subgraph(quads: Iterable[ox.Quad], vocab: Vocab) -> Graph:
+    """The part of the plans' quads the corpus-level readers need, as an rdflib graph."""
+    keep = _SUBGRAPH_PREDICATES | {str(vocab.pk.mentions)}
+    g = Graph()
+    for q in quads:
+        if q.predicate.value in keep:
+            g.add((dumps.to_rdflib(q.subject), dumps.to_rdflib(q.predicate), dumps.to_rdflib(q.object)))
+    return g
+
+
+def _in_graph(quads: Sequence[ox.Quad], name: str | None) -> list[ox.Quad]:
+    graph: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if name is None else ox.NamedNode(name)
+    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
 
 
 # --- the build --------------------------------------------------------------------------------------
 
 
 def build(
-    seeds_dir: Path = DEFAULT_SEEDS,
+    seeds_dir: SeedsArg = DEFAULT_SEEDS,
     dist_dir: Path = DEFAULT_DIST,
     store_dir: Path = DEFAULT_STORE,
     vocab: Vocab | None = None,
     progress: Progress | None = None,
     *,
     make_graph: GraphMaker = document_graph,
+    read_heading: HeadingReader = plan_heading,
     validator: Validator = validate,
     ontology_dir: Path = ONTOLOGY_DIR,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
     linksets_dir: Path | None = None,
     publication: Publication | None = None,
 ) -> BuildResult:
-    """Build the store and the dumps from the plan text in ``seeds_dir``.
+    """Build the store and the dumps from every plan text in ``seeds_dir`` (one directory or several).
 
-    Raises ``DocumentError`` (with the seed file's path, line and column) for a malformed document,
-    ``ValidationFailed`` (the report names node and rule) when SHACL finds violations, ``BuildError``
-    when there is no single seed file. On any failure the previous output stays untouched.
+    Each plan is read, mapped into its own IRI space (``{base}id/plan/{slug}/…``) and validated on its
+    own, or taken from the per-plan cache (``cache_dir``, default ``var/cache`` beside the store) when
+    nothing it depends on changed. Raises ``DocumentError`` (with the seed file's path, line and
+    column) for a malformed document or metadata file, ``ValidationFailed`` (naming the plan, node and
+    rule) when SHACL finds violations, ``BuildError`` when there is no seed, two plans claim one slug
+    or one text is there twice. On any failure the previous output stays untouched.
     """
     vocab = vocab or Vocab()
     progress = progress or QuietProgress()
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -299,74 +498,127 @@ def build(
     temporaries: list[Path] = []
     try:
         with stage("read seeds"):
-            source = find_source(seeds_dir)
-            raw, data = read_source(source)
-            source_sha256 = hashlib.sha256(data).hexdigest()
+            seeds = find_seeds(seeds_list(seeds_dir))
+            code = code_fingerprint(vocab, ontology_dir)
             fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir, publication)
 
-        with stage("parse and map to RDF"):
-            try:
-                graph = make_graph(raw, source.name, vocab)
-            except DocumentError as err:
-                # Name the file by the path the user gave, so `file:line:column` leads to it.
-                where = Location(str(source), err.location.line, err.location.column, err.location.offset)
-                raise DocumentError(err.message, where) from err
+        outputs: list[PlanOutput] = []
+        parsed: list[str] = []
+        with stage(f"parse, map and validate {len(seeds)} plan(s)"):
+            for seed in seeds:
+                raw, data = seed_text(seed.path)
+                key = PlanCache.key(code, data, seed, (make_graph, read_heading, validator))
+                output = cache.get(key)
+                if output is None:
+                    output = process_plan(
+                        seed,
+                        raw,
+                        data,
+                        vocab,
+                        make_graph=make_graph,
+                        read_heading=read_heading,
+                        validator=validator,
+                        ontology_dir=ontology_dir,
+                    )
+                    cache.put(key, output)
+                    parsed.append(output.summary.slug)
+                outputs.append(output)
+            check_unique((o.summary.slug, s) for o, s in zip(outputs, seeds, strict=True))
+        warnings = sum(o.summary.warnings for o in outputs)
+        report_text = "\n".join(o.summary.report_text for o in outputs if o.summary.warnings)
+        if warnings:
+            progress.warn(report_text)
 
         with stage("merge linksets"):
-            linkset_description = merge_linksets(graph, vocab, linksets_dir) if linksets_dir else Graph()
-
-        with stage(f"validate with SHACL ({len(graph)} triples)"):
-            outcome = validator(graph, vocab, ontology_dir)
-            if outcome.violations:
-                raise ValidationFailed(outcome.report_text, outcome.violations)
-        if outcome.warnings:
-            progress.warn(outcome.report_text)
+            # Researchers' links, resolved against the entities of every plan, in the default graph.
+            entities = _subgraph((q for o in outputs for q in o.quads), vocab)
+            linked = Graph()
+            linkset_description = (
+                merge_linksets(linked, vocab, linksets_dir, index_graph=entities) if linksets_dir else Graph()
+            )
+            linkset_quads = dumps.graph_quads(linked, None, dumps.BlankNodeSkolemizer(vocab.base))
 
         with stage("write dumps"):
             # The vocabulary is published with the data, in the default graph where the pages and
             # the canned queries look: a Data Cube consumer finds the structure definition, and
-            # every {base}def/… term dereferences to its labels and definition.
-            published = Graph()
-            published += graph
-            published += load_ontology(vocab, ontology_dir)
+            # every {base}def/… term dereferences to its labels and definition. The default graph
+            # is the union of the plans' graphs, materialised (docs/ARCHITECTURE.md says why).
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
-            quads = dumps.canonical_order(
-                dumps.graph_quads(published, None, skolemize)
-                + dumps.graph_quads(outcome.report_graph, validation_graph(vocab), skolemize)
-            )
+            ontology = dumps.graph_quads(load_ontology(vocab, ontology_dir), None, skolemize)
+            default = [q for o in outputs for q in o.quads] + ontology + linkset_quads
+            named: list[ox.Quad] = []
+            for o in outputs:
+                named += _in_graph(o.quads, str(vocab.for_plan(o.summary.slug).plan_graph_iri()))
+                named += _in_graph(o.report, validation_graph(vocab))
+            quads = dumps.canonical_order(default + named)
             triples = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
             new_dist = _temporary_sibling(dist_dir, temporaries)
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
             files += tables.write_tables(quads, new_dist, vocab)
-            build_id = dumps.build_id(files)
+            plan_files: dict[str, list[dumps.DumpFile]] = {}
+            for o in outputs:
+                slug = o.summary.slug
+                plan_quads = dumps.canonical_order(
+                    o.quads + _in_graph(o.quads, str(vocab.for_plan(slug).plan_graph_iri()))
+                )
+                plan_files[slug] = dumps.write_dumps(
+                    plan_quads, new_dist, vocab.prefixes(), stem=layout.plan_stem(slug)
+                )
+            every_file = files + [f for fs in plan_files.values() for f in fs]
+            build_id = dumps.build_id(every_file)
+            graphs: dict[str, int] = {"default": triples}
+            for q in quads:
+                if isinstance(q.graph_name, ox.NamedNode):
+                    graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
+            first = outputs[0].summary
+            violations = sum(o.summary.violations for o in outputs)
             info: dict[str, object] = {
                 "build_id": build_id,
                 "base": vocab.base,
                 "inputs_sha256": fingerprint,
-                "source": {"name": source.name, "sha256": source_sha256, "bytes": len(data)},
+                "source": {
+                    "name": first.source_name,
+                    "sha256": first.source_sha256,
+                    "bytes": first.source_bytes,
+                },
+                "plans": [
+                    {
+                        "slug": o.summary.slug,
+                        "title": o.summary.title,
+                        "source": o.summary.source_name,
+                        "sha256": o.summary.source_sha256,
+                        "triples": o.summary.triples,
+                        "graph": str(vocab.for_plan(o.summary.slug).plan_graph_iri()),
+                    }
+                    for o in outputs
+                ],
                 "triples": triples,
                 "quads": len(quads),
-                "graphs": {"default": triples, validation_graph(vocab): len(quads) - triples},
-                "validation": {
-                    "conforms": outcome.conforms,
-                    "violations": outcome.violations,
-                    "warnings": outcome.warnings,
-                },
+                "graphs": graphs,
+                "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
             }
-            title = graph.value(vocab.plan(), ELI.title)
             description = dumps.canonical_order(
                 dumps.graph_quads(
-                    dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None)
+                    dumps.dataset_graph(
+                        vocab,
+                        info,
+                        files,
+                        first.title if len(outputs) == 1 else None,
+                        plans=[(o.summary, plan_files[o.summary.slug]) for o in outputs],
+                    )
                     + linkset_description
                     + dcatap.profile_graph(
-                        vocab, files, publication or Publication(), dcatap.coverage(graph, vocab)
+                        vocab,
+                        every_file,
+                        publication or Publication(),
+                        dcatap.coverage(entities, vocab),
                     ),
                     description_graph(vocab),
                     skolemize,
                 )
             )
             described = dumps.write_description(description, new_dist, vocab.prefixes())
-            dumps.write_manifest(new_dist, [*files, described], info)
+            dumps.write_manifest(new_dist, [*every_file, described], info)
 
         with stage(f"load the store ({len(quads)} quads)"):
             new_store = _temporary_sibling(store_dir, temporaries)
@@ -383,18 +635,20 @@ def build(
 
     return BuildResult(
         build_id=build_id,
-        source_name=source.name,
-        source_sha256=source_sha256,
+        source_name=first.source_name,
+        source_sha256=first.source_sha256,
         inputs_sha256=fingerprint,
         triples=triples,
         quads=len(quads),
-        warnings=outcome.warnings,
-        report_text=outcome.report_text,
-        files=tuple(files),
+        warnings=warnings,
+        report_text=report_text,
+        files=tuple(every_file),
         dist_dir=dist_dir,
         store_dir=store_dir,
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
+        plans=tuple(o.summary for o in outputs),
+        parsed=tuple(parsed),
     )
 
 

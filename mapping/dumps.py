@@ -23,17 +23,17 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, FOAF
 from rdflib.term import Node
 
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
-from mapping.vocab import DCAT, PROV, VOID, Vocab
+from mapping.vocab import DCAT, PROV, SD, VOID, Vocab
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
@@ -104,6 +104,19 @@ class BlankNodeSkolemizer:
 
     def _iri(self, node: BNode) -> URIRef:
         return URIRef(self.prefix + str(node))
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    """An rdflib term for a pyoxigraph one (quoted triples are not expected in a plan's graph)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return RdfLiteral(term.value, lang=term.language)
+        return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"no rdflib term for {term!r}")
 
 
 def to_oxigraph(node: Node) -> ox.NamedNode | ox.Literal:
@@ -243,13 +256,17 @@ def _write(directory: Path, name: str, fmt: DumpFormat, data: bytes, *, gzipped:
     return DumpFile(name, fmt.name, fmt.media_type, gzipped, len(data), hashlib.sha256(data).hexdigest())
 
 
-def write_dumps(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str]) -> list[DumpFile]:
-    """Write every format, plain and gzipped, into ``directory``; ``quads`` in canonical order."""
+def write_dumps(
+    quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str], *, stem: str = DUMP_STEM
+) -> list[DumpFile]:
+    """Write every format, plain and gzipped, into ``directory`` as ``{stem}.{extension}``; ``quads``
+    in canonical order."""
     files = []
     for fmt in FORMATS:
         data = serialize(quads, fmt, prefixes)
-        files.append(_write(directory, fmt.file_name, fmt, data, gzipped=False))
-        files.append(_write(directory, fmt.file_name + ".gz", fmt, gzip_bytes(data), gzipped=True))
+        name = f"{stem}.{fmt.extension}"
+        files.append(_write(directory, name, fmt, data, gzipped=False))
+        files.append(_write(directory, name + ".gz", fmt, gzip_bytes(data), gzipped=True))
     return files
 
 
@@ -287,12 +304,35 @@ def build_id(files: Iterable[DumpFile]) -> str:
 # --- the dataset description (DCAT 3, VoID) -----------------------------------------------------------
 
 
+class PlanDescription(Protocol):
+    """What the description says of one plan (``mapping.build.PlanSummary`` has it)."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def title_en(self) -> str | None: ...
+    @property
+    def triples(self) -> int: ...
+    @property
+    def legacy_iris(self) -> bool: ...
+
+
 def dataset_graph(
-    vocab: Vocab, info: dict[str, object], files: Iterable[DumpFile], title: str | None
+    vocab: Vocab,
+    info: dict[str, object],
+    files: Iterable[DumpFile],
+    title: str | None,
+    plans: Sequence[tuple[PlanDescription, Sequence[DumpFile]]] = (),
 ) -> Graph:
     """DCAT 3 and VoID description of the build: ``{base}id/dataset``, one ``dcat:Distribution`` per
     dump file (download URL ``{base}dumps/{file}``, media type, byte size, SHA-256), the SPARQL
     endpoint ``{base}sparql`` as a ``dcat:DataService``, the triple count and the build id as version.
+    It is also a ``dcat:Catalog`` whose ``dcat:dataset`` (and ``void:subset``) are the plans: each
+    ``{base}id/dataset/plan/{slug}`` with its title, its plan (``foaf:primaryTopic``), its source, its
+    triples, its named graph (an ``sd:NamedGraph`` whose ``sd:name`` is ``{base}id/graph/plan/{slug}``)
+    and the distributions of its own dumps.
 
     It describes the dumps, so it cannot be inside them: it is written to ``void.ttl`` and loaded into
     the store's named graph ``{base}id/graph/dataset``. No blank nodes (checksums get IRIs).
@@ -305,7 +345,6 @@ def dataset_graph(
     if title:
         g.add((dataset, DCTERMS.title, RdfLiteral(title, lang="zh")))
     g.add((dataset, DCTERMS.title, RdfLiteral("The plan as a knowledge graph", lang="en")))
-    g.add((dataset, PROV.wasDerivedFrom, vocab.source()))
     g.add((dataset, DCAT.version, RdfLiteral(str(info["build_id"]))))
     g.add((dataset, VOID.triples, RdfLiteral(int(str(info["triples"])), datatype=XSD.integer)))
     g.add((dataset, VOID.uriSpace, RdfLiteral(str(vocab.id))))
@@ -315,6 +354,42 @@ def dataset_graph(
     g.add((endpoint, RDF.type, DCAT.DataService))
     g.add((endpoint, DCAT.endpointURL, endpoint))
     g.add((endpoint, DCAT.servesDataset, dataset))
+    _distributions(g, vocab, dataset, files)
+    if plans:
+        g.add((dataset, RDF.type, DCAT.Catalog))
+    for plan, plan_files in plans:
+        plan_vocab = vocab.for_plan(plan.slug)
+        node = vocab.thing("dataset", "plan", plan.slug)
+        graph_name = plan_vocab.plan_graph_iri()
+        g.add((dataset, DCAT.dataset, node))
+        g.add((dataset, VOID.subset, node))
+        g.add((dataset, PROV.wasDerivedFrom, plan_vocab.source()))
+        g.add((node, RDF.type, DCAT.Dataset))
+        g.add((node, RDF.type, VOID.Dataset))
+        g.add((node, DCTERMS.title, RdfLiteral(plan.title, lang="zh")))
+        if plan.title_en:
+            g.add((node, DCTERMS.title, RdfLiteral(plan.title_en, lang="en")))
+        g.add((node, DCTERMS.identifier, RdfLiteral(plan.slug)))
+        g.add((node, FOAF.primaryTopic, plan_vocab.plan()))
+        g.add((node, DCTERMS.description, RdfLiteral(f"《{plan.title}》的知识图谱", lang="zh")))
+        g.add(
+            (node, DCTERMS.description, RdfLiteral("One plan of the corpus as a knowledge graph", lang="en"))
+        )
+        g.add((node, PROV.wasDerivedFrom, plan_vocab.source()))
+        g.add((node, VOID.triples, RdfLiteral(plan.triples, datatype=XSD.integer)))
+        g.add((node, VOID.uriSpace, RdfLiteral(str(plan_vocab.plan()) + "/")))
+        g.add((node, DCAT.accessService, endpoint))
+        g.add((graph_name, RDF.type, SD.NamedGraph))
+        g.add((graph_name, SD.name, graph_name))
+        g.add((graph_name, SD.graph, node))
+        if plan.legacy_iris:
+            # The IRIs the one-plan release minted right under {base}id/ (server/web/legacy.py).
+            g.add((node, vocab.term("legacyIriSpace"), RdfLiteral(str(vocab.id))))
+        _distributions(g, vocab, node, plan_files)
+    return g
+
+
+def _distributions(g: Graph, vocab: Vocab, dataset: URIRef, files: Iterable[DumpFile]) -> None:
     for f in files:
         download = URIRef(f"{vocab.base}dumps/{f.name}")
         distribution = vocab.thing("dataset", "dump", f.name)
@@ -336,7 +411,6 @@ def dataset_graph(
         g.add((checksum, RDF.type, SPDX.Checksum))
         g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
         g.add((checksum, SPDX.checksumValue, RdfLiteral(f.sha256, datatype=XSD.hexBinary)))
-    return g
 
 
 def write_description(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str]) -> DumpFile:

@@ -65,7 +65,7 @@ def place_iri(vocab: Vocab, place: Place) -> URIRef:
 
 
 def project_iri(vocab: Vocab, key: str) -> URIRef:
-    return vocab.thing("project", key)
+    return vocab.part("project", key)
 
 
 def place_scheme_iri(vocab: Vocab) -> URIRef:
@@ -81,7 +81,7 @@ def entity_iri(vocab: Vocab, catalogue: Catalogue, kind: EntityKind, key: str) -
 
 
 def mention_iri(vocab: Vocab, mention: Mention) -> URIRef:
-    return vocab.thing("mention", mention.kind.value, mention.key, f"{mention.span.start}-{mention.span.end}")
+    return vocab.part("mention", mention.kind.value, mention.key, f"{mention.span.start}-{mention.span.end}")
 
 
 def entities_graph(

@@ -45,3 +45,8 @@ class ValidationFailed(PlanKGError):
         super().__init__(f"SHACL validation failed with {violations} violation(s)\n{report}")
         self.report = report
         self.violations = violations
+
+
+class BuildError(PlanKGError):
+    """The build cannot start or finish for a reason outside one document's text (e.g. no seed file,
+    two plans claiming one slug, the same text twice)."""

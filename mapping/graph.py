@@ -1,16 +1,32 @@
-"""The whole graph of one plan document: the plan's structure and statistics, and the facts read
-from it (issue 3: the curated organisations, places and named projects with their mentions, and the
-targets of the tasks)."""
+"""The whole graph of one plan document, by the shape of the document.
+
+A plan's text is read by the reader of its shape (:data:`SHAPES`, tried in order; the first that
+recognises the text reads it):
+
+* ``pillars-and-tasks`` (the Jinan genre): pillars ``一、`` opening with a key-project statistics
+  paragraph, tasks ``(一)`` numbered across the pillars (:mod:`mapping.parser`); the graph is the plan's
+  structure and statistics and the facts read from it (issue 3: the curated organisations, places and
+  named projects with their mentions, and the targets of the tasks).
+
+The general official numbering of GB/T 9704 (parts ``一、``, sections ``(一)`` restarting in each part,
+items ``1.``, sub-items ``(1)``) is read by ``mapping.outline``: it plugs in as one more :class:`Shape`
+in :data:`SHAPES`. Until it does, a text whose task numbers restart is refused with the place of the
+first repeated number.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from rdflib import Graph
 
 from mapping.discover_rdf import discovered_graph
 from mapping.entities import find_mentions, load_catalogue
 from mapping.entities_rdf import entities_graph
+from mapping.errors import DocumentError, Location
+from mapping.model import Plan
 from mapping.parser import parse_plan
 from mapping.rdf import plan_graph
 from mapping.targets import extract_targets
@@ -20,8 +36,42 @@ from mapping.vocab import Vocab
 _log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Heading:
+    """What the build needs of a plan before mapping it: its title (for the slug)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A layout of plan documents: whether a text has it, its title, and its graph."""
+
+    name: str
+    recognises: Callable[[str, str], bool]  # (raw text, source name)
+    heading: Callable[[str, str], Heading]
+    graph: Callable[[str, str, Vocab, bool], Graph]  # (raw text, source name, vocab, discover)
+
+
+def pillars_and_tasks(raw: str, source_name: str) -> Plan:
+    """The Jinan genre's model of ``raw``; a repeated task number is a DocumentError at its marker."""
+    plan = parse_plan(raw, source_name=source_name)
+    seen: dict[int, int] = {}
+    for task in plan.tasks:
+        if task.number in seen:
+            raise DocumentError(
+                f"task ({task.numeral}) of pillar {task.pillar} repeats the number of a task of pillar "
+                f"{seen[task.number]}: the tasks of this genre are numbered across the pillars (sections "
+                "that restart in every part are the general official numbering, read by mapping.outline)",
+                Location.at(source_name, raw, task.span.start),
+            )
+        seen[task.number] = task.pillar
+    return plan
+
+
 def document_graph(raw: str, source_name: str, vocab: Vocab, *, discover: bool = True) -> Graph:
-    """The RDF graph of the plan text ``raw`` (the file ``source_name`` under seeds/, as shipped).
+    """The RDF graph of the plan text ``raw`` (the file ``source_name`` under seeds/, as shipped), read
+    by the first shape of :data:`SHAPES` that recognises it.
 
     Raises ``mapping.errors.DocumentError`` with line and column when the text is not a plan, and
     ``mapping.entities.CatalogueError`` when the curated entity data is inconsistent. English labels and
@@ -29,7 +79,23 @@ def document_graph(raw: str, source_name: str, vocab: Vocab, *, discover: bool =
     ``discover`` (on by default, for every plan) adds the machine-found entities the catalogue does not
     name (:mod:`mapping.discover_rdf`), in classes of their own.
     """
-    plan = parse_plan(raw, source_name=source_name)
+    return shape_of(raw, source_name).graph(raw, source_name, vocab, discover)
+
+
+def plan_heading(raw: str, source_name: str) -> Heading:
+    """The title of the plan text ``raw`` (its shape's reading)."""
+    return shape_of(raw, source_name).heading(raw, source_name)
+
+
+def shape_of(raw: str, source_name: str) -> Shape:
+    for shape in SHAPES:
+        if shape.recognises(raw, source_name):
+            return shape
+    return SHAPES[-1]  # the last shape reads anything, raising a DocumentError at what it cannot read
+
+
+def _pillars_and_tasks_graph(raw: str, source_name: str, vocab: Vocab, discover: bool) -> Graph:
+    plan = pillars_and_tasks(raw, source_name)
     graph: Graph = plan_graph(plan, vocab, source=raw)
     catalogue, notices = load_catalogue().for_plan(plan.title)
     for notice in notices:  # curated data written for another plan: left out, the build goes on
@@ -40,3 +106,15 @@ def document_graph(raw: str, source_name: str, vocab: Vocab, *, discover: bool =
         graph += discovered_graph(plan, raw, catalogue, vocab)
     graph += targets_graph(extract_targets(plan, raw), vocab, source=raw)
     return graph
+
+
+PILLARS_AND_TASKS = Shape(
+    "pillars-and-tasks",
+    recognises=lambda raw, name: True,
+    heading=lambda raw, name: Heading(pillars_and_tasks(raw, name).title),
+    graph=_pillars_and_tasks_graph,
+)
+
+# The readers, most specific first; the last one reads what no other recognised (and its errors are
+# the errors of a text that is not a plan). mapping.outline's reader goes before PILLARS_AND_TASKS.
+SHAPES: list[Shape] = [PILLARS_AND_TASKS]

@@ -13,3 +13,9 @@ DESCRIPTION_FILE = "void.ttl"
 GZIP_MEDIA_TYPE = "application/gzip"
 METADATA_FILE = "csv-metadata.json"  # CSVW metadata of the CSV tables (mapping.tables)
 CSVW_MEDIA_TYPE = "application/csvm+json"
+PLAN_STEM_PREFIX = "plan-"  # one plan's dumps: plan-{slug}.{extension}, plain and .gz, beside the corpus's
+
+
+def plan_stem(slug: str) -> str:
+    """The stem of one plan's dump files (its graph alone; ``.nq`` in its named graph)."""
+    return PLAN_STEM_PREFIX + slug

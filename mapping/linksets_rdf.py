@@ -124,12 +124,13 @@ def description_graph(links: Iterable[Link], linksets: Sequence[Linkset], vocab:
     return g
 
 
-def merge_linksets(graph: Graph, vocab: Vocab, directory: Path) -> Graph:
-    """Read and check every linkset in ``directory``, add its links (with their statements) to
-    ``graph``, and return the linksets' description for the dataset description graph.
+def merge_linksets(graph: Graph, vocab: Vocab, directory: Path, *, index_graph: Graph | None = None) -> Graph:
+    """Read and check every linkset in ``directory``, resolve its rows against the entities of
+    ``index_graph`` (``graph`` itself by default), add its links (with their statements) to ``graph``,
+    and return the linksets' description for the dataset description graph.
 
     Raises ``LinksetError`` naming file and line before anything is added."""
     linksets = read_linksets(directory)
-    links = resolve(linksets, entity_index(graph, vocab))
+    links = resolve(linksets, entity_index(graph if index_graph is None else index_graph, vocab))
     graph += links_graph(links, linksets, vocab)
     return description_graph(links, linksets, vocab)

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import Namespace, URIRef
 
 DEFAULT_BASE = "http://127.0.0.1:8000/"
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+# The first segments under ``{base}id/`` that name a part of a plan (``mapping.vocab.Vocab.part``); in
+# the one-plan layout of the first release they sat right under ``{base}id/``.
+PLAN_PARTS = ("pillar", "pillars", "task", "statistics", "target", "span", "source", "mention", "project")
+
+
+def legacy_path(path: str, slug: str) -> str | None:
+    """The path under ``{base}id/`` that the one-plan IRI ``{base}id/{path}`` has in the corpus layout,
+    where the plan it belonged to has ``slug``; None when ``path`` was not a plan's IRI (organisations,
+    places, periods … kept theirs). The rule: ``plan`` becomes ``plan/{slug}``, and every plan part
+    ``{part}/…`` moves under it, ``plan/{slug}/{part}/…``."""
+    if path == "plan":
+        return f"plan/{slug}"
+    head = path.split("/", 1)[0]
+    return f"plan/{slug}/{path}" if head in PLAN_PARTS else None
+
 
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 QB = Namespace("http://purl.org/linked-data/cube#")
@@ -53,10 +71,31 @@ class Vocab:
     """Our namespaces under one base IRI, and the minting of the IRIs of things."""
 
     base: str = DEFAULT_BASE
+    plan_slug: str | None = None  # the plan whose parts this vocab mints; None: the one-plan layout
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
             raise ValueError(f"the base IRI must end with '/': {self.base!r}")
+        if self.plan_slug is not None and not SLUG.fullmatch(self.plan_slug):
+            raise ValueError(f"not a plan slug (lower-case ASCII words joined by '-'): {self.plan_slug!r}")
+
+    def for_plan(self, slug: str) -> Vocab:
+        """The minter of one plan's IRIs: its parts under ``{base}id/plan/{slug}/``; corpus-wide things
+        (organisations, places, periods, indicators, ``def/`` terms, graphs) keep their IRIs."""
+        return Vocab(self.base, slug)
+
+    def part(self, *parts: object) -> URIRef:
+        """A part of this vocab's plan: ``{base}id/plan/{slug}/{parts}`` (``{base}id/{parts}`` in the
+        one-plan layout of the first release, which ``legacy_path`` maps onto a slug)."""
+        if self.plan_slug is None:
+            return self.thing(*parts)
+        return self.thing("plan", self.plan_slug, *parts)
+
+    def plan_graph_iri(self) -> URIRef:
+        """The named graph holding this plan: ``{base}id/graph/plan/{slug}``."""
+        if self.plan_slug is None:
+            raise ValueError("the one-plan layout has no plan graph")
+        return self.thing("graph", "plan", self.plan_slug)
 
     @property
     def pk(self) -> Namespace:
@@ -76,35 +115,35 @@ class Vocab:
         return URIRef(self.base + "id/" + "/".join(str(p) for p in parts))
 
     def plan(self) -> URIRef:
-        return self.thing("plan")
+        return self.thing("plan") if self.plan_slug is None else self.thing("plan", self.plan_slug)
 
     def pillar(self, number: int) -> URIRef:
-        return self.thing("pillar", number)
+        return self.part("pillar", number)
 
     def task(self, number: int) -> URIRef:
-        return self.thing("task", number)
+        return self.part("task", number)
 
     def observation(self, pillar: int, stage: str) -> URIRef:
-        return self.thing("statistics", pillar, stage)
+        return self.part("statistics", pillar, stage)
 
     def target(self, task: int, k: int) -> URIRef:
-        return self.thing("target", f"{task}-{k}")
+        return self.part("target", f"{task}-{k}")
 
     def span(self, start: int, end: int) -> URIRef:
-        return self.thing("span", f"{start}-{end}")
+        return self.part("span", f"{start}-{end}")
 
     def source(self) -> URIRef:
-        return self.thing("source")
+        return self.part("source")
 
     # Helpers for the IRIs the mapper mints beyond the table's basic patterns.
 
     def pillar_scheme(self) -> URIRef:
         """The SKOS concept scheme made of the plan's pillars."""
-        return self.thing("pillars")
+        return self.part("pillars")
 
     def statistics(self) -> URIRef:
         """The qb:DataSet of the key-project statistics."""
-        return self.thing("statistics")
+        return self.part("statistics")
 
     def period(self, first: int, last: int) -> URIRef:
         """The plan's period of time, e.g. ``{base}id/period/2023-2025``."""

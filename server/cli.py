@@ -35,8 +35,10 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         sub.add_argument(
             "--seeds",
             type=Path,
-            default=Path(environ.get("PLANKG_SEEDS", DEFAULT_SEEDS)),
-            help="directory with the plan text (env PLANKG_SEEDS; default %(default)s)",
+            action="append",
+            default=None,
+            help="a directory of plan texts; repeatable, every plan of every directory goes into one "
+            f"graph (env PLANKG_SEEDS, directories separated by ':'; default {DEFAULT_SEEDS})",
         )
         sub.add_argument(
             "--linksets",
@@ -134,6 +136,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except SystemExit as exit_:  # argparse: --help (0) or bad usage (2)
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
+        if args.seeds is None:
+            configured = environ.get("PLANKG_SEEDS")
+            args.seeds = [Path(p) for p in configured.split(":") if p] if configured else [DEFAULT_SEEDS]
         if args.command == "build":
             return _build(args, environ)
         if args.command == "entities":
@@ -186,7 +191,8 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         make_graph=partial(document_graph, discover=not args.no_discover),
     )
     console.print(
-        f"built {result.triples} triples ({result.quads} quads with the validation report, "
+        f"built {len(result.plans)} plan(s), {len(result.parsed)} read anew: "
+        f"{result.triples} triples ({result.quads} quads with the plan graphs and the validation report, "
         f"{result.warnings} SHACL warning(s)) in {result.seconds:.1f} s: "
         f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}",
         soft_wrap=True,

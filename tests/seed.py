@@ -11,6 +11,7 @@ from mapping.parser import parse_plan
 from mapping.targets import Target, extract_targets
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "jinan-nddc-green-lowcarbon-action-plan.txt"
+SLUG = "jinan-green-low-carbon-2023-2025"  # its plan's slug: its parts are {base}id/plan/{SLUG}/…
 
 
 @cache

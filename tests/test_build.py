@@ -32,6 +32,7 @@ from mapping.vocab import DCAT, VOID, Vocab
 REPO = Path(__file__).resolve().parent.parent
 SH = Namespace("http://www.w3.org/ns/shacl#")
 VOCAB = Vocab("http://example.org/plan/")
+PLAN = VOCAB.for_plan("toy")  # the toy plan's slug, set in its metadata file (plan.plan.toml)
 
 GOOD = "title: 测试计划\ntask 1: 推进绿色发展\ntask 2: 建设低碳城市，这一条标题写得特别长以致触发警告\n"
 SHAPES = """
@@ -103,6 +104,7 @@ def dirs(tmp_path: Path) -> Dirs:
     d.ontology.mkdir()
     (d.ontology / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
     d.write_seed(GOOD)
+    (d.seeds / "plan.plan.toml").write_text('slug = "toy"\n', encoding="utf-8")
     return d
 
 
@@ -141,7 +143,12 @@ def count(store: ox.Store, query: str) -> int:
 def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
     result = run_build(dirs)
     assert sorted(p.name for p in dirs.dist.iterdir()) == sorted(
-        [f"plankg.{e}{z}" for e in ("ttl", "nt", "nq", "jsonld") for z in ("", ".gz")]
+        [
+            f"{stem}.{e}{z}"
+            for stem in ("plankg", "plan-toy")
+            for e in ("ttl", "nt", "nq", "jsonld")
+            for z in ("", ".gz")
+        ]
         + ["SHA256SUMS", "manifest.json", "void.ttl", "csv-metadata.json"]
         + [t.file_name for t in TABLES]
     )
@@ -159,7 +166,12 @@ def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
     info = b.read_build_info(dirs.store)
     assert info is not None
     assert {k: v for k, v in manifest.items() if k != "files"} == info
-    assert set(result.stage_seconds) >= {"read seeds", "parse and map to RDF", "write dumps", "swap in"}
+    assert set(result.stage_seconds) >= {
+        "read seeds",
+        "parse, map and validate 1 plan(s)",
+        "write dumps",
+        "swap in",
+    }
 
 
 def test_store_holds_the_dump_and_the_queryable_validation_report(dirs: Dirs) -> None:
@@ -173,7 +185,7 @@ def test_store_holds_the_dump_and_the_queryable_validation_report(dirs: Dirs) ->
     assert count(store, everything_but_the_description) == len(nq_lines)
     warnings = f"""PREFIX sh: <http://www.w3.org/ns/shacl#>
         SELECT (COUNT(*) AS ?n) {{ GRAPH <{b.validation_graph(VOCAB)}> {{
-            ?r sh:resultSeverity sh:Warning ; sh:focusNode <{VOCAB.task(2)}> }} }}"""
+            ?r sh:resultSeverity sh:Warning ; sh:focusNode <{PLAN.task(2)}> }} }}"""
     assert count(store, warnings) == 1
     described = {q for q in store if q.graph_name == ox.NamedNode(b.description_graph(VOCAB))}
     canonical = ox.Store()  # Oxigraph canonicalises literals; compare what it makes of the dump
@@ -213,7 +225,9 @@ def test_the_dataset_description_lists_every_dump_with_size_and_hash(dirs: Dirs)
     assert str(g.value(dataset, dcat.version)) == result.build_id
     assert g.value(dataset, void.sparqlEndpoint) == URIRef(VOCAB.base + "sparql")
     distributions = list(g.objects(dataset, dcat.distribution))
-    assert len(distributions) == len(result.files) == 8 + len(TABLES) + 1  # dumps, tables, their metadata
+    # the corpus dumps, its tables and their metadata; the plan's own dumps are its dataset's
+    assert len(distributions) == 8 + len(TABLES) + 1
+    assert len(result.files) == 8 + len(TABLES) + 1 + 8
     for dist in distributions:
         url = str(g.value(dist, dcat.downloadURL))
         assert url.startswith((VOCAB.base + "dumps/plankg", VOCAB.base + "dumps/csv-metadata.json"))
@@ -232,7 +246,7 @@ def test_warnings_are_reported_to_the_progress(dirs: Dirs) -> None:
     assert "✓ read seeds" in text
     assert "✓ swap in" in text
     assert "SHACL warnings" in text
-    assert str(VOCAB.task(2)) in text
+    assert str(PLAN.task(2)) in text
 
 
 # --- determinism ---------------------------------------------------------------------------------------
@@ -276,7 +290,7 @@ def test_another_base_changes_the_output(dirs: Dirs) -> None:
         validator=toy_validate, ontology_dir=dirs.ontology,
     )  # fmt: skip
     assert first.build_id != second.build_id
-    assert "http://other.example/id/task/1" in (dirs.dist / "plankg.nt").read_text(encoding="utf-8")
+    assert "http://other.example/id/plan/toy/task/1" in (dirs.dist / "plankg.nt").read_text(encoding="utf-8")
 
 
 # --- failures and atomicity ----------------------------------------------------------------------------
@@ -341,7 +355,7 @@ def test_a_real_violation_fails_the_build_naming_node_and_rule(dirs: Dirs) -> No
     with pytest.raises(ValidationFailed) as caught:
         run_build(dirs)
     assert caught.value.violations == 1
-    assert str(VOCAB.task(3)) in caught.value.report
+    assert str(PLAN.task(3)) in caught.value.report
     assert "MinCountConstraintComponent" in caught.value.report
 
 
@@ -371,9 +385,9 @@ def test_a_file_that_is_not_utf8_is_a_document_error_with_its_place(dirs: Dirs) 
     assert str(caught.value).startswith(f"{path}:2:11: not UTF-8")
 
 
-def test_two_seed_texts_are_refused(dirs: Dirs) -> None:
+def test_the_same_seed_text_twice_is_refused(dirs: Dirs) -> None:
     dirs.write_seed(GOOD, "other.txt")
-    with pytest.raises(b.BuildError, match=r"exactly one plan text .*other\.txt, plan\.txt"):
+    with pytest.raises(b.BuildError, match=r"plan\.txt: the same text as .*other\.txt \(one plan twice\)"):
         run_build(dirs)
 
 
@@ -479,10 +493,14 @@ def test_another_plan_of_the_genre_builds_validates_and_is_published(
     g = Graph().parse(tmp_path / "dist" / "plankg.nt", format="nt")
     assert len(g) == result.triples
     pk = VOCAB.pk
-    assert set(g.subjects(RDF.type, pk.Pillar)) == {VOCAB.pillar(p.number) for p in plan.pillars}
-    assert set(g.subjects(RDF.type, pk.Task)) == {VOCAB.task(t.number) for t in plan.tasks}
+    small = VOCAB.for_plan(
+        "plan-5b8642-2026-2028"
+    )  # 潍坊 is not catalogued; the hash of the title; the period
+    assert [p.slug for p in result.plans] == ["plan-5b8642-2026-2028"]
+    assert set(g.subjects(RDF.type, pk.Pillar)) == {small.pillar(p.number) for p in plan.pillars}
+    assert set(g.subjects(RDF.type, pk.Task)) == {small.task(t.number) for t in plan.tasks}
     assert len(plan.pillars) >= 2 and len(plan.tasks) >= 5
     for task in plan.tasks:
-        assert g.value(VOCAB.task(task.number), pk.pillar) is not None
-        assert {lit.language for lit in g.objects(VOCAB.task(task.number), RDFS.label)} == {"zh"}
+        assert g.value(small.task(task.number), pk.pillar) is not None
+        assert {lit.language for lit in g.objects(small.task(task.number), RDFS.label)} == {"zh"}
     assert not set(g.subjects(RDF.type, pk.Project))

@@ -21,12 +21,14 @@ from mapping.entities import load_catalogue
 from server.errors import BadRequest
 from server.protocol.canned import CannedQueryError, Param, ParamType, load_queries, read_query
 from server.protocol.results import Iri, Literal
+from tests.seed import SLUG
 from tests.conftest import BuiltPlan, TestClient
 
 pytestmark = pytest.mark.slow
 
 BASE = "http://127.0.0.1:8000/"
 ID = BASE + "id/"
+PLAN = ID + f"plan/{SLUG}/"  # the Jinan plan's parts
 PK = BASE + "def/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SH = "http://www.w3.org/ns/shacl#"
@@ -134,7 +136,7 @@ def test_every_shipped_query_reads_and_there_are_at_least_twelve() -> None:
     for q in queries:
         assert q.title_zh and q.title_en and q.description
         for p in q.params:
-            assert p.default is not None and p.example is not None, (q.name, p.name)
+            assert (p.default is not None or p.optional) and p.example is not None, (q.name, p.name)
 
 
 def test_header_fields_and_parameters_are_read(tmp_path: Path) -> None:
@@ -307,10 +309,20 @@ def test_list_as_json_names_titles_and_typed_parameters(plan_client: TestClient)
             "maximum": None,
             "description": "the organisation's name or alias, in Chinese or English, "
             "exactly as in its labels",
-        }
+        },
+        {
+            "name": "plan",
+            "type": "string",
+            "required": False,
+            "default": None,
+            "example": SLUG,
+            "minimum": None,
+            "maximum": None,
+            "description": "the slug of one plan (id/plan/{slug}); every plan when not given",
+        },
     ]
     assert listed["targets-due-by"]["parameters"][0]["type"] == "year"
-    assert listed["plan-totals"]["parameters"] == []
+    assert [p["name"] for p in listed["plan-totals"]["parameters"]] == ["plan"]
 
 
 def test_list_as_html_to_a_browser(plan_client: TestClient) -> None:
@@ -354,7 +366,7 @@ def test_each_query_is_its_own_operation_with_typed_parameters(plan_client: Test
     pillar = {p["name"]: p for p in paths["/queries/targets-of-pillar"]["get"]["parameters"]}["pillar"]
     assert pillar["schema"] == {"type": "integer", "minimum": 1, "default": 1}
     node = {p["name"]: p for p in paths["/queries/source-passage"]["get"]["parameters"]}["node"]
-    assert node["schema"] == {"type": "string", "format": "iri-reference", "default": "id/task/6"}
+    assert node["schema"] == {"type": "string", "format": "iri-reference", "default": f"id/plan/{SLUG}/task/6"}
     assert "text/csv" in paths["/queries/pillars"]["get"]["responses"]["200"]["content"]
 
 
@@ -409,7 +421,7 @@ def test_tasks_by_organisation_includes_aliases_and_sub_organisations(plan_clien
         out: dict[int, set[str]] = {}
         for row in run(plan_client, "tasks-by-organisation", org=org):
             assert value(row, "org") == org
-            assert value(row, "task") == f"{ID}task/{number(row, 'number')}"
+            assert value(row, "task") == f"{PLAN}task/{number(row, 'number')}"
             out.setdefault(number(row, "number"), set()).add(str(value(row, "namedLabel")))
         return out
 
@@ -437,11 +449,11 @@ def test_tasks_by_place_includes_places_within_and_projects(plan_client: TestCli
         return out
 
     # (十五) 协同临沂市共建…; (二十五) 加强济南临沂对口合作; (二十六) 莱临高铁 (Laiwu–Linyi railway).
-    assert tasks("临沂市") == {15: {None}, 25: {None}, 26: {ID + "project/laiwu-linyi-high-speed-railway"}}
+    assert tasks("临沂市") == {15: {None}, 25: {None}, 26: {PLAN + "project/laiwu-linyi-high-speed-railway"}}
     # (二十三) 争取商河县、平阴县纳入…; (三十) 支持商河县、莱芜区创建….
     assert tasks("商河县") == {23: {None}, 30: {None}}
     # (三十) 章丘大葱; (二十六) 庆云至章丘 expressway.
-    assert tasks("章丘区") == {26: {ID + "project/qingyun-zhangqiu-expressway"}, 30: {None}}
+    assert tasks("章丘区") == {26: {PLAN + "project/qingyun-zhangqiu-expressway"}, 30: {None}}
 
 
 def test_targets_due_by_a_year(plan_client: TestClient) -> None:
@@ -451,7 +463,7 @@ def test_targets_due_by_a_year(plan_client: TestClient) -> None:
             assert row["year"] == {"type": "literal", "value": year, "datatype": XSD + "gYear"}
         return [
             (
-                str(value(r, "target")).removeprefix(ID + "target/"),
+                str(value(r, "target")).removeprefix(PLAN + "target/"),
                 str(value(r, "targetYear")),
                 value(r, "deadline"),
             )
@@ -491,7 +503,7 @@ def test_targets_of_a_pillar(plan_client: TestClient) -> None:
     def targets(pillar: str) -> list[tuple[str, str | None, str | None, str | None, str | None, str | None]]:
         return [
             (
-                str(value(r, "target")).removeprefix(ID + "target/"),
+                str(value(r, "target")).removeprefix(PLAN + "target/"),
                 value(r, "valueAsWritten"),
                 value(r, "value"),
                 value(r, "upperValue"),
@@ -616,7 +628,7 @@ def test_search_names_labels_and_task_text(plan_client: TestClient) -> None:
         rows = run(plan_client, "search", q=q)
         assert all(value(r, "q") == q for r in rows)
         return {
-            (str(value(r, "thing")).removeprefix(ID), str(value(r, "property")).rsplit("/", 1)[-1])
+            (str(value(r, "thing")).removeprefix(PLAN).removeprefix(ID), str(value(r, "property")).rsplit("/", 1)[-1])
             for r in rows
         }
 
@@ -652,8 +664,8 @@ def test_source_passage_of_a_node(plan_client: TestClient, built_plan: BuiltPlan
         out = []
         for r in rows:
             start, end = number(r, "start"), number(r, "end")
-            assert value(r, "span") == f"{ID}span/{start}-{end}"
-            assert value(r, "source") == ID + "source"
+            assert value(r, "span") == f"{PLAN}span/{start}-{end}"
+            assert value(r, "source") == PLAN + "source"
             assert value(r, "node") == (node if node.startswith("http") else BASE + node)
             out.append((str(value(r, "property")), start, end, str(value(r, "exact")), value(r, "in")))
         return out
@@ -661,19 +673,19 @@ def test_source_passage_of_a_node(plan_client: TestClient, built_plan: BuiltPlan
     task = re.search(r"[((]六[))]建设区域人才高地.*?300万。", raw, re.S)
     assert task is not None
     title = raw.index("建设区域人才高地", task.start())
-    assert spans("id/task/6") == [
+    assert spans(f"id/plan/{SLUG}/task/6") == [
         ("http://www.w3.org/ns/prov#wasDerivedFrom", task.start(), task.end(), task.group(), None),
         (PK + "titleSpan", title, title + 8, "建设区域人才高地", None),
     ]
     # An organisation's passages are its mentions: 中科院 in (一).
     cas = raw.index("中科院")
     assert spans(ID + "org/chinese-academy-of-sciences") == [
-        ("http://www.w3.org/ns/oa#hasBody", cas, cas + 3, "中科院", ID + "task/1")
+        ("http://www.w3.org/ns/oa#hasBody", cas, cas + 3, "中科院", PLAN + "task/1")
     ]
     # A statistic: 总投资1920.83亿元的90个重点项目 opens pillar 一.
     amount = raw.index("1920.83亿元")
     count = raw.index("90个重点项目")
-    passages = spans("id/statistics/1/total")
+    passages = spans(f"id/plan/{SLUG}/statistics/1/total")
     assert (PK + "investmentSpan", amount, amount + 9, "1920.83亿元", None) in passages
     assert (PK + "countSpan", count, count + 2, "90", None) in passages
     for _, start, end, exact, _ in passages:
@@ -685,7 +697,7 @@ def test_source_passage_of_a_target(plan_client: TestClient, built_plan: BuiltPl
     raw = built_plan.source
     clause = raw.index("到2025年人才总量突破300万")
     figure = raw.index("300万", clause)
-    rows = run(plan_client, "source-passage", node="id/target/6-1")
+    rows = run(plan_client, "source-passage", node=f"id/plan/{SLUG}/target/6-1")
     got = {(value(r, "property"), number(r, "start"), number(r, "end"), value(r, "exact")) for r in rows}
     assert got == {
         ("http://www.w3.org/ns/prov#wasDerivedFrom", clause, figure + 4, "到2025年人才总量突破300万"),
@@ -725,7 +737,7 @@ def test_consistency_report(plan_client: TestClient) -> None:
     (row,) = rows
     assert row["conforms"] == {"type": "literal", "value": "true", "datatype": XSD + "boolean"}
     assert value(row, "severity") == SH + "Warning"
-    assert value(row, "focus") == ID + "pillar/10"
+    assert value(row, "focus") == PLAN + "pillar/10"
     assert value(row, "constraint") == SH + "SPARQLConstraintComponent"
     message = str(value(row, "message"))
     assert "5" in message and "4" in message
@@ -753,10 +765,11 @@ def test_pillars_at_a_glance(plan_client: TestClient) -> None:
 
 
 def test_every_shipped_query_has_an_answer_test() -> None:
-    # Each query file is exercised above by name.
+    # Each query file is exercised by name, above or (the queries across plans) in tests/test_corpus.py.
     source = Path(__file__).read_text(encoding="utf-8")
+    source += (Path(__file__).parent / "test_corpus.py").read_text(encoding="utf-8")
     for q in load_queries():
-        assert f'"{q.name}"' in source, q.name
+        assert f'"{q.name}"' in source or f'"{q.name}?' in source, q.name
 
 
 def test_default_and_example_values_run(plan_client: TestClient) -> None:

@@ -132,18 +132,28 @@ def test_build_flags_beat_environment_which_beats_defaults(
     monkeypatch.setattr(cli, "build", recorder)
     cli.main(["build"], environ={})
     seeds, dist, store, vocab, _ = recorder.calls[-1]
-    assert (seeds, dist, store, vocab.base) == (Path("seeds"), Path("dist"), Path("var/store"), DEFAULT_BASE)
+    assert (seeds, dist, store, vocab.base) == (
+        [Path("seeds")],
+        Path("dist"),
+        Path("var/store"),
+        DEFAULT_BASE,
+    )
     env = {"PLANKG_SEEDS": "s", "PLANKG_DIST": "d", "PLANKG_STORE": "st", "PLANKG_BASE": "http://e.example/"}
     cli.main(["build"], environ=env)
     seeds, dist, store, vocab, _ = recorder.calls[-1]
-    assert (seeds, dist, store, vocab.base) == (Path("s"), Path("d"), Path("st"), "http://e.example/")
+    assert (seeds, dist, store, vocab.base) == ([Path("s")], Path("d"), Path("st"), "http://e.example/")
     cli.main(["build", "--dist", "D", "--base", "http://f.example/"], environ=env)
     seeds, dist, store, vocab, _ = recorder.calls[-1]
-    assert (seeds, dist, store, vocab.base) == (Path("s"), Path("D"), Path("st"), "http://f.example/")
+    assert (seeds, dist, store, vocab.base) == ([Path("s")], Path("D"), Path("st"), "http://f.example/")
     assert [k["linksets_dir"] for k in recorder.keywords] == [Path("linksets")] * 3
     cli.main(["build"], environ={"PLANKG_LINKSETS": "l"})
     cli.main(["build", "--linksets", "L"], environ={"PLANKG_LINKSETS": "l"})
     assert [k["linksets_dir"] for k in recorder.keywords[3:]] == [Path("l"), Path("L")]
+    # --seeds is repeatable, and PLANKG_SEEDS takes directories separated by ':'
+    cli.main(["build", "--seeds", "a", "--seeds", "b"], environ=env)
+    assert recorder.calls[-1][0] == [Path("a"), Path("b")]
+    cli.main(["build"], environ={**env, "PLANKG_SEEDS": "x:y"})
+    assert recorder.calls[-1][0] == [Path("x"), Path("y")]
 
 
 def test_a_bad_linkset_gives_file_line_column_and_status_1(
@@ -176,11 +186,11 @@ def test_a_bad_linkset_gives_file_line_column_and_status_1(
 def test_build_of_the_real_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(build_args(tmp_path, REPO / "seeds"), environ={}) == 0
     err = capsys.readouterr().err
-    assert "✓ validate with SHACL" in err
+    assert "✓ parse, map and validate 1 plan(s)" in err
     assert "✓ swap in" in err
     manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["validation"]["violations"] == 0
-    assert f"built {manifest['triples']} triples" in err
+    assert f"built 1 plan(s), 1 read anew: {manifest['triples']} triples" in err
     store = ox.Store.read_only(str(tmp_path / "store"))
     solutions = store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
     assert isinstance(solutions, ox.QuerySolutions)
@@ -247,7 +257,7 @@ def test_build_if_stale_builds_only_when_stale(
     assert len(built) == builds
     if builds:
         seeds, dist, store, vocab, _ = built[0]
-        assert (seeds, dist, store, vocab.base) == (Path("sd"), Path("d"), Path("s"), "http://e.example/")
+        assert (seeds, dist, store, vocab.base) == ([Path("sd")], Path("d"), Path("s"), "http://e.example/")
     assert len(app.served) == 1
     assert cli.main(["serve", "--build-if-stale", "--without-plan", "--data", "x.nt"], environ=env) == 0
     assert len(built) == builds, "nothing to build when the plan is not served"

@@ -16,6 +16,7 @@ from server.app import create_app
 from server.settings import Settings
 from server.web import dumps
 from tests.conftest import BuiltPlan, TestClient
+from tests.seed import SLUG
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,8 @@ def test_the_index_lists_every_file_with_size_and_hash(
     assert index["build_id"] == manifest["build_id"] == built_plan.result.build_id
     assert index["source"]["sha256"] == sha256(built_plan.source.encode("utf-8"))
     files = {f["name"]: f for f in index["files"]}
-    every_format = {name + gz for name in DUMPS for gz in ("", ".gz")}
+    plan = {f"plan-{SLUG}.{e}" for e in ("ttl", "nt", "nq", "jsonld")}  # the plan's own dumps
+    every_format = {name + gz for name in (*DUMPS, *plan) for gz in ("", ".gz")}
     tabular = {t.file_name for t in TABLES} | {"csv-metadata.json"}
     assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json"}
     for name in every_format | tabular | {"void.ttl"}:

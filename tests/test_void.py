@@ -24,6 +24,7 @@ from server.settings import Settings
 from server.stores.oxigraph import DatasetDescription, QueryOutcome, ResultKind
 from server.web.dumps import dataset_description
 from tests.conftest import SEEDS, BuiltPlan, TestClient
+from tests.seed import SLUG
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +75,7 @@ def test_the_dataset_its_endpoint_triples_and_uri_space(void: Graph, built_plan:
 
 def test_the_source_and_its_hash(void: Graph) -> None:
     seed = next(SEEDS.glob("*.txt"))
-    source = ID.source
+    source = ID[f"plan/{SLUG}/source"]
     assert void.value(ID.dataset, PROV.wasDerivedFrom) == source  # dct:source is for datasets (DCAT-AP)
     assert void.value(source, PK.sha256) == Literal(hashlib.sha256(seed.read_bytes()).hexdigest())
     assert void.value(source, PK.fileName) == Literal(seed.name)

@@ -89,10 +89,11 @@ class Param:
     example: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    optional: bool = False  # `optional=true`: left unbound when not given (e.g. plan: every plan)
 
     @property
     def required(self) -> bool:
-        return self.default is None
+        return self.default is None and not self.optional
 
     def term(self, raw: str, base: str) -> Term:
         """The RDF term for a value given as text; BadRequest (naming the parameter) if it does not fit."""
@@ -198,6 +199,8 @@ class CannedQuery:
                     parameter=param.name,
                 )
             raw = values[0] if values else param.default
+            if raw is None and param.optional:
+                continue  # unbound: the query reads every value
             if raw is None:
                 raise BadRequest(f"parameter {param.name!r} is required", parameter=param.name)
             bindings[param.name] = param.term(raw, base)
@@ -220,7 +223,8 @@ class CannedQuery:
         return "".join(line for line in lines if not line.startswith("#+")).lstrip("\n")
 
     def example_url(self, prefix: str, format_name: str | None = None) -> str:
-        pairs = [(p.name, p.example or p.default or "") for p in self.params]
+        # An optional parameter without a default is left out: the example runs over every plan.
+        pairs = [(p.name, p.example or p.default or "") for p in self.params if not p.optional or p.default]
         if format_name:
             pairs.append(("format", format_name))
         query = "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
@@ -242,7 +246,7 @@ def _param(path: Path, line: int, text: str) -> Param:
     values: dict[str, str] = {}
     for setting in settings:
         key, eq, value = setting.partition("=")
-        if not eq or key not in {"type", "default", "example", "min", "max"} or key in values:
+        if not eq or key not in {"type", "default", "example", "min", "max", "optional"} or key in values:
             raise CannedQueryError(path, line, f"unknown or repeated parameter setting {setting!r}")
         values[key] = value
     try:
@@ -264,6 +268,7 @@ def _param(path: Path, line: int, text: str) -> Param:
         values.get("example"),
         bounds.get("min"),
         bounds.get("max"),
+        _flag(path, line, values.get("optional")),
     )
     for key in ("default", "example"):
         given = values.get(key)
@@ -273,6 +278,14 @@ def _param(path: Path, line: int, text: str) -> Param:
             except BadRequest as exc:
                 raise CannedQueryError(path, line, f"{key}: {exc.detail}") from None
     return param
+
+
+def _flag(path: Path, line: int, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value not in ("true", "false"):
+        raise CannedQueryError(path, line, f"optional= takes true or false, not {value!r}")
+    return value == "true"
 
 
 def _projection(path: Path, sparql: str) -> set[str]:

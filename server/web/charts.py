@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from html import escape
 
-from server.web.describe import RDFS, Select, Site
+from server.web.describe import RDFS, Select, Site, within
 
 # The stages a pillar's total is split into, drawn as stacked segments.
 PARTS = ("continuing", "new", "reserve")
@@ -41,14 +41,14 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def investment_by_pillar(site: Site, select: Select) -> list[PillarInvestment]:
+def investment_by_pillar(site: Site, select: Select, graph: str | None = None) -> list[PillarInvestment]:
+    """The investment of each pillar by stage; of one plan when ``graph`` names its graph."""
     pk = site.terms
-    rows = select(f"""
-        SELECT ?pillar ?position ?label ?stage ?investment WHERE {{
+    pattern = f"""
           ?obs <{pk}pillar> ?pillar ; <{pk}stage> ?stage ; <{pk}investment> ?investment .
           OPTIONAL {{ ?pillar <{pk}position> ?position }}
-          OPTIONAL {{ ?pillar <{RDFS}label> ?label FILTER(LANGMATCHES(LANG(?label), "zh")) }}
-        }}""")
+          OPTIONAL {{ ?pillar <{RDFS}label> ?label FILTER(LANGMATCHES(LANG(?label), "zh")) }}"""
+    rows = select(f"SELECT ?pillar ?position ?label ?stage ?investment WHERE {{ {within(graph, pattern)} }}")
     pillars: dict[str, PillarInvestment] = {}
     for row in rows:
         iri = row["pillar"].value
@@ -63,13 +63,14 @@ def investment_by_pillar(site: Site, select: Select) -> list[PillarInvestment]:
     return sorted(pillars.values(), key=lambda p: p.number)
 
 
-def targets_by_year(site: Site, select: Select) -> list[tuple[str, int]]:
-    """Number of targets per target year (pk:targetYear; milestones count by their year too)."""
+def targets_by_year(site: Site, select: Select, graph: str | None = None) -> list[tuple[str, int]]:
+    """Number of targets per target year (pk:targetYear; milestones count by their year too); of one
+    plan when ``graph`` names its graph."""
     pk = site.terms
-    rows = select(f"""
-        SELECT ?year (COUNT(DISTINCT ?target) AS ?n) WHERE {{
-          ?target a <{pk}Target> ; <{pk}targetYear> ?year .
-        }} GROUP BY ?year ORDER BY ?year""")
+    pattern = within(graph, f"?target a <{pk}Target> ; <{pk}targetYear> ?year .")
+    rows = select(
+        f"SELECT ?year (COUNT(DISTINCT ?target) AS ?n) WHERE {{ {pattern} }} GROUP BY ?year ORDER BY ?year"
+    )
     return [(r["year"].value, int(r["n"].value)) for r in rows if "year" in r]
 
 

@@ -9,7 +9,7 @@ rather than by class names that may still move between vocabularies.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -108,12 +108,23 @@ class Site:
         return iri.startswith(self.things) or iri.startswith(self.terms)
 
     def kind(self, iri: str) -> str | None:
-        """The first path segment under ``id/`` (``task``, ``org``, ``pillar`` …), ``def`` for terms."""
+        """The first path segment under ``id/`` (``task``, ``org``, ``pillar`` …), or under a plan's
+        ``id/plan/{slug}/`` for its parts (``plan`` for the plan itself), ``def`` for terms."""
         if iri.startswith(self.terms):
             return "def"
         if iri.startswith(self.things):
-            return iri[len(self.things) :].split("/", 1)[0]
+            parts = iri[len(self.things) :].split("/")
+            if parts[0] == "plan" and len(parts) >= 3:
+                return parts[2]
+            return parts[0]
         return None
+
+    def plan_slug(self, iri: str) -> str | None:
+        """The slug of the plan ``iri`` is (``id/plan/{slug}``) or is a part of, else None."""
+        if not iri.startswith(self.things + "plan/"):
+            return None
+        slug = iri[len(self.things) + len("plan/") :].split("/", 1)[0]
+        return slug or None
 
     @property
     def prefix(self) -> str:
@@ -329,6 +340,11 @@ class Linker:
 # --- the entity --------------------------------------------------------------------------------
 
 
+def within(graph: str | None, pattern: str) -> str:
+    """``pattern`` in the named graph ``graph`` (a plan's), or as it is (the default graph)."""
+    return pattern if graph is None else f"GRAPH {sparql_iri(graph)} {{ {pattern} }}"
+
+
 def exists(select: Select, iri: str) -> bool:
     """Whether the graph says anything with ``iri`` as subject or object."""
     try:
@@ -339,7 +355,7 @@ def exists(select: Select, iri: str) -> bool:
     return bool(select(query))
 
 
-def describe(site: Site, select: Select, iri: str, source: str | None = None) -> Entity | None:
+def describe(site: Site, select: Select, iri: str, source: str | SourceFor | None = None) -> Entity | None:
     """Everything an entity page shows about ``iri``, or None when the graph does not know it."""
     ref = sparql_iri(iri)
     out = select(f"SELECT ?p ?o WHERE {{ {ref} ?p ?o }}")
@@ -423,7 +439,11 @@ def _predicate_order(iri: str) -> tuple[int, str]:
 CONTEXT = 60  # code points of source shown on each side of a quote
 
 
-def passages(linker: Linker, iri: str, source: str | None) -> list[Passage]:
+SourceFor = Callable[[str], str | None]
+"""The text of the source file a span (by its IRI) points into, if it is at hand."""
+
+
+def passages(linker: Linker, iri: str, source: str | SourceFor | None) -> list[Passage]:
     """The source spans the entity was derived from (or the span it is), with the quote in context.
 
     Any object of the entity that has a TextPositionSelector counts (prov:wasDerivedFrom and its
@@ -456,10 +476,11 @@ def passages(linker: Linker, iri: str, source: str | None) -> list[Passage]:
         except ValueError:
             continue
         exact = row["exact"].value if "exact" in row else None
-        if source is not None and 0 <= start <= end <= len(source):
-            before = source[max(0, start - CONTEXT) : start]
-            quote = source[start:end]
-            after = source[end : end + CONTEXT]
+        text = source(span) if callable(source) else source
+        if text is not None and 0 <= start <= end <= len(text):
+            before = text[max(0, start - CONTEXT) : start]
+            quote = text[start:end]
+            after = text[end : end + CONTEXT]
             from_source = True
         elif exact is not None:
             before = row["prefix"].value if "prefix" in row else ""
@@ -536,13 +557,13 @@ def task_sections(site: Site, linker: Linker, iri: str) -> dict[str, list[Relate
 def organisation_sections(site: Site, linker: Linker, iri: str) -> dict[str, list[Related]]:
     """The tasks an organisation is involved in, directly and through its sub-organisations."""
     ref = sparql_iri(iri)
-    task_prefix = sparql_string(site.things + "task/")
+    things = sparql_string(site.things)
     org_prefix = sparql_string(site.things + "org/")
     rows = linker.select(f"""
         SELECT DISTINCT ?task ?via WHERE {{
           {{ BIND({ref} AS ?via) }} UNION {{ ?via <{ORG}subOrganizationOf>+ {ref} }}
           {{ ?task ?p ?via }} UNION {{ ?via ?p ?task }}
-          FILTER(isIRI(?task) && STRSTARTS(STR(?task), {task_prefix}))
+          FILTER(isIRI(?task) && STRSTARTS(STR(?task), {things}) && REGEX(STR(?task), {TASK_PATH}))
         }}""")
     subs = linker.select(f"""
         SELECT DISTINCT ?x WHERE {{
@@ -565,6 +586,8 @@ def organisation_sections(site: Site, linker: Linker, iri: str) -> dict[str, lis
     return {"task": tasks, "suborg": [Related(linker.link(o)) for o in related]}
 
 
+# A task of any plan: {base}id/plan/{slug}/task/{n} (or {base}id/task/{n} in the one-plan layout).
+TASK_PATH = sparql_string("^[^?#]*/id/(plan/[^/]+/)?task/[^/]+$")
 STAGE_ORDER = ("total", "continuing", "new", "reserve")
 
 
@@ -621,7 +644,7 @@ def pillar_tasks(site: Site, linker: Linker, iri: str) -> list[Related]:
     rows = linker.select(f"""
         SELECT DISTINCT ?task WHERE {{
           {{ ?task <{pk}pillar> {sparql_iri(iri)} }} UNION {{ ?task <{ELI}is_part_of> {sparql_iri(iri)} }}
-          FILTER(STRSTARTS(STR(?task), {sparql_string(site.things + "task/")}))
+          FILTER(STRSTARTS(STR(?task), {sparql_string(site.things)}) && REGEX(STR(?task), {TASK_PATH}))
         }}""")
     tasks = sorted((r["task"].value for r in rows), key=_natural)
     linker.prefetch(tasks)

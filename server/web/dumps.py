@@ -313,9 +313,9 @@ def _node(term: Term) -> Node:
 
 
 def source_query(settings: Settings) -> str:
-    """Everything the plan says of its source text (file name, SHA-256, size, where to get it)."""
-    source = Vocab(settings.base).source()
-    return f"CONSTRUCT {{ <{source}> ?p ?o }} WHERE {{ <{source}> ?p ?o }}"
+    """Everything the plans say of their source texts (file name, SHA-256, size, where to get it)."""
+    source_text = Vocab(settings.base).term("SourceText")
+    return f"CONSTRUCT {{ ?source ?p ?o }} WHERE {{ ?source a <{source_text}> ; ?p ?o }}"
 
 
 def dataset_description(settings: Settings, store: Store, manifest: Manifest | None = None) -> Graph:

@@ -36,7 +36,7 @@ from server.protocol.negotiation import negotiate
 from server.protocol.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
 from server.settings import Settings
 from server.stores.interface import FormatChoice, Store
-from server.web import describe
+from server.web import describe, legacy
 from server.web.describe import Node, Row, Select, Site, sparql_iri
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -151,35 +151,39 @@ def document_query(iri: str) -> str:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """The plan text the graph was built from: its name (``pk:fileName``) and its characters."""
+    """A plan text the graph was built from: its node, its name (``pk:fileName``) and its characters."""
 
     name: str
     text: str
+    iri: str = ""
 
 
-def load_source_file(select: Select, site: Site, seeds_dir: Path) -> SourceFile | None:
-    """The source file the graph's offsets point into, if it is at hand and its SHA-256 matches the graph.
+def load_source_files(select: Select, site: Site, seeds_dirs: Sequence[Path]) -> dict[str, SourceFile]:
+    """The source files the graph's offsets point into (by the IRI of their node), those at hand in
+    ``seeds_dirs`` whose SHA-256 matches the graph's.
 
-    When it is missing or differs, passages fall back to the quote, prefix and suffix stored in the
+    When one is missing or differs, passages fall back to the quote, prefix and suffix stored in the
     graph (the page says so).
     """
     rows = select(
-        f"SELECT ?name ?sha WHERE {{ {sparql_iri(site.things + 'source')} "
-        f"<{site.terms}fileName> ?name ; <{site.terms}sha256> ?sha }} LIMIT 1"
+        f"SELECT ?source ?name ?sha WHERE {{ ?source a <{site.terms}SourceText> ; "
+        f"<{site.terms}fileName> ?name ; <{site.terms}sha256> ?sha }} ORDER BY ?source"
     )
-    if not rows:
-        return None
-    name, sha = Path(rows[0]["name"].value).name, rows[0]["sha"].value
-    try:
-        data = (seeds_dir / name).read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != sha:
-        return None
-    return SourceFile(name, data.decode("utf-8"))
+    found: dict[str, SourceFile] = {}
+    for row in rows:
+        name, sha = Path(row["name"].value).name, row["sha"].value
+        for seeds in seeds_dirs:
+            try:
+                data = (seeds / name).read_bytes()
+            except OSError:
+                continue
+            if hashlib.sha256(data).hexdigest() == sha:
+                found[row["source"].value] = SourceFile(name, data.decode("utf-8"), row["source"].value)
+                break
+    return found
 
 
-SourceRef = SourceFile | Callable[[], SourceFile | None] | None
+SourceRef = Mapping[str, SourceFile] | Callable[[], Mapping[str, SourceFile]] | None
 
 
 class Pages:
@@ -189,26 +193,28 @@ class Pages:
         self.site = site
         self.data = data
         self._source = source
-        self._source_loaded = not callable(source)
+        self._sources: Mapping[str, SourceFile] | None = None if callable(source) else (source or {})
         self.templates = templates()
 
     @property
-    def source(self) -> SourceFile | None:
-        """The source file, looked up on first use (the store may open after the routes are made)."""
-        if not self._source_loaded and callable(self._source):
-            self._source = self._source()
-            self._source_loaded = True
-        return None if callable(self._source) else self._source
+    def sources(self) -> Mapping[str, SourceFile]:
+        """The source files by their node's IRI, looked up on first use (the store may open after the
+        routes are made)."""
+        if self._sources is None and callable(self._source):
+            self._sources = self._source()
+        return self._sources or {}
 
-    @property
-    def source_text(self) -> str | None:
-        source = self.source
-        return source.text if source else None
+    def source_for(self, span: str) -> str | None:
+        """The text a span of a plan (``{base}id/plan/{slug}/span/…``) points into, if at hand."""
+        slug = self.site.plan_slug(span)
+        node = f"{self.site.things}plan/{slug}/source" if slug else f"{self.site.things}source"
+        found = self.sources.get(node)
+        return found.text if found else None
 
     def source_download(self, request: Request, name: str) -> Response:
-        """``{base}source/{file name}``: the plan text byte for byte, as the offsets count it."""
-        source = self.source
-        if source is None or name != source.name:
+        """``{base}source/{file name}``: a plan text byte for byte, as the offsets count it."""
+        source = next((s for s in self.sources.values() if s.name == name), None)
+        if source is None:
             return Response(
                 f"no source file {name!r} here\n", status_code=404, media_type="text/plain; charset=utf-8"
             )
@@ -276,10 +282,21 @@ class Pages:
 
     # --- the routes ---------------------------------------------------------------------------
 
+    async def gone_or_moved(
+        self, request: Request, area: str, path: str, doc: str = "", ext: str = ""
+    ) -> Response:
+        """A 301 to the corpus IRI of a legacy one-plan IRI (server/web/legacy.py; ``doc``: ``doc/`` for
+        a document, ``ext`` its format's extension), else the 404 page."""
+        new = await asyncio.to_thread(legacy.moved, self.data.select, self.site, area, path)
+        if new is None:
+            return await asyncio.to_thread(self.not_found, request, self.iri_of(area, path))
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{self.site.prefix}{doc}id/{new}{ext}{query}", status_code=301)
+
     async def thing(self, request: Request, area: str, path: str) -> Response:
         iri = self.iri_of(area, path)
         if not await asyncio.to_thread(describe.exists, self.data.select, iri):
-            return await asyncio.to_thread(self.not_found, request, iri)
+            return await self.gone_or_moved(request, area, path)
         location = f"{self.site.prefix}doc/{area}/{path}"
         return RedirectResponse(
             location, status_code=303, headers={"Link": f'<{location}>; rel="describedby"'}
@@ -293,7 +310,8 @@ class Pages:
                 break
         iri = self.iri_of(area, path)
         if not await asyncio.to_thread(describe.exists, self.data.select, iri):
-            return await asyncio.to_thread(self.not_found, request, iri)
+            extension = f".{fmt.extension}" if fmt is not None else ""
+            return await self.gone_or_moved(request, area, path, doc="doc/", ext=extension)
         headers = {}
         if fmt is None:
             fmt = self.negotiate(request)
@@ -304,7 +322,7 @@ class Pages:
         headers["Link"] = self.link_header(alternates, iri)
         if fmt is HTML:
             entity = await asyncio.to_thread(
-                describe.describe, self.site, self.data.select, iri, self.source_text
+                describe.describe, self.site, self.data.select, iri, self.source_for
             )
             if entity is None:
                 return await asyncio.to_thread(self.not_found, request, iri)
@@ -381,12 +399,8 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
 SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parents[2] / "seeds")
 
 
-def find_source_file(select: Select, site: Site) -> SourceFile | None:
-    for seeds in SEEDS_DIRS:
-        found = load_source_file(select, site, seeds)
-        if found is not None:
-            return found
-    return None
+def find_source_files(select: Select, site: Site) -> dict[str, SourceFile]:
+    return load_source_files(select, site, SEEDS_DIRS)
 
 
 def router(settings: Settings, store: StoreRef) -> APIRouter:
@@ -394,4 +408,4 @@ def router(settings: Settings, store: StoreRef) -> APIRouter:
     ``app.include_router(pages.router(settings, lambda: app.state.store))``."""
     site = Site(settings.base, tuple(Vocab(settings.base).prefixes().items()))
     data = StoreData(store, settings.base, settings.query_timeout)
-    return make_router(site, data, lambda: find_source_file(data.select, site))
+    return make_router(site, data, lambda: find_source_files(data.select, site))

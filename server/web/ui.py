@@ -11,7 +11,7 @@ import asyncio
 import json
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -70,12 +70,13 @@ def _snippet(text: str, needle: str) -> tuple[str, str, str]:
     )
 
 
-def search(site: Site, select: Select, q: str, query: str) -> list[Hit]:
+def search(site: Site, select: Select, q: str, query: str, plan: str | None = None) -> list[Hit]:
     """Things whose labels, alternative labels, titles or text contain ``q`` (any case).
 
     ``query`` is the body of the canned query ``queries/search.rq`` (one query for the search box and
     for ``/queries/search``): a substring match (CONTAINS), which is what a reader of Chinese expects
     without a word segmenter, and case-insensitive for English. Label matches rank before text matches.
+    ``plan``: the slug of the one plan to search (its parameter ``plan`` of the canned query).
     """
     needle = q.strip()[:MAX_QUERY]
     if not needle:
@@ -83,7 +84,9 @@ def search(site: Site, select: Select, q: str, query: str) -> list[Hit]:
     # ?q is bound as a typed literal, never spliced into the query text.
     rows = [
         {"s": row["thing"], "p": row["property"], "text": row["text"]}
-        for row in select(query, {"q": Node("literal", needle)})
+        for row in select(
+            query, {"q": Node("literal", needle), **({"plan": Node("literal", plan)} if plan else {})}
+        )
     ]
     best: dict[str, tuple[bool, str]] = {}
     for row in rows:
@@ -108,34 +111,98 @@ def search(site: Site, select: Select, q: str, query: str) -> list[Hit]:
 
 
 @dataclass(frozen=True)
+class PlanEntry:
+    """A plan of the corpus as the home page lists it."""
+
+    slug: str
+    link: Link
+    title: str
+    period: str | None
+    page: str  # its own page, {prefix}plans/{slug}
+    tasks: int
+    targets: int
+
+
+@dataclass(frozen=True)
 class Overview:
     plan: Link | None
-    title: str | None  # the plan's title (zh); None when the graph holds no plan
+    title: str | None  # the plan's title (zh); None when the graph holds no plan or several
     source_name: str | None
     source_sha256: str | None
     source_link: Link | None
     triples: int
     counts: list[tuple[str, str, str, int]]  # kind, english, chinese, number
     pillars: list[Link]
+    plans: list[PlanEntry] = field(default_factory=list)
+    graph: str | None = None  # the plan's named graph, when this is one plan's overview
 
 
-def overview(site: Site, select: Select) -> Overview:
-    """What the home page says about the dataset, from the graph itself."""
+def plan_graph_iri(site: Site, slug: str) -> str:
+    return f"{site.things}graph/plan/{slug}"
+
+
+def plans(site: Site, select: Select) -> list[PlanEntry]:
+    """The plans of the corpus, by slug: title, period, counts of tasks and targets."""
+    pk, eli = site.terms, describe.ELI
+    rows = select(f"""
+        SELECT ?plan ?title ?period (COUNT(DISTINCT ?task) AS ?tasks) (COUNT(DISTINCT ?target) AS ?targets)
+        WHERE {{
+          ?plan a <{pk}Plan> ; <{eli}title> ?title .
+          OPTIONAL {{ ?plan <http://purl.org/dc/terms/temporal> ?p . ?p <{RDFS_LABEL}> ?period }}
+          OPTIONAL {{ ?task a <{pk}Task> ; <{pk}pillar>/<{eli}is_part_of> ?plan .
+                     OPTIONAL {{ ?target <{pk}task> ?task }} }}
+        }} GROUP BY ?plan ?title ?period ORDER BY ?plan""")
     linker = Linker(site, select)
-    triples_rows = select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    linker.prefetch(r["plan"].value for r in rows)
+    out = []
+    for row in rows:
+        # A plan of the one-plan layout ({base}id/plan, no slug) is the home page itself.
+        slug = site.plan_slug(row["plan"].value) or ""
+        out.append(
+            PlanEntry(
+                slug,
+                linker.link(row["plan"].value),
+                row["title"].value,
+                row["period"].value if "period" in row else None,
+                f"{site.prefix}plans/{slug}" if slug else site.prefix,
+                int(row["tasks"].value),
+                int(row["targets"].value),
+            )
+        )
+    return out
+
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def overview(site: Site, select: Select, slug: str | None = None) -> Overview:
+    """What the home page says about the dataset (``slug`` None: the corpus; when it holds one plan,
+    that plan's pillars and source too) or a plan's page says about one plan (its named graph)."""
+    listed = plans(site, select)
+    if slug is None and len(listed) == 1:
+        focus: PlanEntry | None = listed[0]
+    else:
+        focus = next((p for p in listed if p.slug and p.slug == slug), None) if slug else None
+    graph = plan_graph_iri(site, slug) if slug else None
+    linker = Linker(site, select)
+    triples_rows = select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {describe.within(graph, '?s ?p ?o')} }}")
     triples = int(triples_rows[0]["n"].value) if triples_rows else 0
     subjects = select(
-        f"SELECT DISTINCT ?s WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), {sparql_string(site.things)})) }}"
+        f"SELECT DISTINCT ?s WHERE {{ {describe.within(graph, '?s a ?t')} "
+        f"FILTER(STRSTARTS(STR(?s), {sparql_string(site.things)})) }}"
     )
     tally: dict[str, int] = {}
     for row in subjects:
         kind = site.kind(row["s"].value)
-        if row["s"].value == site.things + "statistics":
+        if kind == "statistics" and row["s"].value.endswith("/statistics"):
             continue  # the data set itself; its observations are counted
         if kind in KIND_NAMES:
             tally[kind] = tally.get(kind, 0) + 1
     counts = [(k, *KIND_NAMES[k], tally[k]) for k in KIND_NAMES if k in tally]
-    source = site.things + "source"
+    if focus is None:
+        return Overview(None, None, None, None, None, triples, counts, [], listed, graph)
+    plan_iri = focus.link.iri
+    source = plan_iri + "/source" if focus.slug else site.things + "source"
     src = select(
         f"SELECT ?name ?sha WHERE {{ OPTIONAL {{ <{source}> <{site.terms}fileName> ?name }} "
         f"OPTIONAL {{ <{source}> <{site.terms}sha256> ?sha }} }}"
@@ -143,25 +210,22 @@ def overview(site: Site, select: Select) -> Overview:
     name = src[0]["name"].value if src and "name" in src[0] else None
     sha = src[0]["sha"].value if src and "sha" in src[0] else None
     pillar_rows = select(
-        f"SELECT ?p ?pos WHERE {{ ?p <{site.terms}position> ?pos "
-        f"FILTER(STRSTARTS(STR(?p), {sparql_string(site.things + 'pillar/')})) }}"
+        f"SELECT ?p ?pos WHERE {{ ?p a <{site.terms}Pillar> ; <{describe.ELI}is_part_of> <{plan_iri}> ; "
+        f"<{site.terms}position> ?pos }}"
     )
     pillars = sorted(pillar_rows, key=lambda r: int(r["pos"].value) if r["pos"].value.isdigit() else 0)
-    linker.prefetch([site.things + "plan", source, *(r["p"].value for r in pillars)])
-    plan_known = describe.exists(select, site.things + "plan")
-    title_rows = select(
-        f"SELECT ?title WHERE {{ ?plan a <{site.terms}Plan> ; <{describe.ELI}title> ?title "
-        f'FILTER(LANGMATCHES(LANG(?title), "zh")) }} ORDER BY ?plan ?title LIMIT 1'
-    )
+    linker.prefetch([plan_iri, source, *(r["p"].value for r in pillars)])
     return Overview(
-        plan=linker.link(site.things + "plan") if plan_known else None,
-        title=title_rows[0]["title"].value if title_rows else None,
+        plan=linker.link(plan_iri),
+        title=focus.title,
         source_name=name,
         source_sha256=sha,
         source_link=linker.link(source) if name or sha else None,
         triples=triples,
         counts=counts,
         pillars=[linker.link(r["p"].value) for r in pillars],
+        plans=listed,
+        graph=plan_graph_iri(site, focus.slug) if focus.slug else None,
     )
 
 
@@ -222,12 +286,27 @@ def make_router(
     tpl = templates()
     search_query = read_query(QUERIES_DIR / "search.rq").body
 
-    @router.get(p, response_class=HTMLResponse, summary="Home page: the dataset, counts, pillars, charts")
-    async def home(request: Request) -> HTMLResponse:
-        info, invest, years = await asyncio.gather(
-            asyncio.to_thread(overview, site, select),
-            asyncio.to_thread(charts.investment_by_pillar, site, select),
-            asyncio.to_thread(charts.targets_by_year, site, select),
+    async def overview_page(request: Request, slug: str | None) -> HTMLResponse:
+        info = await asyncio.to_thread(overview, site, select, slug)
+        if slug is not None and info.plan is None:
+            return tpl.TemplateResponse(
+                request,
+                "notfound.html",
+                {
+                    "request": request,
+                    "prefix": p,
+                    "alternates": [],
+                    "iri": f"{site.things}plan/{slug}",
+                    "guess": slug,
+                    "things": site.things,
+                    "terms": site.terms,
+                    "suggestions": [e.link for e in info.plans],
+                },
+                status_code=404,
+            )
+        invest, years = await asyncio.gather(
+            asyncio.to_thread(charts.investment_by_pillar, site, select, info.graph),
+            asyncio.to_thread(charts.targets_by_year, site, select, info.graph),
         )
         return tpl.TemplateResponse(
             request,
@@ -237,18 +316,33 @@ def make_router(
                 "prefix": p,
                 "alternates": [],
                 "info": info,
-                "investment_svg": charts.investment_svg(invest),
-                "targets_svg": charts.targets_svg(years),
+                "slug": slug,
+                "investment_svg": charts.investment_svg(invest) if info.plan else None,
+                "targets_svg": charts.targets_svg(years) if info.plan else None,
             },
         )
+
+    @router.get(
+        p, response_class=HTMLResponse, summary="Home page: the plans, counts; one plan's pillars, charts"
+    )
+    async def home(request: Request) -> HTMLResponse:
+        return await overview_page(request, None)
+
+    @router.get(
+        f"{p}plans/{{slug}}", response_class=HTMLResponse, summary="A plan's page: counts, pillars, charts"
+    )
+    async def plan_page(request: Request, slug: str) -> HTMLResponse:
+        return await overview_page(request, slug)
 
     @router.get(f"{p}query", response_class=HTMLResponse, summary="Query page (YASGUI)")
     async def query(request: Request) -> HTMLResponse:
         return query_page(request, site, prefixes, tpl)
 
     @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
-    async def search_page(request: Request, q: str = "") -> HTMLResponse:
-        hits = await asyncio.to_thread(search, site, select, q, search_query) if q.strip() else []
+    async def search_page(request: Request, q: str = "", plan: str = "") -> HTMLResponse:
+        scope = plan.strip() or None
+        hits = await asyncio.to_thread(search, site, select, q, search_query, scope) if q.strip() else []
+        listed = await asyncio.to_thread(plans, site, select)
         return tpl.TemplateResponse(
             request,
             "search.html",
@@ -257,6 +351,8 @@ def make_router(
                 "prefix": p,
                 "alternates": [],
                 "q": q,
+                "plan": scope or "",
+                "plans": listed,
                 "hits": hits,
                 "kinds": KIND_NAMES,
                 "limit": SEARCH_LIMIT,
