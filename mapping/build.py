@@ -612,6 +612,13 @@ def build(
                         every_file,
                         publication or Publication(),
                         dcatap.coverage(entities, vocab),
+                        [
+                            (
+                                vocab.thing("dataset", "plan", o.summary.slug),
+                                dcatap.coverage(entities, vocab, vocab.for_plan(o.summary.slug).plan()),
+                            )
+                            for o in outputs
+                        ],
                     ),
                     description_graph(vocab),
                     skolemize,

@@ -17,7 +17,7 @@ recommended shapes say which recommendations stay open: ``tests/test_dcatap.py``
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rdflib import RDF, SKOS, XSD, Graph, Literal, URIRef
@@ -29,6 +29,7 @@ from mapping.publication import Publication
 from mapping.vocab import DCAT, Vocab
 
 VCARD = "http://www.w3.org/2006/vcard/ns#"
+LANGUAGE_ZH = URIRef("http://publications.europa.eu/resource/authority/language/ZHO")
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 DATA_THEME_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
 FILE_TYPE_SCHEME = URIRef("http://publications.europa.eu/resource/authority/file-type")
@@ -62,12 +63,13 @@ class Coverage:
     places: tuple[URIRef, ...]
 
 
-def coverage(graph: Graph, vocab: Vocab) -> Coverage:
-    """The span of the plans' periods and the administrative divisions their titles and preambles
-    name (``pk:mentions`` on a plan node)."""
+def coverage(graph: Graph, vocab: Vocab, plan_iri: URIRef | None = None) -> Coverage:
+    """The span of the plans' periods (of ``plan_iri`` only, if given) and the administrative
+    divisions their titles and preambles name (``pk:mentions`` on a plan node)."""
     years: list[int] = []
     places: set[URIRef] = set()
-    for plan in graph.subjects(RDF.type, vocab.pk.Plan):
+    plans = [plan_iri] if plan_iri is not None else list(graph.subjects(RDF.type, vocab.pk.Plan))
+    for plan in plans:
         for period in graph.objects(plan, DCTERMS.temporal):
             for prop in (DCAT.startDate, DCAT.endDate):
                 years += [int(str(v)[:4]) for v in graph.objects(period, prop)]
@@ -78,11 +80,23 @@ def coverage(graph: Graph, vocab: Vocab) -> Coverage:
 
 
 def profile_graph(
-    vocab: Vocab, files: Iterable[DumpFile], publication: Publication, extent: Coverage
+    vocab: Vocab,
+    files: Iterable[DumpFile],
+    publication: Publication,
+    extent: Coverage,
+    plans: Sequence[tuple[URIRef, Coverage]] = (),
 ) -> Graph:
-    """The DCAT-AP additions for ``{base}id/dataset``, its distributions and its endpoint."""
+    """The DCAT-AP additions for ``{base}id/dataset`` (also the catalogue of the plans' datasets), its
+    distributions, its endpoint, and each plan's dataset (``plans``: its node and its coverage)."""
     g = Graph()
     dataset = vocab.thing("dataset")
+    g.add((dataset, DCTERMS.language, LANGUAGE_ZH))
+    g.add((LANGUAGE_ZH, RDF.type, DCTERMS.LinguisticSystem))
+    g.add((dataset, DCAT.themeTaxonomy, DATA_THEME_SCHEME))
+    g.add((DATA_THEME_SCHEME, RDF.type, SKOS.ConceptScheme))
+    g.add((DATA_THEME_SCHEME, DCTERMS.title, Literal("Data theme", lang="en")))
+    g.add((dataset, FOAF.homepage, URIRef(vocab.base)))
+    g.add((URIRef(vocab.base), RDF.type, FOAF.Document))
     endpoint = URIRef(vocab.base + "sparql")
     g.add(
         (
@@ -117,7 +131,8 @@ def profile_graph(
     g.add((endpoint, DCAT.endpointDescription, endpoint))  # GET without a query: the Service Description
     g.add((endpoint, DCTERMS.conformsTo, SPARQL_PROTOCOL))
     g.add((SPARQL_PROTOCOL, RDF.type, DCTERMS.Standard))
-    for node in (dataset, endpoint):
+    nodes = (dataset, endpoint, *(node for node, _ in plans))
+    for node in nodes:
         for word, lang in KEYWORDS:
             g.add((node, DCAT.keyword, Literal(word, lang=lang)))
         for theme, _ in publication.theme_iris():
@@ -126,17 +141,9 @@ def profile_graph(
         g.add((URIRef(theme), RDF.type, SKOS.Concept))
         g.add((URIRef(theme), SKOS.inScheme, DATA_THEME_SCHEME))
         g.add((URIRef(theme), SKOS.prefLabel, Literal(label, lang="en")))
-    _agents(g, vocab, publication, (dataset, endpoint))
-    if extent.first_year is not None and extent.last_year is not None:
-        period = vocab.thing("dataset", "temporal")
-        g.add((dataset, DCTERMS.temporal, period))
-        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
-        start, end = datetime.date(extent.first_year, 1, 1), datetime.date(extent.last_year, 12, 31)
-        g.add((period, DCAT.startDate, Literal(start.isoformat(), datatype=XSD.date)))
-        g.add((period, DCAT.endDate, Literal(end.isoformat(), datatype=XSD.date)))
-    for place in extent.places:
-        g.add((dataset, DCTERMS.spatial, place))
-        g.add((place, RDF.type, DCTERMS.Location))
+    _agents(g, vocab, publication, nodes)
+    for node, covered in ((dataset, extent), *plans):
+        _extent(g, node, covered)
     for f in files:
         distribution = vocab.thing("dataset", "dump", f.name)
         g.add((URIRef(IANA_MEDIA_TYPES + f.media_type), RDF.type, DCTERMS.MediaType))
@@ -155,11 +162,26 @@ def profile_graph(
         if publication.license is not None:
             g.add((distribution, DCTERMS.license, URIRef(publication.license)))
     if publication.license is not None:
+        g.add((dataset, DCTERMS.license, URIRef(publication.license)))  # the catalogue's too
         g.add((URIRef(publication.license), RDF.type, DCTERMS.LicenseDocument))
     return g
 
 
-def _agents(g: Graph, vocab: Vocab, publication: Publication, resources: tuple[URIRef, ...]) -> None:
+def _extent(g: Graph, node: URIRef, extent: Coverage) -> None:
+    """The node's temporal coverage (``{node}/temporal``, first to last day of its years) and places."""
+    if extent.first_year is not None and extent.last_year is not None:
+        period = URIRef(f"{node}/temporal")
+        g.add((node, DCTERMS.temporal, period))
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        start, end = datetime.date(extent.first_year, 1, 1), datetime.date(extent.last_year, 12, 31)
+        g.add((period, DCAT.startDate, Literal(start.isoformat(), datatype=XSD.date)))
+        g.add((period, DCAT.endDate, Literal(end.isoformat(), datatype=XSD.date)))
+    for place in extent.places:
+        g.add((node, DCTERMS.spatial, place))
+        g.add((place, RDF.type, DCTERMS.Location))
+
+
+def _agents(g: Graph, vocab: Vocab, publication: Publication, resources: Sequence[URIRef]) -> None:
     publisher = vocab.thing("dataset", "publisher")
     g.add((publisher, RDF.type, FOAF.Agent))
     if publication.publisher_name is not None:

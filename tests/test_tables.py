@@ -18,8 +18,10 @@ from rfc3986 import URIReference
 from mapping import tables
 from mapping.vocab import Vocab
 from tests.conftest import BuiltPlan, TestClient
+from tests.seed import SLUG
 
 VOCAB = Vocab()
+PLAN = VOCAB.for_plan(SLUG)  # the seed plan's parts
 CSVW_XSD = {"integer": XSD.integer, "decimal": XSD.decimal, "gYear": XSD.gYear, "date": XSD.date}
 
 
@@ -120,13 +122,13 @@ def test_csvw_round_trip_gives_the_graphs_own_triples(dist: Path, data: Graph) -
     # Every fact a table declares as output comes back: e.g. all 31 targets' values and the
     # statistics' counts, and each row's class.
     assert len(produced) > 2000
-    target = VOCAB.thing("target", "19-1")
+    target = PLAN.target(19, 1)
     assert (target, VOCAB.pk.value, comparable(Literal("14", datatype=XSD.decimal))) in produced
     assert (target, VOCAB.pk.baselineYear, Literal("2020", datatype=XSD.gYear)) in produced
     assert (target, RDF.type, VOCAB.pk.Target) in produced
     for subject, predicate in [
-        (VOCAB.thing("statistics", "3", "total"), VOCAB.pk.projectCount),
-        (VOCAB.thing("task", "18"), VOCAB.pk.text),
+        (PLAN.observation(3, "total"), VOCAB.pk.projectCount),
+        (PLAN.task(18), VOCAB.pk.text),
         (VOCAB.thing("org", "qilu-hospital-of-shandong-university"), VOCAB.pk.Institution),
     ]:
         assert any(s == subject and predicate in (p, o) for s, p, o in produced), (subject, predicate)
@@ -155,8 +157,8 @@ def test_every_output_fact_of_the_graph_is_in_the_tables(dist: Path, data: Graph
 
 def test_targets_table_golden_row(dist: Path) -> None:
     rows = {r["target"]: r for r in read_table(dist, "targets")}
-    row = rows[str(VOCAB.thing("target", "19-1"))]
-    assert row["task"] == str(VOCAB.thing("task", "19"))
+    row = rows[str(PLAN.target(19, 1))]
+    assert row["task"] == str(PLAN.task(19))
     assert row["indicator"] == str(VOCAB.term("indicator/energyIntensityReduction"))
     assert (row["value"], row["unit"], row["comparator"]) == (
         "14",
@@ -170,9 +172,9 @@ def test_targets_table_golden_row(dist: Path) -> None:
 
 def test_statistics_and_mentions_golden_rows(dist: Path) -> None:
     stats = {r["observation"]: r for r in read_table(dist, "statistics")}
-    total = stats[str(VOCAB.thing("statistics", "3", "total"))]
+    total = stats[str(PLAN.observation(3, "total"))]
     assert (total["pillar"], total["project_count"], total["investment"], total["investment_yuan"]) == (
-        str(VOCAB.thing("pillar", "3")),
+        str(PLAN.pillar(3)),
         "267",
         "5420.69",
         "542069000000",
@@ -182,7 +184,7 @@ def test_statistics_and_mentions_golden_rows(dist: Path) -> None:
     mentions = read_table(dist, "mentions")
     byd = [m for m in mentions if m["entity"] == str(VOCAB.thing("org", "byd"))]
     assert next((m["mention_in"], m["start"], m["end"]) for m in byd) == (
-        str(VOCAB.thing("task", "10")),
+        str(PLAN.task(10)),
         "1690",
         "1695",
     )
