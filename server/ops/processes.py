@@ -65,7 +65,6 @@ def listening_socket(host: str, port: int, *, listen: bool) -> socket.socket:
         sock.bind((host, port))
         if listen:
             sock.listen(2048)
-        sock.set_inheritable(True)
     except BaseException:
         sock.close()
         raise
