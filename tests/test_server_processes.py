@@ -147,3 +147,39 @@ def test_the_service_description_names_the_port_the_request_reached(servers: Ser
     g = Graph().parse(data=r.text, format="turtle")
     sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
     assert set(g.subjects(sd.endpoint, None)) == {URIRef(f"http://127.0.0.1:{servers.port}/sparql")}
+
+
+def server_processes(supervisor: int) -> set[int]:
+    """The server processes the supervisor started (its children other than multiprocessing's tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == supervisor and b"spawn_main" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+def test_a_server_process_that_dies_is_replaced(servers: Servers) -> None:
+    before = server_processes(servers.process.pid)
+    assert len(before) == 2
+    victim = min(before)
+    os.kill(victim, 9)
+    started = servers.log.read_text(errors="replace").count("Application startup complete")
+
+    def replaced() -> bool:
+        now = server_processes(servers.process.pid)
+        text = servers.log.read_text(errors="replace")
+        return len(now) == 2 and victim not in now and text.count("Application startup complete") > started
+
+    assert wait_for(replaced, 60), servers.log.read_text(errors="replace")[-2000:]
+    assert f"server process {victim} exited" in servers.log.read_text(errors="replace")
+    for _ in range(10):  # new connections, whichever process takes them
+        assert httpx.get(servers.url + "/sparql", params={"query": "ASK {}"}, headers=JSON).status_code == 200
+    assert wait_for(lambda: metric(httpx.get(servers.url + "/metrics").text, "plankg_server_processes") == 2)

@@ -104,6 +104,17 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int) -> No
         sock.close()
 
 
+def _remove_leftovers(pid: int | None) -> None:
+    """The temporary store a dead server process had materialised (it could not remove it itself)."""
+    from server.stores.oxigraph import TEMP_STORE_PREFIX
+
+    if pid is None:
+        return
+    for leftover in Path(tempfile.gettempdir()).glob(f"{TEMP_STORE_PREFIX}{pid}-*"):
+        log.info("removing %s, left by server process %d", leftover, pid)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 class Supervisor:
     """Starts ``count`` server processes, restarts those that die, stops them all on a signal."""
 
@@ -148,6 +159,7 @@ class Supervisor:
                         "server process %d exited (%s); starting another", process.pid, process.exitcode
                     )
                     process.join()
+                    _remove_leftovers(process.pid)
                     if quick_deaths >= _MAX_QUICK_DEATHS:
                         log.error("server processes keep failing at start; giving up")
                         status = 1

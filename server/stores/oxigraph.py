@@ -76,6 +76,9 @@ from server.stores.interface import DatasetDescription, FormatChoice, QueryOutco
 
 log = logging.getLogger("plankg.store")
 
+# A store materialised with data files: a temporary directory "plankg-store-<pid>-…".
+TEMP_STORE_PREFIX = "plankg-store-"
+
 # Written by mapping.build next to the store: {"build_id": ..., ...}.
 BUILD_INFO_FILE = "plankg-build.json"
 
@@ -502,7 +505,9 @@ class _Pool:
         self.temp: Path | None = None
         plan_id = read_build_id(plan_dir) if plan_dir is not None else None
         if data_files:
-            self.temp = Path(tempfile.mkdtemp(prefix="plankg-store-"))
+            # Named by the server process, so that its supervisor can remove it should the process be
+            # killed before it could (server.ops.processes).
+            self.temp = Path(tempfile.mkdtemp(prefix=f"{TEMP_STORE_PREFIX}{os.getpid()}-"))
             try:
                 materialise(plan_dir, data_files, self.temp)
             except BaseException:
