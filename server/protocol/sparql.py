@@ -426,8 +426,9 @@ def make_router() -> APIRouter:
     router = APIRouter(route_class=SparqlRoute)
     description = (
         "The answer format by `Accept` (or `format=`). Without a query: the SPARQL Service "
-        "Description. Updates are refused (403), SERVICE is refused (400); a query runs at most the "
-        "server's time limit (503 past it)."
+        "Description. Updates are refused (403), SERVICE to a host not allowed is refused (400; with "
+        "SILENT it gives the empty solution); relative IRIs resolve against the endpoint URL; a query "
+        "runs at most the server's time limit (503 past it)."
     )
     # One operation per method: OpenAPI wants distinct operation ids.
     for method, summary, extra in (
