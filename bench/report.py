@@ -21,7 +21,16 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("oxigraph", "sparql", "oxigraph"),
     ("rdflib", "sparql", "rdflib-endpoint"),
 )
+# The distinct-query mode: every request a new query text (bench/wrk.py), compared with oxigraph driven
+# the same way.
+DISTINCT_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("ours", "distinct", "plankg (cache on), distinct"),
+    ("ours-nocache", "distinct", "plankg no cache, distinct"),
+    ("oxigraph", "distinct", "oxigraph, distinct"),
+)
 REFERENCE = ("oxigraph", "sparql")
+DISTINCT_REFERENCE = ("oxigraph", "distinct")
+DISTINCT_P99_FACTOR = 2.0
 RDFLIB = ("rdflib", "sparql")
 GOAL_CONCURRENCY = 16
 PROBE_P99_MS = 100.0
@@ -73,25 +82,30 @@ def cell(run: Run | None, reference_rps: float | None) -> str:
         return str(run.get("note") or "not timed")
     text = f"{_num(run['rps'])}/s · {_num(run['p50_ms'])}/{_num(run['p99_ms'])} ms"
     r = ratio(run["rps"], reference_rps)
-    if r is not None and (run["server"], run["route"]) != REFERENCE:
+    if r is not None and run["server"] != REFERENCE[0]:
         text += f" · ×{r:.2f}"
     if run.get("failures"):
         text += f" · **{run['failures']} failed**"
     return text
 
 
-def throughput_table(results: Mapping[str, Any], concurrency: int) -> list[str]:
+def throughput_table(
+    results: Mapping[str, Any],
+    concurrency: int,
+    series: Sequence[tuple[str, str, str]] = SERIES,
+    reference_series: tuple[str, str] = REFERENCE,
+) -> list[str]:
     runs = index(results["runs"])
     names = list(results["queries"])
     lines = [
-        "| query | " + " | ".join(label for _, _, label in SERIES) + " |",
-        "|---|" + "---|" * len(SERIES),
+        "| query | " + " | ".join(label for _, _, label in series) + " |",
+        "|---|" + "---|" * len(series),
     ]
     for name in names:
         canned = results["queries"][name]["canned"]
-        reference = rps_of(runs, (*REFERENCE, name, concurrency))
+        reference = rps_of(runs, (*reference_series, name, concurrency))
         cells = []
-        for server, route, _ in SERIES:
+        for server, route, _ in series:
             if route == "canned" and not canned:
                 cells.append("")
                 continue
@@ -157,6 +171,96 @@ def ratio_goal(
     return Goal(text, mean >= target, detail)
 
 
+def distinct_goals(results: Mapping[str, Any], server: str) -> list[Goal]:
+    """The distinct-query goals for ``server`` against oxigraph driven the same way, at c=16, over every
+    query both answered: throughput ≥ 1.0× as the geometric mean and ≥ 0.5× on each query, p99 within
+    2× of oxigraph's on each query, no failed request."""
+    runs = index(results["runs"])
+    series = (server, "distinct")
+    ratios, why = _ratios(results, series, DISTINCT_REFERENCE, canned_only=False)
+    if not any(runs.get((*series, name, GOAL_CONCURRENCY)) for name in results["queries"]):
+        return []
+    label = f"distinct queries, c=16: {server}"
+    mean = ratio_goal(f"{label} ≥ 1.0× oxigraph (geometric mean)", ratios, 1.0, why)
+    ours_missing = [
+        name
+        for name, value in ratios.items()
+        if value is None and not timed(runs.get((*series, name, GOAL_CONCURRENCY)))
+    ]
+    if (
+        mean.met and ours_missing
+    ):  # a query we failed or did not run is not a pass (oxigraph's failure is not ours)
+        mean = Goal(mean.text, False, mean.detail)
+    out = [mean]
+    known = {k: v for k, v in ratios.items() if v is not None}
+    below = sorted(k for k, v in known.items() if v < 0.5)
+    out.append(
+        Goal(
+            f"{label} ≥ 0.5× oxigraph on every query",
+            bool(known) and not below and not ours_missing,
+            ", ".join(f"{k} ×{known[k]:.2f}" for k in below) or f"all {len(known)} compared queries",
+        )
+    )
+    p99: dict[str, float] = {}
+    failed: list[str] = []
+    for name in results["queries"]:
+        ours = runs.get((*series, name, GOAL_CONCURRENCY))
+        theirs = runs.get((*DISTINCT_REFERENCE, name, GOAL_CONCURRENCY))
+        if ours is not None and ours.get("failures"):
+            failed.append(f"{name} ({ours['failures']})")
+        if timed(ours) and timed(theirs) and theirs is not None and ours is not None:
+            p99[name] = float(ours["p99_ms"]) / max(float(theirs["p99_ms"]), 1e-3)
+    over = sorted((k for k, v in p99.items() if v > DISTINCT_P99_FACTOR), key=lambda k: -p99[k])
+    detail = (
+        f"p99 ratio max ×{max(p99.values()):.2f}, geometric mean ×{geomean(p99.values()) or 0:.2f}"
+        if p99
+        else "nothing to compare"
+    )
+    if over:
+        detail += "; above: " + ", ".join(f"{k} ×{p99[k]:.2f}" for k in over)
+    out.append(
+        Goal(
+            f"{label} p99 ≤ {DISTINCT_P99_FACTOR:g}× oxigraph's on every query",
+            bool(p99) and not over,
+            detail,
+        )
+    )
+    out.append(
+        Goal(
+            f"{label}: no failed request",
+            not failed,
+            "failed: " + ", ".join(failed) if failed else "none failed",
+        )
+    )
+    return out
+
+
+def distinct_p99_table(results: Mapping[str, Any]) -> list[str]:
+    """Per query at c=16 in the distinct mode: req/s ratio and p99 ratio of each plankg series to oxigraph."""
+    runs = index(results["runs"])
+    ours = [s for s in DISTINCT_SERIES if (s[0], s[1]) != DISTINCT_REFERENCE]
+    lines = [
+        "| query | " + " | ".join(f"{label}: req/s ratio · p99 ratio" for _, _, label in ours) + " |",
+        "|---|" + "---|" * len(ours),
+    ]
+    for name in results["queries"]:
+        theirs = runs.get((*DISTINCT_REFERENCE, name, GOAL_CONCURRENCY))
+        cells = []
+        for server, route, _ in ours:
+            run = runs.get((server, route, name, GOAL_CONCURRENCY))
+            if run is None or not timed(run):
+                cells.append(str((run or {}).get("note") or ("failed" if run else "—")))
+                continue
+            if theirs is None or not timed(theirs):
+                cells.append(f"oxigraph: {(theirs or {}).get('note') or ('failed' if theirs else 'not run')}")
+                continue
+            r = float(run["rps"]) / float(theirs["rps"])
+            p = float(run["p99_ms"]) / max(float(theirs["p99_ms"]), 1e-3)
+            cells.append(f"×{r:.2f} · ×{p:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def probe_goal(results: Mapping[str, Any], server: str) -> Goal:
     probe = next((p for p in results.get("probes", []) if p["server"] == server), None)
     text = f"{server}: simple-query p99 < {PROBE_P99_MS:g} ms while a hostile query runs"
@@ -198,6 +302,8 @@ def goals(results: Mapping[str, Any]) -> list[Goal]:
         ratios, why = _ratios(results, (server, "canned"), reference)
         out.append(ratio_goal(text, ratios, target, why))
     out += [probe_goal(results, server) for server in ("ours", "ours-nocache")]
+    for server in ("ours", "ours-nocache"):
+        out += distinct_goals(results, server)
     return out
 
 
@@ -247,6 +353,19 @@ def markdown(results: Mapping[str, Any], goal_list: Sequence[Goal]) -> str:
     for concurrency in results["meta"]["concurrency"]:
         out += ["", f"## Throughput and latency, concurrency {concurrency}", ""]
         out += throughput_table(results, concurrency)
+    if any(r["route"] == "distinct" for r in results["runs"]):
+        out += [
+            "",
+            "## Distinct queries (every request a new query text, so no cache helps)",
+            "",
+            "Each request's query ends with a comment naming the run and the request; ratios are to "
+            "oxigraph driven the same way.",
+        ]
+        for concurrency in results["meta"]["concurrency"]:
+            out += ["", f"### Concurrency {concurrency}", ""]
+            out += throughput_table(results, concurrency, DISTINCT_SERIES, DISTINCT_REFERENCE)
+        out += ["", f"### Ratios to oxigraph at c={GOAL_CONCURRENCY}", ""]
+        out += distinct_p99_table(results)
     out += [
         "",
         "## Hostile-query probe",

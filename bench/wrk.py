@@ -25,6 +25,22 @@ done = function(summary, latency, requests)
 end
 """.replace('"MARK"', json.dumps(MARK))
 
+# The distinct-query mode: each request's query ends with a comment naming the run and the request
+# (``#<tag>-<n>``, URL-encoded after a line break), so that every request is a query text the server
+# has not seen: no answer cache helps, and the query still means the same. wrk's one thread numbers
+# the requests; the tag (a script argument) keeps the texts of one run apart from every other run's.
+DISTINCT_HOOK = """
+tag = "0"
+counter = 0
+init = function(args)
+  if args[1] then tag = args[1] end
+end
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "%0A%23" .. tag .. "-" .. counter)
+end
+"""
+
 
 @dataclass(frozen=True)
 class WrkResult:
@@ -79,7 +95,14 @@ def parse_output(stdout: str) -> WrkResult:
 
 
 def command(
-    url: str, *, connections: int, seconds: float, script: Path, accept: str, timeout: float
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    script: Path,
+    accept: str,
+    timeout: float,
+    script_args: tuple[str, ...] = (),
 ) -> list[str]:
     """One wrk thread (the server needs the other cores more) and ``connections`` connections."""
     return [
@@ -97,14 +120,28 @@ def command(
         "--header",
         f"Accept: {accept}",
         url,
+        *(("--", *script_args) if script_args else ()),
     ]
 
 
 def run(
-    url: str, *, connections: int, seconds: float, script: Path, accept: str, timeout: float = 5.0
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    script: Path,
+    accept: str,
+    timeout: float = 5.0,
+    script_args: tuple[str, ...] = (),
 ) -> WrkResult:
     argv = command(
-        url, connections=connections, seconds=seconds, script=script, accept=accept, timeout=timeout
+        url,
+        connections=connections,
+        seconds=seconds,
+        script=script,
+        accept=accept,
+        timeout=timeout,
+        script_args=script_args,
     )
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout + 30, check=False)
     if done.returncode != 0:
@@ -112,7 +149,8 @@ def run(
     return parse_output(done.stdout)
 
 
-def write_hook(directory: Path) -> Path:
-    path = directory / "done.lua"
-    path.write_text(DONE_HOOK, encoding="utf-8")
+def write_hook(directory: Path, *, distinct: bool = False) -> Path:
+    """The Lua script for wrk: the summary hook, and with ``distinct`` the distinct-query requests."""
+    path = directory / ("distinct.lua" if distinct else "done.lua")
+    path.write_text(DONE_HOOK + (DISTINCT_HOOK if distinct else ""), encoding="utf-8")
     return path

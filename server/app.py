@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -123,14 +124,21 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _problem_response(request, 400, problem(400, "Bad request", detail), {})
 
 
-def create_app(settings: Settings, store: Store | None = None, *, close_store: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    close_store: bool = False,
+    metrics_dir: Path | None = None,
+) -> FastAPI:
     """The app over ``store`` (opened from ``settings`` at startup when None).
 
     A store the app opens is closed at shutdown; one passed in belongs to the caller unless
     ``close_store`` hands it over (``serve`` does: uvicorn ends a SIGTERMed process right after the
-    shutdown, so only the lifespan can clean up).
+    shutdown, so only the lifespan can clean up). ``metrics_dir``: where the server processes of one
+    port share their metrics (``server.ops.processes``).
     """
-    metrics = Metrics()
+    metrics = Metrics(metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,9 +146,11 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         if app.state.store is None:
             owned = await anyio.to_thread.run_sync(open_store, settings)
             app.state.store = owned
+        metrics.start_sharing()
         try:
             yield
         finally:
+            metrics.stop_sharing()
             if owned is not None:
                 await anyio.to_thread.run_sync(owned.close)
                 app.state.store = None
@@ -189,7 +199,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         current: Store | None = app.state.store
         return float(current.triple_count) if current is not None else 0.0
 
-    metrics.gauge("plankg_store_triples", "Quads in the store, all graphs.", triples)
+    metrics.gauge("plankg_store_triples", "Quads in the store, all graphs.", triples, merge="max")
     metrics.gauge("plankg_answer_cache_bytes", "Bytes of answers in the cache.", lambda: answer_cache.size)
     metrics.gauge(
         "plankg_answer_cache_hits_total",
@@ -221,14 +231,21 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
     return app
 
 
-def serve(settings: Settings) -> None:
-    """Run the server in this process until interrupted (the CLI's ``plankg serve``).
+def serve(settings: Settings) -> int:
+    """Run the server until interrupted (the CLI's ``plankg serve``); the exit status.
 
     The store is opened first, so that a missing store or an unreadable data file is reported as
-    a domain error before anything listens.
+    a domain error before anything listens. With more than one server process (``server_processes``,
+    0: one per core) the store is opened once to check it, then ``server.ops.processes`` runs them.
     """
     import uvicorn
 
+    from server.ops.processes import cores, serve_processes
+
+    count = settings.server_processes or cores()
+    if count > 1:
+        open_store(settings).close()
+        return serve_processes(settings, count)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = open_store(settings)
     try:
@@ -241,3 +258,4 @@ def serve(settings: Settings) -> None:
         )
     finally:
         store.close()  # if uvicorn never got to the lifespan; closing twice is harmless
+    return 0

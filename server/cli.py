@@ -101,6 +101,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="time limit per query (env PLANKG_QUERY_TIMEOUT; default 30)",
     )
     s.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="server processes on the port (env PLANKG_SERVER_PROCESSES; default 0: one per core)",
+    )
+    s.add_argument(
         "--build-if-stale",
         action="store_true",
         help="build first when the store or dumps are missing or older than the seeds, ontology or code",
@@ -238,6 +245,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             data_files=tuple(args.data) if args.data else None,
             without_plan=args.without_plan,
             query_timeout=args.query_timeout,
+            server_processes=args.processes,
         )
     except SettingsError as err:
         raise UsageError(err) from err
@@ -269,8 +277,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     from server.app import serve
 
-    serve(settings)
-    return 0
+    return serve(settings) or 0
 
 
 if __name__ == "__main__":

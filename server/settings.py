@@ -13,7 +13,8 @@ PLANKG_DIST                      the built dumps (dist)
 PLANKG_DATA                      further RDF files, separated by the OS path separator
 PLANKG_WITHOUT_PLAN              1/true: serve only the data files
 PLANKG_QUERY_TIMEOUT             seconds per query (30); a client may ask for less
-PLANKG_QUERY_WORKERS             query processes (2)
+PLANKG_QUERY_WORKERS             query processes per server process (2)
+PLANKG_SERVER_PROCESSES          server processes on the port (0: one per core)
 PLANKG_QUERY_MEMORY_MB           resident memory a query worker may reach (2048; 0: no limit)
 PLANKG_MAX_QUERY_LENGTH          characters (100000)
 PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
@@ -68,6 +69,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "without_plan": ("PLANKG_WITHOUT_PLAN", _bool),
     "query_timeout": ("PLANKG_QUERY_TIMEOUT", float),
     "query_workers": ("PLANKG_QUERY_WORKERS", int),
+    "server_processes": ("PLANKG_SERVER_PROCESSES", int),
     "query_memory_mb": ("PLANKG_QUERY_MEMORY_MB", int),
     "max_query_length": ("PLANKG_MAX_QUERY_LENGTH", int),
     "max_result_rows": ("PLANKG_MAX_RESULT_ROWS", int),
@@ -88,6 +90,7 @@ class Settings:
     without_plan: bool = False
     query_timeout: float = 30.0
     query_workers: int = 2
+    server_processes: int = 0  # 0: one per core (server.ops.processes)
     query_memory_mb: int = 2048
     max_query_length: int = 100_000
     max_result_rows: int = 100_000
@@ -104,6 +107,8 @@ class Settings:
             raise SettingsError(f"the query timeout must be positive: {self.query_timeout}")
         if self.query_workers < 1:
             raise SettingsError(f"at least one query worker is needed: {self.query_workers}")
+        if self.server_processes < 0:
+            raise SettingsError("server_processes cannot be negative (0: one per core)")
         for name in ("max_query_length", "max_result_rows", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be positive")

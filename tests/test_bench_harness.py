@@ -199,3 +199,46 @@ def test_throughput_table_cells() -> None:
 def test_probe_table_row() -> None:
     lines = report.probe_table(RESULTS)
     assert lines[2].startswith("| plankg | ended after 30.1 s with 503 | 300/s · 1.00/20.0 ms")
+
+
+def test_distinct_mode_numbers_each_request_of_a_run_apart(tmp_path: Any) -> None:
+    hook = wrk.write_hook(tmp_path, distinct=True)
+    text = hook.read_text(encoding="utf-8")
+    assert wrk.MARK.strip() in text  # the summary hook is there too
+    assert 'wrk.path .. "%0A%23" .. tag .. "-" .. counter' in text  # a comment after a line break
+    argv = wrk.command(
+        "http://127.0.0.1:1/x?query=ASK",
+        connections=16,
+        seconds=2,
+        script=hook,
+        accept="a/b",
+        timeout=5,
+        script_args=("run-7",),
+    )
+    assert argv[-3:] == ["http://127.0.0.1:1/x?query=ASK", "--", "run-7"]
+
+
+DISTINCT: dict[str, Any] = {
+    "queries": {"a": {"canned": True}, "b": {"canned": False}},
+    "runs": [
+        _run("oxigraph", "distinct", "a", 100.0),
+        _run("ours", "distinct", "a", 150.0, p99_ms=20.0),
+        _run("oxigraph", "distinct", "b", 100.0),
+        _run("ours", "distinct", "b", 40.0, p99_ms=30.0, failures=2),
+    ],
+}
+
+
+def test_distinct_goals_geometric_mean_every_query_p99_and_failures() -> None:
+    goals = {g.text: g for g in report.goals(DISTINCT)}
+    mean = goals["distinct queries, c=16: ours ≥ 1.0× oxigraph (geometric mean)"]
+    assert mean.met is False  # a ×1.5, but b failed: not a clean run, so not met
+    assert "not compared: b" in mean.detail
+    every = goals["distinct queries, c=16: ours ≥ 0.5× oxigraph on every query"]
+    assert every.met is False
+    p99 = goals["distinct queries, c=16: ours p99 ≤ 2× oxigraph's on every query"]
+    assert p99.met is True and "×1.67" in p99.detail  # a: 20 / 12
+    failed = goals["distinct queries, c=16: ours: no failed request"]
+    assert failed.met is False and "b (2)" in failed.detail
+    table = report.distinct_p99_table(DISTINCT)
+    assert any(line.startswith("| a | ×1.50 · ×1.67 |") for line in table)

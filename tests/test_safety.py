@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
-from server.protocol.safety import check_query, lexical_service_count, looks_like_update
+from server.protocol.safety import (
+    check_query,
+    lexical_service_count,
+    looks_like_update,
+    silence_refused_services,
+)
 from server.stores.oxigraph import OxigraphStore
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
@@ -137,3 +142,41 @@ def test_oxigraph_reads_no_unicode_escapes_outside_strings() -> None:
             store.query(query)
     finally:
         store.close()
+
+
+def test_service_silent_to_a_refused_host_becomes_the_empty_group_in_place() -> None:
+    query = (
+        "SELECT * WHERE {\n  ?a ?b ?c\n"
+        f"  SERVICE SILENT <{EVIL}> {{ ?s ?p ?o {{ ?x ?y '}}' }} }}\n  ?d ?e ?f }}"
+    )
+    silenced = silence_refused_services(query, NONE)
+    assert (
+        silenced
+        == "SELECT * WHERE {\n  ?a ?b ?c\n  {}" + " " * (len(query.splitlines()[2]) - 4) + "\n  ?d ?e ?f }"
+    )
+    check_query(silenced, NONE)  # nothing left to refuse
+    # Lines and columns are kept, so a syntax error after it is reported where it is.
+    assert [len(line) for line in silenced.splitlines()] == [len(line) for line in query.splitlines()]
+
+
+def test_service_silent_keeps_allowed_hosts_and_resolves_prefixes() -> None:
+    allowed = frozenset({"query.wikidata.org"})
+    kept = "SELECT * WHERE { SERVICE SILENT <https://query.wikidata.org/sparql> { ?s ?p ?o } }"
+    assert silence_refused_services(kept, allowed) == kept
+    prefixed = "PREFIX w: <https://query.wikidata.org/> SELECT * WHERE { SERVICE SILENT w:sparql { } }"
+    assert silence_refused_services(prefixed, allowed) == prefixed
+    evil = f"PREFIX e: <{EVIL}#> SELECT * WHERE {{ SERVICE  silent e:x {{ }} }}"
+    assert "SERVICE" not in silence_refused_services(evil, allowed)
+    relative = "BASE <http://127.0.0.1:9/> SELECT * WHERE { SERVICE SILENT <sparql> { } }"
+    assert "SERVICE" not in silence_refused_services(relative, allowed)
+    # A variable's host is unknowable: silenced only when no host is allowed at all, else refused.
+    variable = "SELECT * WHERE { SERVICE SILENT ?e { } }"
+    assert "SERVICE" not in silence_refused_services(variable, NONE)
+    assert silence_refused_services(variable, allowed) == variable
+
+
+def test_a_prefix_named_silent_is_not_the_keyword() -> None:
+    query = "PREFIX SILENT: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE SILENT:x { ?s ?p ?o } }"
+    assert silence_refused_services(query, NONE) == query
+    with pytest.raises(UnsafeQuery):
+        check_query(query, NONE)

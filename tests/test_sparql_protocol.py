@@ -21,7 +21,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, XSD
 
 from server.app import create_app
 from server.errors import QueryNotSupported
@@ -421,14 +421,83 @@ def test_get_without_query_is_the_service_description(client: TestClient) -> Non
     assert r.headers["content-type"] == "text/turtle; charset=utf-8"
     g = rdflib_graph(r.content, "turtle")
     sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
-    endpoint = URIRef("http://127.0.0.1:8000/sparql")
+    endpoint = URIRef("http://testserver/sparql")  # the URL the request reached (TestClient's host)
     assert (endpoint, sd.supportedLanguage, sd.SPARQL11Query) in g
     assert (endpoint, sd.resultFormat, URIRef("http://www.w3.org/ns/formats/SPARQL_Results_CSV")) in g
-    assert (None, sd.namedGraph, EX.extra) in g
+    assert [n for n in g.objects(None, sd.namedGraph) if (n, sd.name, EX.extra) in g]
     assert (endpoint, sd.feature, sd.BasicFederatedQuery) not in g
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert as_jsonld.headers["content-type"].startswith("application/ld+json")
     assert isomorphic(rdflib_graph(as_jsonld.content, "json-ld"), g)
+
+
+def test_the_service_description_names_the_endpoint_the_request_reached(store: OxigraphStore) -> None:
+    settings = Settings(data_files=(SAMPLE,), without_plan=True)
+    with TestClient(create_app(settings, store), base_url="http://localhost:8123") as c:
+        r = c.get("/sparql", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200
+    g = rdflib_graph(r.content, "nt")
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    endpoints = set(g.subjects(sd.endpoint, None))
+    assert endpoints == {URIRef("http://localhost:8123/sparql")}
+    assert set(g.objects(None, sd.endpoint)) == endpoints
+    assert "127.0.0.1:8000" not in r.text  # not the configured default
+
+
+def test_every_named_graph_of_the_service_description_has_exactly_one_name(client: TestClient) -> None:
+    g = rdflib_graph(client.get("/sparql", headers={"Accept": "text/turtle"}).content, "turtle")
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    nodes = list(g.objects(None, sd.namedGraph))
+    assert nodes
+    names = []
+    for node in nodes:
+        assert (node, RDF.type, sd.NamedGraph) in g
+        found = list(g.objects(node, sd.name))
+        assert len(found) == 1, (node, found)
+        names.append(found[0])
+    assert sorted(names) == [EX.extra]
+
+
+def test_relative_iris_in_a_query_resolve_against_the_endpoint_url(store: OxigraphStore) -> None:
+    """SPARQL 1.1 Query 4.1.1.3: without BASE, the base is the document's (the endpoint's) URL. Without
+    one, `<s>` was a syntax error (400), which fails the W3C protocol test query_content_type_construct."""
+    settings = Settings(data_files=(SAMPLE,), without_plan=True)
+    with TestClient(create_app(settings, store), base_url="http://localhost:8123") as c:
+        r = c.post(
+            "/sparql",
+            content="CONSTRUCT { <s> <p> 1 } WHERE {}",
+            headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.text.strip() == (
+            "<http://localhost:8123/s> <http://localhost:8123/p> "
+            '"1"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+        )
+        # A BASE in the query wins, and the canned queries keep the site base.
+        based = c.get("/sparql", params={"query": "BASE <http://example.org/> SELECT (<x> AS ?x) {}"})
+        assert based.json()["results"]["bindings"] == [
+            {"x": {"type": "uri", "value": "http://example.org/x"}}
+        ]
+
+
+def test_service_silent_to_a_refused_host_is_the_empty_solution(client: TestClient) -> None:
+    """SPARQL 1.1 Federated Query 4: a SILENT service that fails gives one solution with no bindings;
+    a host that is not allowed fails it without any connection (the canary test is in
+    test_server_process.py). Without SILENT, the query is still refused."""
+    query = (
+        "PREFIX ex: <http://example.org/> SELECT ?o ?x WHERE { ex:plan ex:title ?o "
+        "SERVICE SILENT <http://127.0.0.1:9/sparql> { ?x ?y ?z } }"
+    )
+    r = client.get("/sparql", params={"query": query})
+    assert r.status_code == 200, r.text
+    rows = r.json()["results"]["bindings"]
+    loud = client.get("/sparql", params={"query": query.replace("SILENT ", "")})
+    assert loud.status_code == 400 and "SERVICE" in loud.json()["detail"]
+    alone = client.get(
+        "/sparql", params={"query": "SELECT * WHERE { SERVICE SILENT <http://a.example/> { ?s ?p ?o } }"}
+    )
+    assert alone.json()["results"]["bindings"] == [{}]
+    assert rows and all(set(row) == {"o"} for row in rows)
 
 
 def test_browsers_get_the_query_page_once_one_is_installed(store: OxigraphStore) -> None:

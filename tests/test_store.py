@@ -186,3 +186,35 @@ def test_bad_inputs_are_reported_before_serving(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(StoreFailure, match=r"broken\.ttl"):
         OxigraphStore(None, data_files=[broken])
     assert list(scratch.iterdir()) == []  # the half-made temporary stores are gone
+
+
+def test_json_answers_written_by_the_worker_are_those_of_the_neutral_values(tmp_path: Path) -> None:
+    """The worker writes SPARQL JSON straight from the engine's terms; byte for byte what the
+    backend-neutral values serialise to, for every kind of term and an unbound variable."""
+    from server.protocol import formats as fmts
+    from server.protocol.results import serialize_solutions
+    from server.stores.interface import FormatChoice
+
+    data = tmp_path / "d.ttl"
+    data.write_text('<http://e/s> <http://e/p> "x"@en , "y" , 3 , _:b .\n', encoding="utf-8")
+    query = (
+        "SELECT ?a ?b ?c ?d ?e ?f ?g ?unbound WHERE { "
+        '{ VALUES (?a ?b ?c ?d ?e ?f) { (<http://x/é> "s\\"\\n\\u00e9" "l"@en "r"@ar--rtl 1.5 '
+        '<<( <http://s> <http://p> "o"@zh )>>) } BIND(BNODE("k") AS ?g) } '
+        "UNION { <http://e/s> <http://e/p> ?a } }"
+    )
+    store = OxigraphStore(None, data_files=[data], workers=1)
+    try:
+        neutral = store.query(query).value
+        assert isinstance(neutral, Solutions) and len(neutral.rows) == 5
+        choice = FormatChoice(results=fmts.SPARQL_JSON, graph=None)
+        written = store.query(query, formats=choice)
+        assert written.body == serialize_solutions(fmts.SPARQL_JSON, neutral)
+        assert written.rows == 5
+        doc = json.loads(written.body or b"")
+        first = doc["results"]["bindings"][0]
+        assert first["d"] == {"type": "literal", "value": "r", "xml:lang": "ar", "its:dir": "rtl"}
+        assert first["f"]["type"] == "triple" and first["g"]["type"] == "bnode"
+        assert "unbound" not in first
+    finally:
+        store.close()

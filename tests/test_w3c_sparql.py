@@ -25,14 +25,18 @@ must get 200, a malformed one 400.
 ``tests/w3c/KNOWN_FAILURES.txt`` lists tests that fail for a documented reason; they run as strict xfails,
 so one that starts to pass fails the run until it is taken off the list.
 
-The suites live outside the repository, at ``../shared/testdata/w3c-sparql`` beside the clone; without
-them these tests fail rather than skip.
+The suites are in the repository, under ``tests/w3c/suites`` (only the files these tests read, with their
+licence and upstream commit in ``SOURCE.md``), so a clone made anywhere runs them;
+``test_a_fresh_clone_finds_the_suites`` clones the repository into a temporary directory and collects them
+there. Without them these tests fail rather than skip.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -53,7 +57,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-SUITES = REPOSITORY.parent / "shared" / "testdata" / "w3c-sparql" / "sparql"
+SUITES = Path(__file__).resolve().parent / "w3c" / "suites" / "sparql"
 KNOWN_FAILURES = Path(__file__).resolve().parent / "w3c" / "KNOWN_FAILURES.txt"
 
 # Manifest → how many approved tests it holds (a loader that silently loses tests fails here).
@@ -230,8 +234,44 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProtocolClien
 def test_suites_are_present() -> None:
     assert SUITES.is_dir(), (
         f"the W3C SPARQL test suites are missing: expected them at {SUITES} "
-        "(../shared/testdata/w3c-sparql beside the clone of the repository)"
+        "(tests/w3c/suites in the repository)"
     )
+
+
+def test_a_fresh_clone_finds_the_suites(tmp_path: Path) -> None:
+    """A clone made anywhere, with nothing beside it, collects every W3C test: the suites are committed."""
+    clone = tmp_path / "elsewhere" / "plankg"
+    subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(clone)], check=True, capture_output=True)
+    assert not (clone.parent / "shared").exists()
+    collected = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_w3c_sparql.py",
+        ],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    ids = [line for line in collected.stdout.splitlines() if line.startswith("tests/test_w3c_sparql.py::")]
+    cases = [i for i in ids if "::test_syntax[" in i or "::test_evaluation[" in i]
+    assert len(cases) == sum(MANIFESTS.values())  # every approved test of the four manifests
+    where = subprocess.run(
+        [sys.executable, "-c", "from tests.test_w3c_sparql import SUITES; print(SUITES)"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(where.stdout.strip()) == clone / "tests" / "w3c" / "suites" / "sparql"  # its own copy
 
 
 @pytest.mark.parametrize("name", sorted(MANIFESTS))

@@ -20,6 +20,11 @@ How the decision is made, so that a parser disagreement cannot open a hole:
    A query the safety parser cannot read is refused rather than guessed at; each clause found by
    either method must name an allowed host.
 
+``SERVICE SILENT`` to a host that is not allowed is not refused: :func:`silence_refused_services` gives
+it the outcome the SPARQL 1.1 Federated Query spec gives a SILENT service that fails, the solution
+with no bindings, by replacing the clause with ``{}`` (which evaluates to exactly that) before the
+query is checked and evaluated, so no connection is ever attempted.
+
 Besides this check, query workers run without network access where the OS allows it (see
 ``server.stores.oxigraph``), so a disagreement would still fetch nothing.
 """
@@ -29,7 +34,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from server.errors import UnsafeQuery, UpdateRefused
 
@@ -119,6 +124,105 @@ def _collect_services(node: Any, out: list[Any], seen: set[int]) -> None:
     elif isinstance(node, dict):
         for value in node.values():
             _collect_services(value, out, seen)
+
+
+def _tokens(query: str) -> list[re.Match[str]]:
+    """The lexemes of ``query`` without white space."""
+    return [m for m in _LEXEME.finditer(query) if not (m.lastgroup == "other" and m.group().isspace())]
+
+
+def _prologue(tokens: list[re.Match[str]]) -> tuple[str | None, dict[str, str]]:
+    """The ``BASE`` and the ``PREFIX`` declarations of a query, as far as the lexer tells them."""
+    base: str | None = None
+    prefixes: dict[str, str] = {}
+    for i, token in enumerate(tokens):
+        if token.lastgroup != "word" or token.group().lower() not in _PROLOGUE_WORDS:
+            continue
+        j = i + 1
+        while j < len(tokens) and tokens[j].lastgroup != "iri":
+            j += 1
+        if j == len(tokens):
+            break
+        iri = tokens[j].group()[1:-1]
+        if token.group().lower() == "base":
+            base = iri
+        else:
+            name = "".join(t.group() for t in tokens[i + 1 : j])
+            prefixes[name.removesuffix(":")] = iri
+    return base, prefixes
+
+
+def _silent_target(target: str, base: str | None, prefixes: dict[str, str]) -> str | None:
+    """The IRI a SILENT SERVICE clause names (``<iri>`` or a prefixed name); None for a variable or
+    what cannot be resolved."""
+    target = target.strip()
+    if target.startswith("<") and target.endswith(">"):
+        return urljoin(base or "", target[1:-1])
+    if ":" in target and not target.startswith(("?", "$")):
+        prefix, _, local = target.partition(":")
+        if prefix in prefixes:
+            return urljoin(base or "", prefixes[prefix]) + local
+    return None
+
+
+def silence_refused_services(
+    query: str, allowed_hosts: frozenset[str], *, base_iri: str | None = None
+) -> str:
+    """``query`` with every ``SERVICE SILENT`` clause to a host not allowed replaced by ``{}``.
+
+    ``{}`` evaluates to the one solution with no bindings: what a SILENT service that fails gives
+    (SPARQL 1.1 Federated Query, section 4). The replacement keeps the text's lines and columns (the
+    rest of the clause becomes spaces), so a syntax error elsewhere is reported where it is. A SILENT
+    clause whose target cannot be resolved here (a variable, an unknown prefix) is silenced only when no
+    host at all is allowed; otherwise it is left for :func:`check_query` to refuse.
+    """
+    if not _MENTIONS_SERVICE.search(query):
+        return query
+    tokens = _tokens(query)
+    declared_base, prefixes = _prologue(tokens)
+    base = urljoin(base_iri or "", declared_base) if declared_base is not None else base_iri
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens) - 2:
+        token, after = tokens[i], tokens[i + 1]
+        if not (
+            token.lastgroup == "word"
+            and token.group().lower() == "service"
+            and after.lastgroup == "word"
+            and after.group().lower() == "silent"
+            # `SILENT:x` is a prefixed name (a SERVICE that is not silent), not the keyword.
+            and not (tokens[i + 2].start() == after.end() and tokens[i + 2].group()[0] in ":_-.0123456789")
+        ):
+            i += 1
+            continue
+        opening = i + 2
+        while opening < len(tokens) and tokens[opening].group() != "{":
+            opening += 1
+        depth, closing = 0, opening
+        while closing < len(tokens):
+            text = tokens[closing].group()
+            depth += 1 if text == "{" else -1 if text == "}" else 0
+            if depth == 0:
+                break
+            closing += 1
+        if opening >= len(tokens) or closing >= len(tokens):
+            break  # malformed: left to the parsers
+        target = query[after.end() : tokens[opening].start()]
+        iri = _silent_target(target, base, prefixes)
+        host = (urlsplit(iri).hostname or "").lower() if iri is not None else None
+        refused = host not in allowed_hosts if host is not None else not allowed_hosts
+        if refused:
+            spans.append((token.start(), tokens[closing].end()))
+        i = closing + 1
+    if not spans:
+        return query
+    out, last = [], 0
+    for start, end in spans:
+        blank = re.sub(r"[^\r\n]", " ", query[start + 2 : end])
+        out += [query[last:start], "{}", blank]
+        last = end
+    out.append(query[last:])
+    return "".join(out)
 
 
 def check_query(query: str, allowed_hosts: frozenset[str], *, base_iri: str | None = None) -> None:

@@ -10,6 +10,8 @@ page when the web front end has installed one (``app.state.query_page``) and the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -39,7 +41,7 @@ from server.protocol import formats as fmts
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
 from server.protocol.results import Term
-from server.protocol.safety import check_query
+from server.protocol.safety import check_query, silence_refused_services
 from server.settings import Settings
 from server.stores.cache import AnswerCache
 from server.stores.interface import FormatChoice, QueryOutcome, Store
@@ -191,9 +193,11 @@ def run_query(
     cancel: threading.Event | None = None,
 ) -> QueryOutcome:
     """Check and evaluate a query (blocking: call it in a worker thread)."""
-    check_query(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
+    # SERVICE SILENT to a host not allowed: the spec's silent failure, without any connection.
+    sparql = silence_refused_services(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
+    check_query(sparql, settings.allowed_service_hosts, base_iri=req.base_iri)
     return store.query(
-        req.query,
+        sparql,
         default_graph_uris=req.default_graph_uris,
         named_graph_uris=req.named_graph_uris,
         formats=choice,
@@ -205,11 +209,19 @@ def run_query(
     )
 
 
-def service_description(settings: Settings, store: Store) -> Graph:
-    """The SPARQL 1.1 Service Description of this endpoint (no blank nodes)."""
-    endpoint = URIRef(settings.base + "sparql")
-    dataset = URIRef(settings.base + "sparql#dataset")
-    default_graph = URIRef(settings.base + "sparql#default-graph")
+def endpoint_url(request: Request) -> str:
+    """The URL of the endpoint as the request reached it (scheme, host, port and path; no query)."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+def service_description(settings: Settings, store: Store, endpoint_iri: str | None = None) -> Graph:
+    """The SPARQL 1.1 Service Description of ``endpoint_iri`` (the URL the request reached; without
+    one, the site base's ``sparql``), with no blank nodes: each named graph is an ``sd:NamedGraph``
+    node of its own, named by exactly one ``sd:name``."""
+    iri = endpoint_iri or settings.base + "sparql"
+    endpoint = URIRef(iri)
+    dataset = URIRef(iri + "#dataset")
+    default_graph = URIRef(iri + "#default-graph")
     g = Graph()
     g.bind("sd", SD)
     g.bind("void", VOID)
@@ -228,7 +240,10 @@ def service_description(settings: Settings, store: Store) -> Graph:
     g.add((default_graph, RDF.type, SD.Graph))
     g.add((default_graph, VOID.triples, Literal(description.default_graph_triples, datatype=XSD.integer)))
     for name in description.named_graphs:
-        g.add((dataset, SD.namedGraph, URIRef(name)))
+        node = URIRef(f"{iri}#named-graph-{hashlib.sha256(name.encode()).hexdigest()[:16]}")
+        g.add((dataset, SD.namedGraph, node))
+        g.add((node, RDF.type, SD.NamedGraph))
+        g.add((node, SD.name, URIRef(name)))
     return g
 
 
@@ -241,6 +256,7 @@ async def sparql_endpoint(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
     req = await read_request(request, settings)
+    endpoint = endpoint_url(request)
     accept = request.headers.get("accept")
     if req is None:
         page: QueryPage | None = getattr(request.app.state, "query_page", None)
@@ -251,11 +267,14 @@ async def sparql_endpoint(request: Request) -> Response:
         rdflib_name = chosen.rdflib_name
         assert rdflib_name is not None
         body = await anyio.to_thread.run_sync(
-            lambda: service_description(settings, store).serialize(format=rdflib_name, encoding="utf-8")
+            lambda: service_description(settings, store, endpoint).serialize(
+                format=rdflib_name, encoding="utf-8"
+            )
         )
         _note(request, f"service description as {chosen.name}")
         return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
-    return await answer(request, req)
+    # Relative IRIs in the query are resolved against the endpoint's URL (SPARQL 1.1 Query, 4.1.1.3).
+    return await answer(request, dataclasses.replace(req, base_iri=endpoint))
 
 
 async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
@@ -407,8 +426,9 @@ def make_router() -> APIRouter:
     router = APIRouter(route_class=SparqlRoute)
     description = (
         "The answer format by `Accept` (or `format=`). Without a query: the SPARQL Service "
-        "Description. Updates are refused (403), SERVICE is refused (400); a query runs at most the "
-        "server's time limit (503 past it)."
+        "Description. Updates are refused (403), SERVICE to a host not allowed is refused (400; with "
+        "SILENT it gives the empty solution); relative IRIs resolve against the endpoint URL; a query "
+        "runs at most the server's time limit (503 past it)."
     )
     # One operation per method: OpenAPI wants distinct operation ids.
     for method, summary, extra in (

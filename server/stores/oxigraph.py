@@ -61,6 +61,7 @@ from server.errors import (
 from server.protocol import formats as fmts
 from server.protocol.formats import Format, Kind
 from server.protocol.results import (
+    XSD_STRING,
     BlankNode,
     Iri,
     Literal,
@@ -74,6 +75,9 @@ from server.protocol.results import (
 from server.stores.interface import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
 
 log = logging.getLogger("plankg.store")
+
+# A store materialised with data files: a temporary directory "plankg-store-<pid>-…".
+TEMP_STORE_PREFIX = "plankg-store-"
 
 # Written by mapping.build next to the store: {"build_id": ..., ...}.
 BUILD_INFO_FILE = "plankg-build.json"
@@ -209,6 +213,8 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
             return ("ok", QueryOutcome(kind, 1, fmt, serialize_boolean(fmt, value)))
         if isinstance(result, ox.QuerySolutions):
             variables = tuple(v.value for v in result.variables)
+            if fmt is fmts.SPARQL_JSON:
+                return _json_answer(result, variables, limit)
             rows: list[tuple[Term | None, ...]] = []
             for solution in result:
                 if limit is not None and len(rows) >= limit:
@@ -235,6 +241,50 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         # Evaluation errors (a failing SERVICE where allowed, an unreadable store, …).
         return ("error", "evaluation", f"{type(exc).__name__}: {exc}", None)
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    """A term of the engine as SPARQL JSON: what ``results._json_term(_term(term))`` gives, without the
+    backend-neutral value in between (the fast path of the most asked-for format)."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        language = term.language
+        if language is not None:
+            out["xml:lang"] = language
+            direction = term.direction
+            if direction is not None:
+                out["its:dir"] = str(direction.value)
+        else:
+            datatype = term.datatype.value
+            if datatype != XSD_STRING:
+                out["datatype"] = datatype
+        return out
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def _json_answer(result: Any, variables: tuple[str, ...], limit: int | None) -> tuple[Any, ...]:
+    """A SELECT answer written as SPARQL JSON bytes straight from the engine's solutions, once."""
+    bindings: list[dict[str, Any]] = []
+    for solution in result:
+        if limit is not None and len(bindings) >= limit:
+            return ("error", "too-many-rows", "rows", limit)
+        bindings.append(
+            {var: _json_term(t) for var, t in zip(variables, solution, strict=True) if t is not None}
+        )
+    doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    return ("ok", QueryOutcome(ResultKind.SOLUTIONS, len(bindings), fmts.SPARQL_JSON, body))
 
 
 def _die_with_parent(interval: float = 0.5) -> None:
@@ -455,7 +505,9 @@ class _Pool:
         self.temp: Path | None = None
         plan_id = read_build_id(plan_dir) if plan_dir is not None else None
         if data_files:
-            self.temp = Path(tempfile.mkdtemp(prefix="plankg-store-"))
+            # Named by the server process, so that its supervisor can remove it should the process be
+            # killed before it could (server.ops.processes).
+            self.temp = Path(tempfile.mkdtemp(prefix=f"{TEMP_STORE_PREFIX}{os.getpid()}-"))
             try:
                 materialise(plan_dir, data_files, self.temp)
             except BaseException:
