@@ -334,6 +334,27 @@ def test_credentials_are_sent_and_never_shown(engine: FakeEngine, caplog: pytest
         Settings(remote_endpoint=engine.endpoint, remote_user="reader")
 
 
+def test_from_clauses_are_refused_not_silently_overridden(engine: FakeEngine) -> None:
+    store = RemoteStore(engine.endpoint, BASE, refresh_interval=None)
+    try:
+        with pytest.raises(QueryNotSupported, match="FROM and FROM NAMED are not supported"):
+            store.query(f"SELECT * FROM <{NAMED}> WHERE {{ ?s ?p ?o }}")
+        store.query('SELECT ?from WHERE { ?from ?p "from" }')  # a variable, a string: no clause
+    finally:
+        store.close()
+    assert len(engine.queries()) == 1
+
+
+def test_a_password_in_the_endpoint_url_is_never_shown() -> None:
+    from tests.engines.virtuoso import free_port
+
+    port = free_port()
+    with pytest.raises(EngineUnavailable) as raised:
+        RemoteStore(f"http://reader:s3cret-pw@127.0.0.1:{port}/sparql", BASE, refresh_interval=None)
+    assert "s3cret-pw" not in str(raised.value)
+    assert f"http://127.0.0.1:{port}/sparql" in str(raised.value)
+
+
 def test_a_new_publish_is_served_under_its_build_id(engine: FakeEngine) -> None:
     store = RemoteStore(engine.endpoint, BASE, refresh_interval=0.1)
     try:

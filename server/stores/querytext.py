@@ -80,6 +80,11 @@ def query_form(query: str) -> QueryForm | None:
     return None
 
 
+def has_dataset_clause(query: str) -> bool:
+    """Whether the query names its own dataset (``FROM`` / ``FROM NAMED``)."""
+    return any(t.kind == "word" and t.text.lower() == "from" for t in _tokens(query))
+
+
 def sparql_term(term: Term) -> str:
     """A term as SPARQL text, escaped so that no value can end it early."""
     if isinstance(term, Iri) and _NOT_IN_IRI.search(term.value):

@@ -41,6 +41,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -74,7 +75,7 @@ from server.protocol.results import (
     serialize_solutions,
 )
 from server.stores.interface import DatasetDescription, FormatChoice, QueryOutcome, ResultKind
-from server.stores.querytext import QueryForm, query_form, with_base, with_bindings
+from server.stores.querytext import QueryForm, has_dataset_clause, query_form, with_base, with_bindings
 
 log = logging.getLogger("plankg.remote")
 
@@ -273,6 +274,10 @@ class RemoteStore:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.endpoint = endpoint
+        parts = urlsplit(endpoint)  # shown in errors and logs: never a password in its userinfo
+        self._shown = urlunsplit(parts._replace(netloc=parts.hostname or "")) if parts.password else endpoint
+        if parts.port is not None and parts.password:
+            self._shown = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port}"))
         self._record = record_graph(base)
         self._default_timeout = default_timeout
         self._connect_timeout = connect_timeout
@@ -311,13 +316,13 @@ class RemoteStore:
             raise EngineUnavailable(f"the engine's answer is not SPARQL JSON results: {exc}") from exc
         if not isinstance(value, Solutions) or not value.rows:
             raise StoreMissing(
-                f"nothing is published at {self.endpoint}: no record in graph <{self._record}>; "
+                f"nothing is published at {self._shown}: no record in graph <{self._record}>; "
                 "run `plankg publish` first"
             )
         row = value.rows[0]
         named = sorted({r[2].value for r in value.rows if isinstance(r[2], Iri)})
         if not all(isinstance(t, Iri | Literal) for t in (row[0], row[1], row[3], row[4])):
-            raise StoreMissing(f"the record in graph <{self._record}> at {self.endpoint} is incomplete")
+            raise StoreMissing(f"the record in graph <{self._record}> at {self._shown} is incomplete")
         try:
             return Published(
                 build_id=str(row[0].value),  # type: ignore[union-attr]
@@ -334,7 +339,7 @@ class RemoteStore:
             try:
                 published = self._read_record(min(interval, 10.0))
             except Exception as exc:  # keep serving what we know; say why not the new one
-                log.warning("could not read the published build from %s: %s", self.endpoint, exc)
+                log.warning("could not read the published build from %s: %s", self._shown, exc)
                 continue
             if published != self._published:
                 if published.build_id != self._published.build_id:
@@ -364,7 +369,7 @@ class RemoteStore:
             triple_count=published.triples,
             default_graph_triples=published.default_graph_triples,
             named_graphs=published.named_graphs,
-            sources=(self.endpoint,),
+            sources=(self._shown,),
         )
 
     # -- queries --
@@ -411,6 +416,12 @@ class RemoteStore:
             raise NotAcceptable(
                 fmts.formats_for(kind.format_kind),
                 f"the query gives {kind.value} and none of their formats is acceptable",
+            )
+        if has_dataset_clause(sparql):
+            # The protocol's dataset, which this store always sends, would silently override it.
+            raise QueryNotSupported(
+                "FROM and FROM NAMED are not supported over a remote engine: name the graphs with the "
+                "protocol's default-graph-uri and named-graph-uri parameters instead"
             )
         text = with_base(with_bindings(sparql, bindings or {}), base_iri)
         prepended = 1 if base_iri is not None else 0
@@ -531,7 +542,7 @@ class RemoteStore:
             ) from error
         if isinstance(error, httpx.HTTPError):
             raise EngineUnavailable(
-                f"the engine at {self.endpoint} cannot be reached: {type(error).__name__}: "
+                f"the engine at {self._shown} cannot be reached: {type(error).__name__}: "
                 f"{_quote(str(error)) or 'no reason given'}"
             ) from error
         raise error
