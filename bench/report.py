@@ -20,6 +20,9 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("ours-nocache", "sparql", "plankg no cache, /sparql"),
     ("oxigraph", "sparql", "oxigraph"),
     ("rdflib", "sparql", "rdflib-endpoint"),
+    ("ours-virtuoso", "canned", "plankg over virtuoso, /queries"),
+    ("ours-virtuoso", "sparql", "plankg over virtuoso, /sparql"),
+    ("virtuoso", "sparql", "virtuoso"),
 )
 REFERENCE = ("oxigraph", "sparql")
 RDFLIB = ("rdflib", "sparql")
