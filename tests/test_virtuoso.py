@@ -291,3 +291,32 @@ def test_publishing_again_switches_graphs_and_keeps_the_served_one_whole(
         assert outcome.rows == 1 and outcome.build_id == built_plan.result.build_id
     finally:
         store.close()
+
+
+def test_service_is_refused_before_virtuoso_is_asked(
+    remote: TestClient, canary: tuple[int, list[object]]
+) -> None:
+    port, hits = canary
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
+    response = remote.get("/sparql", params={"query": query}, headers=RESULTS_JSON)
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Query refused"
+    assert hits == []
+
+
+def test_a_publish_the_engine_refuses_says_why_and_changes_nothing(
+    engine: virtuoso.VirtuosoServer,
+    built_plan: BuiltPlan,
+    remote: TestClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = remote.get("/healthz").json()
+    environ = {"PLANKG_REMOTE_USER": virtuoso.ADMIN_USER, "PLANKG_REMOTE_PASSWORD": "not-the-password"}
+    assert main(["publish", "--dist", str(built_plan.dist), engine.graph_store], environ) == 1
+    error = capsys.readouterr().err
+    assert (
+        f"plankg: {engine.graph_store}: GET of graph <http://127.0.0.1:8000/id/graph/published> answered 401"
+        in error
+    )
+    assert "not-the-password" not in error
+    assert remote.get("/healthz").json() == before
