@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -433,3 +434,22 @@ def test_values_read_from_the_engine_are_the_servers_types(engine: FakeEngine) -
             ),
         ),
     )
+
+
+def test_the_cli_says_what_is_wrong_before_serving_or_publishing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+    from tests.engines.virtuoso import free_port
+
+    down = f"http://127.0.0.1:{free_port()}/sparql"
+    assert main(["serve", "--remote-endpoint", down], {}) == 1
+    assert capsys.readouterr().err == (
+        f"plankg: the engine at {down} cannot be reached: ConnectError: [Errno 111] Connection refused\n"
+    )
+    assert main(["serve", "--remote-endpoint", "ftp://example.org/sparql"], {}) == 2
+    assert "the remote endpoint must be an http(s) URL" in capsys.readouterr().err
+    assert main(["publish", "--dist", str(tmp_path), down], {}) == 1
+    assert capsys.readouterr().err.startswith(f"plankg: {tmp_path}/manifest.json: no build record to publish")
+    assert main(["publish", "--dist", str(tmp_path), down], {"PLANKG_REMOTE_USER": "u"}) == 2
+    assert "go together" in capsys.readouterr().err
