@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps
+.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint assets browser-deps
+test: $(STAMP) lint assets browser-deps virtuoso-deps
 	$(BIN)/python -m pytest
 
 # Front-end assets (YASGUI for the query page, swagger-ui for /docs) from the npm registry, pinned by
@@ -65,6 +65,14 @@ browser-deps:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	    'apt-get update && apt-get install -y chromium chromium-driver fonts-noto-cjk'; fi
 
+# OpenLink Virtuoso 7 from Debian, for the remote-engine tests (tests/test_virtuoso.py start their own
+# instance on loopback ports; installing the package starts no daemon we rely on) and the benchmark.
+virtuoso-deps:
+	@if command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null \
+	  && [ -f /etc/virtuoso-opensource-7/virtuoso.ini ]; then :; else \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+	    'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource'; fi
+
 # The benchmark's peers (Oxigraph's server, rdflib-endpoint) in a virtualenv of their own; wrk from Debian.
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements.txt | system-deps
@@ -72,7 +80,7 @@ $(BENCH_VENV)/.installed: bench/requirements.txt | system-deps
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
 	touch $@
 
-bench: $(STAMP) $(BENCH_VENV)/.installed
+bench: $(STAMP) $(BENCH_VENV)/.installed virtuoso-deps
 	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run

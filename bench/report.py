@@ -20,6 +20,9 @@ SERIES: tuple[tuple[str, str, str], ...] = (
     ("ours-nocache", "sparql", "plankg no cache, /sparql"),
     ("oxigraph", "sparql", "oxigraph"),
     ("rdflib", "sparql", "rdflib-endpoint"),
+    ("ours-virtuoso", "canned", "plankg over virtuoso, /queries"),
+    ("ours-virtuoso", "sparql", "plankg over virtuoso, /sparql"),
+    ("virtuoso", "sparql", "virtuoso"),
 )
 # The distinct-query mode: every request a new query text (bench/wrk.py), compared with oxigraph driven
 # the same way.

@@ -39,7 +39,8 @@ RESULTS_DIR = REPO / "bench" / "results"
 PEER_VENV = REPO / ".venv-bench"
 ACCEPT = "application/sparql-results+json"
 CONCURRENCY = (1, 16)
-SERVER_KEYS = ("ours", "ours-nocache", "oxigraph", "rdflib")
+# plankg over Virtuoso before Virtuoso itself: the peer without a time limit is stopped after its probe.
+SERVER_KEYS = ("ours", "ours-nocache", "oxigraph", "rdflib", "ours-virtuoso", "virtuoso")
 # Driven in the distinct-query mode too (every request a new query text): rdflib-endpoint is left out,
 # it has no cache to defeat and its slow queries would double the run.
 DISTINCT_KEYS = ("ours", "ours-nocache", "oxigraph")
@@ -454,6 +455,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             # graph that the consistency-report query reads); rdflib-endpoint queries their union.
             "rdflib": servers.rdflib_endpoint(executable=rdflib_cli, data=dist / "plankg.nq", log_dir=logs),
         }
+        engine = servers.VirtuosoPeer(
+            directory=work / "virtuoso", dist=dist, python=Path(sys.executable), source=source, log_dir=logs
+        )
+        plan["virtuoso"] = engine
+        plan["ours-virtuoso"] = servers.OursOverVirtuoso(
+            engine, python=Path(sys.executable), source=source, log_dir=logs
+        )
         # Our server stops the hostile query at its time limit: wait for that; the peers have none.
         waits = {k: OUR_QUERY_TIMEOUT + 5 if plan[k].canned else None for k in keys}
         load_before = os.getloadavg()
@@ -499,6 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     [str(peer_python), "-c", "import rdflib; print(rdflib.__version__)"]
                 ),
                 "wrk": _version(["wrk", "-v"]),
+                "virtuoso-opensource": _version(["dpkg-query", "-W", "-f=${Version}", "virtuoso-opensource"]),
             },
         }
         results: dict[str, Any] = {

@@ -8,6 +8,7 @@ is killed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -145,3 +146,84 @@ def rdflib_endpoint(*, executable: Path, data: Path, log_dir: Path) -> Server:
     port = free_port()
     argv = [str(executable), "serve", "--host", HOST, "--port", str(port), str(data)]
     return Server("rdflib", "rdflib-endpoint", argv, port, "/", log_dir / "rdflib.log")
+
+
+class VirtuosoPeer(Server):
+    """OpenLink Virtuoso 7 (Debian) from a scratch copy of its ini, with the build published into it by
+    ``plankg publish`` once it answers; its own ``/sparql`` default graph set to the build's (a row in
+    ``DB.DBA.SYS_SPARQL_HOST``), else it would query the union of every graph it holds."""
+
+    def __init__(self, *, directory: Path, dist: Path, python: Path, source: Path, log_dir: Path) -> None:
+        from tests.engines.virtuoso import VIRTUOSO, VirtuosoServer
+
+        self.engine = VirtuosoServer(directory)
+        self.engine.isql_port, self.engine.http_port = free_port(), free_port()
+        (directory / "db").mkdir(parents=True, exist_ok=True)
+        (directory / "vsp").mkdir(exist_ok=True)
+        config = directory / "virtuoso.ini"
+        config.write_text(self.engine.ini(), encoding="utf-8")
+        argv = [VIRTUOSO, "+foreground", "+configfile", str(config)]
+        log = log_dir / "virtuoso.log"
+        super().__init__("virtuoso", "virtuoso-opensource 7", argv, self.engine.http_port, "/sparql", log)
+        self.cwd = directory / "db"
+        self.dist, self.python, self.source = dist, python, source
+        self.loaded = False
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        if self.loaded:
+            return
+        super().wait_ready(timeout)
+        from tests.engines.virtuoso import ADMIN_PASSWORD, ADMIN_USER
+
+        publish = [str(self.python), "-m", "server.cli", "publish", "--dist", str(self.dist)]
+        env = {**os.environ, "PYTHONPATH": str(self.source)}
+        env |= {"PLANKG_REMOTE_USER": ADMIN_USER, "PLANKG_REMOTE_PASSWORD": ADMIN_PASSWORD}
+        subprocess.run([*publish, self.engine.graph_store], cwd=self.source, env=env, check=True)
+        graph = self.default_graph()
+        self.engine.isql(
+            f"INSERT INTO DB.DBA.SYS_SPARQL_HOST (SH_HOST, SH_GRAPH_URI) VALUES ('%', '{graph}')"
+        )
+        self.loaded = True
+
+    def start(self) -> None:
+        if not self.alive():  # plankg over Virtuoso may have started it already
+            super().start()
+
+    def default_graph(self) -> str:
+        """The engine graph holding the build's default graph, as the published record names it."""
+        record = json.loads((self.dist / "manifest.json").read_text(encoding="utf-8"))
+        query = (
+            f"SELECT ?g WHERE {{ GRAPH <{record['base']}id/graph/published> "
+            "{ ?r <http://www.w3.org/ns/sparql-service-description#defaultGraph> ?g } }"
+        )
+        request = urllib.request.Request(
+            self.query_url(query), headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            bindings = json.loads(response.read())["results"]["bindings"]
+        return str(bindings[0]["g"]["value"])
+
+
+class OursOverVirtuoso(Server):
+    """``plankg serve --remote-endpoint`` over the Virtuoso peer (started and loaded first if need be)."""
+
+    def __init__(self, engine: VirtuosoPeer, *, python: Path, source: Path, log_dir: Path) -> None:
+        port = free_port()
+        argv = [str(python), "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
+        argv += ["--dist", str(engine.dist), "--remote-endpoint", f"{engine.origin}/sparql"]
+        log = log_dir / "ours-virtuoso.log"
+        env = {"PYTHONPATH": str(source)}
+        label = "plankg serve --remote-endpoint (virtuoso)"
+        super().__init__("ours-virtuoso", label, argv, port, "/sparql", log, env, canned=True, cwd=source)
+        self.engine = engine
+
+    def start(self) -> None:
+        if not self.engine.alive():
+            self.engine.start()
+        self.engine.wait_ready()
+        super().start()
+
+    def stop(self, grace: float = 10.0) -> str:
+        how = super().stop(grace)
+        self.engine.stop(grace)
+        return how

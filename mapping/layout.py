@@ -19,3 +19,18 @@ PLAN_STEM_PREFIX = "plan-"  # one plan's dumps: plan-{slug}.{extension}, plain a
 def plan_stem(slug: str) -> str:
     """The stem of one plan's dump files (its graph alone; ``.nq`` in its named graph)."""
     return PLAN_STEM_PREFIX + slug
+
+
+# What `plankg publish` writes into a remote SPARQL engine, for the remote store to read back.
+# The build's default graph goes into a fresh engine graph per build ({base}id/graph/build/{build_id});
+# its named graphs keep their names; the record graph ({base}id/graph/published) is written last and
+# says which build is served: <record> dcterms:identifier "build id"; sd:defaultGraph <that graph>;
+# sd:namedGraph <each named graph>; void:triples (quads in all); the default graph's void:triples;
+# dcterms:replaces <the default graph of the build before>.
+PUBLISHED_RECORD_PATH = "id/graph/published"
+PUBLISHED_BUILD_PATH = "id/graph/build/"
+DCTERMS_IDENTIFIER = "http://purl.org/dc/terms/identifier"
+DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
+SD_DEFAULT_GRAPH = "http://www.w3.org/ns/sparql-service-description#defaultGraph"
+SD_NAMED_GRAPH = "http://www.w3.org/ns/sparql-service-description#namedGraph"
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"

@@ -42,8 +42,23 @@ access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
 
 
-def open_store(settings: Settings) -> OxigraphStore:
-    """The embedded store the settings describe (blocking: starts the query workers)."""
+def open_store(settings: Settings) -> Store:
+    """The store the settings describe (blocking): a remote engine when one is set, else the embedded
+    store (starts its query workers)."""
+    if settings.remote_endpoint is not None:
+        from server.stores.remote import Credentials, RemoteStore
+
+        credentials = None
+        if settings.remote_user is not None and settings.remote_password is not None:
+            credentials = Credentials(settings.remote_user, settings.remote_password, settings.remote_auth)
+        return RemoteStore(
+            settings.remote_endpoint,
+            settings.base,
+            credentials=credentials,
+            default_timeout=settings.query_timeout,
+            refresh_interval=settings.remote_refresh,
+            prefixes=Vocab(settings.base).prefixes(),
+        )
     return OxigraphStore(
         None if settings.without_plan else settings.store_dir,
         data_files=settings.data_files,

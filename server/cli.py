@@ -1,4 +1,5 @@
-"""``plankg build | serve | entities``: thin over ``mapping.build``, ``server.app`` and ``mapping.review``.
+"""``plankg build | serve | entities | publish``: thin over ``mapping.build``, ``server.app``,
+``mapping.review`` and ``mapping.publish``.
 
 The environment is read once, in ``main``; a command-line flag beats its environment variable, which
 beats the default. Domain errors are printed as ``file:line:column: message`` (a malformed document)
@@ -108,6 +109,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="server processes on the port (env PLANKG_SERVER_PROCESSES; default 0: one per core)",
     )
     s.add_argument(
+        "--remote-endpoint",
+        default=None,
+        metavar="URL",
+        help="serve a remote SPARQL engine's published build instead of the store (env "
+        "PLANKG_REMOTE_ENDPOINT; credentials from PLANKG_REMOTE_USER / PLANKG_REMOTE_PASSWORD)",
+    )
+    s.add_argument(
         "--build-if-stale",
         action="store_true",
         help="build first when the store or dumps are missing or older than the seeds, ontology or code",
@@ -132,6 +140,18 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     e.add_argument("--name-en", default=None, help="English name for --accept")
     e.add_argument("--note", default=None, help="why, for --reject")
+
+    p = commands.add_parser(
+        "publish", help="load the built dumps into a remote SPARQL engine (Graph Store Protocol)"
+    )
+    common(p)
+    p.add_argument(
+        "url",
+        metavar="URL",
+        help="the engine's Graph Store Protocol endpoint that takes writes (Virtuoso: "
+        "http://HOST:8890/sparql-graph-crud-auth); credentials from PLANKG_REMOTE_USER / "
+        "PLANKG_REMOTE_PASSWORD, PLANKG_REMOTE_AUTH digest (default) or basic",
+    )
     return parser
 
 
@@ -150,6 +170,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return _build(args, environ)
         if args.command == "entities":
             return _entities(args)
+        if args.command == "publish":
+            return _publish(args, environ)
         return _serve(args, environ)
     except (DocumentError, LinksetError, ValidationFailed) as err:  # `file:line:column: message`; SHACL
         _error(str(err))
@@ -231,6 +253,33 @@ def _entities(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    import httpx
+
+    from mapping.publish import publish
+
+    user, password = environ.get("PLANKG_REMOTE_USER"), environ.get("PLANKG_REMOTE_PASSWORD")
+    scheme = environ.get("PLANKG_REMOTE_AUTH", "digest")
+    if (user is None) != (password is None):
+        raise UsageError("PLANKG_REMOTE_USER and PLANKG_REMOTE_PASSWORD go together")
+    if scheme not in ("digest", "basic"):
+        raise UsageError(f"PLANKG_REMOTE_AUTH is digest or basic, not {scheme!r}")
+    if not args.url.startswith(("http://", "https://")):
+        raise UsageError(f"not an http(s) URL: {args.url!r}")
+    auth: httpx.Auth | None = None
+    if user is not None and password is not None:
+        auth = httpx.DigestAuth(user, password) if scheme == "digest" else httpx.BasicAuth(user, password)
+    result = publish(args.dist or DEFAULT_DIST, args.url, auth)
+    was = f", replacing build {result.replaced}" if result.replaced else ""
+    gone = f"; removed <{result.deleted}>" if result.deleted else ""
+    Console(stderr=True, highlight=False).print(
+        f"published build {result.build_id}: {result.quads} quads, default graph <{result.default_graph}>, "
+        f"named graphs {', '.join(result.named_graphs) or 'none'}{was}{gone} in {result.seconds:.1f} s",
+        soft_wrap=True,
+    )
+    return 0
+
+
 def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from server.settings import Settings, SettingsError  # the server's modules only when serving
 
@@ -246,10 +295,11 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             without_plan=args.without_plan,
             query_timeout=args.query_timeout,
             server_processes=args.processes,
+            remote_endpoint=args.remote_endpoint,
         )
     except SettingsError as err:
         raise UsageError(err) from err
-    if args.build_if_stale and not settings.without_plan:
+    if args.build_if_stale and not settings.without_plan and settings.remote_endpoint is None:
         vocab = _vocab(settings.base)
         publication = _publication(environ)
         reason = staleness(

@@ -107,6 +107,19 @@ class UnknownEntity(ServerError):
     """An identifier the reconciliation service does not know (its preview of an unknown id)."""
 
 
+class EngineUnavailable(ServerError):
+    """A remote SPARQL engine could not be reached, or answered with an error of its own."""
+
+
+class EngineTimeout(QueryTimeout):
+    """A remote SPARQL engine did not answer within the query's time limit, or stopped the query at
+    its own time limit."""
+
+
+class EngineLimit(ServerError):
+    """A remote SPARQL engine refused the query on one of its own limits (its cost estimate)."""
+
+
 @dataclass(frozen=True)
 class Rule:
     status: int
@@ -136,6 +149,10 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     DocumentError: Rule(500, "The source document could not be read"),
     ValidationFailed: Rule(500, "The graph failed validation"),
     QueryTimeout: Rule(503, "Query timed out"),
+    # A remote engine (--remote-endpoint): unreachable or failing, slow, or refusing on its limits.
+    EngineUnavailable: Rule(502, "Engine unavailable"),
+    EngineTimeout: Rule(504, "Engine timed out"),
+    EngineLimit: Rule(503, "Engine limit"),
     QueryMemoryExceeded: Rule(503, "Query used too much memory"),
     ServerBusy: Rule(503, "Server busy", {"Retry-After": "5"}),
     PlanKGError: Rule(500, "Internal error"),

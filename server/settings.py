@@ -21,6 +21,10 @@ PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
 PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
 PLANKG_ANSWER_CACHE_BYTES        bytes of whole answers kept per build (64000000; 0: off)
+PLANKG_REMOTE_ENDPOINT           a SPARQL engine's query URL to serve instead of the store (none)
+PLANKG_REMOTE_USER / _PASSWORD   credentials for the engine (none); never logged
+PLANKG_REMOTE_AUTH               digest (default) or basic
+PLANKG_REMOTE_REFRESH            seconds between reads of the engine's published build (5)
 =============================== ==========================================================
 """
 
@@ -76,6 +80,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
     "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
     "answer_cache_bytes": ("PLANKG_ANSWER_CACHE_BYTES", int),
+    "remote_endpoint": ("PLANKG_REMOTE_ENDPOINT", str),
+    "remote_user": ("PLANKG_REMOTE_USER", str),
+    "remote_password": ("PLANKG_REMOTE_PASSWORD", str),
+    "remote_auth": ("PLANKG_REMOTE_AUTH", str),
+    "remote_refresh": ("PLANKG_REMOTE_REFRESH", float),
 }
 
 
@@ -97,6 +106,13 @@ class Settings:
     max_body_bytes: int = 1_000_000
     allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
     answer_cache_bytes: int = 64_000_000
+    # A remote SPARQL engine holding a published build (server.stores.remote), served instead of the
+    # embedded store; its credentials never appear in a repr.
+    remote_endpoint: str | None = None
+    remote_user: str | None = None
+    remote_password: str | None = field(default=None, repr=False)
+    remote_auth: str = "digest"
+    remote_refresh: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -116,6 +132,14 @@ class Settings:
             raise SettingsError("query_memory_mb cannot be negative (0: no limit)")
         if self.answer_cache_bytes < 0:
             raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
+        if self.remote_endpoint is not None and not self.remote_endpoint.startswith(("http://", "https://")):
+            raise SettingsError(f"the remote endpoint must be an http(s) URL: {self.remote_endpoint!r}")
+        if self.remote_auth not in ("digest", "basic"):
+            raise SettingsError(f"PLANKG_REMOTE_AUTH is digest or basic, not {self.remote_auth!r}")
+        if (self.remote_user is None) != (self.remote_password is None):
+            raise SettingsError("PLANKG_REMOTE_USER and PLANKG_REMOTE_PASSWORD go together")
+        if not self.remote_refresh > 0:
+            raise SettingsError(f"the remote refresh interval must be positive: {self.remote_refresh}")
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
 

@@ -1,8 +1,8 @@
 """The narrow store interface: all the server asks of its data, and the types of its answers.
 
 Routes depend on this module only; ``server.stores.oxigraph`` holds the embedded Oxigraph implementation
-(the only module that imports pyoxigraph), and a remote SPARQL store would be another implementation
-of ``Store``.
+(the only module that imports pyoxigraph), and ``server.stores.remote`` the other: any SPARQL 1.1
+Protocol engine holding a build that ``plankg publish`` loaded.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class Store(Protocol):
         """Evaluate a query (blocking; call it off the event loop).
 
         Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
-        ServerBusy or StoreFailure. ``bindings`` are typed values for variables (never text spliced
+        ServerBusy or StoreFailure; a remote store also EngineUnavailable, EngineTimeout (a
+        QueryTimeout) or EngineLimit. ``bindings`` are typed values for variables (never text spliced
         into the query); as in SEP-0007, a bound variable must be in the SELECT projection.
         Setting ``cancel`` (the client went away) stops the query and raises QueryCancelled.
         """

@@ -1,0 +1,1 @@
+"""SPARQL engines the remote-store tests (and the benchmark) start on loopback ports."""
