@@ -355,6 +355,14 @@ def _years_of(label: str) -> tuple[int, ...]:
     return tuple(years)
 
 
+def find_statistics(text: str, start: int, end: int) -> int | None:
+    """Where the first key-project statistics paragraph begins in normalised ``text[start:end]``, if
+    one does (the same openers that end a pillar title in :func:`parse_plan`): how
+    :mod:`mapping.outline` recognises the genre and ends its part titles."""
+    found = [m.start() for r in (_STATISTICS_OPENER, _PROJECTS_OPENER) if (m := r.search(text, start, end))]
+    return min(found) if found else None
+
+
 def parse_plan(raw: str, *, source_name: str) -> Plan:
     """Parse the text of a plan (the file as shipped, decoded) into a :class:`Plan` with source spans."""
     reader = _Reader(raw, source_name)
