@@ -572,3 +572,13 @@ def tasks_involving(
     else:
         keys = frozenset({key})
     return frozenset(m.task for m in mentions if m.kind is kind and m.key in keys and m.task is not None)
+
+
+# --- shared with mapping.discover ----------------------------------------------------------------
+# The catalogue's reading (field by field, errors naming file and entry) and its matcher, under public
+# names for the module that finds the entities no catalogue lists: one reader, one matcher.
+
+CatalogueEntry = _Entry
+read_data_file = _read
+name_matcher = _matcher
+scope_range = _scope
