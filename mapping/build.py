@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -44,7 +44,7 @@ from rdflib import RDF, RDFS, SKOS, Graph
 from rdflib.namespace import DCTERMS
 from rich.console import Console
 
-from mapping import dcatap, dumps, layout, tables
+from mapping import crossrefs, dcatap, dumps, layout, tables
 from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
@@ -449,6 +449,27 @@ def _subgraph(quads: Iterable[ox.Quad], vocab: Vocab) -> Graph:
     return g
 
 
+def _resolve_citations(
+    outputs: list[PlanOutput], seeds: Sequence[Seed], vocab: Vocab, progress: Progress
+) -> list[PlanOutput]:
+    """A cited document that is a plan of the corpus becomes that plan's node (mapping.crossrefs); a
+    circle of plans implementing each other is a warning naming each citation's file, line, column."""
+    resolution = crossrefs.resolve([o.quads for o in outputs], vocab)
+    resolved = [
+        replace(o, quads=dumps.canonical_order(q)) for o, q in zip(outputs, resolution.quads, strict=True)
+    ]
+    by_plan = {str(vocab.for_plan(o.summary.slug).plan()): s for o, s in zip(outputs, seeds, strict=True)}
+
+    def where(link: crossrefs.Link) -> str:
+        seed = by_plan[link.source]
+        raw, _ = seed_text(seed.path)
+        return str(Location.at(str(seed.path), raw, link.start))
+
+    for message in crossrefs.loops(crossrefs.ordering_links(resolution.quads, vocab), where):
+        progress.warn(message)
+    return resolved
+
+
 def _in_graph(quads: Sequence[ox.Quad], name: str | None) -> list[ox.Quad]:
     graph: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if name is None else ox.NamedNode(name)
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
@@ -524,6 +545,8 @@ def build(
                     parsed.append(output.summary.slug)
                 outputs.append(output)
             check_unique((o.summary.slug, s) for o, s in zip(outputs, seeds, strict=True))
+        with stage("resolve citations between the plans"):
+            outputs = _resolve_citations(outputs, seeds, vocab, progress)
         warnings = sum(o.summary.warnings for o in outputs)
         report_text = "\n".join(o.summary.report_text for o in outputs if o.summary.warnings)
         if warnings:

@@ -97,8 +97,45 @@ def entities_graph(
     return _EntityMapper(plan, catalogue, vocab, source).graph(mentions)
 
 
+def catalogue_graph(catalogue: Catalogue, vocab: Vocab) -> Graph:
+    """The catalogue's organisations and places (corpus-wide nodes), for a plan of any shape."""
+    mapper = _EntityMapper(None, catalogue, vocab, "")
+    for org in catalogue.organisations.values():
+        mapper.organisation(org)
+    mapper.place_scheme()
+    for place in catalogue.places.values():
+        mapper.place(place)
+    return mapper.g
+
+
+def mention_node(
+    g: Graph,
+    vocab: Vocab,
+    catalogue: Catalogue,
+    mention: Mention,
+    context: URIRef,
+    source: str,
+) -> URIRef:
+    """A mention (``pk:Mention``) of a catalogued entity in ``context`` (a task, a division or the plan),
+    and ``context pk:mentions`` the entity."""
+    node = mention_iri(vocab, mention)
+    entity = entity_iri(vocab, catalogue, mention.kind, mention.key)
+    span = add_span(g, vocab, mention.span, source)
+    g.add((node, RDF.type, vocab.pk.Mention))
+    g.add((node, RDF.type, OA.Annotation))
+    g.add((node, OA.motivatedBy, OA.identifying))
+    g.add((node, OA.hasBody, entity))
+    g.add((node, OA.hasTarget, span))
+    g.add((node, PROV.wasDerivedFrom, span))
+    g.add((node, vocab.pk.mentionIn, context))
+    g.add((context, vocab.pk.mentions, entity))
+    if mention.kind is EntityKind.PROJECT:
+        g.add((entity, PROV.wasDerivedFrom, span))
+    return node
+
+
 class _EntityMapper:
-    def __init__(self, plan: Plan, catalogue: Catalogue, vocab: Vocab, source: str) -> None:
+    def __init__(self, plan: Plan | None, catalogue: Catalogue, vocab: Vocab, source: str) -> None:
         self.plan = plan
         self.catalogue = catalogue
         self.vocab = vocab
@@ -112,6 +149,7 @@ class _EntityMapper:
         self.g.add((subject, predicate, obj))
 
     def graph(self, mentions: tuple[Mention, ...]) -> Graph:
+        assert self.plan is not None
         for org in self.catalogue.organisations.values():
             self.organisation(org)
         self.place_scheme()
@@ -198,22 +236,11 @@ class _EntityMapper:
         self.note(node, project.note)
 
     def mention(self, mention: Mention) -> None:
-        node = mention_iri(self.vocab, mention)
-        entity = entity_iri(self.vocab, self.catalogue, mention.kind, mention.key)
         context = self.vocab.plan() if mention.task is None else self.vocab.task(mention.task)
-        span = add_span(self.g, self.vocab, mention.span, self.source)
-        self.add(node, RDF.type, self.pk.Mention)
-        self.add(node, RDF.type, OA.Annotation)
-        self.add(node, OA.motivatedBy, OA.identifying)
-        self.add(node, OA.hasBody, entity)
-        self.add(node, OA.hasTarget, span)
-        self.add(node, PROV.wasDerivedFrom, span)
-        self.add(node, self.pk.mentionIn, context)
-        self.add(context, self.pk.mentions, entity)
-        if mention.kind is EntityKind.PROJECT:
-            self.add(entity, PROV.wasDerivedFrom, span)
+        mention_node(self.g, self.vocab, self.catalogue, mention, context, self.source)
 
     def english_labels(self) -> None:
+        assert self.plan is not None
         for pillar in self.plan.pillars:
             label = self.catalogue.pillar_labels.get(pillar.number)
             if label is None:

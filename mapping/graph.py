@@ -8,10 +8,11 @@ recognises the text reads it):
   structure and statistics and the facts read from it (issue 3: the curated organisations, places and
   named projects with their mentions, and the targets of the tasks).
 
-The general official numbering of GB/T 9704 (parts ``一、``, sections ``(一)`` restarting in each part,
-items ``1.``, sub-items ``(1)``) is read by ``mapping.outline``: it plugs in as one more :class:`Shape`
-in :data:`SHAPES`. Until it does, a text whose task numbers restart is refused with the place of the
-first repeated number.
+* ``general``: the general official numbering of GB/T 9704 (parts ``一、``, sections ``(一)`` restarting
+  in each part or running across, items ``1.``, sub-items ``(1)``, at any depth), read by
+  :mod:`mapping.outline` and mapped by :mod:`mapping.general`.
+
+Both shapes also map the plan's citations (``《…》`` titles, document numbers: :mod:`mapping.citations`).
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rdflib import Graph
+from rdflib import Graph, Literal
 
+from mapping.citations import extract_citations, title_key
 from mapping.discover_rdf import discovered_graph
 from mapping.entities import find_mentions, load_catalogue
 from mapping.entities_rdf import entities_graph
 from mapping.errors import DocumentError, Location
+from mapping.general import general_graph
 from mapping.model import Plan
+from mapping.outline import read_outline
+from mapping.outline_model import Shape as OutlineShape
+from mapping.outline_rdf import citations_graph
 from mapping.parser import parse_plan
 from mapping.rdf import plan_graph
 from mapping.targets import extract_targets
@@ -105,8 +111,31 @@ def _pillars_and_tasks_graph(raw: str, source_name: str, vocab: Vocab, discover:
     if discover:
         graph += discovered_graph(plan, raw, catalogue, vocab)
     graph += targets_graph(extract_targets(plan, raw), vocab, source=raw)
+    graph += citations_graph(extract_citations(raw, source_name=source_name), vocab, raw)
+    graph.add((vocab.plan(), vocab.pk.matchingKey, Literal(title_key(plan.title))))
     return graph
 
+
+def _general(raw: str, source_name: str) -> bool:
+    """A text in the general official numbering: the outline reader reads it and finds no Jinan shape;
+    or neither reader reads it, and the outline reader's error (a numbering gap, a repeated number …)
+    is the one that says where."""
+    try:
+        return read_outline(raw, source_name=source_name).shape is OutlineShape.GENERAL
+    except DocumentError:
+        try:
+            pillars_and_tasks(raw, source_name)
+        except DocumentError:
+            return True
+        return False
+
+
+GENERAL = Shape(
+    "general",
+    recognises=_general,
+    heading=lambda raw, name: Heading(read_outline(raw, source_name=name).title),
+    graph=general_graph,
+)
 
 PILLARS_AND_TASKS = Shape(
     "pillars-and-tasks",
@@ -116,5 +145,5 @@ PILLARS_AND_TASKS = Shape(
 )
 
 # The readers, most specific first; the last one reads what no other recognised (and its errors are
-# the errors of a text that is not a plan). mapping.outline's reader goes before PILLARS_AND_TASKS.
-SHAPES: list[Shape] = [PILLARS_AND_TASKS]
+# the errors of a text that is not a plan).
+SHAPES: list[Shape] = [GENERAL, PILLARS_AND_TASKS]

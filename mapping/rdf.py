@@ -83,6 +83,20 @@ def add_span(graph: Graph, vocab: Vocab, span: Span, source: str) -> URIRef:
     return node
 
 
+def source_node(g: Graph, vocab: Vocab, name: str, sha256: str, length: int) -> URIRef:
+    """The source text file of a plan (``vocab.source()``): its name, SHA-256, length and download URL."""
+    src = vocab.source()
+    g.add((src, RDF.type, vocab.pk.SourceText))
+    g.add((src, RDF.type, PROV.Entity))
+    g.add((src, RDFS.label, Literal(name)))
+    g.add((src, vocab.pk.fileName, Literal(name)))
+    g.add((src, vocab.pk.sha256, Literal(sha256)))
+    g.add((src, vocab.pk.characterCount, Literal(length, datatype=XSD.integer)))
+    g.add((src, DCTERMS["format"], Literal("text/plain; charset=utf-8")))
+    g.add((src, SCHEMA.contentUrl, URIRef(f"{vocab.base}source/{quote(name)}")))
+    return src
+
+
 class _Mapper:
     def __init__(self, plan: Plan, vocab: Vocab, source: str) -> None:
         self.plan = plan
@@ -118,15 +132,8 @@ class _Mapper:
     # --- provenance -------------------------------------------------------------------------------
 
     def source_node(self) -> None:
-        src = self.vocab.source()
-        self.add(src, RDF.type, self.pk.SourceText)
-        self.add(src, RDF.type, PROV.Entity)
-        self.add(src, RDFS.label, Literal(self.plan.source_name))
-        self.add(src, self.pk.fileName, Literal(self.plan.source_name))
-        self.add(src, self.pk.sha256, Literal(self.plan.source_sha256))
-        self.add(src, self.pk.characterCount, self.integer(self.plan.source_length))
-        self.add(src, DCTERMS["format"], Literal("text/plain; charset=utf-8"))
-        self.add(src, SCHEMA.contentUrl, URIRef(f"{self.vocab.base}source/{quote(self.plan.source_name)}"))
+        plan = self.plan
+        source_node(self.g, self.vocab, plan.source_name, plan.source_sha256, plan.source_length)
 
     def span(self, span: Span) -> URIRef:
         return add_span(self.g, self.vocab, span, self.source)

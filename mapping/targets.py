@@ -116,9 +116,10 @@ class Quantity:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A target of task ``task``, number ``k`` within it: a quantity, or a milestone with a deadline."""
+    """A target of task ``task``, number ``k`` within it: a quantity, or a milestone with a deadline.
+    ``task`` is the task's number in the Jinan genre, a division's path (``"2.1.3"``) in a general plan."""
 
-    task: int
+    task: int | str
     k: int
     indicator: str | None  # key in the vocabulary; None when no curated indicator fits
     label: str  # the quote, normalised
@@ -453,7 +454,7 @@ def _normalised_range(norm: NormText, raw_start: int, raw_end: int) -> tuple[int
 
 
 def extract_span_targets(
-    norm: NormText, task: int, raw_start: int, raw_end: int, vocab: TargetVocabulary | None = None
+    norm: NormText, task: int | str, raw_start: int, raw_end: int, vocab: TargetVocabulary | None = None
 ) -> tuple[Target, ...]:
     """The targets of task ``task`` read from ``norm.raw[raw_start:raw_end]``, numbered 1.. in text order."""
     vocab = vocab or default_vocabulary()

@@ -8,7 +8,7 @@ concepts the targets use are emitted from the curated data file, with their labe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
@@ -75,7 +75,12 @@ def english_label(target: Target, vocabulary: TargetVocabulary) -> str:
 
 
 def targets_graph(
-    targets: Iterable[Target], vocab: Vocab, *, source: str, vocabulary: TargetVocabulary | None = None
+    targets: Iterable[Target],
+    vocab: Vocab,
+    *,
+    source: str,
+    vocabulary: TargetVocabulary | None = None,
+    task_iri: Callable[[int | str], URIRef] | None = None,
 ) -> Graph:
     """The RDF graph of ``targets``; ``source`` is the text they were read from (for the selectors)."""
     vocabulary = vocabulary or default_vocabulary()
@@ -89,7 +94,11 @@ def targets_graph(
         g.add((node, RDF.type, pk.Target))
         if t.is_milestone:
             g.add((node, RDF.type, pk.Milestone))
-        g.add((node, pk.task, vocab.task(t.task)))
+        if task_iri is not None:
+            g.add((node, pk.task, task_iri(t.task)))
+        else:
+            assert isinstance(t.task, int)
+            g.add((node, pk.task, vocab.task(t.task)))
         g.add((node, RDFS.label, Literal(t.label, lang="zh")))
         g.add((node, RDFS.label, Literal(english_label(t, vocabulary), lang="en")))
         g.add((node, PROV.wasDerivedFrom, add_span(g, vocab, t.span, source)))

@@ -126,7 +126,7 @@ class Vocab:
     def observation(self, pillar: int, stage: str) -> URIRef:
         return self.part("statistics", pillar, stage)
 
-    def target(self, task: int, k: int) -> URIRef:
+    def target(self, task: int | str, k: int) -> URIRef:
         return self.part("target", f"{task}-{k}")
 
     def span(self, start: int, end: int) -> URIRef:
