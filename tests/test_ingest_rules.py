@@ -101,11 +101,12 @@ REPAIRS = {
     "dash-between-digits": ("(2026一2028年)", "(2026—2028年)", "一批项目2026年"),
     "page-marker": ("一 5 一", "—5—", "一是加快5项工作"),
     "decimal-point": ("总投资210。5亿元", "总投资210.5亿元", "达到5。2028年"),
-    "task-marker-bracket": ("《一)建设绿色工厂", "（一）建设绿色工厂", "《一带一路》合作"),
+    "task-marker-bracket": ("人三十四)开展数字化", "（三十四）开展数字化", "人才(含外籍)"),
+    "ten-in-task-marker": ("(四干四)提升卫生", "（四十四）提升卫生", "（一）完善若干千瓦"),
     "ju-not-qu": (
-        "一、取力推动科技自立自强，取焦主业",
-        "一、聚力推动科技自立自强，聚焦主业",
-        "取得突破，争取支持",
+        "一、取力推动科技自立自强，珍力取焦主业",
+        "一、聚力推动科技自立自强，聚力聚焦主业",
+        "取得突破，珍惜支持",
     ),
 }
 
@@ -120,6 +121,12 @@ def test_repair_rule(name: str) -> None:
     assert repair(broken) == repaired
     assert repair(alike) == alike
     assert all(rule.reason for rule in RULES)
+
+
+def test_bracket_forms_of_a_task_marker() -> None:
+    for broken in ("《一)建设", "〈二〉建设", "〈(四)建设", "(五)建设"):
+        assert repair(broken).startswith("（") and repair(broken).endswith("建设")
+    assert repair("《一带一路》合作") == "《一带一路》合作"
 
 
 def test_glyphs_of_a_pdf_text_layer() -> None:

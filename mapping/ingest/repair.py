@@ -12,6 +12,7 @@ from dataclasses import dataclass
 # Words of the plan genre that hold 聚, and the form OCR makes of them with 取. None of the confused
 # forms is a word, so the repair cannot turn a right reading into a wrong one.
 GENRE_WORDS_WITH_JU = ("聚力", "聚焦", "集聚", "聚集", "凝聚", "聚变")
+JU_CONFUSIONS = ("取", "珍")  # 取 as the issue names; 珍 as tesseract read the seed's 聚力 (bench)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +50,23 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "task-marker-bracket",
-        re.compile(r"^[《〈<（(]{1,2}\s*([一二三四五六七八九十百]{1,4})\s*[)）》〉>]{1,2}"),
+        re.compile(r"^(?:[《〈<（(]{1,2}|人)\s*([一二三四五六七八九十百]{1,4})\s*[)）》〉>]{1,2}"),
         r"（\1）",
-        "at the start of a line, a Chinese numeral in a bracket OCR misread (《一) 〈二〉 〈(四)) "
-        "opens a task (一)",
+        "at the start of a line, a Chinese numeral in a bracket OCR misread (《一) 〈二〉 〈(四) 人三十四)) "
+        "opens a task (一); no line of prose starts with a numeral closed by a bracket",
+    ),
+    Rule(
+        "ten-in-task-marker",
+        re.compile(r"^[（(]([一二三四五六七八九]?)[干千]([一二三四五六七八九]?)[)）]"),
+        r"（\1十\2）",
+        "inside a task marker at the start of a line, 干 or 千 between numerals is 十 (四干四 → 四十四): "
+        "task numbers never reach a thousand",
     ),
     Rule(
         "ju-not-qu",
-        re.compile("|".join(w.replace("聚", "取") for w in GENRE_WORDS_WITH_JU)),
+        re.compile("|".join(w.replace("聚", c) for w in GENRE_WORDS_WITH_JU for c in JU_CONFUSIONS)),
         "",  # computed: the genre word
-        "取力, 取焦, 集取, 取集, 凝取, 取变 are no words; "
+        "取力, 取焦, 集取, 取集, 凝取, 取变 (and 珍力 …) are no words; "
         "the plan genre writes 聚力, 聚焦, 集聚, 聚集, 凝聚, 聚变",
     ),
 )
@@ -68,7 +76,7 @@ def _apply(rule: Rule, text: str) -> str:
     if rule.name == "fullwidth-digits":
         return rule.pattern.sub(lambda m: chr(ord(m.group()) - 0xFF10 + 0x30), text)
     if rule.name == "ju-not-qu":
-        return rule.pattern.sub(lambda m: m.group().replace("取", "聚"), text)
+        return rule.pattern.sub(lambda m: "".join("聚" if c in JU_CONFUSIONS else c for c in m.group()), text)
     return rule.pattern.sub(rule.replacement, text)
 
 
