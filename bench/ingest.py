@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tasks_want = {t[0]: t[3] for t in want["tasks"]}  # type: ignore[attr-defined]
             tasks_got = {t[0]: t[3] for t in scanned["tasks"]}  # type: ignore[attr-defined]
-            exact = sum(1 for n, title in tasks_got.items() if tasks_want.get(n) == title)
+            found = sorted(set(tasks_got) & set(tasks_want))
+            exact = sum(1 for n in found if tasks_want[n] == tasks_got[n])
             lines += ["| what | text | OCR | OCR items equal to one of the text |", "|---|---|---|---|"]
             for key in ("tasks", "statistics", "targets", "entities"):
                 a, b = want[key], scanned[key]
@@ -126,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
                 lines += [f"| {key} | {len(a)} | {len(b)} | {sum(1 for x in b if x in a)} |"]
             lines += [
                 "",
-                f"Task numbers found: {len(tasks_got)} of {len(tasks_want)} "
-                f"(missing: {sorted(set(tasks_want) - set(tasks_got)) or 'none'}); "
-                f"titles exactly right: {exact}.",
+                "(A task is equal when number, pillar, order, title and whole text are; a pillar's statistics"
+                " when its title, declared count and all four stages are.)",
+                "",
+                f"Task numbers found: {len(found)} of {len(tasks_want)} "
+                f"(missing: {sorted(set(tasks_want) - set(tasks_got)) or 'none'}; "
+                f"numbers not in the text: {sorted(set(tasks_got) - set(tasks_want)) or 'none'}); "
+                f"of those found, titles exactly right: {exact}.",
                 "",
             ]
     report = "\n".join(lines) + "\n"
