@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps
+.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps ocr-deps
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint assets browser-deps virtuoso-deps
+test: $(STAMP) lint assets browser-deps virtuoso-deps ocr-deps
 	$(BIN)/python -m pytest
 
 # Front-end assets (YASGUI for the query page, swagger-ui for /docs) from the npm registry, pinned by
@@ -73,6 +73,14 @@ virtuoso-deps:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	    'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource'; fi
 
+# Reading plans as published (mapping/ingest): tesseract with its simplified-Chinese model for scanned
+# pages, poppler's pdftoppm to rasterise them; img2pdf and qpdf make the tests' scanned and encrypted PDFs.
+ocr-deps:
+	@if command -v tesseract >/dev/null && command -v pdftoppm >/dev/null && command -v img2pdf >/dev/null \
+	  && command -v qpdf >/dev/null && [ -f /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ]; then :; else \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+	    'apt-get update && apt-get install -y tesseract-ocr tesseract-ocr-chi-sim poppler-utils img2pdf qpdf'; fi
+
 # The benchmark's peers (Oxigraph's server, rdflib-endpoint) in a virtualenv of their own; wrk from Debian.
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements.txt | system-deps
@@ -80,10 +88,11 @@ $(BENCH_VENV)/.installed: bench/requirements.txt | system-deps
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
 	touch $@
 
-bench: $(STAMP) $(BENCH_VENV)/.installed virtuoso-deps
+bench: $(STAMP) $(BENCH_VENV)/.installed virtuoso-deps browser-deps ocr-deps
 	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.ingest
 
 # Cost growth of `plankg build` with the corpus (1, 10, 100, 1000 generated plans; bench/corpus.py).
 CORPUS_SIZES ?= 1 10 100 1000
