@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+VENDOR := server/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -24,7 +25,8 @@ $(BIN)/python: | system-deps
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # constraints.txt pins every package (direct and transitive) to the versions CI last passed with.
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+# The vendored front-end assets come first: pyproject names server/static/vendor as a package.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python $(VENDOR)/.installed
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
@@ -46,7 +48,6 @@ test: $(STAMP) lint assets browser-deps virtuoso-deps ocr-deps
 
 # Front-end assets (YASGUI for the query page, swagger-ui for /docs) from the npm registry, pinned by
 # package-lock.json, copied into the directory the server serves: nothing is loaded from a CDN.
-VENDOR := server/static/vendor
 $(VENDOR)/.installed: package.json package-lock.json | system-deps
 	npm ci --ignore-scripts --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/yasgui $(VENDOR)/swagger-ui

@@ -34,7 +34,7 @@ from mapping.errors import BuildError, DocumentError, Location
 from mapping.text import normalise
 from mapping.vocab import SLUG
 
-SEED_SUFFIXES = (".txt",)
+SEED_SUFFIXES = (".txt", ".pdf", ".html", ".htm", ".docx")
 METADATA_SUFFIX = ".plan.toml"
 METADATA_KEYS = {"slug": str, "title_en": str, "legacy_iris": bool}
 _PERIOD = re.compile(r"((?:19|20)\d\d)\s*[—\-–~～至]+\s*((?:19|20)\d\d)\s*年")
@@ -153,9 +153,19 @@ def read_text_file(path: Path) -> tuple[str, bytes]:
         ) from err
 
 
-# The readers by suffix: the only place a seed file becomes text. mapping.ingest's extract(path)
-# (PDF, HTML, DOCX) registers here when it lands: READERS[".pdf"] = lambda p: (extract(p).text, …).
-READERS: dict[str, Callable[[Path], tuple[str, bytes]]] = {".txt": read_text_file}
+def read_published(path: Path) -> tuple[str, bytes]:
+    """The text :mod:`mapping.ingest` extracts from a plan as published (PDF, scanned pages by OCR
+    cached by the file's hash, HTML, DOCX) and the original's bytes."""
+    from mapping.ingest import extract  # the PDF, HTML and DOCX libraries only when a seed needs them
+
+    return extract(path).text, path.read_bytes()
+
+
+# The readers by suffix: the only place a seed file becomes text.
+READERS: dict[str, Callable[[Path], tuple[str, bytes]]] = {
+    ".txt": read_text_file,
+    **{suffix: read_published for suffix in (".pdf", ".html", ".htm", ".docx")},
+}
 
 
 def seed_text(path: Path) -> tuple[str, bytes]:
