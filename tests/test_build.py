@@ -142,7 +142,12 @@ def count(store: ox.Store, query: str) -> int:
 def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
     result = run_build(dirs)
     assert sorted(p.name for p in dirs.dist.iterdir()) == sorted(
-        [f"{stem}.{e}{z}" for stem in ("plankg", "plan-toy") for e in ("ttl", "nt", "nq", "jsonld") for z in ("", ".gz")]
+        [
+            f"{stem}.{e}{z}"
+            for stem in ("plankg", "plan-toy")
+            for e in ("ttl", "nt", "nq", "jsonld")
+            for z in ("", ".gz")
+        ]
         + ["SHA256SUMS", "manifest.json", "void.ttl"]
     )
     manifest = json.loads((dirs.dist / "manifest.json").read_text(encoding="utf-8"))
@@ -159,7 +164,12 @@ def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
     info = b.read_build_info(dirs.store)
     assert info is not None
     assert {k: v for k, v in manifest.items() if k != "files"} == info
-    assert set(result.stage_seconds) >= {"read seeds", "parse, map and validate 1 plan(s)", "write dumps", "swap in"}
+    assert set(result.stage_seconds) >= {
+        "read seeds",
+        "parse, map and validate 1 plan(s)",
+        "write dumps",
+        "swap in",
+    }
 
 
 def test_store_holds_the_dump_and_the_queryable_validation_report(dirs: Dirs) -> None:
@@ -479,7 +489,9 @@ def test_another_plan_of_the_genre_builds_validates_and_is_published(
     g = Graph().parse(tmp_path / "dist" / "plankg.nt", format="nt")
     assert len(g) == result.triples
     pk = VOCAB.pk
-    small = VOCAB.for_plan("plan-5b8642-2026-2028")  # 潍坊 is not catalogued; the hash of the title; the period
+    small = VOCAB.for_plan(
+        "plan-5b8642-2026-2028"
+    )  # 潍坊 is not catalogued; the hash of the title; the period
     assert [p.slug for p in result.plans] == ["plan-5b8642-2026-2028"]
     assert set(g.subjects(RDF.type, pk.Pillar)) == {small.pillar(p.number) for p in plan.pillars}
     assert set(g.subjects(RDF.type, pk.Task)) == {small.task(t.number) for t in plan.tasks}

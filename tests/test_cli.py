@@ -130,7 +130,12 @@ def test_build_flags_beat_environment_which_beats_defaults(
     monkeypatch.setattr(cli, "build", recorder)
     cli.main(["build"], environ={})
     seeds, dist, store, vocab, _ = recorder.calls[-1]
-    assert (seeds, dist, store, vocab.base) == ([Path("seeds")], Path("dist"), Path("var/store"), DEFAULT_BASE)
+    assert (seeds, dist, store, vocab.base) == (
+        [Path("seeds")],
+        Path("dist"),
+        Path("var/store"),
+        DEFAULT_BASE,
+    )
     env = {"PLANKG_SEEDS": "s", "PLANKG_DIST": "d", "PLANKG_STORE": "st", "PLANKG_BASE": "http://e.example/"}
     cli.main(["build"], environ=env)
     seeds, dist, store, vocab, _ = recorder.calls[-1]

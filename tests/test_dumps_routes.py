@@ -14,8 +14,8 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from server.web import dumps
-from tests.seed import SLUG
 from tests.conftest import BuiltPlan, TestClient
+from tests.seed import SLUG
 
 pytestmark = pytest.mark.slow
 

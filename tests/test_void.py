@@ -22,8 +22,8 @@ from server.protocol.results import Triple
 from server.settings import Settings
 from server.stores.oxigraph import DatasetDescription, QueryOutcome, ResultKind
 from server.web.dumps import dataset_description
-from tests.seed import SLUG
 from tests.conftest import SEEDS, BuiltPlan, TestClient
+from tests.seed import SLUG
 
 pytestmark = pytest.mark.slow
 
