@@ -58,8 +58,16 @@ def plan_text(index: int, rng: random.Random) -> str:
     first = rng.randint(2021, 2027)
     last = first + 2
     topic = rng.choice(TOPICS)
-    lines = [f"{place}推进{topic}第{chinese_numeral(index % 99 + 1)}批重点工作（编号{index}）", "", "三年行动计划", "",
-             f"（{first}—{last}年）", "", f"　　为推进{topic}，结合实际，制定本计划。", ""]
+    lines = [
+        f"{place}推进{topic}第{chinese_numeral(index % 99 + 1)}批重点工作（编号{index}）",
+        "",
+        "三年行动计划",
+        "",
+        f"（{first}—{last}年）",
+        "",
+        f"　　为推进{topic}，结合实际，制定本计划。",
+        "",
+    ]
     task = 0
     for p in range(1, rng.randint(2, 6) + 1):
         tasks = rng.randint(1, 5)
@@ -99,14 +107,27 @@ def generate(count: int, directory: Path, seed: int = 8) -> list[Path]:
 
 def timed_build(seeds: Path, out: Path) -> dict[str, float]:
     """``plankg build`` in its own process: wall seconds and peak RSS (MiB) from wait4."""
-    command = [sys.executable, "-m", "server.cli", "build", "--quiet", "--seeds", str(seeds),
-               "--dist", str(out / "dist"), "--store", str(out / "var" / "store")]
+    command = [
+        sys.executable,
+        "-m",
+        "server.cli",
+        "build",
+        "--quiet",
+        "--seeds",
+        str(seeds),
+        "--dist",
+        str(out / "dist"),
+        "--store",
+        str(out / "var" / "store"),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
-        raise RuntimeError(f"build of {seeds} failed: {process.stderr.read().decode() if process.stderr else ''}")
+        raise RuntimeError(
+            f"build of {seeds} failed: {process.stderr.read().decode() if process.stderr else ''}"
+        )
     return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 
@@ -122,14 +143,21 @@ def query_latencies(out: Path) -> dict[str, float]:
     settings = Settings(store_dir=out / "var" / "store", dist_dir=out / "dist")
     latencies = {}
     with TestClient(create_app(settings)) as client:
-        names = [q["name"] for q in client.get("/queries", headers={"Accept": "application/json"}).json()["queries"]]
+        names = [
+            q["name"]
+            for q in client.get("/queries", headers={"Accept": "application/json"}).json()["queries"]
+        ]
         for name in names:
             times = []
             for _ in range(5):
                 t = time.perf_counter()
-                response = client.get(f"/queries/{name}", headers={"Accept": "application/sparql-results+json"})
+                response = client.get(
+                    f"/queries/{name}", headers={"Accept": "application/sparql-results+json"}
+                )
                 times.append((time.perf_counter() - t) * 1000)
-            latencies[name] = round(statistics.median(times), 1) if response.status_code == 200 else -response.status_code
+            latencies[name] = (
+                round(statistics.median(times), 1) if response.status_code == 200 else -response.status_code
+            )
     return latencies
 
 
@@ -156,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             paths = generate(size, seeds, args.seed)
             cold = timed_build(seeds, out)
             changed = paths[len(paths) // 2]
-            changed.write_text(changed.read_text(encoding="utf-8").replace("推进第1项工作", "推进第1项改动后的工作"), encoding="utf-8")
+            changed.write_text(
+                changed.read_text(encoding="utf-8").replace("推进第1项工作", "推进第1项改动后的工作"),
+                encoding="utf-8",
+            )
             rebuild = timed_build(seeds, out)
             runs.append({"plans": size, "cold": cold, "rebuild_one_changed": rebuild})
             print(json.dumps(runs[-1]), flush=True)
@@ -169,26 +200,50 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_results(runs: list[dict[str, object]], exponent: float | None, latencies: dict[str, float], served: int) -> None:
+def write_results(
+    runs: list[dict[str, object]], exponent: float | None, latencies: dict[str, float], served: int
+) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     day = dt.date.today().isoformat()
-    data = {"date": day, "cpus": os.cpu_count(), "runs": runs, "fitted_exponent": exponent,
-            "served_plans": served, "canned_query_median_ms": latencies}
-    (RESULTS / f"{day}-corpus.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    lines = [f"# plankg build: cost growth with the corpus ({day})", "",
-             "`python -m bench.corpus` (`make bench-corpus`): fictional plans of the Jinan genre from a seeded",
-             "generator; each build in its own process (wall time, peak RSS from wait4); then one plan changed",
-             "and the build run again (per-plan cache).", "",
-             "| plans | cold build (s) | peak RSS (MiB) | rebuild, one plan changed (s) | its peak RSS (MiB) |",
-             "|---:|---:|---:|---:|---:|"]
+    data = {
+        "date": day,
+        "cpus": os.cpu_count(),
+        "runs": runs,
+        "fitted_exponent": exponent,
+        "served_plans": served,
+        "canned_query_median_ms": latencies,
+    }
+    (RESULTS / f"{day}-corpus.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    lines = [
+        f"# plankg build: cost growth with the corpus ({day})",
+        "",
+        "`python -m bench.corpus` (`make bench-corpus`): fictional plans of the Jinan genre from a seeded",
+        "generator; each build in its own process (wall time, peak RSS from wait4); then one plan changed",
+        "and the build run again (per-plan cache).",
+        "",
+        "| plans | cold build (s) | peak RSS (MiB) | rebuild, one plan changed (s) | its peak RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for r in runs:
         cold, warm = r["cold"], r["rebuild_one_changed"]
         assert isinstance(cold, dict) and isinstance(warm, dict)
-        lines.append(f"| {r['plans']} | {cold['seconds']} | {cold['peak_rss_mib']} | {warm['seconds']} | {warm['peak_rss_mib']} |")
-    lines += ["", f"Fitted exponent of cold build time over plans (least squares on log–log): "
-              f"{exponent:.2f}" if exponent is not None else "Fitted exponent: (fewer than two sizes)", "",
-              f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)", "",
-              "| query | ms |", "|---|---:|"]
+        lines.append(
+            f"| {r['plans']} | {cold['seconds']} | {cold['peak_rss_mib']} "
+            f"| {warm['seconds']} | {warm['peak_rss_mib']} |"
+        )
+    lines += [
+        "",
+        f"Fitted exponent of cold build time over plans (least squares on log–log): {exponent:.2f}"
+        if exponent is not None
+        else "Fitted exponent: (fewer than two sizes)",
+        "",
+        f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",
+        "",
+        "| query | ms |",
+        "|---|---:|",
+    ]
     lines += [f"| {name} | {ms} |" for name, ms in sorted(latencies.items())]
     (RESULTS / f"{day}-corpus.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

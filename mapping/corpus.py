@@ -110,8 +110,9 @@ def read_metadata(seed: Path) -> PlanMetadata:
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        line, column = getattr(err, "lineno", 1), getattr(err, "colno", 1)
-        message = str(err).split(" (at ", 1)[0]
+        message, _, position = str(err).partition(" (at ")
+        found = re.match(r"line (\d+), column (\d+)", position)
+        line, column = (int(found[1]), int(found[2])) if found else (1, 1)
         raise MetadataError(message, Location(str(path), line, column, 0)) from err
     for key, value in table.items():
         where = _key_location(path, text, key)

@@ -20,6 +20,7 @@ import pytest
 
 from tests.browser.harness import REPO, chromium, missing, screenshot, serve_plan
 from tests.conftest import BuiltPlan
+from tests.seed import SLUG
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -172,9 +173,9 @@ def test_home_charts_show_the_plan(origin: str, driver: Any) -> None:
 def test_task_page_highlights_the_source_characters(origin: str, driver: Any, built_plan: BuiltPlan) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(origin + "/id/task/1")  # 303 to the document; the browser gets HTML
+    driver.get(origin + "/id/task/1")  # the first release's IRI: 301 to the plan's, 303 to the document
     marks = wait_for(driver, "figure.passage mark.quote")
-    assert driver.current_url.endswith("/doc/id/task/1")
+    assert driver.current_url.endswith(f"/doc/id/plan/{SLUG}/task/1")
     assert wait_for(driver, "article.entity h1")[0].text == "(一)构建高能级创新平台"
     source = built_plan.source
     for mark in marks:
@@ -250,7 +251,7 @@ def test_query_page_runs_a_query_and_shows_rows(origin: str, driver: Any, built_
     titles = [re.search(rf"\({n}\)([^。]+)。", text).group(1) for n in NUMERALS[:6]]  # type: ignore[union-attr]
     query = (
         PREFIXES + "SELECT ?task ?number ?title WHERE {\n"
-        f"  ?task a pk:Task ; eli:is_part_of <{BASE}id/pillar/1> ;\n"
+        f"  ?task a pk:Task ; eli:is_part_of <{BASE}id/plan/{SLUG}/pillar/1> ;\n"
         "    eli:number ?number ; eli:title ?title ; pk:numberValue ?n .\n"
         "} ORDER BY ?n"
     )
@@ -310,7 +311,7 @@ def test_canned_queries_are_examples_with_their_example_values(origin: str, driv
         origin,
         f"SELECT DISTINCT ?task WHERE {{ ?task pk:mentions <{BASE}id/org/chinese-academy-of-sciences> }}",
     )
-    expected = sorted(row["task"].rsplit("/id/", 1)[1] for row in mentioning)
+    expected = sorted("/".join(row["task"].rsplit("/", 2)[1:]) for row in mentioning)
     assert expected
     driver.execute_script("window.plankgYasgui.getTab().query();")
     rows = wait_for(driver, ".yasr table tbody tr", len(expected))
@@ -332,11 +333,11 @@ def test_a_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pyte
 
 def test_query_this_from_an_entity_page(origin: str, driver: Any) -> None:
     needs_assets()
-    driver.get(origin + "/doc/id/task/7")
+    driver.get(origin + f"/doc/id/plan/{SLUG}/task/7")
     wait_for(driver, "a.query-this")[0].click()
     wait_for(driver, ".yasqe .CodeMirror")
     query = driver.execute_script("return window.plankgYasgui.getTab().getQuery();")
-    assert f"<{BASE}id/task/7> ?property ?value" in query
+    assert f"<{BASE}id/plan/{SLUG}/task/7> ?property ?value" in query
     # YASGUI runs a query that arrives in the URL (a shared link) by itself: no click, which
     # would abort it while it runs.
     rows = wait_for(driver, ".yasr table tbody tr", 5)

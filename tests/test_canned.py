@@ -21,8 +21,8 @@ from mapping.entities import load_catalogue
 from server.errors import BadRequest
 from server.protocol.canned import CannedQueryError, Param, ParamType, load_queries, read_query
 from server.protocol.results import Iri, Literal
-from tests.seed import SLUG
 from tests.conftest import BuiltPlan, TestClient
+from tests.seed import SLUG
 
 pytestmark = pytest.mark.slow
 
@@ -366,7 +366,11 @@ def test_each_query_is_its_own_operation_with_typed_parameters(plan_client: Test
     pillar = {p["name"]: p for p in paths["/queries/targets-of-pillar"]["get"]["parameters"]}["pillar"]
     assert pillar["schema"] == {"type": "integer", "minimum": 1, "default": 1}
     node = {p["name"]: p for p in paths["/queries/source-passage"]["get"]["parameters"]}["node"]
-    assert node["schema"] == {"type": "string", "format": "iri-reference", "default": f"id/plan/{SLUG}/task/6"}
+    assert node["schema"] == {
+        "type": "string",
+        "format": "iri-reference",
+        "default": f"id/plan/{SLUG}/task/6",
+    }
     assert "text/csv" in paths["/queries/pillars"]["get"]["responses"]["200"]["content"]
 
 
@@ -628,7 +632,10 @@ def test_search_names_labels_and_task_text(plan_client: TestClient) -> None:
         rows = run(plan_client, "search", q=q)
         assert all(value(r, "q") == q for r in rows)
         return {
-            (str(value(r, "thing")).removeprefix(PLAN).removeprefix(ID), str(value(r, "property")).rsplit("/", 1)[-1])
+            (
+                str(value(r, "thing")).removeprefix(PLAN).removeprefix(ID),
+                str(value(r, "property")).rsplit("/", 1)[-1],
+            )
             for r in rows
         }
 
