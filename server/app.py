@@ -27,6 +27,7 @@ from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
+from server.ops.security import SecurityHeaders
 from server.protocol import canned
 from server.protocol.compression import GZip
 from server.protocol.head import HeadAsGet
@@ -214,6 +215,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         expose_headers=["X-Result-Rows", "Content-Disposition", "ETag"],
         max_age=3600,
     )
+    app.add_middleware(SecurityHeaders)  # on every answer, errors included
     app.add_middleware(AccessLog, metrics=metrics)
     return app
 

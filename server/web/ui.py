@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -204,13 +203,32 @@ def _static_file(path: str) -> Response:
     missing = Response("not found\n", status_code=404, media_type="text/plain; charset=utf-8")
     if "\x00" in path:  # no file name holds one (resolve() would raise ValueError: a 500)
         return missing
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return missing
+    except OSError:  # a name longer than the file system takes (ENAMETOOLONG), and the like
         return missing
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"
     return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def docs_page(prefix: str, openapi_url: str) -> str:
+    """/docs: swagger-ui from this server's static files, started by static/docs.js (no inline script)."""
+    vendor = f"{prefix}static/vendor/swagger-ui"
+    config = json.dumps({"openapi": openapi_url}).replace("</", "<\\/")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f'<link rel="stylesheet" href="{vendor}/swagger-ui.css">\n'
+        f'<link rel="icon" href="{vendor}/favicon-32x32.png">\n<title>plankg API</title>\n</head>\n<body>\n'
+        '<div id="swagger-ui"></div>\n'
+        f'<script id="plankg-docs" type="application/json">{config}</script>\n'
+        f'<script src="{vendor}/swagger-ui-bundle.js"></script>\n'
+        f'<script src="{prefix}static/docs.js"></script>\n</body>\n</html>\n'
+    )
 
 
 def make_router(
@@ -279,13 +297,7 @@ def make_router(
 
     @router.get(f"{p}docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title="plankg API",
-            swagger_js_url=f"{p}static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{p}static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url=f"{p}static/vendor/swagger-ui/favicon-32x32.png",
-        )
+        return HTMLResponse(docs_page(p, openapi_url))
 
     return router
 
