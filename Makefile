@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps
+.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps audit
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -76,6 +76,21 @@ bench: $(STAMP) $(BENCH_VENV)/.installed
 	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
+
+# Known vulnerabilities in the pinned Python packages (pip-audit over constraints.txt, advisories from
+# PyPI's JSON API) and in the front-end packages (npm audit over package-lock.json, the npm registry's
+# advisory endpoint). --strict: a package that could not be checked fails the audit, so an advisory
+# source out of reach never passes as "no vulnerabilities". Not a prerequisite of `test`: from the
+# build machines neither source answers (README, "Dependencies").
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt | system-deps
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r constraints.txt
+	npm audit --package-lock-only --audit-level=low
 
 clean:
 	rm -rf dist var .pytest_cache .mypy_cache .ruff_cache
