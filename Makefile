@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps audit
+.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps audit contract
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -76,6 +76,10 @@ bench: $(STAMP) $(BENCH_VENV)/.installed
 	@command -v wrk >/dev/null || $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
+
+# The OpenAPI description against the running server with more examples than `make test` runs (30).
+contract: $(STAMP)
+	PLANKG_CONTRACT_EXAMPLES=100 $(BIN)/python -m pytest tests/test_contract.py -q -k every_operation
 
 # Known vulnerabilities in the pinned Python packages (pip-audit over constraints.txt, advisories from
 # PyPI's JSON API) and in the front-end packages (npm audit over package-lock.json, the npm registry's

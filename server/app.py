@@ -28,7 +28,7 @@ from server.errors import ServerError, problem, problem_for
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
 from server.ops.security import SecurityHeaders
-from server.protocol import canned
+from server.protocol import canned, contract
 from server.protocol.compression import GZip
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
@@ -167,13 +167,28 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's description with the shared corrections (server.protocol.contract), made once."""
+        if app.openapi_schema is None:
+            app.openapi_schema = contract.finish(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     app.include_router(make_router())
     app.include_router(canned.make_router(settings))
     app.include_router(dumps.make_router(settings))
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
 
-    @app.get("/healthz", summary="Liveness: the store answers a trivial query")
+    @app.get(
+        "/healthz",
+        summary="Liveness: the store answers a trivial query",
+        response_class=Response,
+        responses=contract.responses(["application/json"], 503),
+    )
     async def healthz(request: Request) -> Response:
         current: Store = request.app.state.store
         try:
@@ -199,7 +214,12 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         "plankg_answer_cache_misses_total", "Answers computed.", lambda: answer_cache.misses, "counter"
     )
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses=contract.responses([METRICS_CONTENT_TYPE]),
+    )
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 

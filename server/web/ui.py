@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
 from server.protocol.canned import QUERIES_DIR, read_query
+from server.protocol.contract import responses
 from server.settings import Settings
 from server.web import charts, describe
 from server.web.describe import Link, Linker, Node, Select, Site, sparql_string
@@ -215,6 +216,9 @@ def _static_file(path: str) -> Response:
     return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
+SVG = "image/svg+xml"
+
+
 def docs_page(prefix: str, openapi_url: str) -> str:
     """/docs: swagger-ui from this server's static files, started by static/docs.js (no inline script)."""
     vendor = f"{prefix}static/vendor/swagger-ui"
@@ -240,7 +244,12 @@ def make_router(
     tpl = templates()
     search_query = read_query(QUERIES_DIR / "search.rq").body
 
-    @router.get(p, response_class=HTMLResponse, summary="Home page: the dataset, counts, pillars, charts")
+    @router.get(
+        p,
+        response_class=HTMLResponse,
+        summary="Home page: the dataset, counts, pillars, charts",
+        responses=responses(["text/html"], 503),
+    )
     async def home(request: Request) -> HTMLResponse:
         info, invest, years = await asyncio.gather(
             asyncio.to_thread(overview, site, select),
@@ -260,11 +269,21 @@ def make_router(
             },
         )
 
-    @router.get(f"{p}query", response_class=HTMLResponse, summary="Query page (YASGUI)")
+    @router.get(
+        f"{p}query",
+        response_class=HTMLResponse,
+        summary="Query page (YASGUI)",
+        responses=responses(["text/html"]),
+    )
     async def query(request: Request) -> HTMLResponse:
         return query_page(request, site, prefixes, tpl)
 
-    @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
+    @router.get(
+        f"{p}search",
+        response_class=HTMLResponse,
+        summary="Search labels and task text (zh, en)",
+        responses=responses(["text/html"], 503),
+    )
     async def search_page(request: Request, q: str = "") -> HTMLResponse:
         hits = await asyncio.to_thread(search, site, select, q, search_query) if q.strip() else []
         return tpl.TemplateResponse(
@@ -281,15 +300,25 @@ def make_router(
             },
         )
 
-    @router.get(f"{p}charts/investment.svg", summary="Chart: investment by pillar and stage (SVG)")
+    @router.get(
+        f"{p}charts/investment.svg",
+        summary="Chart: investment by pillar and stage (SVG)",
+        response_class=Response,
+        responses=responses([SVG], 503),
+    )
     async def investment_chart() -> Response:
         data = await asyncio.to_thread(charts.investment_by_pillar, site, select)
-        return Response(charts.investment_svg(data), media_type="image/svg+xml")
+        return Response(charts.investment_svg(data), media_type=SVG)
 
-    @router.get(f"{p}charts/targets.svg", summary="Chart: targets by target year (SVG)")
+    @router.get(
+        f"{p}charts/targets.svg",
+        summary="Chart: targets by target year (SVG)",
+        response_class=Response,
+        responses=responses([SVG], 503),
+    )
     async def targets_chart() -> Response:
         data = await asyncio.to_thread(charts.targets_by_year, site, select)
-        return Response(charts.targets_svg(data), media_type="image/svg+xml")
+        return Response(charts.targets_svg(data), media_type=SVG)
 
     @router.get(f"{p}static/{{path:path}}", include_in_schema=False)
     async def static(path: str) -> Response:
