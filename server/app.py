@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
+from server.ops.fairness import Limits, LocalLimiter
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
 from server.ops.security import SecurityHeaders
@@ -123,6 +124,17 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _problem_response(request, 400, problem(400, "Bad request", detail), {})
 
 
+def client_limits(settings: Settings) -> Limits:
+    return Limits(
+        concurrent=settings.client_queries or max(1, settings.query_workers - 1),
+        queued=settings.client_queue,
+        seconds_per_minute=settings.client_query_seconds,
+        slots=settings.query_workers,
+        queue=settings.query_queue,
+        wait=settings.query_timeout,
+    )
+
+
 def create_app(settings: Settings, store: Store | None = None, *, close_store: bool = False) -> FastAPI:
     """The app over ``store`` (opened from ``settings`` at startup when None).
 
@@ -158,6 +170,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
     app.state.metrics = metrics
     # Threads that may wait on the store at once (each waits for a query worker process).
     app.state.query_limiter = anyio.CapacityLimiter(64)
+    app.state.fairness = LocalLimiter(client_limits(settings))  # per-client limits (server.ops.fairness)
     answer_cache: AnswerCache[QueryOutcome] = AnswerCache(settings.answer_cache_bytes)
     app.state.answer_cache = answer_cache
     # The web front end installs an async (request) -> Response here for browsers asking for HTML.
@@ -256,6 +269,7 @@ def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
+            proxy_headers=False,  # the client is the peer; X-Forwarded-For only from PLANKG_TRUSTED_PROXIES
             log_level="info",
         )
     finally:

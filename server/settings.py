@@ -20,6 +20,11 @@ PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
 PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
 PLANKG_ANSWER_CACHE_BYTES        bytes of whole answers kept per build (64000000; 0: off)
+PLANKG_CLIENT_QUERIES            queries one client may run at once (0: query workers - 1, at least 1)
+PLANKG_CLIENT_QUEUE              queries one client may have waiting (16); past it: 429
+PLANKG_CLIENT_QUERY_SECONDS      query seconds one client may use per minute (60; 0: no budget)
+PLANKG_QUERY_QUEUE               queries waiting, all clients (128); past it: 503
+PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses whose X-Forwarded-For is believed
 =============================== ==========================================================
 """
 
@@ -74,6 +79,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
     "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
     "answer_cache_bytes": ("PLANKG_ANSWER_CACHE_BYTES", int),
+    "client_queries": ("PLANKG_CLIENT_QUERIES", int),
+    "client_queue": ("PLANKG_CLIENT_QUEUE", int),
+    "client_query_seconds": ("PLANKG_CLIENT_QUERY_SECONDS", float),
+    "query_queue": ("PLANKG_QUERY_QUEUE", int),
+    "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _hosts),
 }
 
 
@@ -94,6 +104,11 @@ class Settings:
     max_body_bytes: int = 1_000_000
     allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
     answer_cache_bytes: int = 64_000_000
+    client_queries: int = 0  # 0: one less than the query workers (at least 1), so others find one free
+    client_queue: int = 16
+    client_query_seconds: float = 60.0
+    query_queue: int = 128
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -111,6 +126,9 @@ class Settings:
             raise SettingsError("query_memory_mb cannot be negative (0: no limit)")
         if self.answer_cache_bytes < 0:
             raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
+        for name in ("client_queries", "client_queue", "client_query_seconds", "query_queue"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name} cannot be negative")
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
 
@@ -133,7 +151,7 @@ class Settings:
                 continue
             if name == "data_files":
                 value = tuple(Path(p) for p in value)
-            elif name == "allowed_service_hosts":
+            elif name in ("allowed_service_hosts", "trusted_proxies"):
                 value = _hosts(value)
             elif name in {"store_dir", "dist_dir"}:
                 value = Path(value)

@@ -35,6 +35,7 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
+from server.ops.fairness import Limiter, client_of
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
@@ -302,16 +303,20 @@ async def _evaluate(
         nonlocal watcher
         watcher = loop.create_task(_watch_disconnect(request, cancel))
 
-    timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
-    try:
-        return await anyio.to_thread.run_sync(
-            partial(run_query, store, settings, req, choice, cancel),
-            limiter=request.app.state.query_limiter,
-        )
-    finally:
-        timer.cancel()
-        if watcher is not None:
-            watcher.cancel()
+    peer = request.client.host if request.client else None
+    client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    fairness: Limiter = request.app.state.fairness
+    async with fairness.admit(client):  # 429 past this client's limits, 503 past the shared queue
+        timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(run_query, store, settings, req, choice, cancel),
+                limiter=request.app.state.query_limiter,
+            )
+        finally:
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
 
 async def answer(request: Request, req: QueryRequest) -> Response:
