@@ -29,6 +29,7 @@ from server.ops.fairness import Limits, LocalLimiter
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
 from server.ops.security import SecurityHeaders
+from server.ops.slowclients import guarded_protocol
 from server.protocol import canned, contract
 from server.protocol.compression import GZip
 from server.protocol.head import HeadAsGet
@@ -270,6 +271,7 @@ def serve(settings: Settings) -> None:
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
             proxy_headers=False,  # the client is the peer; X-Forwarded-For only from PLANKG_TRUSTED_PROXIES
+            http=guarded_protocol(),  # slow requests and unread answers are cut (server.ops.slowclients)
             log_level="info",
         )
     finally:
