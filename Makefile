@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps audit contract bench-noisy
+.PHONY: install build run serve test lint typecheck clean bench assets browser-deps system-deps audit contract bench-noisy fuzz
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -80,6 +80,10 @@ bench: $(STAMP) $(BENCH_VENV)/.installed
 # The OpenAPI description against the running server with more examples than `make test` runs (30).
 contract: $(STAMP)
 	PLANKG_CONTRACT_EXAMPLES=100 $(BIN)/python -m pytest tests/test_contract.py -q -k every_operation
+
+# The longer fuzzing campaign (tests/test_fuzz.py with 50 times the examples: 5000 a property).
+fuzz: $(STAMP)
+	PLANKG_FUZZ_EXAMPLES=50 $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 # The noisy-neighbour scenario of the per-client limits (bench/noisy.py), over the built store.
 bench-noisy: $(STAMP)
