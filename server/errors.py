@@ -126,7 +126,8 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     RequestTooLarge: Rule(413, "Request body too large"),
     UnsupportedMediaType: Rule(415, "Unsupported media type"),
     TooManyRequests: Rule(429, "Too many requests"),
-    StoreFailure: Rule(500, "Store failure"),
+    # A worker died, the store cannot be read: the service is unavailable, not the request wrong.
+    StoreFailure: Rule(503, "Store failure", {"Retry-After": "5"}),
     StoreMissing: Rule(500, "Store missing"),
     DocumentError: Rule(500, "The source document could not be read"),
     ValidationFailed: Rule(500, "The graph failed validation"),
