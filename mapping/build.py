@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -271,6 +272,7 @@ def build(
             yield
         timings[name] = time.perf_counter() - t
 
+    recover_interrupted_swap(store_dir)  # a build killed between its swaps: back to the previous output
     temporaries: list[Path] = []
     try:
         with stage("read seeds"):
@@ -394,15 +396,36 @@ def _load_store(path: Path, quads: list[ox.Quad]) -> None:
         )
 
 
+def _journal(target: Path) -> Path:
+    return target.parent / f".{target.name}.swap.json"
+
+
 def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
-    """Rename each new directory onto its target; all or (rolling back) none."""
+    """Rename each new directory onto its target; all or (rolling back) none.
+
+    A journal beside the first target names every rename before the first one is made, so that a
+    process killed between the swaps (the store swapped, the dumps not) is rolled back to the previous
+    store and dumps by :func:`recover_interrupted_swap` at the next build or start; it is removed once
+    every target is in place.
+    """
+    plan = []
+    for new, target in pairs:
+        backup = None
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            backup.rmdir()
+        plan.append({"new": str(new), "target": str(target), "backup": str(backup) if backup else None})
+    journal = _journal(pairs[0][1])
+    with open(journal, "w", encoding="utf-8") as f:
+        json.dump(plan, f)
+        f.flush()
+        os.fsync(f.fileno())
     done: list[tuple[Path, Path, Path | None]] = []  # (new, target, backup of the old target)
     try:
-        for new, target in pairs:
-            backup = None
-            if target.exists():
-                backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                backup.rmdir()
+        for step in plan:
+            new, target = Path(step["new"]), Path(step["target"])  # type: ignore[arg-type]
+            backup = Path(step["backup"]) if step["backup"] else None
+            if backup is not None:
                 target.rename(backup)
             try:
                 new.rename(target)
@@ -416,7 +439,34 @@ def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
             target.rename(new)  # the caller removes `new` with the other temporaries
             if backup is not None:
                 backup.rename(target)
+        journal.unlink(missing_ok=True)
         raise
+    journal.unlink()
     for _, _, backup in done:
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
+
+
+def recover_interrupted_swap(store_dir: Path) -> bool:
+    """Undo a swap that a killed build left half done (its journal is still there): every target
+    gets its previous directory back, never a mix of new store and old dumps. True if it did."""
+    journal = _journal(store_dir)
+    if not journal.exists():
+        return False
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{journal}: unreadable swap journal ({exc}); restore the store by hand") from exc
+    for step in reversed(plan):
+        new, target = Path(step["new"]), Path(step["target"])
+        backup = Path(step["backup"]) if step["backup"] else None
+        if backup is not None and backup.exists():
+            if target.exists():
+                shutil.rmtree(target)  # the new directory, swapped in before the kill
+            backup.rename(target)
+        elif backup is None and target.exists() and not new.exists():
+            shutil.rmtree(target)  # there was none before this build: back to none
+        if new.exists():
+            shutil.rmtree(new, ignore_errors=True)
+    journal.unlink()
+    return True

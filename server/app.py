@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mapping.build import recover_interrupted_swap
 from mapping.errors import PlanKGError
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
@@ -45,6 +46,8 @@ PROBLEM = "application/problem+json"
 
 def open_store(settings: Settings) -> OxigraphStore:
     """The embedded store the settings describe (blocking: starts the query workers)."""
+    if not settings.without_plan:
+        recover_interrupted_swap(settings.store_dir)  # a build killed between its two swaps
     return OxigraphStore(
         None if settings.without_plan else settings.store_dir,
         data_files=settings.data_files,
