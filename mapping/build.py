@@ -47,6 +47,7 @@ from rich.console import Console
 from mapping import dumps, layout
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
+from mapping.swap import journal_path, recover_interrupted_swap
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
 
@@ -396,10 +397,6 @@ def _load_store(path: Path, quads: list[ox.Quad]) -> None:
         )
 
 
-def _journal(target: Path) -> Path:
-    return target.parent / f".{target.name}.swap.json"
-
-
 def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
     """Rename each new directory onto its target; all or (rolling back) none.
 
@@ -415,7 +412,7 @@ def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
             backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             backup.rmdir()
         plan.append({"new": str(new), "target": str(target), "backup": str(backup) if backup else None})
-    journal = _journal(pairs[0][1])
+    journal = journal_path(pairs[0][1])
     with open(journal, "w", encoding="utf-8") as f:
         json.dump(plan, f)
         f.flush()
@@ -445,28 +442,3 @@ def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
     for _, _, backup in done:
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
-
-
-def recover_interrupted_swap(store_dir: Path) -> bool:
-    """Undo a swap that a killed build left half done (its journal is still there): every target
-    gets its previous directory back, never a mix of new store and old dumps. True if it did."""
-    journal = _journal(store_dir)
-    if not journal.exists():
-        return False
-    try:
-        plan = json.loads(journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BuildError(f"{journal}: unreadable swap journal ({exc}); restore the store by hand") from exc
-    for step in reversed(plan):
-        new, target = Path(step["new"]), Path(step["target"])
-        backup = Path(step["backup"]) if step["backup"] else None
-        if backup is not None and backup.exists():
-            if target.exists():
-                shutil.rmtree(target)  # the new directory, swapped in before the kill
-            backup.rename(target)
-        elif backup is None and target.exists() and not new.exists():
-            shutil.rmtree(target)  # there was none before this build: back to none
-        if new.exists():
-            shutil.rmtree(new, ignore_errors=True)
-    journal.unlink()
-    return True

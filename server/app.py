@@ -22,8 +22,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mapping.build import recover_interrupted_swap
 from mapping.errors import PlanKGError
+from mapping.swap import recover_interrupted_swap
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
 from server.ops.fairness import Limits, LocalLimiter

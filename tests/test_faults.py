@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping.build import recover_interrupted_swap
+from mapping.swap import recover_interrupted_swap
 from tests.browser.harness import REPO
 from tests.conftest import BuiltPlan
 
