@@ -7,7 +7,7 @@ VENDOR := server/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps ocr-deps
+.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps ocr-deps audit contract bench-noisy fuzz
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -99,6 +99,33 @@ bench: $(STAMP) $(BENCH_VENV)/.installed virtuoso-deps browser-deps ocr-deps
 CORPUS_SIZES ?= 1 10 100 1000
 bench-corpus: $(STAMP)
 	nice $(BIN)/python -m bench.corpus --sizes $(CORPUS_SIZES)
+
+# The OpenAPI description against the running server with more examples than `make test` runs (30).
+contract: $(STAMP)
+	PLANKG_CONTRACT_EXAMPLES=100 $(BIN)/python -m pytest tests/test_contract.py -q -k every_operation
+
+# The longer fuzzing campaign (tests/test_fuzz.py with 50 times the examples: 5000 a property).
+fuzz: $(STAMP)
+	PLANKG_FUZZ_EXAMPLES=50 $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+
+# The noisy-neighbour scenario of the per-client limits (bench/noisy.py), over the built store.
+bench-noisy: $(STAMP)
+	$(BIN)/python -m bench.noisy --store var/store --dist dist
+
+# Known vulnerabilities in the pinned Python packages (pip-audit over constraints.txt, advisories from
+# PyPI's JSON API) and in the front-end packages (npm audit over package-lock.json, the npm registry's
+# advisory endpoint). --strict: a package that could not be checked fails the audit, so an advisory
+# source out of reach never passes as "no vulnerabilities". Not a prerequisite of `test`: from the
+# build machines neither source answers (README, "Dependencies").
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt | system-deps
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r constraints.txt
+	npm audit --package-lock-only --audit-level=low
 
 clean:
 	rm -rf dist var .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -52,6 +53,7 @@ from mapping.graph import Heading, document_graph, plan_heading
 from mapping.linksets import linkset_files
 from mapping.linksets_rdf import merge_linksets
 from mapping.publication import Publication
+from mapping.swap import journal_path, recover_interrupted_swap
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
 from mapping.vocab import ELI, Vocab
 
@@ -516,6 +518,7 @@ def build(
             yield
         timings[name] = time.perf_counter() - t
 
+    recover_interrupted_swap(store_dir)  # a build killed between its swaps: back to the previous output
     temporaries: list[Path] = []
     try:
         with stage("read seeds"):
@@ -712,14 +715,31 @@ def _load_store(path: Path, quads: list[ox.Quad]) -> None:
 
 
 def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
-    """Rename each new directory onto its target; all or (rolling back) none."""
+    """Rename each new directory onto its target; all or (rolling back) none.
+
+    A journal beside the first target names every rename before the first one is made, so that a
+    process killed between the swaps (the store swapped, the dumps not) is rolled back to the previous
+    store and dumps by :func:`recover_interrupted_swap` at the next build or start; it is removed once
+    every target is in place.
+    """
+    plan = []
+    for new, target in pairs:
+        backup = None
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            backup.rmdir()
+        plan.append({"new": str(new), "target": str(target), "backup": str(backup) if backup else None})
+    journal = journal_path(pairs[0][1])
+    with open(journal, "w", encoding="utf-8") as f:
+        json.dump(plan, f)
+        f.flush()
+        os.fsync(f.fileno())
     done: list[tuple[Path, Path, Path | None]] = []  # (new, target, backup of the old target)
     try:
-        for new, target in pairs:
-            backup = None
-            if target.exists():
-                backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                backup.rmdir()
+        for step in plan:
+            new, target = Path(step["new"]), Path(step["target"])  # type: ignore[arg-type]
+            backup = Path(step["backup"]) if step["backup"] else None
+            if backup is not None:
                 target.rename(backup)
             try:
                 new.rename(target)
@@ -733,7 +753,9 @@ def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
             target.rename(new)  # the caller removes `new` with the other temporaries
             if backup is not None:
                 backup.rename(target)
+        journal.unlink(missing_ok=True)
         raise
+    journal.unlink()
     for _, _, backup in done:
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)

@@ -24,11 +24,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
+from mapping.swap import recover_interrupted_swap
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
+from server.ops.fairness import Limits, LocalLimiter
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
-from server.protocol import canned
+from server.ops.security import SecurityHeaders
+from server.ops.slowclients import guarded_protocol
+from server.protocol import canned, contract
 from server.protocol.compression import GZip
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
@@ -59,6 +63,8 @@ def open_store(settings: Settings) -> Store:
             refresh_interval=settings.remote_refresh,
             prefixes=Vocab(settings.base).prefixes(),
         )
+    if not settings.without_plan:
+        recover_interrupted_swap(settings.store_dir)  # a build killed between its two swaps
     return OxigraphStore(
         None if settings.without_plan else settings.store_dir,
         data_files=settings.data_files,
@@ -139,6 +145,17 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _problem_response(request, 400, problem(400, "Bad request", detail), {})
 
 
+def client_limits(settings: Settings) -> Limits:
+    return Limits(
+        concurrent=settings.client_queries or max(1, settings.query_workers - 1),
+        queued=settings.client_queue,
+        seconds_per_minute=settings.client_query_seconds,
+        slots=settings.query_workers,
+        queue=settings.query_queue,
+        wait=settings.query_timeout,
+    )
+
+
 def create_app(
     settings: Settings,
     store: Store | None = None,
@@ -183,6 +200,7 @@ def create_app(
     app.state.metrics = metrics
     # Threads that may wait on the store at once (each waits for a query worker process).
     app.state.query_limiter = anyio.CapacityLimiter(64)
+    app.state.fairness = LocalLimiter(client_limits(settings))  # per-client limits (server.ops.fairness)
     answer_cache: AnswerCache[QueryOutcome] = AnswerCache(settings.answer_cache_bytes)
     app.state.answer_cache = answer_cache
     # The web front end installs an async (request) -> Response here for browsers asking for HTML.
@@ -192,6 +210,16 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's description with the shared corrections (server.protocol.contract), made once."""
+        if app.openapi_schema is None:
+            app.openapi_schema = contract.finish(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     app.include_router(make_router())
     app.include_router(canned.make_router(settings))
     app.include_router(dumps.make_router(settings))
@@ -200,7 +228,12 @@ def create_app(
     # The reconciliation service (API 0.2) for OpenRefine and the like: server/reconcile/.
     app.include_router(reconcile.make_router(settings, lambda: app.state.store))
 
-    @app.get("/healthz", summary="Liveness: the store answers a trivial query")
+    @app.get(
+        "/healthz",
+        summary="Liveness: the store answers a trivial query",
+        response_class=Response,
+        responses=contract.responses(["application/json"], 503),
+    )
     async def healthz(request: Request) -> Response:
         current: Store = request.app.state.store
         try:
@@ -226,7 +259,12 @@ def create_app(
         "plankg_answer_cache_misses_total", "Answers computed.", lambda: answer_cache.misses, "counter"
     )
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses=contract.responses([METRICS_CONTENT_TYPE]),
+    )
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
@@ -242,6 +280,7 @@ def create_app(
         expose_headers=["X-Result-Rows", "Content-Disposition", "ETag"],
         max_age=3600,
     )
+    app.add_middleware(SecurityHeaders)  # on every answer, errors included
     app.add_middleware(AccessLog, metrics=metrics)
     return app
 
@@ -269,6 +308,8 @@ def serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
+            proxy_headers=False,  # the client is the peer; X-Forwarded-For only from PLANKG_TRUSTED_PROXIES
+            http=guarded_protocol(),  # slow requests and unread answers are cut (server.ops.slowclients)
             log_level="info",
         )
     finally:

@@ -91,6 +91,10 @@ class ServerBusy(ServerError):
     """No query worker became free within the query's time limit."""
 
 
+class TooManyRequests(ServerError):
+    """The client is past one of its limits (server.ops.fairness); ``retry_after`` seconds."""
+
+
 class StoreFailure(ServerError):
     """The store could not answer (a worker died, the store could not be read)."""
 
@@ -144,7 +148,9 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     NotAcceptable: Rule(406, "Not acceptable"),
     RequestTooLarge: Rule(413, "Request body too large"),
     UnsupportedMediaType: Rule(415, "Unsupported media type"),
-    StoreFailure: Rule(500, "Store failure"),
+    TooManyRequests: Rule(429, "Too many requests"),
+    # A worker died, the store cannot be read: the service is unavailable, not the request wrong.
+    StoreFailure: Rule(503, "Store failure", {"Retry-After": "5"}),
     StoreMissing: Rule(500, "Store missing"),
     DocumentError: Rule(500, "The source document could not be read"),
     ValidationFailed: Rule(500, "The graph failed validation"),
@@ -175,8 +181,11 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any
 def problem_for(exc: PlanKGError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, problem document and extra headers for a domain error."""
     rule = rule_for(exc) or Rule(500, "Internal error")
+    headers = dict(rule.headers)
     if isinstance(exc, ServerError):
         body = problem(rule.status, rule.title, exc.detail, **exc.extra)
+        if "retry_after" in exc.extra:  # an error that knows when to come back says so
+            headers["Retry-After"] = str(exc.extra["retry_after"])
     else:
         body = problem(rule.status, rule.title, str(exc))
-    return rule.status, body, dict(rule.headers)
+    return rule.status, body, headers

@@ -25,6 +25,11 @@ PLANKG_REMOTE_ENDPOINT           a SPARQL engine's query URL to serve instead of
 PLANKG_REMOTE_USER / _PASSWORD   credentials for the engine (none); never logged
 PLANKG_REMOTE_AUTH               digest (default) or basic
 PLANKG_REMOTE_REFRESH            seconds between reads of the engine's published build (5)
+PLANKG_CLIENT_QUERIES            queries one client may run at once (0: query workers - 1, at least 1)
+PLANKG_CLIENT_QUEUE              queries one client may have waiting (16); past it: 429
+PLANKG_CLIENT_QUERY_SECONDS      query seconds one client may use per minute (60; 0: no budget)
+PLANKG_QUERY_QUEUE               queries waiting, all clients (128); past it: 503
+PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses whose X-Forwarded-For is believed
 =============================== ==========================================================
 """
 
@@ -85,6 +90,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     "remote_password": ("PLANKG_REMOTE_PASSWORD", str),
     "remote_auth": ("PLANKG_REMOTE_AUTH", str),
     "remote_refresh": ("PLANKG_REMOTE_REFRESH", float),
+    "client_queries": ("PLANKG_CLIENT_QUERIES", int),
+    "client_queue": ("PLANKG_CLIENT_QUEUE", int),
+    "client_query_seconds": ("PLANKG_CLIENT_QUERY_SECONDS", float),
+    "query_queue": ("PLANKG_QUERY_QUEUE", int),
+    "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _hosts),
 }
 
 
@@ -113,6 +123,11 @@ class Settings:
     remote_password: str | None = field(default=None, repr=False)
     remote_auth: str = "digest"
     remote_refresh: float = 5.0
+    client_queries: int = 0  # 0: one less than the query workers (at least 1), so others find one free
+    client_queue: int = 16
+    client_query_seconds: float = 60.0
+    query_queue: int = 128
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -140,6 +155,9 @@ class Settings:
             raise SettingsError("PLANKG_REMOTE_USER and PLANKG_REMOTE_PASSWORD go together")
         if not self.remote_refresh > 0:
             raise SettingsError(f"the remote refresh interval must be positive: {self.remote_refresh}")
+        for name in ("client_queries", "client_queue", "client_query_seconds", "query_queue"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name} cannot be negative")
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
 
@@ -162,7 +180,7 @@ class Settings:
                 continue
             if name == "data_files":
                 value = tuple(Path(p) for p in value)
-            elif name == "allowed_service_hosts":
+            elif name in ("allowed_service_hosts", "trusted_proxies"):
                 value = _hosts(value)
             elif name in {"store_dir", "dist_dir"}:
                 value = Path(value)

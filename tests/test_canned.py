@@ -19,7 +19,7 @@ import pytest
 
 from mapping.entities import load_catalogue
 from server.errors import BadRequest
-from server.protocol.canned import CannedQueryError, Param, ParamType, load_queries, read_query
+from server.protocol.canned import CannedQueryError, Param, ParamType, iri_pattern, load_queries, read_query
 from server.protocol.results import Iri, Literal
 from tests.conftest import BuiltPlan, TestClient
 from tests.seed import SLUG
@@ -368,9 +368,14 @@ def test_each_query_is_its_own_operation_with_typed_parameters(plan_client: Test
     node = {p["name"]: p for p in paths["/queries/source-passage"]["get"]["parameters"]}["node"]
     assert node["schema"] == {
         "type": "string",
-        "format": "iri-reference",
+        "minLength": 1,
+        "pattern": iri_pattern(BASE),
         "default": f"id/plan/{SLUG}/task/6",
     }
+    for fits in ("id/task/6", f"{BASE}id/task/6", "def/Task#x", "?a"):
+        assert re.match(node["schema"]["pattern"], fits), fits
+    for refused in ("https://example.org/id/task/6", "//example.org/x", "/id/task/6", "a b", "urn:x"):
+        assert not re.match(node["schema"]["pattern"], refused), refused
     assert "text/csv" in paths["/queries/pillars"]["get"]["responses"]["200"]["content"]
 
 

@@ -13,6 +13,7 @@ import pytest
 from starlette.requests import Request
 
 from server.errors import QueryCancelled
+from server.ops.fairness import Limits, LocalLimiter
 from server.protocol.results import Solutions
 from server.protocol.sparql import QueryRequest, _evaluate
 from server.settings import Settings
@@ -38,7 +39,7 @@ class FakeStore:
 
 
 def request(receive: Any) -> Request:
-    state = SimpleNamespace(query_limiter=anyio.CapacityLimiter(4))
+    state = SimpleNamespace(query_limiter=anyio.CapacityLimiter(4), fairness=LocalLimiter(Limits()))
     scope = {
         "type": "http",
         "method": "GET",

@@ -123,7 +123,10 @@ def test_hostile_query_is_stopped_at_the_limit_while_others_are_answered(server:
     thread.start()
     time.sleep(0.3)
     latencies = []
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    # Another client (another source address): one client's queries wait for each other
+    # (server.ops.fairness), another client's do not.
+    other = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=server.url, timeout=10, transport=other) as client:
         while thread.is_alive():
             start = time.monotonic()
             r = client.get("/sparql", params={"query": SIMPLE})

@@ -189,3 +189,39 @@ def test_a_query_whose_client_left_before_it_started_keeps_its_worker(store: Oxi
     assert store.worker_pids() == before
     assert all(alive(pid) for pid in before)
     assert store.query(SIMPLE).value is True
+
+
+def test_a_worker_killed_mid_query_is_a_503_and_the_pool_heals(store: OxigraphStore) -> None:
+    """Fault injection: SIGKILL to the worker running a query. The query fails as a store failure
+    (503 over HTTP, server.errors), and a fresh worker takes the dead one's place."""
+    import signal
+    import threading
+
+    from server.errors import StoreFailure, problem_for
+
+    before = set(store.worker_pids())
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            store.query(HOSTILE, timeout=20.0)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)  # the hostile query is running in one of the workers
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)  # both: the busy one among them, the idle one too
+    thread.join(10)
+    assert not thread.is_alive()
+    (exc,) = outcome
+    assert isinstance(exc, StoreFailure)
+    assert str(exc) == "the query worker died while evaluating the query"
+    status, body, headers = problem_for(exc)
+    assert (status, body["title"], headers["Retry-After"]) == (503, "Store failure", "5")
+    # The next queries are answered: the busy worker was replaced, the idle dead one is replaced when
+    # it is next taken; then neither killed process is in the pool.
+    for _ in range(3):
+        assert store.query(SIMPLE).value is True
+    assert wait_for(lambda: len(store.worker_pids()) == 2 and not set(store.worker_pids()) & before, 20.0)

@@ -32,6 +32,7 @@ from rdflib.term import Variable
 from mapping.errors import PlanKGError
 from server.errors import BadRequest, UnsafeQuery
 from server.protocol import formats as fmts
+from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
 from server.protocol.results import Iri, Literal, Term
@@ -60,6 +61,16 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 _YEAR = re.compile(r"[0-9]{4}")
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The same rules as patterns for the OpenAPI description (schemathesis holds the two together): a
+# string holds no control character and one character str.strip() keeps; an IRI parameter is an IRI
+# under the base, or a reference with neither scheme nor leading '/' (resolved against the base).
+_SPACE = "\\s\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+STRING_PATTERN = f"^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x1f\\x7f{_SPACE}][^\\x00-\\x1f\\x7f]*$"
+_IRI_CHARS = '[^\\x00-\\x20<>"{}|\\\\^`]'
+
+
+def iri_pattern(base: str) -> str:
+    return f"^(?:{re.escape(base)}|(?![A-Za-z][A-Za-z0-9+.-]*:|/)){_IRI_CHARS}*$"
 
 
 class CannedQueryError(PlanKGError):
@@ -124,6 +135,8 @@ class Param:
     def _iri(self, raw: str, base: str) -> str:
         if not raw or _NOT_IN_IRI.search(raw):
             raise self._bad(raw, "is not an IRI (empty, or with spaces or characters IRIs cannot hold)")
+        if not re.match(iri_pattern(base), raw):
+            raise self._bad(raw, f"is not an IRI under the base {base} nor one relative to it")
         iri = raw if urlsplit(raw).scheme else urljoin(base, raw)
         if not iri.startswith(base):
             raise self._bad(raw, f"is not an IRI under the base {base}")
@@ -133,7 +146,7 @@ class Param:
         shown = raw if len(raw) <= 80 else raw[:80] + "…"
         return BadRequest(f"parameter {self.name!r}: {shown!r} {problem}", parameter=self.name)
 
-    def openapi(self) -> dict[str, Any]:
+    def openapi(self, base: str) -> dict[str, Any]:
         """This parameter as an OpenAPI 3.1 query parameter."""
         schema: dict[str, Any]
         if self.type is ParamType.INTEGER:
@@ -141,9 +154,14 @@ class Param:
         elif self.type is ParamType.YEAR:
             schema = {"type": "integer", "format": "year"}
         elif self.type is ParamType.IRI:
-            schema = {"type": "string", "format": "iri-reference"}
+            schema = {"type": "string", "minLength": 1, "pattern": iri_pattern(base)}
         else:
-            schema = {"type": "string", "minLength": 1, "maxLength": MAX_STRING_LENGTH}
+            schema = {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_STRING_LENGTH,
+                "pattern": STRING_PATTERN,
+            }
         if self.minimum is not None:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
@@ -386,7 +404,7 @@ def _result_formats() -> list[Format]:
     return [f for f in fmts.formats_for(Kind.RESULTS) if not f.by_name_only]
 
 
-def _operation(query: CannedQuery) -> dict[str, Any]:
+def _operation(query: CannedQuery, base: str) -> dict[str, Any]:
     format_param = {
         "name": "format",
         "in": "query",
@@ -394,16 +412,10 @@ def _operation(query: CannedQuery) -> dict[str, Any]:
         "description": "result format by name, overriding the Accept header",
         "schema": {"type": "string", "enum": [f.name for f in fmts.formats_for(Kind.RESULTS)]},
     }
-    content: dict[str, Any] = {f.media_type: {} for f in _result_formats()}
-    problem: dict[str, Any] = {"application/problem+json": {}}
-    return {
-        "parameters": [p.openapi() for p in query.params] + [format_param],
-        "responses": {
-            "200": {"description": "the query's results", "content": content},
-            "400": {"description": "a parameter value does not fit its type", "content": problem},
-            "406": {"description": "no acceptable result format", "content": problem},
-        },
-    }
+    return {"parameters": [p.openapi(base) for p in query.params] + [format_param]}
+
+
+_ANSWERS = responses(sorted({f.media_type for f in _result_formats()}), 400, 406, 429, 503)
 
 
 def _endpoint(query: CannedQuery) -> Any:
@@ -445,6 +457,7 @@ def make_router(settings: Settings, queries: Sequence[CannedQuery] | None = None
         name="canned_queries",
         summary="The canned queries: titles, descriptions, typed parameters",
         response_class=Response,
+        responses=responses(["application/json", "text/html"], 406),
     )
     for query in canned:
         router.add_api_route(
@@ -456,7 +469,8 @@ def make_router(settings: Settings, queries: Sequence[CannedQuery] | None = None
             summary=f"{query.title_en} · {query.title_zh}",
             description=f"{query.description}\n\n```sparql\n{query.body}```",
             response_class=Response,
-            openapi_extra=_operation(query),
+            responses=_ANSWERS,
+            openapi_extra=_operation(query, settings.base),
         )
     return router
 

@@ -4,7 +4,7 @@ FastAPI routes answer only the methods they name, so a route declared for GET re
 :class:`HeadAsGet` runs a HEAD request as the GET it asks about and sends the status and every header
 (``Content-Type``, ``Content-Length``, ``ETag``, ``Content-Encoding`` …) of the answer, then an empty
 body. It sits outside the gzip middleware, so the headers are those a GET with the same
-``Accept-Encoding`` gets. The scope's method is restored afterwards, so logs and metrics say HEAD.
+``Accept-Encoding`` gets. The inner app sees a copy of the scope, so logs and metrics say HEAD.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ class HeadAsGet:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        scope["method"] = "GET"
-        try:
-            await self.app(scope, receive, headers_only)
-        finally:
-            scope["method"] = "HEAD"
+        # A copy: the server reads the same scope to know that a HEAD answer has no body (uvicorn
+        # raised "Response content shorter than Content-Length" and dropped the connection when the
+        # method was changed in place). The state dict is shared, so the access log sees the outcome.
+        scope.setdefault("state", {})
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -122,7 +122,7 @@ def negotiate(accept: str | None, offers: Sequence[Format], *, format_name: str 
     """
     if not offers:
         raise ValueError("negotiate() needs at least one offer")
-    if format_name:
+    if format_name is not None:  # format= names none: 406, not the Accept header's choice
         chosen = by_name(format_name)
         if chosen is None or chosen not in offers:
             raise NotAcceptable(offers, f"unknown or inapplicable format {format_name!r}")

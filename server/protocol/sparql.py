@@ -37,7 +37,9 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
+from server.ops.fairness import Limiter, client_of
 from server.protocol import formats as fmts
+from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
 from server.protocol.results import Term
@@ -53,6 +55,7 @@ SPARQL_UPDATE = "application/sparql-update"
 QueryPage = Callable[[Request], Awaitable[Response]]
 
 _READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+_SINGLE_VALUED = ("timeout", "format")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def _single(params: Mapping[str, list[str]], name: str) -> str | None:
 
 
 def _timeout(raw: str | None, limit: float) -> float:
-    if raw is None or raw == "":
+    if raw is None:
         return limit
     try:
         seconds = float(raw)
@@ -150,7 +153,11 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
                 raise both
             if query is None:
                 raise BadRequest("a POSTed form carries the query in its 'query' field; it has none")
-            params = {**url_params, **{k: url_params.get(k, []) + v for k, v in form.items()}}
+            # The form's own timeout= or format= wins over the URL's; graph IRIs from both count.
+            params = {
+                **url_params,
+                **{k: v if k in _SINGLE_VALUED else url_params.get(k, []) + v for k, v in form.items()},
+            }
     if not query.strip():
         raise BadRequest("the query is empty")
     if len(query) > settings.max_query_length:
@@ -179,7 +186,7 @@ def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
     choice = FormatChoice(results=one(Kind.RESULTS), graph=one(Kind.GRAPH))
     if choice.results is None and choice.graph is None:
         offers = fmts.formats_for(Kind.RESULTS) + fmts.formats_for(Kind.GRAPH)
-        if format_name:
+        if format_name is not None:
             raise NotAcceptable(offers, f"unknown format {format_name!r}")
         raise NotAcceptable(offers, f"no query result format is acceptable to {accept!r}")
     return choice
@@ -247,6 +254,18 @@ def service_description(settings: Settings, store: Store, endpoint_iri: str | No
     return g
 
 
+# A graph in a dataset format is the dataset's default graph: N-Triples is valid N-Quads and Turtle
+# valid TriG. rdflib refuses a lone graph as N-Quads (a 500) and writes it as TriG in a blank-node graph.
+_AS_DEFAULT_GRAPH = {"nquads": "nt", "trig": "turtle"}
+
+
+def serialize_description(settings: Settings, store: Store, fmt: Format, endpoint: str) -> bytes:
+    """The service description of the endpoint at ``endpoint`` in ``fmt`` (any graph or dataset format)."""
+    assert fmt.rdflib_name is not None
+    name = _AS_DEFAULT_GRAPH.get(fmt.rdflib_name, fmt.rdflib_name)
+    return service_description(settings, store, endpoint).serialize(format=name, encoding="utf-8")
+
+
 def _note(request: Request, text: str) -> None:
     """What the access log says about the outcome of this request."""
     request.state.outcome = text
@@ -266,11 +285,7 @@ async def sparql_endpoint(request: Request) -> Response:
             return await page(request)
         rdflib_name = chosen.rdflib_name
         assert rdflib_name is not None
-        body = await anyio.to_thread.run_sync(
-            lambda: service_description(settings, store, endpoint).serialize(
-                format=rdflib_name, encoding="utf-8"
-            )
-        )
+        body = await anyio.to_thread.run_sync(serialize_description, settings, store, chosen, endpoint)
         _note(request, f"service description as {chosen.name}")
         return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
     # Relative IRIs in the query are resolved against the endpoint's URL (SPARQL 1.1 Query, 4.1.1.3).
@@ -305,16 +320,20 @@ async def _evaluate(
         nonlocal watcher
         watcher = loop.create_task(_watch_disconnect(request, cancel))
 
-    timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
-    try:
-        return await anyio.to_thread.run_sync(
-            partial(run_query, store, settings, req, choice, cancel),
-            limiter=request.app.state.query_limiter,
-        )
-    finally:
-        timer.cancel()
-        if watcher is not None:
-            watcher.cancel()
+    peer = request.client.host if request.client else None
+    client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    fairness: Limiter = request.app.state.fairness
+    async with fairness.admit(client):  # 429 past this client's limits, 503 past the shared queue
+        timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(run_query, store, settings, req, choice, cancel),
+                limiter=request.app.state.query_limiter,
+            )
+        finally:
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
 
 async def answer(request: Request, req: QueryRequest) -> Response:
@@ -365,40 +384,51 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     )
 
 
-def _parameter(name: str, description: str, *, many: bool = False) -> dict[str, object]:
-    schema: dict[str, object] = {"type": "string"}
-    if many:
-        schema = {"type": "array", "items": schema}
+def _parameter(name: str, description: str, schema: dict[str, object]) -> dict[str, object]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+# What read_request takes, as schemas: a query holds a character other than white space (a blank one
+# is 400); timeout= is a positive number of seconds; format= one of the names below (an unknown or
+# empty name is 406). A query is "format: sparql-query": its grammar is SPARQL 1.1, not a pattern.
+QUERY_SCHEMA: dict[str, object] = {"type": "string", "format": "sparql-query", "pattern": "\\S"}
+_GRAPH_IRIS: dict[str, object] = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_FORMAT_NAMES = [f.name for f in fmts.FORMATS if not f.carries(Kind.PAGE)]
 _PARAMETERS = [
-    _parameter("query", "the SPARQL query (GET)"),
-    _parameter("default-graph-uri", "a graph of the store to use as the default graph", many=True),
-    _parameter("named-graph-uri", "a graph of the store to make available to GRAPH", many=True),
-    _parameter("timeout", "seconds: a shorter time limit than the server's (never a longer one)"),
+    _parameter("query", "the SPARQL query (GET)", QUERY_SCHEMA),
+    _parameter("default-graph-uri", "a graph of the store to use as the default graph", _GRAPH_IRIS),
+    _parameter("named-graph-uri", "a graph of the store to make available to GRAPH", _GRAPH_IRIS),
     _parameter(
-        "format",
-        "a format name overriding Accept: "
-        + ", ".join(f.name for f in fmts.FORMATS if not f.carries(Kind.PAGE)),
+        "timeout",
+        "seconds: a shorter time limit than the server's (never a longer one)",
+        {"type": "number", "exclusiveMinimum": 0},
     ),
+    _parameter("format", "a format name overriding Accept", {"type": "string", "enum": _FORMAT_NAMES}),
 ]
 _POST: dict[str, object] = {
     "parameters": [p for p in _PARAMETERS if p["name"] != "query"],
     "requestBody": {
-        "required": False,
+        "required": True,
         "content": {
-            SPARQL_QUERY: {"schema": {"type": "string"}},
+            SPARQL_QUERY: {"schema": QUERY_SCHEMA},
             FORM: {
                 "schema": {
                     "type": "object",
-                    "properties": {"query": {"type": "string"}, "timeout": {"type": "string"}},
+                    # In the form or the URL; a form's timeout= or format= wins over the URL's.
+                    "properties": {
+                        "query": QUERY_SCHEMA,
+                        **{str(p["name"]): p["schema"] for p in _PARAMETERS if p["name"] != "query"},
+                    },
                     "required": ["query"],
                 }
             },
         },
     },
 }
+# Every answer /sparql may give: results, graphs, the service description, the query page (GET).
+_ANSWER_TYPES = sorted({f.media_type for f in fmts.FORMATS if not f.carries(Kind.PAGE)})
+_GET_ANSWERS = responses([*_ANSWER_TYPES, fmts.HTML.media_type], 400, 403, 406, 429, 503)
+_POST_ANSWERS = responses(_ANSWER_TYPES, 400, 403, 406, 413, 415, 429, 503)
 
 
 SPARQL_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
@@ -431,10 +461,10 @@ def make_router() -> APIRouter:
         "runs at most the server's time limit (503 past it)."
     )
     # One operation per method: OpenAPI wants distinct operation ids.
-    for method, summary, extra in (
-        ("GET", "SPARQL query by GET (read-only)", {"parameters": _PARAMETERS}),
-        ("HEAD", "Headers of the GET answer", {"parameters": _PARAMETERS}),
-        ("POST", "SPARQL query by POST form or application/sparql-query", _POST),
+    for method, summary, extra, answers in (
+        ("GET", "SPARQL query by GET (read-only)", {"parameters": _PARAMETERS}, _GET_ANSWERS),
+        ("HEAD", "Headers of the GET answer", {"parameters": _PARAMETERS}, _GET_ANSWERS),
+        ("POST", "SPARQL query by POST form or application/sparql-query", _POST, _POST_ANSWERS),
     ):
         router.add_api_route(
             "/sparql",
@@ -445,6 +475,7 @@ def make_router() -> APIRouter:
             summary=summary,
             description=description,
             response_class=Response,
+            responses=answers,
             openapi_extra=extra,
         )
     router.add_api_route(

@@ -316,8 +316,8 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
             "named_graphs": sorted(str(g.value) for g in store.named_graphs() if isinstance(g, ox.NamedNode)),
             "network_isolated": isolated,
         }
-    except OSError as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    except (OSError, RuntimeError) as exc:  # RuntimeError: RocksDB's "Corruption: …" of a broken store
+        conn.send(("failed", f"{store_dir}: {exc}"))
         return
     conn.send(("ready", info))
     while True:

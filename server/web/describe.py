@@ -54,11 +54,19 @@ class Select(Protocol):
 
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+# Outside RFC 3987's ucschar (and iprivate): DEL and the C1 controls, surrogates, private use, the
+# noncharacters U+FDD0-FDEF and U+FFF0-FFFF (U+FFFD, which a path of invalid UTF-8 decodes to, among
+# them), each plane's last two code points, tags. The store's parser refuses them (a 400, not a 404).
+_NOT_UCSCHAR = re.compile(
+    "[\x7f-\x9f\ud800-\uf8ff\ufdd0-\ufdef\ufff0-\uffff"
+    + "".join(f"\\U{p:04x}fffe-\\U{p:04x}ffff" for p in range(1, 17))
+    + "\\U000e0000-\\U000e0fff\\U000f0000-\\U0010ffff]"
+)
 
 
 def sparql_iri(iri: str) -> str:
     """``<iri>`` for a query; refuses characters an IRIREF cannot hold rather than escaping them."""
-    if not iri or _IRI_FORBIDDEN.search(iri):
+    if not iri or _IRI_FORBIDDEN.search(iri) or _NOT_UCSCHAR.search(iri):
         raise ValueError(f"not an IRI a query can name: {iri!r}")
     return f"<{iri}>"
 

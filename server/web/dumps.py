@@ -52,6 +52,7 @@ from mapping.vocab import Vocab
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
 from server.protocol.conditional import not_modified
+from server.protocol.contract import responses
 from server.protocol.negotiation import accepts_coding, negotiate
 from server.protocol.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
 from server.settings import Settings
@@ -346,6 +347,13 @@ def dataset_description(settings: Settings, store: Store, manifest: Manifest | N
     return graph
 
 
+# What a dump file may be served as (DumpEntry.media_type): RDF formats, gzip, checksums, manifest.
+DUMP_MEDIA_TYPES = sorted(
+    {f.media_type for f in fmts.FORMATS if f.carries(fmts.Kind.GRAPH)}
+    | {GZIP_MEDIA_TYPE, PLAIN_TEXT, JSON_TYPE, OCTET_STREAM}
+)
+
+
 def make_router(settings: Settings) -> APIRouter:
     prefix = Site(settings.base).prefix
     router = APIRouter(tags=["dumps and dataset description"])
@@ -357,6 +365,7 @@ def make_router(settings: Settings) -> APIRouter:
         name="dumps",
         summary="The build's dump files: names, formats, sizes, SHA-256 (JSON or HTML)",
         response_class=Response,
+        responses=responses(["application/json", "text/html"], 404, 406),
     )
     router.add_api_route(
         f"{prefix}dumps/{{name}}",
@@ -365,6 +374,7 @@ def make_router(settings: Settings) -> APIRouter:
         name="dump_file",
         summary="One dump file (ETag, Last-Modified, 304, Content-Disposition; gzip when accepted)",
         response_class=Response,
+        responses=responses(DUMP_MEDIA_TYPES, 404, also={304: {}}),
     )
     router.add_api_route(
         f"{prefix}.well-known/void",
@@ -373,5 +383,6 @@ def make_router(settings: Settings) -> APIRouter:
         name="void",
         summary="The dataset description (VoID and DCAT 3): distributions, endpoint, triples, source hash",
         response_class=Response,
+        responses=responses([f.media_type for f in RDF_FORMATS], 404, 406, 503),
     )
     return router

@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +31,7 @@ from fastapi.templating import Jinja2Templates
 from mapping.vocab import Vocab
 from server.errors import NotAcceptable, StoreFailure
 from server.protocol.conditional import not_modified
+from server.protocol.contract import responses
 from server.protocol.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from server.protocol.negotiation import negotiate
 from server.protocol.results import BlankNode, Iri, Literal, Solutions, Term, solutions_table
@@ -345,6 +346,11 @@ class Pages:
         return negotiate(request.headers.get("accept"), DOCUMENT_OFFERS)
 
 
+# The 404 of an IRI path: the HTML page naming it; a path no route matches (a control character in it,
+# which a path parameter cannot hold) is the app's problem document.
+NOT_FOUND_TYPES: dict[str, Any] = {HTML.media_type: {}, "application/problem+json": {}}
+
+
 def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
     """The routes under the base's path: ``id/…`` and ``def/…`` (303), ``doc/…`` (documents) and
     ``source/{file name}`` (the plan text the offsets point into)."""
@@ -366,6 +372,8 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
             methods=["GET"],
             summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
             response_class=Response,
+            status_code=303,
+            responses=responses(None, 503, also={404: {"content": NOT_FOUND_TYPES}}),
         )
 
     async def document(request: Request, area: str, path: str) -> Response:
@@ -379,6 +387,9 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         methods=["GET"],
         summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
         response_class=Response,
+        responses=responses(
+            [f.media_type for f in DOCUMENT_OFFERS], 406, 503, also={404: {"content": NOT_FOUND_TYPES}}
+        ),
     )
 
     async def source_file(request: Request, name: str) -> Response:
@@ -390,6 +401,7 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         methods=["GET"],
         summary="The source text of the plan, as shipped (the offsets of every span count its code points)",
         response_class=Response,
+        responses=responses(["text/plain"], also={304: {}, 404: {"content": {"text/plain": {}}}}),
     )
     return router
 

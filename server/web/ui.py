@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import Vocab
 from server.protocol.canned import QUERIES_DIR, read_query
+from server.protocol.contract import responses
 from server.settings import Settings
 from server.web import charts, describe
 from server.web.describe import Link, Linker, Node, Select, Site, sparql_string
@@ -268,13 +268,35 @@ def _static_file(path: str) -> Response:
     missing = Response("not found\n", status_code=404, media_type="text/plain; charset=utf-8")
     if "\x00" in path:  # no file name holds one (resolve() would raise ValueError: a 500)
         return missing
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return missing
+    except OSError:  # a name longer than the file system takes (ENAMETOOLONG), and the like
         return missing
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"
     return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+SVG = "image/svg+xml"
+
+
+def docs_page(prefix: str, openapi_url: str) -> str:
+    """/docs: swagger-ui from this server's static files, started by static/docs.js (no inline script)."""
+    vendor = f"{prefix}static/vendor/swagger-ui"
+    config = json.dumps({"openapi": openapi_url}).replace("</", "<\\/")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f'<link rel="stylesheet" href="{vendor}/swagger-ui.css">\n'
+        f'<link rel="icon" href="{vendor}/favicon-32x32.png">\n<title>plankg API</title>\n</head>\n<body>\n'
+        '<div id="swagger-ui"></div>\n'
+        f'<script id="plankg-docs" type="application/json">{config}</script>\n'
+        f'<script src="{vendor}/swagger-ui-bundle.js"></script>\n'
+        f'<script src="{prefix}static/docs.js"></script>\n</body>\n</html>\n'
+    )
 
 
 def make_router(
@@ -323,22 +345,38 @@ def make_router(
         )
 
     @router.get(
-        p, response_class=HTMLResponse, summary="Home page: the plans, counts; one plan's pillars, charts"
+        p,
+        response_class=HTMLResponse,
+        summary="Home page: the plans, counts; one plan's pillars, charts",
+        responses=responses(["text/html"], 503),
     )
     async def home(request: Request) -> HTMLResponse:
         return await overview_page(request, None)
 
     @router.get(
-        f"{p}plans/{{slug}}", response_class=HTMLResponse, summary="A plan's page: counts, pillars, charts"
+        f"{p}plans/{{slug}}",
+        response_class=HTMLResponse,
+        summary="A plan's page: counts, pillars, charts",
+        responses=responses(["text/html"], 404, 503),
     )
     async def plan_page(request: Request, slug: str) -> HTMLResponse:
         return await overview_page(request, slug)
 
-    @router.get(f"{p}query", response_class=HTMLResponse, summary="Query page (YASGUI)")
+    @router.get(
+        f"{p}query",
+        response_class=HTMLResponse,
+        summary="Query page (YASGUI)",
+        responses=responses(["text/html"]),
+    )
     async def query(request: Request) -> HTMLResponse:
         return query_page(request, site, prefixes, tpl)
 
-    @router.get(f"{p}search", response_class=HTMLResponse, summary="Search labels and task text (zh, en)")
+    @router.get(
+        f"{p}search",
+        response_class=HTMLResponse,
+        summary="Search labels and task text (zh, en)",
+        responses=responses(["text/html"], 503),
+    )
     async def search_page(request: Request, q: str = "", plan: str = "") -> HTMLResponse:
         scope = plan.strip() or None
         hits = await asyncio.to_thread(search, site, select, q, search_query, scope) if q.strip() else []
@@ -359,15 +397,25 @@ def make_router(
             },
         )
 
-    @router.get(f"{p}charts/investment.svg", summary="Chart: investment by pillar and stage (SVG)")
+    @router.get(
+        f"{p}charts/investment.svg",
+        summary="Chart: investment by pillar and stage (SVG)",
+        response_class=Response,
+        responses=responses([SVG], 503),
+    )
     async def investment_chart() -> Response:
         data = await asyncio.to_thread(charts.investment_by_pillar, site, select)
-        return Response(charts.investment_svg(data), media_type="image/svg+xml")
+        return Response(charts.investment_svg(data), media_type=SVG)
 
-    @router.get(f"{p}charts/targets.svg", summary="Chart: targets by target year (SVG)")
+    @router.get(
+        f"{p}charts/targets.svg",
+        summary="Chart: targets by target year (SVG)",
+        response_class=Response,
+        responses=responses([SVG], 503),
+    )
     async def targets_chart() -> Response:
         data = await asyncio.to_thread(charts.targets_by_year, site, select)
-        return Response(charts.targets_svg(data), media_type="image/svg+xml")
+        return Response(charts.targets_svg(data), media_type=SVG)
 
     @router.get(f"{p}static/{{path:path}}", include_in_schema=False)
     async def static(path: str) -> Response:
@@ -375,13 +423,7 @@ def make_router(
 
     @router.get(f"{p}docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title="plankg API",
-            swagger_js_url=f"{p}static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{p}static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url=f"{p}static/vendor/swagger-ui/favicon-32x32.png",
-        )
+        return HTMLResponse(docs_page(p, openapi_url))
 
     return router
 

@@ -1,0 +1,173 @@
+"""Per-client limits on queries: one client cannot starve the others.
+
+A client is the peer address of the connection, or — when that peer is one of the configured trusted
+proxies — the last address in ``X-Forwarded-For`` that is not a trusted proxy. Each client may have
+``concurrent`` queries running, ``queued`` more waiting, and spend ``seconds_per_minute`` seconds of
+query time in any sliding minute; all clients together have ``slots`` queries running (the store's
+query workers) and ``queue`` waiting. Past a client's limit the answer is 429 with ``Retry-After``;
+past the shared queue it is 503 with ``Retry-After`` (the server, not the client, is the limit); a
+query that waited its whole time limit is 503 like a busy store.
+
+:class:`Limiter` is the interface the query path uses (``async with limiter.admit(client): ...``).
+:class:`LocalLimiter` keeps its counts in this process: under N server processes sharing one port,
+each process counts on its own, so a client may reach N times its limits (its connections spread
+over the processes) and the shared queue is N queues. A limiter over shared state (a file, a small
+server) can replace it without touching the query path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from server.errors import ServerBusy, TooManyRequests
+
+WINDOW = 60.0  # seconds: the sliding minute of the query-time budget
+
+
+@dataclass(frozen=True)
+class Limits:
+    concurrent: int = 1  # queries of one client running at once
+    queued: int = 16  # queries of one client waiting for a slot
+    seconds_per_minute: float = 60.0  # query time of one client per sliding minute (0: no budget)
+    slots: int = 2  # queries running at once, all clients (the query workers)
+    queue: int = 128  # queries waiting, all clients
+    wait: float = 30.0  # seconds a query may wait for a slot
+
+
+class Limiter(Protocol):
+    def admit(self, client: str) -> AbstractAsyncContextManager[None]:
+        """An async context manager: entered when the query may run; raises TooManyRequests (429)
+        or ServerBusy (503) instead."""
+        ...
+
+
+@dataclass
+class _Client:
+    running: int = 0
+    waiting: int = 0
+    spent: deque[tuple[float, float]] = field(default_factory=deque)  # (ended at, seconds)
+
+
+class LocalLimiter:
+    """:class:`Limiter` with this process's counts (an asyncio condition; the event loop's thread)."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._clients: dict[str, _Client] = {}
+        self._running = 0
+        self._waiting = 0
+        self._changed: asyncio.Condition | None = None
+
+    def stats(self) -> Mapping[str, int]:
+        return {"running": self._running, "waiting": self._waiting, "clients": len(self._clients)}
+
+    def _budget_left(self, state: _Client) -> float:
+        """Seconds of the client's budget left; raises 429 when none is."""
+        budget = self.limits.seconds_per_minute
+        if budget <= 0:
+            return math.inf
+        now = self.clock()
+        while state.spent and state.spent[0][0] <= now - WINDOW:
+            state.spent.popleft()
+        used = sum(seconds for _, seconds in state.spent)
+        if used < budget:
+            return budget - used
+        # When enough of the minute's spending has expired to bring it back under the budget.
+        over, retry = used - budget, WINDOW
+        for ended, seconds in state.spent:
+            over -= seconds
+            if over < 0:
+                retry = ended + WINDOW - now
+                break
+        raise TooManyRequests(
+            f"this client has used {used:.1f} s of query time in the last minute; the limit is {budget:g} s",
+            retry_after=max(1, math.ceil(retry)),
+        )
+
+    def _free(self, state: _Client) -> bool:
+        return state.running < self.limits.concurrent and self._running < self.limits.slots
+
+    @asynccontextmanager
+    async def admit(self, client: str) -> AsyncIterator[None]:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        changed = self._changed
+        state = self._clients.setdefault(client, _Client())
+        try:
+            self._budget_left(state)
+            if not self._free(state):
+                if state.waiting >= self.limits.queued:
+                    raise TooManyRequests(
+                        f"this client has {state.running} queries running and {state.waiting} waiting; "
+                        f"the limits are {self.limits.concurrent} and {self.limits.queued}",
+                        retry_after=1,
+                    )
+                if self._waiting >= self.limits.queue:
+                    raise ServerBusy(
+                        f"{self._waiting} queries are waiting already (the limit of the queue)",
+                        retry_after=2,
+                    )
+                state.waiting += 1
+                self._waiting += 1
+                try:
+                    async with changed:
+                        await asyncio.wait_for(
+                            changed.wait_for(lambda: self._free(state)), timeout=self.limits.wait
+                        )
+                except TimeoutError:
+                    raise ServerBusy(
+                        f"no query slot came free within {self.limits.wait:g} s", retry_after=5
+                    ) from None
+                finally:
+                    state.waiting -= 1
+                    self._waiting -= 1
+            state.running += 1
+            self._running += 1
+            started = self.clock()
+            try:
+                yield
+            finally:
+                state.running -= 1
+                self._running -= 1
+                if self.limits.seconds_per_minute > 0:
+                    ended = self.clock()
+                    state.spent.append((ended, ended - started))
+                async with changed:
+                    changed.notify_all()
+        finally:
+            if state.running == 0 and state.waiting == 0:
+                now = self.clock()
+                while state.spent and state.spent[0][0] <= now - WINDOW:
+                    state.spent.popleft()
+                if not state.spent:
+                    self._clients.pop(client, None)
+
+
+def client_of(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
+    """The client a request counts against: its peer, or the forwarded address when the peer is a
+    trusted proxy (the rightmost address of X-Forwarded-For that is not itself a trusted proxy)."""
+    trusted_set = frozenset(trusted)
+    if peer is None:
+        return "(unknown)"
+    if peer not in trusted_set or not forwarded_for:
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer  # a malformed header counts against the proxy itself
+        if address not in trusted_set:
+            return address
+    return peer
+
+
+__all__ = ["WINDOW", "Limiter", "Limits", "LocalLimiter", "client_of"]

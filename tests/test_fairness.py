@@ -1,0 +1,197 @@
+"""Per-client limits (server.ops.fairness): concurrency, queue, query-seconds per minute, 429/503."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from server.app import create_app
+from server.errors import ServerBusy, TooManyRequests
+from server.ops.fairness import Limits, LocalLimiter, client_of
+from tests.conftest import BuiltPlan, TestClient
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(coro: object) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_a_client_at_its_limit_waits_and_another_client_runs_at_once() -> None:
+    limiter = LocalLimiter(Limits(concurrent=1, queued=4, slots=2, seconds_per_minute=0))
+    order: list[str] = []
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def query(client: str, name: str) -> None:
+            async with limiter.admit(client):
+                order.append(f"start {name}")
+                if name == "a1":
+                    await release.wait()
+                order.append(f"end {name}")
+
+        a1 = asyncio.create_task(query("10.0.0.1", "a1"))
+        await asyncio.sleep(0.01)
+        a2 = asyncio.create_task(query("10.0.0.1", "a2"))  # same client: waits for a1
+        await asyncio.sleep(0.01)
+        assert limiter.stats() == {"running": 1, "waiting": 1, "clients": 1}
+        await query("10.0.0.2", "b")  # another client: runs now, while a1 holds a slot
+        assert order == ["start a1", "start b", "end b"]
+        release.set()
+        await asyncio.gather(a1, a2)
+        assert order[3:] == ["end a1", "start a2", "end a2"]
+        assert limiter.stats() == {"running": 0, "waiting": 0, "clients": 0}
+
+    run(scenario())
+
+
+def test_past_its_queue_a_client_gets_429_with_retry_after() -> None:
+    limiter = LocalLimiter(Limits(concurrent=1, queued=1, slots=4, seconds_per_minute=0))
+
+    async def scenario() -> None:
+        hold = asyncio.Event()
+
+        async def query() -> None:
+            async with limiter.admit("c"):
+                await hold.wait()
+
+        tasks = [asyncio.create_task(query()) for _ in range(2)]  # one runs, one waits
+        await asyncio.sleep(0.01)
+        with pytest.raises(
+            TooManyRequests, match=r"1 queries running and 1 waiting; the limits are 1 and 1"
+        ) as e:
+            async with limiter.admit("c"):
+                pass
+        assert e.value.extra["retry_after"] == 1
+        async with limiter.admit("other"):  # another client is not refused
+            pass
+        hold.set()
+        await asyncio.gather(*tasks)
+
+    run(scenario())
+
+
+def test_past_the_shared_queue_the_server_is_busy() -> None:
+    limiter = LocalLimiter(Limits(concurrent=1, queued=5, slots=1, queue=1, seconds_per_minute=0))
+
+    async def scenario() -> None:
+        hold = asyncio.Event()
+
+        async def query(client: str) -> None:
+            async with limiter.admit(client):
+                await hold.wait()
+
+        tasks = [asyncio.create_task(query(c)) for c in ("a", "b")]  # a runs, b waits
+        await asyncio.sleep(0.01)
+        with pytest.raises(ServerBusy, match="1 queries are waiting already"):
+            async with limiter.admit("c"):
+                pass
+        hold.set()
+        await asyncio.gather(*tasks)
+
+    run(scenario())
+
+
+def test_a_query_that_waits_its_whole_time_limit_is_503() -> None:
+    limiter = LocalLimiter(Limits(concurrent=1, queued=5, slots=1, wait=0.05, seconds_per_minute=0))
+
+    async def scenario() -> None:
+        hold = asyncio.Event()
+
+        async def query() -> None:
+            async with limiter.admit("a"):
+                await hold.wait()
+
+        task = asyncio.create_task(query())
+        await asyncio.sleep(0.01)
+        with pytest.raises(ServerBusy, match=r"no query slot came free within 0.05 s"):
+            async with limiter.admit("b"):
+                pass
+        assert limiter.stats()["waiting"] == 0
+        hold.set()
+        await task
+
+    run(scenario())
+
+
+def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(Limits(concurrent=2, seconds_per_minute=10), clock=clock)
+
+    async def spend(seconds: float) -> None:
+        async with limiter.admit("c"):
+            clock.now += seconds
+
+    async def scenario() -> None:
+        await spend(4)  # ends at 1004
+        clock.now += 10
+        await spend(7)  # ends at 1021: 11 s in the minute
+        with pytest.raises(
+            TooManyRequests, match=r"used 11.0 s of query time in the last minute; the limit is 10 s"
+        ) as e:
+            await spend(0)
+        # The first 4 s expire at 1064: then 7 s are left in the window, under the budget.
+        assert e.value.extra["retry_after"] == 1064 - 1021
+        clock.now = 1064.5
+        await spend(1)
+        async with limiter.admit("another"):
+            pass
+
+    run(scenario())
+
+
+def test_the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() -> None:
+    proxies = {"10.0.0.9", "10.0.0.8"}
+    assert client_of("203.0.113.5", "198.51.100.1", proxies) == "203.0.113.5"  # not a proxy: header ignored
+    assert client_of("10.0.0.9", "198.51.100.1", proxies) == "198.51.100.1"
+    # A client's own X-Forwarded-For entry is to the left; the rightmost untrusted hop is the client.
+    assert client_of("10.0.0.9", "6.6.6.6, 198.51.100.1, 10.0.0.8", proxies) == "198.51.100.1"
+    assert client_of("10.0.0.9", "not-an-address", proxies) == "10.0.0.9"
+    assert client_of("10.0.0.9", None, proxies) == "10.0.0.9"
+    assert client_of(None, "1.2.3.4", proxies) == "(unknown)"
+
+
+def test_http_429_carries_retry_after_and_names_the_limit(built_plan: BuiltPlan) -> None:
+    settings = dataclasses.replace(built_plan.settings, client_query_seconds=1e-9, answer_cache_bytes=0)
+    with TestClient(create_app(settings)) as client:
+        first = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+        assert first.status_code == 200
+        r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+        assert r.status_code == 429
+        assert r.headers["content-type"] == "application/problem+json"
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        body = r.json()
+        assert body["title"] == "Too many requests"
+        assert "of query time in the last minute; the limit is 1e-09 s" in body["detail"]
+        # A canned query counts against the same client.
+        assert client.get("/queries/plan-totals").status_code == 429
+        # Another client (behind a trusted proxy) is not refused.
+    proxied = dataclasses.replace(settings, trusted_proxies=frozenset({"testclient"}))
+    with TestClient(create_app(proxied)) as client:
+        assert (
+            client.get(
+                "/sparql", params={"query": "ASK {}"}, headers={"X-Forwarded-For": "192.0.2.1"}
+            ).status_code
+            == 200
+        )
+        assert (
+            client.get(
+                "/sparql", params={"query": "ASK {}"}, headers={"X-Forwarded-For": "192.0.2.1"}
+            ).status_code
+            == 429
+        )
+        assert (
+            client.get(
+                "/sparql", params={"query": "ASK {}"}, headers={"X-Forwarded-For": "192.0.2.2"}
+            ).status_code
+            == 200
+        )

@@ -1,0 +1,134 @@
+"""Slow clients are cut (server.ops.slowclients), over raw sockets on loopback.
+
+A uvicorn with the guarded protocol (short timeouts: 0.5 s) in a thread, over a small ASGI app: a
+request trickled a byte at a time, a connection that sends nothing, and a reader that never reads a
+large answer are each disconnected; meanwhile, with a hundred such connections open, a normal client
+is answered at once.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from server.ops.slowclients import guarded_protocol
+from tests.browser.harness import free_port
+
+BIG = 64 * 2**20  # more than any socket buffer holds
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b"x" * BIG if scope["path"] == "/big" else b"ok"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    chosen = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=chosen, http=guarded_protocol(0.5, 0.5), log_level="error", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield chosen
+    server.should_exit = True
+    thread.join(10)
+
+
+def closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server closes ``sock`` within ``seconds`` (reading whatever it sent)."""
+    sock.settimeout(0.1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return True
+    return False
+
+
+def normal_get(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        return data
+
+
+def test_a_trickled_request_is_cut(port: int) -> None:
+    request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 100 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        start = time.monotonic()
+        cut = False
+        for byte in request:
+            try:
+                s.send(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            if closed_within(s, 0.05):
+                cut = True
+                break
+        assert cut, "the whole request was trickled in without being cut"
+        assert time.monotonic() - start < 3
+
+
+def test_a_connection_that_sends_nothing_is_cut(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        assert closed_within(s, 3)
+
+
+def test_a_reader_that_never_reads_is_cut(port: int) -> None:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    with s:
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(2)  # never reading: the server's writes pause, then the write timer fires
+        received = 0
+        s.settimeout(5)
+        try:
+            while chunk := s.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert received < BIG  # cut off, not the whole answer once the reader woke up
+
+
+def test_slow_connections_do_not_keep_others_out(port: int) -> None:
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+    try:
+        for s in slow:
+            s.send(b"GET / HTTP/1.1\r\n")
+        start = time.monotonic()
+        assert normal_get(port).endswith(b"ok")
+        assert time.monotonic() - start < 1
+        assert all(closed_within(s, 3) for s in slow)
+    finally:
+        for s in slow:
+            s.close()
+    assert normal_get(port).endswith(b"ok")
