@@ -40,9 +40,8 @@ def found_iri(vocab: Vocab, kind: EntityKind, key: str) -> URIRef:
 
 
 def found_mention_iri(vocab: Vocab, found: Found[C]) -> URIRef:
-    return vocab.thing(
-        "mention", "found", found.kind.value, found.key, f"{found.span.start}-{found.span.end}"
-    )
+    """A mention is part of its plan: ``{plan}/mention/found/{kind}/{key}/{start}-{end}``."""
+    return vocab.part("mention", "found", found.kind.value, found.key, f"{found.span.start}-{found.span.end}")
 
 
 def found_graph(

@@ -171,13 +171,19 @@ def test_a_citation_loop_is_a_warning_naming_file_line_and_column(tmp_path: Path
 
 
 def test_canned_queries_what_a_plan_cites_and_what_cites_a_document(plan_client: TestClient) -> None:
-    cites = plan_client.get("/queries/plan-citations").json()["results"]["bindings"]
+    def canned(name: str) -> list[dict[str, dict[str, str]]]:
+        answer: list[dict[str, dict[str, str]]] = plan_client.get(f"/queries/{name}").json()["results"][
+            "bindings"
+        ]
+        return answer
+
+    cites = canned("plan-citations")
     assert [(r["relation"]["value"], r["inCorpus"]["value"], r["title"]["value"]) for r in cites] == [
         (str(ELI.implements), "false", "国务院关于支持山东深化新旧动能转换推动绿色低碳高质量发展的意见"),
         (str(ELI.implements), "false", "山东省建设绿色低碳高质量发展先行区三年行动计划(2023—2025年)"),
     ]
     assert cites[0]["quote"]["value"].startswith("《国务院关于支\n\n持山东")  # the exact characters
-    cited = plan_client.get("/queries/cited-by").json()["results"]["bindings"]
+    cited = canned("cited-by")
     assert [(r["relation"]["value"], r["planTitle"]["value"][:3]) for r in cited] == [
         (str(ELI.implements), "济南市")
     ]
