@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rich.console import Console
 
-from mapping import dcatap, dumps, layout, tables
+from mapping import changes, dcatap, dumps, layout, tables, versions
 from mapping.errors import DocumentError, Location, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
 from mapping.linksets import linkset_files
@@ -277,15 +277,22 @@ def build(
     ontology_dir: Path = ONTOLOGY_DIR,
     linksets_dir: Path | None = None,
     publication: Publication | None = None,
+    versions_dir: Path | None = None,
+    keep_versions: int = versions.DEFAULT_KEEP,
 ) -> BuildResult:
     """Build the store and the dumps from the plan text in ``seeds_dir``.
 
     Raises ``DocumentError`` (with the seed file's path, line and column) for a malformed document,
     ``ValidationFailed`` (the report names node and rule) when SHACL finds violations, ``BuildError``
     when there is no single seed file. On any failure the previous output stays untouched.
+
+    ``versions_dir`` (default: ``versions`` beside the store's directory, ``var/versions``) keeps the
+    last ``keep_versions`` builds' files (``mapping.versions``); the change set from the build now in
+    ``dist_dir`` is written with the dumps (``mapping.changes``).
     """
     vocab = vocab or Vocab()
     progress = progress or QuietProgress()
+    versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -339,6 +346,9 @@ def build(
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
             files += tables.write_tables(quads, new_dist, vocab)
             build_id = dumps.build_id(files)
+            lineage = versions.lineage(dist_dir, build_id)
+            change_files = _change_set(lineage, quads, dist_dir, versions_dir, new_dist, vocab)
+            kept = versions.planned(versions_dir, lineage, keep_versions)
             info: dict[str, object] = {
                 "build_id": build_id,
                 "base": vocab.base,
@@ -347,6 +357,7 @@ def build(
                 "triples": triples,
                 "quads": len(quads),
                 "graphs": {"default": triples, validation_graph(vocab): len(quads) - triples},
+                "previous_version": lineage.previous,
                 "validation": {
                     "conforms": outcome.conforms,
                     "violations": outcome.violations,
@@ -354,19 +365,32 @@ def build(
                 },
             }
             title = graph.value(vocab.plan(), ELI.title)
-            description = dumps.canonical_order(
-                dumps.graph_quads(
-                    dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None)
-                    + linkset_description
-                    + dcatap.profile_graph(
-                        vocab, files, publication or Publication(), dcatap.coverage(graph, vocab)
-                    ),
-                    description_graph(vocab),
-                    skolemize,
+            described_graph = (
+                dumps.dataset_graph(vocab, info, files, str(title) if title is not None else None)
+                + linkset_description
+                + dcatap.profile_graph(
+                    vocab, files, publication or Publication(), dcatap.coverage(graph, vocab)
                 )
             )
+            described_graph += versions.description(
+                vocab,
+                lineage,
+                kept,
+                described_graph,
+                versions_dir,
+                {source.name: source_sha256},
+                {f.name: f.sha256 for f in files},
+            )
+            description = dumps.canonical_order(
+                dumps.graph_quads(described_graph, description_graph(vocab), skolemize)
+            )
             described = dumps.write_description(description, new_dist, vocab.prefixes())
-            dumps.write_manifest(new_dist, [*files, described], info)
+            dumps.write_manifest(new_dist, [*files, *change_files, described], info)
+            swaps = [(new_dist, dist_dir)]
+            if not (versions_dir / build_id).is_dir():  # a kept version is never rewritten
+                staging = _temporary_sibling(versions_dir / build_id, temporaries)
+                versions.stage_archive(new_dist, staging)
+                swaps.append((staging, versions_dir / build_id))
 
         with stage(f"load the store ({len(quads)} quads)"):
             new_store = _temporary_sibling(store_dir, temporaries)
@@ -375,7 +399,8 @@ def build(
             (new_store / BUILD_INFO_FILE).write_bytes(record.encode("utf-8"))
 
         with stage("swap in"):
-            _swap_in([(new_store, store_dir), (new_dist, dist_dir)])
+            _swap_in([(new_store, store_dir), *swaps])
+            versions.commit(versions_dir, kept)
     finally:
         for path in temporaries:
             if path.exists():
@@ -396,6 +421,28 @@ def build(
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
     )
+
+
+def _change_set(
+    lineage: versions.Lineage,
+    quads: list[ox.Quad],
+    dist_dir: Path,
+    versions_dir: Path,
+    new_dist: Path,
+    vocab: Vocab,
+) -> list[dumps.DumpFile]:
+    """The change set from the previous version: an identical rebuild republishes the current one;
+    otherwise the previous build's quads come from ``dist_dir`` (the build being replaced)."""
+    if lineage.same_as_current and all((dist_dir / n).is_file() for n in changes.CHANGE_FILES):
+        return changes.carry_over(dist_dir, new_dist)
+    old = None
+    if lineage.previous is not None:
+        for candidate in (dist_dir / "plankg.nq", versions_dir / lineage.previous / "plankg.nq.gz"):
+            if candidate.is_file() and (candidate.parent != dist_dir or not lineage.same_as_current):
+                old = changes.read_nquads(candidate)
+                break
+    previous = lineage.previous if old is not None else None
+    return changes.write_change_set(new_dist, vocab, lineage.build_id, quads, previous, old)
 
 
 def _temporary_sibling(target: Path, registry: list[Path]) -> Path:

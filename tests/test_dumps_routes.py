@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapping.changes import CHANGE_FILES
 from mapping.tables import TABLES
 from server.app import create_app
 from server.settings import Settings
@@ -53,7 +54,7 @@ def test_the_index_lists_every_file_with_size_and_hash(
     files = {f["name"]: f for f in index["files"]}
     every_format = {name + gz for name in DUMPS for gz in ("", ".gz")}
     tabular = {t.file_name for t in TABLES} | {"csv-metadata.json"}
-    assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json"}
+    assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json", *CHANGE_FILES}
     for name in every_format | tabular | {"void.ttl"}:
         data = on_disk(built_plan, name)
         assert (files[name]["bytes"], files[name]["sha256"]) == (len(data), sha256(data)), name
