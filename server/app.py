@@ -29,12 +29,14 @@ from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.ops.metrics import Metrics, route_label
 from server.protocol import canned
 from server.protocol.compression import GZip
+from server.protocol.forwarded import ForwardedHeaders
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
 from server.settings import Settings
 from server.stores.cache import AnswerCache
 from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
 from server.web import dumps, pages, ui
+from server.web import versions as versions_web
 
 access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
@@ -169,6 +171,7 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
     app.include_router(make_router())
     app.include_router(canned.make_router(settings))
     app.include_router(dumps.make_router(settings))
+    app.include_router(versions_web.make_router(settings))  # /dumps/versions/, /changes
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
 
@@ -215,6 +218,8 @@ def create_app(settings: Settings, store: Store | None = None, *, close_store: b
         max_age=3600,
     )
     app.add_middleware(AccessLog, metrics=metrics)
+    # Outermost: the public scheme, host and client from PLANKG_TRUSTED_PROXIES only.
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     return app
 
 
@@ -234,6 +239,7 @@ def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
+            proxy_headers=False,  # server.protocol.forwarded decides, from PLANKG_TRUSTED_PROXIES only
             log_level="info",
         )
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from mapping import versions
 from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 from mapping.linksets import DEFAULT_LINKSETS, LinksetError
@@ -64,6 +65,12 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     b = commands.add_parser("build", help="build the store and the dumps from the seeds")
     common(b)
     b.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    b.add_argument(
+        "--versions",
+        type=Path,
+        default=environ.get("PLANKG_VERSIONS"),
+        help="archive of the kept builds (env PLANKG_VERSIONS; default: versions beside the store)",
+    )
 
     s = commands.add_parser("serve", help="serve the SPARQL endpoint over the built store")
     common(s)
@@ -143,8 +150,16 @@ def _publication(environ: Mapping[str, str]) -> Publication:
         raise UsageError(err) from err
 
 
+def _keep_versions(environ: Mapping[str, str]) -> int:
+    try:
+        return versions.parse_keep(environ.get("PLANKG_KEEP_VERSIONS", str(versions.DEFAULT_KEEP)))
+    except versions.VersionsError as err:
+        raise UsageError(err) from err
+
+
 def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    keep = _keep_versions(environ)
     result = build(
         args.seeds,
         args.dist or DEFAULT_DIST,
@@ -153,6 +168,8 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         RichProgress(console),
         linksets_dir=args.linksets,
         publication=_publication(environ),
+        versions_dir=args.versions,
+        keep_versions=keep,
     )
     console.print(
         f"built {result.triples} triples ({result.quads} quads with the validation report, "
@@ -204,6 +221,8 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 RichProgress(console),
                 linksets_dir=args.linksets,
                 publication=publication,
+                versions_dir=settings.archive_dir,
+                keep_versions=_keep_versions(environ),
             )
 
     from server.app import serve

@@ -20,12 +20,16 @@ PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
 PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
 PLANKG_ANSWER_CACHE_BYTES        bytes of whole answers kept per build (64000000; 0: off)
+PLANKG_VERSIONS                  the archive of kept builds (``versions`` beside the store's dir)
+PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses/CIDRs whose X-Forwarded-* and
+                                 Forwarded headers are honoured (none)
 =============================== ==========================================================
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +61,18 @@ def _hosts(value: str | Iterable[str]) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in items if h.strip())
 
 
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(value: str | Iterable[str]) -> tuple[ProxyNetwork, ...]:
+    """Addresses or CIDR blocks (``10.0.0.0/8``, ``::1``), comma-separated."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+    except ValueError as exc:
+        raise SettingsError(f"not an address or CIDR block: {exc}") from exc
+
+
 # field name -> (environment variable, parser)
 _ENV: dict[str, tuple[str, Any]] = {
     "host": ("PLANKG_HOST", str),
@@ -74,6 +90,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
     "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
     "answer_cache_bytes": ("PLANKG_ANSWER_CACHE_BYTES", int),
+    "versions_dir": ("PLANKG_VERSIONS", Path),
+    "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _networks),
 }
 
 
@@ -94,6 +112,8 @@ class Settings:
     max_body_bytes: int = 1_000_000
     allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
     answer_cache_bytes: int = 64_000_000
+    versions_dir: Path | None = None  # None: ``versions`` beside the store's directory (as the build)
+    trusted_proxies: tuple[ProxyNetwork, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -113,6 +133,11 @@ class Settings:
             raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
+
+    @property
+    def archive_dir(self) -> Path:
+        """Where the kept builds are (``mapping.versions``)."""
+        return self.versions_dir if self.versions_dir is not None else self.store_dir.parent / "versions"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -135,7 +160,9 @@ class Settings:
                 value = tuple(Path(p) for p in value)
             elif name == "allowed_service_hosts":
                 value = _hosts(value)
-            elif name in {"store_dir", "dist_dir"}:
+            elif name == "trusted_proxies":
+                value = _networks(value)
+            elif name in {"store_dir", "dist_dir", "versions_dir"}:
                 value = Path(value)
             values[name] = value
         return cls(**values)
