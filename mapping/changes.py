@@ -7,8 +7,9 @@ Every build writes three files into ``dist/`` (listed in its manifest and ``SHA2
   graph of each quad says where it changed: the default graph, the validation report's graph, and
   (once every plan has its own named graph) the plan's graph, so a change set is per plan by
   construction;
-* ``changes.json`` — the previous and current build ids, the counts per graph, and what changed in
-  words a reader uses: which plans, divisions (pillars, tasks), targets, indicators, organisations,
+* ``changes.json`` — the previous and current build ids, the counts per graph (with, per graph, the
+  entities that changed in it: per plan once plans have their graphs), and what changed in words a
+  reader uses: which plans, divisions (pillars, tasks), targets, indicators, organisations,
   places and projects were added, removed or changed. An entity is compared by its IRI and by its own
   triples (those whose subject it is): present only now = added, only before = removed, in both with
   different triples = changed.
@@ -31,11 +32,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from mapping.dumps import DumpFile, canonical_order
+from mapping.layout import ADDED_FILE, CHANGES_FILE, REMOVED_FILE
 from mapping.vocab import Vocab
 
-CHANGES_FILE = "changes.json"
-ADDED_FILE = "changes.added.nq"
-REMOVED_FILE = "changes.removed.nq"
 CHANGE_FILES = (CHANGES_FILE, ADDED_FILE, REMOVED_FILE)
 DEFAULT_GRAPH = "default"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -128,6 +127,21 @@ def diff(old: Iterable[ox.Quad], new: Iterable[ox.Quad]) -> tuple[list[ox.Quad],
     return canonical_order(after - before), canonical_order(before - after)
 
 
+def _grouped(quads: Iterable[ox.Quad]) -> dict[str, list[ox.Quad]]:
+    groups: dict[str, list[ox.Quad]] = defaultdict(list)
+    for q in quads:
+        groups[graph_label(q)].append(q)
+    return groups
+
+
+def by_graph(
+    added: Sequence[ox.Quad], removed: Sequence[ox.Quad]
+) -> dict[str, tuple[list[ox.Quad], list[ox.Quad]]]:
+    """Per graph that changed (``default`` or the named graph's IRI): its added and removed quads."""
+    plus, minus = _grouped(added), _grouped(removed)
+    return {g: (plus.get(g, []), minus.get(g, [])) for g in sorted(set(plus) | set(minus))}
+
+
 def _file(directory: Path, name: str, media_type: str, fmt: str, data: bytes) -> DumpFile:
     (directory / name).write_bytes(data)
     return DumpFile(name, fmt, media_type, False, len(data), hashlib.sha256(data).hexdigest())
@@ -144,11 +158,18 @@ def write_change_set(
     """Write the change set from ``previous`` (its quads ``old``; None: the first build) to ``current``."""
     first = previous is None or old is None
     added, removed = ([], []) if first else diff(old or (), new)
-    graphs: dict[str, dict[str, int]] = {}
-    for label, quads in (("added", added), ("removed", removed)):
-        for q in quads:
-            graphs.setdefault(graph_label(q), {"added": 0, "removed": 0})[label] += 1
+    graphs: dict[str, dict[str, object]] = {}
+    for graph, (plus, minus) in sorted(by_graph(added, removed).items()):
+        graphs[graph] = {"added": len(plus), "removed": len(minus)}
     entities = summary(old or (), new, added, removed, vocab) if not first else {}
+    if not first:
+        # Per named graph (per plan once every plan has its graph): what changed in that graph alone.
+        olds, news = _grouped(old or ()), _grouped(new)
+        for graph, (plus, minus) in by_graph(added, removed).items():
+            found = summary(olds.get(graph, []), news.get(graph, []), plus, minus, vocab)
+            graphs[graph]["entities"] = {
+                kind: by for kind, by in found.items() if by["added"] or by["removed"] or by["changed"]
+            }
     document: dict[str, object] = {
         "previous": None if first else previous,
         "current": current,

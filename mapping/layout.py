@@ -13,3 +13,7 @@ DESCRIPTION_FILE = "void.ttl"
 GZIP_MEDIA_TYPE = "application/gzip"
 METADATA_FILE = "csv-metadata.json"  # CSVW metadata of the CSV tables (mapping.tables)
 CSVW_MEDIA_TYPE = "application/csvm+json"
+# The change set from the previous build (mapping.changes), written beside the dumps.
+CHANGES_FILE = "changes.json"
+ADDED_FILE = "changes.added.nq"
+REMOVED_FILE = "changes.removed.nq"

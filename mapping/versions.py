@@ -31,14 +31,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from mapping.dumps import SPDX
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, MANIFEST_FILE
 from mapping.vocab import DCAT, PROV, VOID, Vocab
 
+SPDX = Namespace("http://spdx.org/rdf/terms#")  # as mapping.dumps (not imported: it needs pyoxigraph)
 DEFAULT_VERSIONS = Path("var/versions")
 DEFAULT_KEEP = 5
 INDEX_FILE = "index.json"

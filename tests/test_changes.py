@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from rdflib import Graph
+from rdflib import XSD, Graph
 
 from mapping.build import BuildResult, build
-from mapping.changes import ADDED_FILE, CHANGES_FILE, FIRST_BUILD_NOTE, REMOVED_FILE
+from mapping.changes import ADDED_FILE, CHANGES_FILE, FIRST_BUILD_NOTE, REMOVED_FILE, write_change_set
 from mapping.vocab import Vocab
 from server.app import create_app
 from server.settings import Settings
@@ -127,7 +128,6 @@ def test_the_summary_names_the_changed_task_and_target(two: Two) -> None:
         False,
     )
     assert (document["added"], document["removed"]) == (14, 14)
-    assert document["graphs"] == {"default": {"added": 14, "removed": 14}}
     changed = {
         kind: by for kind, by in document["entities"].items() if by["added"] or by["removed"] or by["changed"]
     }
@@ -136,6 +136,8 @@ def test_the_summary_names_the_changed_task_and_target(two: Two) -> None:
         "targets": {"added": [], "removed": [], "changed": [f"{ID}target/16-2"]},
     }
     assert document["counts"]["targets"] == {"added": 0, "removed": 0, "changed": 1}
+    # per named graph (per plan once plans have their own graphs): only the default graph changed
+    assert document["graphs"] == {"default": {"added": 14, "removed": 14, "entities": changed}}
 
 
 def test_the_change_set_is_listed_with_the_build(two: Two) -> None:
@@ -193,3 +195,44 @@ def test_a_kept_change_set_by_its_two_build_ids(two: Two, client: TestClient) ->
     # the first version's own change set is the empty one from nothing
     first = client.get(f"/dumps/versions/{a}/{CHANGES_FILE}")
     assert first.content == two.first_files[CHANGES_FILE]
+
+
+def test_a_change_set_is_per_named_graph(tmp_path: Path) -> None:
+    """With each plan in its own named graph, counts and entities are reported per plan."""
+    vocab = Vocab("http://example.org/")
+    pk, rdf_type = str(vocab.pk), "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    a, b = (
+        ox.NamedNode("http://example.org/id/graph/plan/a"),
+        ox.NamedNode("http://example.org/id/graph/plan/b"),
+    )
+
+    def quad(s: str, p: str, o: ox.NamedNode | ox.Literal, g: ox.NamedNode) -> ox.Quad:
+        return ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o, g)
+
+    target, task = "http://example.org/id/plan/a/target/1-1", "http://example.org/id/plan/b/task/2"
+    old = [
+        quad(target, rdf_type, ox.NamedNode(pk + "Target"), a),
+        quad(target, pk + "value", ox.Literal("20", datatype=ox.NamedNode(str(XSD.decimal))), a),
+    ]
+    new = [
+        quad(target, rdf_type, ox.NamedNode(pk + "Target"), a),
+        quad(target, pk + "value", ox.Literal("25", datatype=ox.NamedNode(str(XSD.decimal))), a),
+        quad(task, rdf_type, ox.NamedNode(pk + "Task"), b),
+    ]
+    write_change_set(tmp_path, vocab, "2" * 16, new, "1" * 16, old)
+    document = json.loads((tmp_path / CHANGES_FILE).read_text(encoding="utf-8"))
+    assert document["graphs"] == {
+        a.value: {
+            "added": 1,
+            "removed": 1,
+            "entities": {"targets": {"added": [], "removed": [], "changed": [target]}},
+        },
+        b.value: {
+            "added": 1,
+            "removed": 0,
+            "entities": {"divisions": {"added": [task], "removed": [], "changed": []}},
+        },
+    }
+    assert (tmp_path / REMOVED_FILE).read_text(encoding="utf-8") == (
+        f'<{target}> <{pk}value> "20"^^<{XSD.decimal}> <{a.value}> .\n'
+    )

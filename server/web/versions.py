@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
-from mapping.changes import ADDED_FILE, CHANGES_FILE, REMOVED_FILE
+from mapping.layout import ADDED_FILE, CHANGES_FILE, REMOVED_FILE
 from mapping.versions import BUILD_ID, read_index
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
