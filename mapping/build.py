@@ -45,7 +45,7 @@ from rdflib import RDF, RDFS, SKOS, Graph
 from rdflib.namespace import DCTERMS
 from rich.console import Console
 
-from mapping import crossrefs, dcatap, dumps, layout, tables
+from mapping import changes, crossrefs, dcatap, dumps, layout, tables, versions
 from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
@@ -495,6 +495,8 @@ def build(
     use_cache: bool = True,
     linksets_dir: Path | None = None,
     publication: Publication | None = None,
+    versions_dir: Path | None = None,
+    keep_versions: int = versions.DEFAULT_KEEP,
 ) -> BuildResult:
     """Build the store and the dumps from every plan text in ``seeds_dir`` (one directory or several).
 
@@ -504,9 +506,14 @@ def build(
     column) for a malformed document or metadata file, ``ValidationFailed`` (naming the plan, node and
     rule) when SHACL finds violations, ``BuildError`` when there is no seed, two plans claim one slug
     or one text is there twice. On any failure the previous output stays untouched.
+
+    ``versions_dir`` (default: ``versions`` beside the store's directory, ``var/versions``) keeps the
+    last ``keep_versions`` builds' files (``mapping.versions``); the change set from the build now in
+    ``dist_dir`` is written with the dumps (``mapping.changes``), per named graph: per plan.
     """
     vocab = vocab or Vocab()
     progress = progress or QuietProgress()
+    versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
     timings: dict[str, float] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
@@ -598,6 +605,9 @@ def build(
                     graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
             first = outputs[0].summary
             violations = sum(o.summary.violations for o in outputs)
+            lineage = versions.lineage(dist_dir, build_id)
+            change_files = _change_set(lineage, quads, dist_dir, versions_dir, new_dist, vocab)
+            kept = versions.planned(versions_dir, lineage, keep_versions)
             info: dict[str, object] = {
                 "build_id": build_id,
                 "base": vocab.base,
@@ -621,37 +631,51 @@ def build(
                 "triples": triples,
                 "quads": len(quads),
                 "graphs": graphs,
+                "previous_version": lineage.previous,
                 "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
             }
-            description = dumps.canonical_order(
-                dumps.graph_quads(
-                    dumps.dataset_graph(
-                        vocab,
-                        info,
-                        files,
-                        first.title if len(outputs) == 1 else None,
-                        plans=[(o.summary, plan_files[o.summary.slug]) for o in outputs],
-                    )
-                    + linkset_description
-                    + dcatap.profile_graph(
-                        vocab,
-                        every_file,
-                        publication or Publication(),
-                        dcatap.coverage(entities, vocab),
-                        [
-                            (
-                                vocab.thing("dataset", "plan", o.summary.slug),
-                                dcatap.coverage(entities, vocab, vocab.for_plan(o.summary.slug).plan()),
-                            )
-                            for o in outputs
-                        ],
-                    ),
-                    description_graph(vocab),
-                    skolemize,
+            described_graph = (
+                dumps.dataset_graph(
+                    vocab,
+                    info,
+                    files,
+                    first.title if len(outputs) == 1 else None,
+                    plans=[(o.summary, plan_files[o.summary.slug]) for o in outputs],
+                )
+                + linkset_description
+                + dcatap.profile_graph(
+                    vocab,
+                    every_file,
+                    publication or Publication(),
+                    dcatap.coverage(entities, vocab),
+                    [
+                        (
+                            vocab.thing("dataset", "plan", o.summary.slug),
+                            dcatap.coverage(entities, vocab, vocab.for_plan(o.summary.slug).plan()),
+                        )
+                        for o in outputs
+                    ],
                 )
             )
+            described_graph += versions.description(
+                vocab,
+                lineage,
+                kept,
+                described_graph,
+                versions_dir,
+                {o.summary.source_name: o.summary.source_sha256 for o in outputs},
+                {f.name: f.sha256 for f in every_file},
+            )
+            description = dumps.canonical_order(
+                dumps.graph_quads(described_graph, description_graph(vocab), skolemize)
+            )
             described = dumps.write_description(description, new_dist, vocab.prefixes())
-            dumps.write_manifest(new_dist, [*every_file, described], info)
+            dumps.write_manifest(new_dist, [*every_file, *change_files, described], info)
+            swaps = [(new_dist, dist_dir)]
+            if not (versions_dir / build_id).is_dir():  # a kept version is never rewritten
+                staging = _temporary_sibling(versions_dir / build_id, temporaries)
+                versions.stage_archive(new_dist, staging)
+                swaps.append((staging, versions_dir / build_id))
 
         with stage(f"load the store ({len(quads)} quads)"):
             new_store = _temporary_sibling(store_dir, temporaries)
@@ -660,7 +684,8 @@ def build(
             (new_store / BUILD_INFO_FILE).write_bytes(record.encode("utf-8"))
 
         with stage("swap in"):
-            _swap_in([(new_store, store_dir), (new_dist, dist_dir)])
+            _swap_in([(new_store, store_dir), *swaps])
+            versions.commit(versions_dir, kept)
     finally:
         for path in temporaries:
             if path.exists():
@@ -683,6 +708,28 @@ def build(
         plans=tuple(o.summary for o in outputs),
         parsed=tuple(parsed),
     )
+
+
+def _change_set(
+    lineage: versions.Lineage,
+    quads: list[ox.Quad],
+    dist_dir: Path,
+    versions_dir: Path,
+    new_dist: Path,
+    vocab: Vocab,
+) -> list[dumps.DumpFile]:
+    """The change set from the previous version: an identical rebuild republishes the current one;
+    otherwise the previous build's quads come from ``dist_dir`` (the build being replaced)."""
+    if lineage.same_as_current and all((dist_dir / n).is_file() for n in changes.CHANGE_FILES):
+        return changes.carry_over(dist_dir, new_dist)
+    old = None
+    if lineage.previous is not None:
+        for candidate in (dist_dir / "plankg.nq", versions_dir / lineage.previous / "plankg.nq.gz"):
+            if candidate.is_file() and (candidate.parent != dist_dir or not lineage.same_as_current):
+                old = changes.read_nquads(candidate)
+                break
+    previous = lineage.previous if old is not None else None
+    return changes.write_change_set(new_dist, vocab, lineage.build_id, quads, previous, old)
 
 
 def _temporary_sibling(target: Path, registry: list[Path]) -> Path:

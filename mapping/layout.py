@@ -34,3 +34,7 @@ DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
 SD_DEFAULT_GRAPH = "http://www.w3.org/ns/sparql-service-description#defaultGraph"
 SD_NAMED_GRAPH = "http://www.w3.org/ns/sparql-service-description#namedGraph"
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+# The change set from the previous build (mapping.changes), written beside the dumps.
+CHANGES_FILE = "changes.json"
+ADDED_FILE = "changes.added.nq"
+REMOVED_FILE = "changes.removed.nq"

@@ -34,6 +34,7 @@ from server.ops.security import SecurityHeaders
 from server.ops.slowclients import guarded_protocol
 from server.protocol import canned, contract
 from server.protocol.compression import GZip
+from server.protocol.forwarded import ForwardedHeaders
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
 from server.reconcile import router as reconcile
@@ -41,6 +42,7 @@ from server.settings import Settings
 from server.stores.cache import AnswerCache
 from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
 from server.web import dumps, pages, ui
+from server.web import versions as versions_web
 
 access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
@@ -223,6 +225,7 @@ def create_app(
     app.include_router(make_router())
     app.include_router(canned.make_router(settings))
     app.include_router(dumps.make_router(settings))
+    app.include_router(versions_web.make_router(settings))  # /dumps/versions/, /changes
     app.include_router(pages.router(settings, lambda: app.state.store))
     app.include_router(ui.router(settings, lambda: app.state.store, app.openapi_url or "/openapi.json"))
     # The reconciliation service (API 0.2) for OpenRefine and the like: server/reconcile/.
@@ -282,6 +285,8 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders)  # on every answer, errors included
     app.add_middleware(AccessLog, metrics=metrics)
+    # Outermost: the public scheme, host and client from PLANKG_TRUSTED_PROXIES only.
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     return app
 
 
@@ -308,7 +313,7 @@ def serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             access_log=False,  # AccessLog logs each request with its outcome
-            proxy_headers=False,  # the client is the peer; X-Forwarded-For only from PLANKG_TRUSTED_PROXIES
+            proxy_headers=False,  # server.protocol.forwarded decides, from PLANKG_TRUSTED_PROXIES only
             http=guarded_protocol(),  # slow requests and unread answers are cut (server.ops.slowclients)
             log_level="info",
         )

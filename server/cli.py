@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from mapping import versions
 from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
@@ -74,6 +75,12 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         action="store_true",
         default=environ.get("PLANKG_DISCOVER", "on").strip().lower() in {"0", "false", "no", "off"},
         help="leave out the machine-found entities (env PLANKG_DISCOVER=off; default: on)",
+    )
+    b.add_argument(
+        "--versions",
+        type=Path,
+        default=environ.get("PLANKG_VERSIONS"),
+        help="archive of the kept builds (env PLANKG_VERSIONS; default: versions beside the store)",
     )
 
     s = commands.add_parser("serve", help="serve the SPARQL endpoint over the built store")
@@ -207,8 +214,16 @@ def _publication(environ: Mapping[str, str]) -> Publication:
         raise UsageError(err) from err
 
 
+def _keep_versions(environ: Mapping[str, str]) -> int:
+    try:
+        return versions.parse_keep(environ.get("PLANKG_KEEP_VERSIONS", str(versions.DEFAULT_KEEP)))
+    except versions.VersionsError as err:
+        raise UsageError(err) from err
+
+
 def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet)
+    keep = _keep_versions(environ)
     result = build(
         args.seeds,
         args.dist or DEFAULT_DIST,
@@ -218,6 +233,8 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         linksets_dir=args.linksets,
         publication=_publication(environ),
         make_graph=partial(document_graph, discover=not args.no_discover),
+        versions_dir=args.versions,
+        keep_versions=keep,
     )
     console.print(
         f"built {len(result.plans)} plan(s), {len(result.parsed)} read anew: "
@@ -323,6 +340,8 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 RichProgress(console),
                 linksets_dir=args.linksets,
                 publication=publication,
+                versions_dir=settings.archive_dir,
+                keep_versions=_keep_versions(environ),
             )
 
     from server.app import serve

@@ -29,13 +29,16 @@ PLANKG_CLIENT_QUERIES            queries one client may run at once (0: query wo
 PLANKG_CLIENT_QUEUE              queries one client may have waiting (16); past it: 429
 PLANKG_CLIENT_QUERY_SECONDS      query seconds one client may use per minute (60; 0: no budget)
 PLANKG_QUERY_QUEUE               queries waiting, all clients (128); past it: 503
-PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses whose X-Forwarded-For is believed
+PLANKG_VERSIONS                  the archive of kept builds (``versions`` beside the store's dir)
+PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses/CIDRs whose X-Forwarded-* and
+                                 Forwarded headers are honoured (none)
 =============================== ==========================================================
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +70,18 @@ def _hosts(value: str | Iterable[str]) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in items if h.strip())
 
 
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(value: str | Iterable[str]) -> tuple[ProxyNetwork, ...]:
+    """Addresses or CIDR blocks (``10.0.0.0/8``, ``::1``), comma-separated."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+    except ValueError as exc:
+        raise SettingsError(f"not an address or CIDR block: {exc}") from exc
+
+
 # field name -> (environment variable, parser)
 _ENV: dict[str, tuple[str, Any]] = {
     "host": ("PLANKG_HOST", str),
@@ -94,7 +109,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "client_queue": ("PLANKG_CLIENT_QUEUE", int),
     "client_query_seconds": ("PLANKG_CLIENT_QUERY_SECONDS", float),
     "query_queue": ("PLANKG_QUERY_QUEUE", int),
-    "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _hosts),
+    "versions_dir": ("PLANKG_VERSIONS", Path),
+    "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _networks),
 }
 
 
@@ -127,7 +143,8 @@ class Settings:
     client_queue: int = 16
     client_query_seconds: float = 60.0
     query_queue: int = 128
-    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+    versions_dir: Path | None = None  # None: ``versions`` beside the store's directory (as the build)
+    trusted_proxies: tuple[ProxyNetwork, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
@@ -161,6 +178,11 @@ class Settings:
         if self.without_plan and not self.data_files:
             raise SettingsError("--without-plan needs at least one data file to serve")
 
+    @property
+    def archive_dir(self) -> Path:
+        """Where the kept builds are (``mapping.versions``)."""
+        return self.versions_dir if self.versions_dir is not None else self.store_dir.parent / "versions"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from ``environ`` (default: none), then ``overrides``; ``None`` overrides are skipped."""
@@ -182,7 +204,9 @@ class Settings:
                 value = tuple(Path(p) for p in value)
             elif name in ("allowed_service_hosts", "trusted_proxies"):
                 value = _hosts(value)
-            elif name in {"store_dir", "dist_dir"}:
+            elif name == "trusted_proxies":
+                value = _networks(value)
+            elif name in {"store_dir", "dist_dir", "versions_dir"}:
                 value = Path(value)
             values[name] = value
         return cls(**values)

@@ -24,6 +24,7 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rich.console import Console
 
 from mapping import build as b
+from mapping.changes import CHANGE_FILES
 from mapping.errors import DocumentError, Location, ValidationFailed
 from mapping.parser import parse_plan
 from mapping.tables import TABLES
@@ -151,6 +152,7 @@ def test_build_writes_dumps_manifest_and_store(dirs: Dirs) -> None:
         ]
         + ["SHA256SUMS", "manifest.json", "void.ttl", "csv-metadata.json"]
         + [t.file_name for t in TABLES]
+        + list(CHANGE_FILES)
     )
     manifest = json.loads((dirs.dist / "manifest.json").read_text(encoding="utf-8"))
     raw = (dirs.seeds / "plan.txt").read_bytes()

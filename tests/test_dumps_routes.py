@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapping.changes import CHANGE_FILES
 from mapping.tables import TABLES
 from server.app import create_app
 from server.settings import Settings
@@ -55,7 +56,7 @@ def test_the_index_lists_every_file_with_size_and_hash(
     plan = {f"plan-{SLUG}.{e}" for e in ("ttl", "nt", "nq", "jsonld")}  # the plan's own dumps
     every_format = {name + gz for name in (*DUMPS, *plan) for gz in ("", ".gz")}
     tabular = {t.file_name for t in TABLES} | {"csv-metadata.json"}
-    assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json"}
+    assert set(files) == every_format | tabular | {"void.ttl", "SHA256SUMS", "manifest.json", *CHANGE_FILES}
     for name in every_format | tabular | {"void.ttl"}:
         data = on_disk(built_plan, name)
         assert (files[name]["bytes"], files[name]["sha256"]) == (len(data), sha256(data)), name

@@ -152,20 +152,33 @@ class LocalLimiter:
                     self._clients.pop(client, None)
 
 
-def client_of(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
+def client_of(
+    peer: str | None,
+    forwarded_for: str | None,
+    trusted: Iterable[str | ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> str:
     """The client a request counts against: its peer, or the forwarded address when the peer is a
-    trusted proxy (the rightmost address of X-Forwarded-For that is not itself a trusted proxy)."""
-    trusted_set = frozenset(trusted)
+    trusted proxy (the rightmost address of X-Forwarded-For that is not itself a trusted proxy).
+    ``trusted`` holds addresses or networks (``PLANKG_TRUSTED_PROXIES``)."""
+    networks = [ipaddress.ip_network(t, strict=False) if isinstance(t, str) else t for t in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
     if peer is None:
         return "(unknown)"
-    if peer not in trusted_set or not forwarded_for:
+    if not is_trusted(peer) or not forwarded_for:
         return peer
     for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
         try:
             address = str(ipaddress.ip_address(hop))
         except ValueError:
             return peer  # a malformed header counts against the proxy itself
-        if address not in trusted_set:
+        if not is_trusted(address):
             return address
     return peer
 
