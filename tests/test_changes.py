@@ -25,11 +25,14 @@ from mapping.changes import ADDED_FILE, CHANGES_FILE, FIRST_BUILD_NOTE, REMOVED_
 from mapping.vocab import Vocab
 from server.app import create_app
 from server.settings import Settings
+from tests.seed import SLUG
 from tests.test_dcatap import results
 
 REPO = Path(__file__).resolve().parent.parent
 BEFORE, AFTER = "度提高到20%左右", "度提高到25%左右"
 ID = Vocab().base + "id/"
+PART = f"{ID}plan/{SLUG}/"  # the seed plan's parts
+PLAN_GRAPH = f"{ID}graph/plan/{SLUG}"
 
 
 @dataclass
@@ -82,27 +85,37 @@ def test_the_first_build_has_an_empty_change_set_from_nothing(two: Two) -> None:
 def expected_removed() -> list[str]:
     """The quads that carry the old figure (each also in the added set with 25 for 20)."""
     return [
-        f"<{ID}span/1894-2623/quote> <http://www.w3.org/ns/oa#exact>",
-        f"<{ID}span/2531-2623/quote> <http://www.w3.org/ns/oa#exact>",
-        f"<{ID}span/2591-2606/quote> <http://www.w3.org/ns/oa#suffix>",
-        f"<{ID}span/2603-2606/quote> <http://www.w3.org/ns/oa#suffix>",
-        f"<{ID}span/2607-2622/quote> <http://www.w3.org/ns/oa#exact>",
-        f"<{ID}span/2617-2620/quote> <http://www.w3.org/ns/oa#exact>",
-        f"<{ID}span/2625-3515/quote> <http://www.w3.org/ns/oa#prefix>",
-        f"<{ID}span/2627-2660/quote> <http://www.w3.org/ns/oa#prefix>",
-        f"<{ID}target/16-2> <{Vocab().base}def/value>",
-        f"<{ID}target/16-2> <{Vocab().base}def/valueAsWritten>",
-        f"<{ID}target/16-2> <http://www.w3.org/2000/01/rdf-schema#label>",
-        f"<{ID}target/16-2> <http://www.w3.org/2000/01/rdf-schema#label>",
-        f"<{ID}task/16> <{Vocab().base}def/text>",
+        f"<{PART}span/1894-2623/quote> <http://www.w3.org/ns/oa#exact>",
+        f"<{PART}span/2531-2623/quote> <http://www.w3.org/ns/oa#exact>",
+        f"<{PART}span/2591-2606/quote> <http://www.w3.org/ns/oa#suffix>",
+        f"<{PART}span/2603-2606/quote> <http://www.w3.org/ns/oa#suffix>",
+        f"<{PART}span/2607-2622/quote> <http://www.w3.org/ns/oa#exact>",
+        f"<{PART}span/2617-2620/quote> <http://www.w3.org/ns/oa#exact>",
+        f"<{PART}span/2625-3515/quote> <http://www.w3.org/ns/oa#prefix>",
+        f"<{PART}span/2627-2660/quote> <http://www.w3.org/ns/oa#prefix>",
+        f"<{PART}target/16-2> <{Vocab().base}def/value>",
+        f"<{PART}target/16-2> <{Vocab().base}def/valueAsWritten>",
+        f"<{PART}target/16-2> <http://www.w3.org/2000/01/rdf-schema#label>",
+        f"<{PART}target/16-2> <http://www.w3.org/2000/01/rdf-schema#label>",
+        f"<{PART}task/16> <{Vocab().base}def/text>",
     ]
 
 
 def test_the_edited_figure_gives_exactly_its_triples(two: Two) -> None:
     dist = two.root / "dist"
-    added = (dist / ADDED_FILE).read_text(encoding="utf-8").splitlines()
-    removed = (dist / REMOVED_FILE).read_text(encoding="utf-8").splitlines()
-    source = f"<{ID}source> <{Vocab().base}def/sha256> "
+    # The default graph's quads (each is also in the plan's named graph, which changed alike).
+    in_plan_graph = f"<{PLAN_GRAPH}> ."
+    added = [
+        q
+        for q in (dist / ADDED_FILE).read_text(encoding="utf-8").splitlines()
+        if not q.endswith(in_plan_graph)
+    ]
+    removed = [
+        q
+        for q in (dist / REMOVED_FILE).read_text(encoding="utf-8").splitlines()
+        if not q.endswith(in_plan_graph)
+    ]
+    source = f"<{PART}source> <{Vocab().base}def/sha256> "
     assert removed[0] == source + f'"{hashlib.sha256(two.old_seed).hexdigest()}" .'
     assert added[0] == source + f'"{hashlib.sha256(two.new_seed).hexdigest()}" .'
     # every other removed quad is an added one with the figure changed, and nothing else changed
@@ -127,17 +140,20 @@ def test_the_summary_names_the_changed_task_and_target(two: Two) -> None:
         two.second.build_id,
         False,
     )
-    assert (document["added"], document["removed"]) == (14, 14)
+    assert (document["added"], document["removed"]) == (28, 28)  # 14 in the default graph, 14 in the plan's
     changed = {
         kind: by for kind, by in document["entities"].items() if by["added"] or by["removed"] or by["changed"]
     }
     assert changed == {
-        "divisions": {"added": [], "removed": [], "changed": [f"{ID}task/16"]},
-        "targets": {"added": [], "removed": [], "changed": [f"{ID}target/16-2"]},
+        "divisions": {"added": [], "removed": [], "changed": [f"{PART}task/16"]},
+        "targets": {"added": [], "removed": [], "changed": [f"{PART}target/16-2"]},
     }
     assert document["counts"]["targets"] == {"added": 0, "removed": 0, "changed": 1}
-    # per named graph (per plan once plans have their own graphs): only the default graph changed
-    assert document["graphs"] == {"default": {"added": 14, "removed": 14, "entities": changed}}
+    # per named graph: the default graph and the plan's graph changed alike
+    assert document["graphs"] == {
+        "default": {"added": 14, "removed": 14, "entities": changed},
+        PLAN_GRAPH: {"added": 14, "removed": 14, "entities": changed},
+    }
 
 
 def test_the_change_set_is_listed_with_the_build(two: Two) -> None:
@@ -166,12 +182,12 @@ def test_changes_are_served_as_json_and_html(two: Two, client: TestClient) -> No
     r = client.get("/changes", headers={"accept": "application/json"})
     assert r.status_code == 200
     body = r.json()
-    assert (body["previous"], body["current"], body["added"]) == (two.first.build_id, two.second.build_id, 14)
+    assert (body["previous"], body["current"], body["added"]) == (two.first.build_id, two.second.build_id, 28)
     assert body["files"]["added"] == "http://testserver/dumps/changes.added.nq"
     assert client.get("/dumps/changes.added.nq").content == (two.root / "dist" / ADDED_FILE).read_bytes()
     html = client.get("/changes", headers={"accept": "text/html"})
     assert html.headers["content-type"].startswith("text/html")
-    assert f"{ID}target/16-2" in html.text and f"{ID}task/16" in html.text
+    assert f"{PART}target/16-2" in html.text and f"{PART}task/16" in html.text
     assert "14 triples added, 14 removed" in html.text
 
 
@@ -180,7 +196,7 @@ def test_a_kept_change_set_by_its_two_build_ids(two: Two, client: TestClient) ->
     r = client.get(f"/changes/{a}..{b}")
     assert r.status_code == 200
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert r.json()["entities"]["targets"]["changed"] == [f"{ID}target/16-2"]
+    assert r.json()["entities"]["targets"]["changed"] == [f"{PART}target/16-2"]
     assert r.json()["files"]["removed"] == f"http://testserver/dumps/versions/{b}/{REMOVED_FILE}"
     assert (
         client.get(f"/dumps/versions/{b}/{REMOVED_FILE}").content

@@ -18,7 +18,7 @@ from mapping.vocab import DEFAULT_BASE
 from server import cli
 
 REPO = Path(__file__).resolve().parent.parent
-MALFORMED = "济南市绿色低碳行动计划(2023—2025年)\n前言。\n(一)先有任务。\n一、第一部分\n"
+MALFORMED = "济南市绿色低碳行动计划(2023—2025年)\n前言。\n一、第一部分\n三、第三部分\n"  # 二、 is missing
 # `path:line:column: message`, the line and column inside MALFORMED (which message is the parser's business)
 ERROR_LINE = r"(?P<path>.+):(?P<line>[1-4]):(?P<column>[1-9]\d*): (?P<message>\S.*)"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 
 import pytest
 
@@ -175,8 +176,9 @@ def test_http_429_carries_retry_after_and_names_the_limit(built_plan: BuiltPlan)
         # A canned query counts against the same client.
         assert client.get("/queries/plan-totals").status_code == 429
         # Another client (behind a trusted proxy) is not refused.
-    proxied = dataclasses.replace(settings, trusted_proxies=frozenset({"testclient"}))
-    with TestClient(create_app(proxied)) as client:
+    proxy = ipaddress.ip_network("10.0.0.9")
+    proxied = dataclasses.replace(settings, trusted_proxies=(proxy,))
+    with TestClient(create_app(proxied), client=("10.0.0.9", 50000)) as client:
         assert (
             client.get(
                 "/sparql", params={"query": "ASK {}"}, headers={"X-Forwarded-For": "192.0.2.1"}

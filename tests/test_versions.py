@@ -32,6 +32,7 @@ def dirs(tmp_path: Path) -> Dirs:
     d.ontology.mkdir()
     (d.ontology / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
     d.write_seed(GOOD)
+    (d.seeds / "plan.plan.toml").write_text('slug = "toy"\n', encoding="utf-8")  # as tests/test_build.py
     return d
 
 
