@@ -188,7 +188,7 @@ def test_changes_are_served_as_json_and_html(two: Two, client: TestClient) -> No
     html = client.get("/changes", headers={"accept": "text/html"})
     assert html.headers["content-type"].startswith("text/html")
     assert f"{PART}target/16-2" in html.text and f"{PART}task/16" in html.text
-    assert "14 triples added, 14 removed" in html.text
+    assert "28 triples added, 28 removed" in html.text
 
 
 def test_a_kept_change_set_by_its_two_build_ids(two: Two, client: TestClient) -> None:
