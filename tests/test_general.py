@@ -15,6 +15,8 @@ from mapping.build import build
 from mapping.graph import GENERAL, PILLARS_AND_TASKS, document_graph, shape_of
 from mapping.validate import ONTOLOGY_DIR, validate
 from mapping.vocab import ELI, OA, Vocab
+from server.app import create_app
+from server.settings import Settings
 from tests.conftest import TestClient
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
@@ -187,3 +189,34 @@ def test_canned_queries_what_a_plan_cites_and_what_cites_a_document(plan_client:
     assert [(r["relation"]["value"], r["planTitle"]["value"][:3]) for r in cited] == [
         (str(ELI.implements), "济南市")
     ]
+
+
+SCIENCE = (
+    "济南市推进科教融合行动方案(2024—2026年)\n为推进科教融合，制定本方案。\n"
+    "一、重点任务\n　　（一）共建平台。支持山东大学齐鲁医院建设临床研究中心。\n　　（二）完善机制。\n"
+    "二、保障措施\n　　（一）加强组织领导。\n"
+)
+
+
+def test_plans_and_divisions_involving_an_organisation_or_a_place(tmp_path: Path) -> None:
+    """The cross-plan queries reach the divisions of a plan in the general numbering."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "science.txt").write_text(SCIENCE, encoding="utf-8")
+    (seeds / "science.plan.toml").write_text('slug = "science"\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "NotImplemented should not be used", DeprecationWarning)
+        build(seeds, tmp_path / "dist", tmp_path / "store", cache_dir=tmp_path / "cache")
+    settings = Settings(store_dir=tmp_path / "store", dist_dir=tmp_path / "dist", server_processes=1)
+    plan = Vocab().for_plan("science")
+    with TestClient(create_app(settings)) as client:
+        org = client.get("/queries/plans-by-organisation", params={"org": "山东大学"}).json()["results"][
+            "bindings"
+        ]
+        assert [(r["task"]["value"], r["number"]["value"], r["title"]["value"]) for r in org] == [
+            (str(plan.part("division", "1.1")), "1", "共建平台")  # names 山东大学齐鲁医院, part of 山东大学
+        ]
+        place = client.get("/queries/plans-by-place", params={"place": "济南市"}).json()["results"][
+            "bindings"
+        ]
+        assert [(r["plan"]["value"], "task" in r) for r in place] == [(str(plan.plan()), False)]  # the title
