@@ -39,6 +39,17 @@ SAMPLES: dict[str, tuple[str, dict[str, str]]] = {
     "/charts/targets.svg": ("/charts/targets.svg", {}),
     "/healthz": ("/healthz", {}),
     "/metrics": ("/metrics", {}),
+    "/plans/{slug}": ("/plans/jinan-green-low-carbon-2023-2025", HTML),
+    "/dumps/versions/": ("/dumps/versions/", {}),
+    "/dumps/versions/{build_id}/{name}": ("/dumps/versions/0000/plankg.ttl", {}),  # the 404 of an unkept id
+    "/changes": ("/changes", {}),
+    "/changes/{span}": ("/changes/a..b", {}),  # 404: not kept
+    "/reconcile": ("/reconcile", {}),
+    "/reconcile/suggest/entity": ("/reconcile/suggest/entity?prefix=%E5%B1%B1", {}),
+    "/reconcile/suggest/type": ("/reconcile/suggest/type?prefix=Or", {}),
+    "/reconcile/suggest/property": ("/reconcile/suggest/property?prefix=c", {}),
+    "/reconcile/properties": ("/reconcile/properties", {}),
+    "/reconcile/preview": ("/reconcile/preview?id=x", {}),  # 404: unknown entity
 }
 OUTSIDE_THE_DESCRIPTION = [
     ("/docs", {}),
