@@ -196,7 +196,8 @@ def workers_of(port: int) -> set[int]:
 
 @pytest.fixture(scope="module")
 def origin(built_plan: BuiltPlan) -> Iterator[str]:
-    with serve_plan(built_plan.settings.store_dir, built_plan.dist) as url:
+    # One server process: its children are exactly the query workers the test counts.
+    with serve_plan(built_plan.settings.store_dir, built_plan.dist, processes=1) as url:
         yield url
 
 

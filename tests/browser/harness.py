@@ -62,11 +62,16 @@ def serve(factory: str, timeout: float = 60.0) -> Iterator[str]:
 
 
 @contextmanager
-def serve_plan(store: Path, dist: Path, timeout: float = 60.0) -> Iterator[str]:
-    """Run ``plankg serve`` over a built store and dumps on a free loopback port; yield its origin."""
+def serve_plan(
+    store: Path, dist: Path, timeout: float = 60.0, processes: int | None = None
+) -> Iterator[str]:
+    """Run ``plankg serve`` over a built store and dumps on a free loopback port; yield its origin.
+    ``processes``: how many server processes (default: the server's, one per core)."""
     port = free_port()
     command = ["-m", "server.cli", "serve", "--store", str(store), "--dist", str(dist)]
     command += ["--host", "127.0.0.1", "--port", str(port)]
+    if processes is not None:
+        command += ["--processes", str(processes)]
     with tempfile.TemporaryFile() as log:
         yield from _serve(command, port, log, timeout)
 
