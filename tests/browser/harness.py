@@ -62,9 +62,7 @@ def serve(factory: str, timeout: float = 60.0) -> Iterator[str]:
 
 
 @contextmanager
-def serve_plan(
-    store: Path, dist: Path, timeout: float = 60.0, processes: int | None = None
-) -> Iterator[str]:
+def serve_plan(store: Path, dist: Path, timeout: float = 60.0, processes: int | None = None) -> Iterator[str]:
     """Run ``plankg serve`` over a built store and dumps on a free loopback port; yield its origin.
     ``processes``: how many server processes (default: the server's, one per core)."""
     port = free_port()
