@@ -85,7 +85,7 @@ def test_the_service_description_as_n_quads_and_trig(plan_client: TestClient) ->
     import pyoxigraph as ox
 
     service = ox.NamedNode("http://www.w3.org/ns/sparql-service-description#Service")
-    endpoint = ox.NamedNode("http://127.0.0.1:8000/sparql")
+    endpoint = ox.NamedNode("http://testserver/sparql")  # the endpoint URL the request reached
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     for name, fmt in (("nquads", ox.RdfFormat.N_QUADS), ("trig", ox.RdfFormat.TRIG)):
         media_type = fmt.media_type

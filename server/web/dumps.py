@@ -351,6 +351,7 @@ def dataset_description(settings: Settings, store: Store, manifest: Manifest | N
 DUMP_MEDIA_TYPES = sorted(
     {f.media_type for f in fmts.FORMATS if f.carries(fmts.Kind.GRAPH)}
     | {GZIP_MEDIA_TYPE, PLAIN_TEXT, JSON_TYPE, OCTET_STREAM}
+    | {fmts.CSV.media_type, CSVW_MEDIA_TYPE}  # the CSV tables and their CSVW metadata (mapping.tables)
 )
 
 

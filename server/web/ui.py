@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mapping.vocab import Vocab
+from mapping.vocab import SLUG, Vocab
 from server.protocol.canned import QUERIES_DIR, read_query
 from server.protocol.contract import responses
 from server.settings import Settings
@@ -309,8 +309,10 @@ def make_router(
     search_query = read_query(QUERIES_DIR / "search.rq").body
 
     async def overview_page(request: Request, slug: str | None) -> HTMLResponse:
-        info = await asyncio.to_thread(overview, site, select, slug)
-        if slug is not None and info.plan is None:
+        # A slug no plan could have (lower-case ASCII words joined by '-') names no graph: the 404 page.
+        valid = slug is None or SLUG.fullmatch(slug) is not None
+        info = await asyncio.to_thread(overview, site, select, slug if valid else None)
+        if slug is not None and (not valid or info.plan is None):
             return tpl.TemplateResponse(
                 request,
                 "notfound.html",
@@ -357,7 +359,7 @@ def make_router(
         f"{p}plans/{{slug}}",
         response_class=HTMLResponse,
         summary="A plan's page: counts, pillars, charts",
-        responses=responses(["text/html"], 404, 503),
+        responses=responses(["text/html"], 503, also={404: {"content": {"text/html": {}}}}),
     )
     async def plan_page(request: Request, slug: str) -> HTMLResponse:
         return await overview_page(request, slug)

@@ -31,10 +31,11 @@ from mapping.versions import BUILD_ID, read_index
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
 from server.protocol.conditional import not_modified
+from server.protocol.contract import responses
 from server.protocol.forwarded import public_origin
 from server.settings import Settings
 from server.web.describe import Site
-from server.web.dumps import Manifest, read_manifest
+from server.web.dumps import DUMP_MEDIA_TYPES, Manifest, read_manifest
 from server.web.pages import templates
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -199,6 +200,7 @@ def make_router(settings: Settings) -> APIRouter:
         name="version_file",
         response_class=Response,
         summary="One file of a kept build (immutable: long cache, ETag its SHA-256)",
+        responses=responses(DUMP_MEDIA_TYPES, 400, 404, also={304: {}}),
     )
     router.add_api_route(
         f"{p}changes",
@@ -215,5 +217,6 @@ def make_router(settings: Settings) -> APIRouter:
         name="changes_between",
         response_class=Response,
         summary="The change set {previous}..{current} of a kept build",
+        responses=responses(["application/json", "text/html"], 400, 404, 406),
     )
     return router
