@@ -223,6 +223,28 @@ TABLES: tuple[Table, ...] = (
         (ForeignKey("task", "divisions", "division"),),
     ),
     Table(
+        "citations",
+        "citation",
+        "pk:Citation",
+        "Citations: the documents each plan cites, implements or is based on, with the quote",
+        (
+            _iri("citing_plan", "pk:citingPlan", "the citing plan"),
+            _iri("relation", "pk:citationRelation", "eli:cites, eli:based_on or eli:implements"),
+            _iri(
+                "cited",
+                "oa:hasBody",
+                "the cited document: a plan of the corpus, or a document known from citations",
+            ),
+            Column("cited_title", "oa:hasBody/eli:title", lang="zh", output=False, title_en="its title"),
+            Column(
+                "cited_number", "oa:hasBody/pk:documentNumber", output=False, title_en="its document number"
+            ),
+            _iri("span", "oa:hasTarget", "source span"),
+            Column("quote", "oa:hasTarget/" + QUOTE, output=False, title_en="quote"),
+        ),
+        (ForeignKey("citing_plan", "plans", "plan"),),
+    ),
+    Table(
         "mentions",
         "mention",
         "pk:Mention",

@@ -108,6 +108,7 @@ def test_the_csvw_package_validates_metadata_tables_and_keys(dist: Path) -> None
         "plankg-organisations.csv": 29,
         "plankg-places.csv": 20,
         "plankg-projects.csv": 45,
+        "plankg-citations.csv": 2,  # the preamble implements two documents
         "plankg-mentions.csv": 106,
     }
     # Foreign keys: every non-empty parent, broader, task, pillar and indicator cell names a row.
@@ -235,3 +236,15 @@ def test_tables_are_served_with_their_metadata_link(plan_client: TestClient) -> 
     assert meta.headers["content-type"] == "application/csvm+json"
     assert meta.json()["tables"][0]["url"] == "plankg-plans.csv"
     assert "link" not in plan_client.get("/dumps/plankg.ttl").headers
+
+
+def test_citations_table_golden_rows(dist: Path) -> None:
+    rows = read_table(dist, "citations")
+    assert [(r["citing_plan"], r["relation"], r["cited_title"]) for r in rows] == [
+        (str(PLAN.plan()), "http://data.europa.eu/eli/ontology#implements", title)
+        for title in (
+            "国务院关于支持山东深化新旧动能转换推动绿色低碳高质量发展的意见",
+            "山东省建设绿色低碳高质量发展先行区三年行动计划(2023—2025年)",
+        )
+    ]
+    assert rows[0]["quote"].startswith("《国务院关于支")
