@@ -106,6 +106,7 @@ def built(tmp_path: Path) -> Dirs:
     d.ontology.mkdir()
     (d.ontology / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
     d.write_seed("title: 测试计划\ntask 1: 推进绿色发展\n")
+    (d.seeds / "plan.plan.toml").write_text('slug = "toy"\n', encoding="utf-8")  # as tests/test_build.py
     run_build(d)
     return d
 
