@@ -70,7 +70,8 @@ class QueryRequest:
     base_iri: str | None = None  # for relative IRIs (canned queries write `PREFIX pk: <def/>`)
 
 
-def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+def multi_params(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each parameter name with every value it is given, in order."""
     out: dict[str, list[str]] = {}
     for key, value in pairs:
         out.setdefault(key, []).append(value)
@@ -96,7 +97,8 @@ def _timeout(raw: str | None, limit: float) -> float:
     return min(seconds, limit)
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
+    """A request's body, refused (413) past ``limit`` bytes, declared or streamed."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(f"the request body is {declared} bytes; the limit is {limit}", limit=limit)
@@ -119,7 +121,7 @@ def _text(body: bytes, what: str) -> str:
 
 async def read_request(request: Request, settings: Settings) -> QueryRequest | None:
     """The query of a protocol request; None for a GET without a query (the service description)."""
-    url_params = _multi(parse_qsl(request.url.query, keep_blank_values=True))
+    url_params = multi_params(parse_qsl(request.url.query, keep_blank_values=True))
     if "update" in url_params:
         raise UpdateRefused(_READ_ONLY)
     params = url_params
@@ -138,14 +140,14 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
                 f"a SPARQL query is POSTed as {SPARQL_QUERY} or {FORM}, not {shown}",
                 supported=[SPARQL_QUERY, FORM],
             )
-        body = await _body(request, settings.max_body_bytes)
+        body = await read_body(request, settings.max_body_bytes)
         both = BadRequest("the query is given both in the URL and in the request body; give it once")
         if media_type == SPARQL_QUERY:
             if "query" in url_params:
                 raise both
             query = _text(body, "query")
         else:
-            form = _multi(parse_qsl(_text(body, "form"), keep_blank_values=True))
+            form = multi_params(parse_qsl(_text(body, "form"), keep_blank_values=True))
             if "update" in form:
                 raise UpdateRefused(_READ_ONLY)
             query = _single(form, "query")

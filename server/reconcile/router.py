@@ -17,11 +17,11 @@ from fastapi import APIRouter, Request, Response
 
 from server.errors import (
     BadReconciliationRequest,
-    RequestTooLarge,
     StoreFailure,
     UnknownEntity,
     UnsupportedMediaType,
 )
+from server.protocol.sparql import multi_params, read_body
 from server.reconcile import matching, requests, shapes, text
 from server.reconcile.index import Index, IndexCache
 from server.reconcile.schema import TYPES
@@ -46,17 +46,7 @@ def answer(data: Any, callback: str | None) -> Response:
 
 async def _form(request: Request, limit: int) -> dict[str, list[str]]:
     """The fields of a POSTed form (an empty body is no fields)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestTooLarge(f"the request body is {declared} bytes; the limit is {limit}", limit=limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge(f"the request body is larger than the limit of {limit} bytes", limit=limit)
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_body(request, limit)
     if not body:
         return {}
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -68,14 +58,7 @@ async def _form(request: Request, limit: int) -> dict[str, list[str]]:
         decoded = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadReconciliationRequest(f"the form is not UTF-8: {exc}") from None
-    return _multi(parse_qsl(decoded, keep_blank_values=True))
-
-
-def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in pairs:
-        out.setdefault(key, []).append(value)
-    return out
+    return multi_params(parse_qsl(decoded, keep_blank_values=True))
 
 
 def _single(params: dict[str, list[str]], name: str) -> str | None:
@@ -97,7 +80,7 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         return await anyio.to_thread.run_sync(cache.get, current)
 
     def params_of(request: Request) -> dict[str, list[str]]:
-        return _multi(parse_qsl(request.url.query, keep_blank_values=True))
+        return multi_params(parse_qsl(request.url.query, keep_blank_values=True))
 
     async def service(request: Request, params: dict[str, list[str]]) -> Response:
         jsonp = requests.callback(_single(params, "callback"))
