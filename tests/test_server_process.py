@@ -165,6 +165,8 @@ def test_a_client_that_hangs_up_frees_its_worker_before_the_limit(server: Server
         f"Host: 127.0.0.1\r\nAccept: application/sparql-results+json\r\n\r\n"
     )
     port = int(server.url.rsplit(":", 1)[1])
+    proc = Path("/proc").is_dir()
+    workers = set(children(server.process.pid)) if proc else set()
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(request.encode())
         time.sleep(0.3)
@@ -175,11 +177,14 @@ def test_a_client_that_hangs_up_frees_its_worker_before_the_limit(server: Server
 
     assert wait_for(cancelled, LIMIT)
     assert time.monotonic() - hung_up < LIMIT - 0.5  # well before the time limit would have struck
-    if Path("/proc").is_dir():
-        pids = children(server.process.pid)
-        before = cpu_seconds(pids)
+    if proc:
+        # The worker that ran the query is killed (a fresh one starts in its place, and its start-up
+        # is CPU that has nothing to do with the query: it is not measured); the others sit idle.
+        assert wait_for(lambda: not workers <= set(children(server.process.pid)), 1.0)
+        survivors = sorted(workers & set(children(server.process.pid)))
+        before = cpu_seconds(survivors)
         time.sleep(0.3)
-        assert cpu_seconds(pids) - before < 0.15
+        assert cpu_seconds(survivors) - before < 0.1
 
 
 def test_answers_are_whole_before_their_status(server: Server) -> None:
