@@ -130,6 +130,20 @@ CASES: list[tuple[str, str, dict[str, Term], str]] = [
         "VALUES ?x { :a :b } } } }",
     ),
     (
+        "the-where-group-is-a-sub-select",
+        "SELECT ?x ?o WHERE { SELECT ?x ?o WHERE { ?x :p ?o } }",
+        {"x": A},
+        f"SELECT ?x ?o WHERE {{ VALUES (?x) {{ (<{EX}a>) }} {{ SELECT (<{EX}a> AS ?x) ?o WHERE "
+        f"{{ <{EX}a> :p ?o }} }} }}",
+    ),
+    (
+        "minus-of-a-sub-select",
+        "SELECT ?x ?s WHERE { ?s :p ?o MINUS { SELECT ?x WHERE { ?y :q ?z } } }",
+        {"x": Iri(EX + "c")},
+        f"SELECT ?x ?s WHERE {{ VALUES (?x) {{ (<{EX}c>) }}  ?s :p ?o MINUS {{ VALUES (?x) "
+        f"{{ (<{EX}c>) }} {{ SELECT (<{EX}c> AS ?x) WHERE {{ ?y :q ?z }} }} }} }}",
+    ),
+    (
         "sub-select-star",
         "SELECT ?x ?o WHERE { { SELECT * WHERE { ?s :label ?x . ?s :p ?o } } }",
         {"x": LIT},
@@ -276,6 +290,7 @@ def test_the_answers_compared_are_not_all_empty(store: ox.Store) -> None:
         "values-header-another-value",
         "bind-target-another-value",
         "minus-that-shares-only-it",
+        "minus-of-a-sub-select",
     }
 
 
@@ -309,6 +324,8 @@ def test_what_pre_binding_refuses_is_refused() -> None:
         with_bindings("SELECT ?x WHERE { ?x ?p ?y }", {"y": A})
     with pytest.raises(QueryNotSupported, match=r"\?x is bound but the query assigns it in its SELECT"):
         with_bindings("SELECT (:b AS ?x) WHERE { }", {"x": A})
+    with pytest.raises(QueryNotSupported, match=r"\?x is bound but the query assigns it in its SELECT"):
+        with_bindings("SELECT ?x WHERE { ?s ?p ?o } GROUP BY (?s AS ?x)", {"x": A})
     with pytest.raises(QueryNotSupported, match="only be bound in a SELECT query"):
         with_bindings("ASK { ?x ?p ?o }", {"x": A})
     with pytest.raises(QueryNotSupported, match="not a variable name"):

@@ -151,6 +151,7 @@ class _Frame:
     grouped_at: dict[str, int] = field(default_factory=dict)  # a select: token of a plain GROUP BY ?x
     marked: set[str] | None = None  # a group: bound names it must bind itself (inline data)
     at_start: bool = True  # a group: its inline data goes first (last when it assigns a bound name)
+    holds_select: bool = False  # a group that is a sub-select: inline data needs a group of its own
 
 
 class _Substitution:
@@ -277,6 +278,7 @@ class _Substitution:
                 else:
                     group = _Frame("group", names, marked=set())
                 group.open = self._end(token)
+                group.holds_select = self._word(i + 1) == "select"
                 stack.append(group)
             elif token.text == "}":
                 if top is not None and top.kind == "select":  # a sub-select ends with its group
@@ -306,9 +308,10 @@ class _Substitution:
         owner = next(f for f in reversed(stack) if f.kind != "paren")
         term = self.bindings[name]
         if owner.kind == "select":  # the projection, or GROUP BY / HAVING / ORDER BY
-            if before == "as" and owner.phase == "clause":
+            if before == "as":
                 raise QueryNotSupported(
-                    f"the variable ?{name} is bound but the query assigns it in its SELECT clause"
+                    f"the variable ?{name} is bound but the query assigns it in its SELECT clause "
+                    "or GROUP BY (… AS ?{name})"
                 )
             if self._in_expression(stack):
                 self._expression(i, name)
@@ -358,8 +361,12 @@ class _Substitution:
                     f" VALUES ({' '.join('?' + n for n in names)}) "
                     f"{{ ({' '.join(self.terms[n] for n in names)}) }} "
                 )
-                at = group.open if group.at_start else group.close
-                edits.append((at, at, values))
+                if group.holds_select:  # { SELECT … } holds nothing else: { VALUES … { SELECT … } }
+                    edits.append((group.open, group.open, values + "{"))
+                    edits.append((group.close, group.close, "} "))
+                else:
+                    at = group.open if group.at_start else group.close
+                    edits.append((at, at, values))
         text = self.query
         for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
             text = text[:start] + replacement + text[end:]
