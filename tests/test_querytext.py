@@ -144,6 +144,13 @@ CASES: list[tuple[str, str, dict[str, Term], str]] = [
         f"{{ (<{EX}c>) }} {{ SELECT (<{EX}c> AS ?x) WHERE {{ ?y :q ?z }} }} }} }}",
     ),
     (
+        "sub-select-with-trailing-values",
+        "SELECT ?x ?o WHERE { { SELECT ?x ?o WHERE { ?s :p ?o } VALUES ?x { :a :c } } }",
+        {"x": A},
+        f"SELECT ?x ?o WHERE {{ VALUES (?x) {{ (<{EX}a>) }}  {{ VALUES (?x) {{ (<{EX}a>) }} {{ SELECT ?x ?o "
+        f"WHERE {{ VALUES (?x) {{ (<{EX}a>) }}  ?s :p ?o }} VALUES ?x {{ :a :c }} }} }} }}",
+    ),
+    (
         "sub-select-star",
         "SELECT ?x ?o WHERE { { SELECT * WHERE { ?s :label ?x . ?s :p ?o } } }",
         {"x": LIT},

@@ -214,7 +214,8 @@ class _Substitution:
         """``VALUES`` at ``i``: its header keeps bound variables (a join, as pre-binding gives); the
         data block is skipped. Returns the index after the block."""
         names = stack[-1].names if stack else frozenset()
-        trailing = bool(stack) and stack[-1].kind == "select"
+        # The query's own trailing VALUES joins with its WHERE group, which binds the variable.
+        trailing = bool(stack) and stack[-1].kind == "select" and stack[-1].outermost
         j = i + 1
         header: list[_Token] = []
         if self._text(j) == "(":
