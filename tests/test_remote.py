@@ -23,9 +23,9 @@ import pytest
 
 from server.app import create_app
 from server.errors import EngineUnavailable, QueryNotSupported, StoreMissing
-from server.protocol.results import Iri, Literal, Solutions
+from server.protocol.results import Literal, Solutions
 from server.settings import Settings, SettingsError
-from server.stores.querytext import QueryForm, query_form, with_base, with_bindings
+from server.stores.querytext import QueryForm, query_form, with_base
 from server.stores.remote import Credentials, RemoteStore
 from tests.conftest import TestClient
 
@@ -371,26 +371,6 @@ def test_a_new_publish_is_served_under_its_build_id(engine: FakeEngine) -> None:
 
 
 # --- the query text an engine gets -----------------------------------------------------------
-
-
-def test_bindings_become_inline_data_first_in_the_where_group() -> None:
-    query = "SELECT ?q ?x WHERE { ?x ?p ?t FILTER(CONTAINS(?t, ?q)) } ORDER BY ?x"
-    sent = with_bindings(query, {"q": Literal('a" } DROP ALL #\n\\')})
-    assert sent == (
-        'SELECT ?q ?x WHERE { VALUES (?q) { ("a\\" } DROP ALL #\\n\\\\") }  ?x ?p ?t '
-        "FILTER(CONTAINS(?t, ?q)) } ORDER BY ?x"
-    )
-
-
-def test_bindings_follow_the_rules_of_the_embedded_store() -> None:
-    with pytest.raises(QueryNotSupported, match=r"\?y is bound but the query does not project it"):
-        with_bindings("SELECT ?x WHERE { ?x ?p ?y }", {"y": Iri("http://e/y")})
-    with pytest.raises(QueryNotSupported, match="not an IRI"):
-        with_bindings("SELECT * WHERE { ?x ?p ?y }", {"y": Iri("http://e/y> } <x")})
-    projected = with_bindings(
-        "SELECT ?t (COUNT(?x) AS ?n) WHERE { ?x ?p ?t } GROUP BY ?t", {"n": Literal("1")}
-    )
-    assert projected.startswith('SELECT ?t (COUNT(?x) AS ?n) WHERE { VALUES (?n) { ("1") } ')
 
 
 def test_the_base_is_declared_first_and_the_form_is_read_past_the_prologue() -> None:

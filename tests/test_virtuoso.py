@@ -156,26 +156,6 @@ def answer(client: TestClient, path: str, **params: str) -> dict[str, Any]:
     return body
 
 
-# Over a remote engine a canned query's parameters are bound by a VALUES block in the outermost group
-# (server/stores/querytext.py), where Oxigraph pre-binds them everywhere (SEP-0007). The corpus's
-# queries test an optional `plan` inside sub-selects and through COALESCE over a possibly unbound
-# variable, and the citation queries project a parameter: Virtuoso answers these differently. Known,
-# open (issue 10's note): each such case is a strict expected failure, so a fix shows up at once.
-REMOTE_BINDING_DIFFERS = {
-    "cited-by-default",
-    "consistency-report-default",
-    "investment-by-pillar-and-stage-default",
-    "pillars-default",
-    "plan-citations-default",
-    "plan-totals-default",
-    "plan-totals-example",
-    "plans-side-by-side-default",
-    "plans-side-by-side-example",
-    "search-default",
-    "targets-of-pillar-default",
-    "tasks-by-organisation-default",
-    "tasks-by-place-default",
-}
 CASES = [
     # An optional parameter without a default or example is left out (its variable stays unbound).
     pytest.param(
@@ -183,14 +163,6 @@ CASES = [
         which,
         {p.name: value for p in q.params if (value := getattr(p, which)) is not None},
         id=f"{q.name}-{which}",
-        marks=[
-            pytest.mark.xfail(
-                strict=True,
-                reason="parameters bound by an outer VALUES block, not pre-bound as in Oxigraph",
-            )
-        ]
-        if f"{q.name}-{which}" in REMOTE_BINDING_DIFFERS
-        else [],
     )
     for q in load_queries()
     for which in ("default", "example")
@@ -265,15 +237,31 @@ def test_construct_gives_the_same_graph_in_the_negotiated_format(
     assert isomorphic(graphs[0], graphs[1])
 
 
-@pytest.mark.xfail(strict=True, reason="search's optional plan parameter: see REMOTE_BINDING_DIFFERS")
 def test_pages_and_search_work_over_virtuoso(remote: TestClient, plan_client: TestClient) -> None:
-    for path in (f"/id/plan/{SLUG}/task/6", "/search?q=山东大学", "/"):
+    searches = (
+        "/search?q=山东大学",
+        f"/search?q=山东大学&plan={SLUG}",
+        "/search?q=山东大学&plan=no-such-plan",
+    )
+    for path in (f"/id/plan/{SLUG}/task/6", "/", *searches):
         page = remote.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200, (path, page.text[:500])
         embedded = plan_client.get(path, headers={"Accept": "text/html"})
         assert sorted(page.text.splitlines()) == sorted(embedded.text.splitlines()), path
-    text = remote.get("/search?q=山东大学").text
-    assert "山东大学" in text and "/id/task/" in text
+    hits = [
+        re.findall(r'<li data-kind="(\w+)"><a href="([^"]+)"', remote.get(path).text) for path in searches
+    ]
+    found = [
+        ("org", "/doc/id/org/shandong-university"),
+        ("org", "/doc/id/org/qilu-hospital-of-shandong-university"),
+        ("org", "/doc/id/org/shandong-university-longshan-campus"),
+        ("project", f"/doc/id/plan/{SLUG}/project/qilu-hospital-national-medical-center"),
+        ("task", f"/doc/id/plan/{SLUG}/task/1"),
+        ("task", f"/doc/id/plan/{SLUG}/task/43"),
+        ("task", f"/doc/id/plan/{SLUG}/task/44"),
+    ]
+    # Every plan (no plan given: its variable unbound), the seed's one plan, a plan there is not.
+    assert hits == [found, found, []]
 
 
 def test_a_result_the_engine_cut_at_its_row_cap_is_refused(remote: TestClient) -> None:

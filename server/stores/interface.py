@@ -11,7 +11,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, TypedDict
+
+from typing_extensions import Unpack
 
 from server.protocol.formats import Format, Kind
 from server.protocol.results import Solutions, Term, Triple
@@ -59,6 +61,26 @@ class DatasetDescription:
     sources: tuple[str, ...]  # what was loaded: the plan store and/or data files
 
 
+class QueryOptions(TypedDict, total=False):
+    """How to evaluate a query: the keyword options of :meth:`Store.query`, each optional.
+
+    ``default_graph_uris`` / ``named_graph_uris`` name the dataset (none: the store's own),
+    ``formats`` asks for the answer written (``QueryOutcome.body``) rather than as values, ``timeout``
+    is in seconds (None: the store's default), ``max_rows`` refuses a longer result, ``base_iri``
+    resolves relative IRIs, ``bindings`` pre-bind variables and ``cancel``, once set, stops the query.
+    Written once here, so that every store takes the same options under the same names and types.
+    """
+
+    default_graph_uris: Sequence[str]
+    named_graph_uris: Sequence[str]
+    formats: FormatChoice | None
+    timeout: float | None
+    max_rows: int | None
+    base_iri: str | None
+    bindings: Mapping[str, Term] | None
+    cancel: threading.Event | None
+
+
 class Store(Protocol):
     """What the server may ask of its data."""
 
@@ -68,20 +90,8 @@ class Store(Protocol):
     @property
     def triple_count(self) -> int: ...
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        formats: FormatChoice | None = None,
-        timeout: float | None = None,
-        max_rows: int | None = None,
-        base_iri: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> QueryOutcome:
-        """Evaluate a query (blocking; call it off the event loop).
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryOutcome:
+        """Evaluate a query (blocking; call it off the event loop) with ``options`` (QueryOptions).
 
         Raises QuerySyntaxError, NotAcceptable (via ``formats``), TooManyRows, QueryTimeout,
         ServerBusy or StoreFailure; a remote store also EngineUnavailable, EngineTimeout (a

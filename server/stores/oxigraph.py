@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from typing_extensions import Unpack
 
 from server.errors import (
     NotAcceptable,
@@ -72,7 +73,14 @@ from server.protocol.results import (
     serialize_boolean,
     serialize_solutions,
 )
-from server.stores.interface import DatasetDescription, FormatChoice, QueryOutcome, ResultKind, Store
+from server.stores.interface import (
+    DatasetDescription,
+    FormatChoice,
+    QueryOptions,
+    QueryOutcome,
+    ResultKind,
+    Store,
+)
 
 log = logging.getLogger("plankg.store")
 
@@ -732,31 +740,20 @@ class OxigraphStore:
             sources=self._sources,
         )
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        formats: FormatChoice | None = None,
-        timeout: float | None = None,
-        max_rows: int | None = None,
-        base_iri: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> QueryOutcome:
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryOutcome:
+        timeout, formats, cancel = options.get("timeout"), options.get("formats"), options.get("cancel")
         limit = self._default_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         request = _Request(
             sparql,
-            tuple(default_graph_uris),
-            tuple(named_graph_uris),
+            tuple(options.get("default_graph_uris", ())),
+            tuple(options.get("named_graph_uris", ())),
             formats.results.name if formats and formats.results else None,
             formats.graph.name if formats and formats.graph else None,
             formats is not None,
-            max_rows,
-            base_iri,
-            tuple((bindings or {}).items()),
+            options.get("max_rows"),
+            options.get("base_iri"),
+            tuple((options.get("bindings") or {}).items()),
         )
         while True:
             pool, worker = self._take_worker(limit, deadline, cancel)

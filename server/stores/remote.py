@@ -47,6 +47,7 @@ import httpx
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.term import Node
+from typing_extensions import Unpack
 
 from mapping import layout
 from server.errors import (
@@ -74,7 +75,7 @@ from server.protocol.results import (
     serialize_boolean,
     serialize_solutions,
 )
-from server.stores.interface import DatasetDescription, FormatChoice, QueryOutcome, ResultKind
+from server.stores.interface import DatasetDescription, QueryOptions, QueryOutcome, ResultKind
 from server.stores.querytext import QueryForm, has_dataset_clause, query_form, with_base, with_bindings
 
 log = logging.getLogger("plankg.remote")
@@ -387,19 +388,9 @@ class RemoteStore:
             return [published.default_graph], list(published.named_graphs) or [EMPTY_GRAPH]
         return own(default_graph_uris) or [EMPTY_GRAPH], own(named_graph_uris) or [EMPTY_GRAPH]
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        formats: FormatChoice | None = None,
-        timeout: float | None = None,
-        max_rows: int | None = None,
-        base_iri: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> QueryOutcome:
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryOutcome:
+        timeout, formats, cancel = options.get("timeout"), options.get("formats"), options.get("cancel")
+        base_iri = options.get("base_iri")
         limit = self._default_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         form = query_form(sparql)
@@ -423,10 +414,12 @@ class RemoteStore:
                 "FROM and FROM NAMED are not supported over a remote engine: name the graphs with the "
                 "protocol's default-graph-uri and named-graph-uri parameters instead"
             )
-        text = with_base(with_bindings(sparql, bindings or {}), base_iri)
+        text = with_base(with_bindings(sparql, options.get("bindings") or {}), base_iri)
         prepended = 1 if base_iri is not None else 0
         published = self._published
-        default_graphs, named_graphs = self._dataset(published, default_graph_uris, named_graph_uris)
+        default_graphs, named_graphs = self._dataset(
+            published, options.get("default_graph_uris", ()), options.get("named_graph_uris", ())
+        )
         accept = N_TRIPLES if kind is ResultKind.GRAPH else RESULTS_JSON
         exchange = self._exchange(text, accept, default_graphs, named_graphs, deadline, cancel, limit)
         if exchange.status != 200:
@@ -444,7 +437,7 @@ class RemoteStore:
                 "not given: narrow the query or page through it with LIMIT and OFFSET",
                 limit=int(engine_cap) if engine_cap.isdigit() else engine_cap,
             )
-        return self._outcome(kind, fmt, exchange.body, max_rows, published.build_id)
+        return self._outcome(kind, fmt, exchange.body, options.get("max_rows"), published.build_id)
 
     def _outcome(
         self, kind: ResultKind, fmt: Format | None, body: bytes, max_rows: int | None, build_id: str
