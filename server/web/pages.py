@@ -277,12 +277,17 @@ class Pages:
             "Repr-Digest": f"sha-256=:{base64.b64encode(digest.digest()).decode('ascii')}:",
             "Content-Disposition": f'inline; filename="{source.name}"',
         }
-        if source.data is not None:  # an original: never run a saved page's scripts on this origin
+        if source.data is None:
+            media_type: str | None = source.media_type
+        else:  # an original: never run a saved page's scripts on this origin; its own charset, if any
+            media_type = None
+            headers["Content-Type"] = source.media_type
             headers["Content-Security-Policy"] = "sandbox"
             headers["X-Content-Type-Options"] = "nosniff"
         if not_modified(request, headers["ETag"], None):
+            headers.pop("Content-Type", None)
             return Response(status_code=304, headers=headers)
-        return Response(body, media_type=source.media_type, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     # --- helpers ----------------------------------------------------------------------------
 
