@@ -79,4 +79,3 @@ def _offsets(graph: Graph, span: URIRef) -> tuple[int, int]:
         if isinstance(start, Literal) and isinstance(end, Literal):
             return int(start), int(end)
     raise ValueError(f"span {span} has no TextPositionSelector")
-
