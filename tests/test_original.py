@@ -428,3 +428,93 @@ def test_the_locations_agree_with_the_extraction(built: Built) -> None:
     ex = extract(built.seeds / "quanbei.pdf")
     for span, (start, end, _) in spans(g, "quanbei-pdf").items():
         assert [f"page={loc.page}" for loc in locate(ex, start, end)] == [v for _, _, v in places(g, span)]
+
+
+# --- a page read by OCR, through the per-plan step -------------------------------------------------
+
+
+def test_spans_read_by_ocr_carry_the_engines_confidence_in_the_plans_graph() -> None:
+    """A PDF whose page 2 is a scan (the extraction as mapping.ingest.pdf gives it for such a file;
+    OCR itself is tested in tests/test_ingest.py): the spans on page 2 are marked read by OCR with the
+    character-weighted confidence of the lines they cover; those on page 1 are not."""
+    from decimal import Decimal
+
+    import pyoxigraph as ox
+
+    from mapping.corpus import PlanMetadata, Seed
+    from mapping.graph import document_graph, plan_heading
+    from mapping.ingest import Extracted, Format, Located, Location, LocationKind, OcrSpan
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    data = b"%PDF-1.7 a scan, as far as this test is concerned"
+    page_break = text.index("二、")
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text) if m.start() >= page_break]
+    task8 = text.index("（八）")
+    confidence = {start: (61.5 if start == task8 else 90.0) for start, _ in lines}
+    extracted = Extracted(
+        source_name="scan.pdf",
+        format=Format.PDF,
+        text=text,
+        original_sha256=hashlib.sha256(data).hexdigest(),
+        byte_size=len(data),
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        locations=(
+            Located(0, page_break, Location(LocationKind.PAGE, page=1)),
+            Located(page_break, len(text), Location(LocationKind.PAGE, page=2)),
+        ),
+        ocr_spans=tuple(OcrSpan(s, e, 2, confidence[s], "tesseract 5.3.0", "chi_sim", 200) for s, e in lines),
+        tool="pdfminer.six 20260107",
+        pages=2,
+    )
+    output = b.process_plan(
+        Seed(Path("scan.pdf"), PlanMetadata(slug="quanbei-scan")),
+        text,
+        data,
+        VOCAB,
+        make_graph=document_graph,
+        read_heading=plan_heading,
+        validator=validate,
+        ontology_dir=REPO / "ontology",
+        extracted=extracted,
+    )
+    assert output.summary.violations == 0 and output.extracted_text == text
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in output.quads]
+    g = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    read, conf = URIRef(PK + "readByOcr"), URIRef(PK + "ocrConfidence")
+    title8 = g.value(plan_iri("quanbei-scan", "task", "8"), URIRef(PK + "titleSpan"))
+    assert g.value(title8, read) == Literal(True)
+    assert g.value(title8, conf) == Literal(Decimal("61.50"), datatype=XSD.decimal)
+    title7 = g.value(plan_iri("quanbei-scan", "task", "7"), URIRef(PK + "titleSpan"))
+    assert g.value(title7, conf) == Literal(Decimal("90.00"), datatype=XSD.decimal)
+    title1 = g.value(plan_iri("quanbei-scan", "task", "1"), URIRef(PK + "titleSpan"))
+    assert g.value(title1, read) is None and g.value(title1, conf) is None
+    # a span over both kinds of line: the mean weighted by the OCR'd characters it covers
+    pillar3 = next(o for o in g.objects(plan_iri("quanbei-scan", "pillar", "3"), PROV.wasDerivedFrom))
+    start, end, _ = spans(g, "quanbei-scan")[pillar3]  # type: ignore[index]
+    covered = [(min(end, e) - max(start, s), confidence[s]) for s, e in lines if s < end and start < e]
+    mean = sum(w * c for w, c in covered) / sum(w for w, _ in covered)
+    assert 61.5 < mean < 90.0 and g.value(pillar3, conf) == Literal(
+        Decimal(f"{mean:.2f}"), datatype=XSD.decimal
+    )
+    activity = plan_iri("quanbei-scan", "extraction")
+    assert set(g.objects(activity, URIRef(PK + "ocrPage"))) == {Literal(2, datatype=XSD.integer)}
+    assert g.value(activity, URIRef(PK + "ocrResolution")) == Literal(200, datatype=XSD.integer)
+
+
+def test_a_cached_plan_still_keeps_its_extracted_text(tmp_path: Path) -> None:
+    """The second build takes the plan from the per-plan cache and writes the same sources and graph."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    write_docx_with_table(FIXTURE.read_text(encoding="utf-8"), seeds / "plan.docx")
+    (seeds / "plan.plan.toml").write_text('slug = "quanbei-docx"\n', encoding="utf-8")
+    outputs = []
+    for k in (1, 2):
+        out = tmp_path / f"out{k}"
+        result = corpus_tests.quiet_build(
+            seeds, out / "dist", out / "var" / "store", VOCAB, cache_dir=tmp_path / "cache"
+        )
+        assert result.parsed == (("quanbei-docx",) if k == 1 else ())
+        outputs.append(out / "dist")
+    for name in ("sources/plan.docx", "sources/plan.docx.txt", "plan-quanbei-docx.nt"):
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
+    assert (outputs[1] / "sources" / "plan.docx").read_bytes() == (seeds / "plan.docx").read_bytes()
