@@ -46,12 +46,14 @@ from rdflib.namespace import DCTERMS
 from rich.console import Console
 
 from mapping import changes, crossrefs, dcatap, dumps, layout, tables, versions
-from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, seed_text
+from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, read_seed, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
 from mapping.graph import Heading, document_graph, plan_heading
+from mapping.ingest.model import Extracted
 from mapping.linksets import linkset_files
 from mapping.linksets_rdf import merge_linksets
+from mapping.original_rdf import original_graph
 from mapping.publication import Publication
 from mapping.swap import journal_path, recover_interrupted_swap
 from mapping.validate import ONTOLOGY_DIR, load_ontology, validate
@@ -298,6 +300,25 @@ class PlanOutput:
     summary: PlanSummary
     quads: list[ox.Quad]
     report: list[ox.Quad]
+    # The text extracted from a plan published as PDF, HTML or DOCX (kept with the dumps as
+    # sources/{layout.extracted_name(source_name)}); None for a .txt plan, whose text is the seed.
+    extracted_text: str | None = None
+
+    def write_sources(self, dist: Path, original: Path) -> None:
+        """Keep the plan's extracted text, if it has one, and the original it was extracted from (the
+        seed file ``original``) in ``dist/sources/``. Raises ``BuildError`` when the original is no
+        longer the file the plan was read from."""
+        if self.extracted_text is None:
+            return
+        directory = dist / layout.SOURCES_DIR
+        directory.mkdir(exist_ok=True)
+        data = original.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.summary.source_sha256:
+            raise BuildError(f"{original}: changed while the build read it")
+        (directory / self.summary.source_name).write_bytes(data)
+        (directory / layout.extracted_name(self.summary.source_name)).write_bytes(
+            self.extracted_text.encode("utf-8")
+        )
 
 
 def _nt(quads: Sequence[ox.Quad]) -> bytes:
@@ -344,10 +365,12 @@ class PlanCache:
         entry = self.directory / "plans" / key
         try:
             summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
+            extracted = entry / "extracted.txt"
             return PlanOutput(
                 summary,
                 _from_nt((entry / "graph.nt").read_bytes()),
                 _from_nt((entry / "report.nt").read_bytes()),
+                extracted.read_bytes().decode("utf-8") if extracted.is_file() else None,
             )
         except (OSError, ValueError, TypeError, SyntaxError):
             return None
@@ -361,6 +384,8 @@ class PlanCache:
             staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=plans))
             (staging / "graph.nt").write_bytes(_nt(output.quads))
             (staging / "report.nt").write_bytes(_nt(output.report))
+            if output.extracted_text is not None:
+                (staging / "extracted.txt").write_bytes(output.extracted_text.encode("utf-8"))
             summary = json.dumps(output.summary.__dict__, ensure_ascii=False, sort_keys=True)
             (staging / "plan.json").write_text(summary, encoding="utf-8")
             try:
@@ -392,17 +417,25 @@ def process_plan(
     read_heading: HeadingReader,
     validator: Validator,
     ontology_dir: Path,
+    extracted: Extracted | None = None,
 ) -> PlanOutput:
     """One plan, alone: its slug, its graph in its own IRI space, its SHACL report (the plan's graph
-    with the ontology; plan-crossing rules, should there be any, are checked on the corpus apart)."""
+    with the ontology; plan-crossing rules, should there be any, are checked on the corpus apart).
+
+    ``extracted``: the extraction of a plan read from a published original (``raw`` is its text); its
+    source node is then the extracted text, named ``{original}.txt``, and the graph holds the
+    provenance to the original (``mapping.original_rdf``)."""
     source = seed.path
+    text_name = source.name if extracted is None else layout.extracted_name(source.name)
     try:
         heading = None if seed.metadata.slug else read_heading(raw, source.name)
         slug = plan_slug(seed, heading.title if heading else "", load_catalogue())
         plan_vocab = vocab.for_plan(slug)
-        graph = make_graph(raw, source.name, plan_vocab)
+        graph = make_graph(raw, text_name, plan_vocab)
     except DocumentError as err:
         raise _located(err, source) from err
+    if extracted is not None:
+        graph += original_graph(extracted, graph, plan_vocab)
     outcome = validator(graph, plan_vocab, ontology_dir)
     if outcome.violations:
         raise ValidationFailed(f"{source}: plan {slug}\n{outcome.report_text}", outcome.violations)
@@ -423,7 +456,7 @@ def process_plan(
         report_text=outcome.report_text,
     )
     report = dumps.canonical_order(dumps.graph_quads(outcome.report_graph, None, skolemize))
-    return PlanOutput(summary, quads, report)
+    return PlanOutput(summary, quads, report, None if extracted is None else raw)
 
 
 # What the corpus-level readers (linksets' entity index, DCAT-AP coverage) look at: classes, names,
@@ -537,7 +570,8 @@ def build(
         parsed: list[str] = []
         with stage(f"parse, map and validate {len(seeds)} plan(s)"):
             for seed in seeds:
-                raw, data = seed_text(seed.path)
+                read = read_seed(seed.path)
+                raw, data = read.text, read.data
                 key = PlanCache.key(code, data, seed, (make_graph, read_heading, validator))
                 output = cache.get(key)
                 if output is None:
@@ -550,6 +584,7 @@ def build(
                         read_heading=read_heading,
                         validator=validator,
                         ontology_dir=ontology_dir,
+                        extracted=read.extracted,
                     )
                     cache.put(key, output)
                     parsed.append(output.summary.slug)
@@ -588,6 +623,8 @@ def build(
             new_dist = _temporary_sibling(dist_dir, temporaries)
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
             files += tables.write_tables(quads, new_dist, vocab)
+            for o, seed in zip(outputs, seeds, strict=True):
+                o.write_sources(new_dist, seed.path)
             plan_files: dict[str, list[dumps.DumpFile]] = {}
             for o in outputs:
                 slug = o.summary.slug

@@ -3,8 +3,10 @@ becomes text. One module, one job: it finds and names the plans; ``mapping.build
 
 * **Seeds.** Every file whose suffix is in ``SEED_SUFFIXES`` in each seeds directory (not in
   subdirectories), in the order of the directories given and, within one, of the file names.
-  :func:`seed_text` is the one place a seed file becomes text (a reader per suffix: plain UTF-8 text
-  today; PDF, HTML and DOCX readers plug in there).
+  :func:`read_seed` is the one place a seed file becomes text (a reader per suffix: a ``.txt`` as
+  shipped; a ``.pdf``, ``.html``/``.htm`` or ``.docx`` through :mod:`mapping.ingest`, with the
+  extraction that ties the text to the original). A seed named like another seed's extracted text
+  (``plan.pdf.txt`` beside ``plan.pdf``) is refused: both would be served at one URL.
 * **Metadata.** Beside ``{stem}.txt`` an optional ``{stem}.plan.toml`` with the keys of
   ``METADATA_KEYS``: ``slug`` (overrides the derived one), ``title_en`` (the plan's English title; its
   first words make the short title of a derived slug) and ``legacy_iris`` (true for the one plan whose
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from mapping.entities import Catalogue
 from mapping.errors import BuildError, DocumentError, Location
+from mapping.ingest.model import Extracted
+from mapping.layout import extracted_name
 from mapping.text import normalise
 from mapping.vocab import SLUG
 
@@ -93,6 +97,12 @@ def find_seeds(seeds_dirs: Sequence[Path]) -> list[Seed]:
         if digest in by_hash:
             raise BuildError(f"{path}: the same text as {by_hash[digest]} (one plan twice)")
         by_hash[digest] = path
+    for path in paths:
+        if path.suffix in READERS and path.suffix != ".txt" and extracted_name(path.name) in by_name:
+            clash = by_name[extracted_name(path.name)]
+            raise BuildError(
+                f"{clash}: its name is the name of the text extracted from {path} (both served there)"
+            )
     return [Seed(p, read_metadata(p)) for p in paths]
 
 
@@ -154,28 +164,51 @@ def read_text_file(path: Path) -> tuple[str, bytes]:
         ) from err
 
 
-def read_published(path: Path) -> tuple[str, bytes]:
+@dataclass(frozen=True)
+class SeedFile:
+    """A seed file read: its text (the offsets of every span count its code points), its bytes (hashed
+    into the plan's cache key) and, for a plan read from a published original (PDF, HTML, DOCX), the
+    extraction with its map back to the original (None for a ``.txt``, whose text is the file)."""
+
+    text: str
+    data: bytes
+    extracted: Extracted | None = None
+
+
+def read_text_seed(path: Path) -> SeedFile:
+    text, data = read_text_file(path)
+    return SeedFile(text, data)
+
+
+def read_published(path: Path) -> SeedFile:
     """The text :mod:`mapping.ingest` extracts from a plan as published (PDF, scanned pages by OCR
-    cached by the file's hash, HTML, DOCX) and the original's bytes."""
+    cached by the file's hash, HTML, DOCX), the original's bytes and the extraction."""
     from mapping.ingest import extract  # the PDF, HTML and DOCX libraries only when a seed needs them
 
-    return extract(path).text, path.read_bytes()
+    extracted = extract(path)
+    return SeedFile(extracted.text, path.read_bytes(), extracted)
 
 
 # The readers by suffix: the only place a seed file becomes text.
-READERS: dict[str, Callable[[Path], tuple[str, bytes]]] = {
-    ".txt": read_text_file,
+READERS: dict[str, Callable[[Path], SeedFile]] = {
+    ".txt": read_text_seed,
     **{suffix: read_published for suffix in (".pdf", ".html", ".htm", ".docx")},
 }
+
+
+def read_seed(path: Path) -> SeedFile:
+    """The seed file ``path`` read by the reader of its suffix."""
+    reader = READERS.get(path.suffix)
+    if reader is None:
+        raise BuildError(f"{path}: no reader for {path.suffix!r} files")
+    return reader(path)
 
 
 def seed_text(path: Path) -> tuple[str, bytes]:
     """The text of the seed file ``path`` (the offsets of every span count its code points) and the
     file's bytes (hashed into the source's ``pk:sha256`` and the plan's cache key)."""
-    reader = READERS.get(path.suffix)
-    if reader is None:
-        raise BuildError(f"{path}: no reader for {path.suffix!r} files")
-    return reader(path)
+    read = read_seed(path)
+    return read.text, read.data
 
 
 # --- slugs ------------------------------------------------------------------------------------------------

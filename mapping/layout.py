@@ -14,6 +14,15 @@ GZIP_MEDIA_TYPE = "application/gzip"
 METADATA_FILE = "csv-metadata.json"  # CSVW metadata of the CSV tables (mapping.tables)
 CSVW_MEDIA_TYPE = "application/csvm+json"
 PLAN_STEM_PREFIX = "plan-"  # one plan's dumps: plan-{slug}.{extension}, plain and .gz, beside the corpus's
+# The text extracted from a plan published as PDF, HTML or DOCX (the text its spans' offsets count), kept
+# with the dumps as sources/{original's file name}.txt and served at {base}source/{that name}.
+SOURCES_DIR = "sources"
+EXTRACTED_SUFFIX = ".txt"
+
+
+def extracted_name(original: str) -> str:
+    """The name of the text extracted from the original ``original``: ``plan.pdf`` → ``plan.pdf.txt``."""
+    return original + EXTRACTED_SUFFIX
 
 
 def plan_stem(slug: str) -> str:

@@ -41,6 +41,7 @@ class LocationKind(enum.Enum):
     PAGE = "page"  # a PDF page, 1-based
     PARAGRAPH = "paragraph"  # a DOCX body paragraph (w:body/w:p), 1-based
     ELEMENT = "element"  # an HTML element by its path from the root, e.g. /html/body/div[2]/p[3]
+    CELL = "cell"  # a DOCX table cell: table (w:body/w:tbl), row (w:tr), cell (w:tc), each 1-based
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,9 @@ class Location:
     path: str | None = None
     start: int | None = None  # TEXT: code-point range of the original
     end: int | None = None
+    table: int | None = None  # CELL: the k-th w:tbl directly in w:body, its w:tr, its w:tc (1-based)
+    row: int | None = None
+    cell: int | None = None
 
     def fragment(self) -> str | None:
         """The fragment identifier that opens the original here: ``page=5`` (RFC 3778, PDF) or

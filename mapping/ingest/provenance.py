@@ -9,6 +9,7 @@ take a base for our vocabulary terms (``{base}def/…``). Checksums follow ``map
     original ──prov:wasDerivedFrom◄── text ──prov:wasGeneratedBy──► activity ──prov:used──► original
     span (oa:SpecificResource on the text) ──pk:inOriginal──► oa:SpecificResource on the original
         └─ oa:hasSelector: oa:FragmentSelector "page=5" (RFC 3778) / oa:XPathSelector "/html[1]/…"
+           (HTML) or "/w:document/w:body/w:p[12]", "…/w:tbl[1]/w:tr[3]/w:tc[2]" (DOCX)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 RFC3778 = URIRef("http://tools.ietf.org/rfc/rfc3778")  # PDF fragment identifiers (page=n)
 RFC5147 = URIRef("http://tools.ietf.org/rfc/rfc5147")  # text/plain fragment identifiers (char=a,b)
 DOCX_BODY = "/w:document/w:body/w:p[{}]"  # in word/document.xml
+DOCX_CELL = "/w:document/w:body/w:tbl[{}]/w:tr[{}]/w:tc[{}]"
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,13 @@ def span_provenance(
         elif location.kind is LocationKind.ELEMENT:
             g.add((sel, RDF.type, OA.XPathSelector))
             g.add((sel, RDF.value, Literal(location.path)))
+        elif location.kind is LocationKind.CELL:
+            assert extracted.format is Format.DOCX
+            g.add((sel, RDF.type, OA.XPathSelector))
+            g.add((sel, RDF.value, Literal(DOCX_CELL.format(location.table, location.row, location.cell))))
+            g.add((sel, pk.tableIndex, Literal(location.table, datatype=XSD.integer)))
+            g.add((sel, pk.rowIndex, Literal(location.row, datatype=XSD.integer)))
+            g.add((sel, pk.cellIndex, Literal(location.cell, datatype=XSD.integer)))
         else:
             assert extracted.format is Format.DOCX
             g.add((sel, RDF.type, OA.XPathSelector))

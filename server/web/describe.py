@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from server.web.originals import OriginalPlace
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -241,6 +244,9 @@ class Passage:
     exact: str | None  # oa:exact as stored in the graph
     from_source: bool  # cut from the source file by offsets (else from oa:prefix/oa:suffix)
     via: tuple[Link, ...] = ()  # the properties linking the entity to the span
+    # Where the span sits in the original a text was extracted from (PDF page, DOCX paragraph or
+    # cell, HTML element), each with the link that opens the original there (server/web/originals.py).
+    originals: tuple[OriginalPlace, ...] = ()
 
     @property
     def long(self) -> bool:
@@ -497,8 +503,15 @@ def passages(linker: Linker, iri: str, source: str | SourceFor | None) -> list[P
         else:
             continue
         found[span] = Passage(linker.link(span), start, end, before, quote, after, exact, from_source)
+    from server.web.originals import places  # it builds on this module's Site and Select
+
+    where = places(linker.site, linker.select, sorted(found), {s: p.quote for s, p in found.items()})
     found = {
-        span: replace(passage, via=tuple(sorted(via.get(span, []), key=lambda link: link.iri)))
+        span: replace(
+            passage,
+            via=tuple(sorted(via.get(span, []), key=lambda link: link.iri)),
+            originals=tuple(where.get(span, ())),
+        )
         for span, passage in found.items()
     }
     return sorted(found.values(), key=lambda p: (p.start, p.end))

@@ -12,12 +12,19 @@ document is negotiated on ``Accept`` among Turtle, JSON-LD, N-Triples, RDF/XML a
 knows nothing about answers ``404`` with an HTML page that says what the IRI patterns are.
 
 ``{base}source/{file name}`` serves the plan text the spans point into, byte for byte, when the file
-named by the graph is at hand and its SHA-256 matches the graph's.
+named by the graph is at hand and its SHA-256 matches the graph's: a ``.txt`` seed from the seeds
+directory; the text extracted from a PDF, HTML or DOCX seed from the dumps' ``sources/`` directory
+(``{base}source/plan.pdf.txt``); and the original, which the build keeps there too
+(``{base}source/plan.pdf``, so that
+``…/source/plan.pdf#page=5`` opens the page a span sits on). Every file answers with its SHA-256 as its
+``ETag`` and ``Repr-Digest`` (RFC 9530); an original is served sandboxed (``Content-Security-Policy:
+sandbox``), since a saved web page may hold scripts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mapping.layout import SOURCES_DIR
 from mapping.vocab import Vocab
 from server.errors import NotAcceptable, StoreFailure
 from server.protocol.conditional import not_modified
@@ -150,37 +158,81 @@ def document_query(iri: str) -> str:
         }}"""
 
 
+TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+SPDX = "http://spdx.org/rdf/terms#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCTERMS = "http://purl.org/dc/terms/"
+ORIGINAL_MEDIA_TYPES = (
+    "application/pdf",
+    "text/html",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+
+
 @dataclass(frozen=True)
 class SourceFile:
-    """A plan text the graph was built from: its node, its name (``pk:fileName``) and its characters."""
+    """A file the graph was built from: its node, its name (``pk:fileName`` of a source text, the
+    ``dcterms:title`` of an original) and its characters; an original (PDF, web page, Word document)
+    has its bytes and media type instead of characters."""
 
     name: str
     text: str
     iri: str = ""
+    data: bytes | None = None  # an original's bytes (``text`` is then empty)
+    media_type: str = TEXT_MEDIA_TYPE
+
+    @property
+    def body(self) -> bytes:
+        return self.text.encode("utf-8") if self.data is None else self.data
 
 
-def load_source_files(select: Select, site: Site, seeds_dirs: Sequence[Path]) -> dict[str, SourceFile]:
-    """The source files the graph's offsets point into (by the IRI of their node), those at hand in
-    ``seeds_dirs`` whose SHA-256 matches the graph's.
+def _matching(name: str, sha: str, directories: Sequence[Path]) -> bytes | None:
+    """The bytes of the file ``name`` in the first of ``directories`` holding one whose SHA-256 is ``sha``."""
+    for directory in directories:
+        try:
+            data = (directory / name).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() == sha.lower():
+            return data
+    return None
 
-    When one is missing or differs, passages fall back to the quote, prefix and suffix stored in the
-    graph (the page says so).
+
+def load_source_files(
+    select: Select, site: Site, seeds_dirs: Sequence[Path], dist_dir: Path | None = None
+) -> dict[str, SourceFile]:
+    """The files the graph was built from (by the IRI of their node) that are at hand and whose SHA-256
+    matches the graph's: the source texts the offsets point into (a ``.txt`` seed in ``seeds_dirs``, a
+    text extracted from a published original in ``dist_dir/sources/``) and the originals (kept there
+    by the build, else in ``seeds_dirs``).
+
+    When a source text is missing or differs, passages fall back to the quote, prefix and suffix stored
+    in the graph (the page says so).
     """
     rows = select(
         f"SELECT ?source ?name ?sha WHERE {{ ?source a <{site.terms}SourceText> ; "
         f"<{site.terms}fileName> ?name ; <{site.terms}sha256> ?sha }} ORDER BY ?source"
     )
+    texts = [*seeds_dirs, *([dist_dir / SOURCES_DIR] if dist_dir is not None else [])]
     found: dict[str, SourceFile] = {}
     for row in rows:
-        name, sha = Path(row["name"].value).name, row["sha"].value
-        for seeds in seeds_dirs:
-            try:
-                data = (seeds / name).read_bytes()
-            except OSError:
-                continue
-            if hashlib.sha256(data).hexdigest() == sha:
-                found[row["source"].value] = SourceFile(name, data.decode("utf-8"), row["source"].value)
-                break
+        name = Path(row["name"].value).name
+        data = _matching(name, row["sha"].value, texts)
+        if data is not None:
+            found[row["source"].value] = SourceFile(name, data.decode("utf-8"), row["source"].value)
+    originals = select(
+        f"SELECT ?original ?name ?sha ?type WHERE {{ ?text a <{site.terms}ExtractedText> ; "
+        f"<{describe.PROV}wasDerivedFrom> ?original . ?original <{DCTERMS}title> ?name ; "
+        f"<{DCAT}mediaType> ?type ; <{SPDX}checksum>/<{SPDX}checksumValue> ?sha }} ORDER BY ?original"
+    )
+    for row in originals:
+        name, media_type = Path(row["name"].value).name, row["type"].value.removeprefix(IANA_MEDIA_TYPES)
+        if media_type not in ORIGINAL_MEDIA_TYPES:
+            continue
+        data = _matching(name, row["sha"].value, texts[::-1])
+        if data is not None:
+            found[row["original"].value] = SourceFile(name, "", row["original"].value, data, media_type)
     return found
 
 
@@ -213,20 +265,29 @@ class Pages:
         return found.text if found else None
 
     def source_download(self, request: Request, name: str) -> Response:
-        """``{base}source/{file name}``: a plan text byte for byte, as the offsets count it."""
+        """``{base}source/{file name}``: a plan text byte for byte, as the offsets count it, or the
+        original it was extracted from."""
         source = next((s for s in self.sources.values() if s.name == name), None)
         if source is None:
-            return Response(
-                f"no source file {name!r} here\n", status_code=404, media_type="text/plain; charset=utf-8"
-            )
-        body = source.text.encode("utf-8")
+            return Response(f"no source file {name!r} here\n", status_code=404, media_type=TEXT_MEDIA_TYPE)
+        body = source.body
+        digest = hashlib.sha256(body)
         headers = {
-            "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
+            "ETag": f'"{digest.hexdigest()}"',
+            "Repr-Digest": f"sha-256=:{base64.b64encode(digest.digest()).decode('ascii')}:",
             "Content-Disposition": f'inline; filename="{source.name}"',
         }
+        if source.data is None:
+            media_type: str | None = source.media_type
+        else:  # an original: never run a saved page's scripts on this origin; its own charset, if any
+            media_type = None
+            headers["Content-Type"] = source.media_type
+            headers["Content-Security-Policy"] = "sandbox"
+            headers["X-Content-Type-Options"] = "nosniff"
         if not_modified(request, headers["ETag"], None):
+            headers.pop("Content-Type", None)
             return Response(status_code=304, headers=headers)
-        return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -399,9 +460,14 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         f"{p}source/{{name}}",
         source_file,
         methods=["GET"],
-        summary="The source text of the plan, as shipped (the offsets of every span count its code points)",
+        summary=(
+            "The source text of a plan, as shipped or as extracted from its original (the offsets of "
+            "every span count its code points), or that original (PDF, web page, Word document)"
+        ),
         response_class=Response,
-        responses=responses(["text/plain"], also={304: {}, 404: {"content": {"text/plain": {}}}}),
+        responses=responses(
+            ["text/plain", *ORIGINAL_MEDIA_TYPES], also={304: {}, 404: {"content": {"text/plain": {}}}}
+        ),
     )
     return router
 
@@ -411,8 +477,8 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
 SEEDS_DIRS = (Path("seeds"), Path(__file__).resolve().parents[2] / "seeds")
 
 
-def find_source_files(select: Select, site: Site) -> dict[str, SourceFile]:
-    return load_source_files(select, site, SEEDS_DIRS)
+def find_source_files(select: Select, site: Site, dist_dir: Path | None = None) -> dict[str, SourceFile]:
+    return load_source_files(select, site, SEEDS_DIRS, dist_dir)
 
 
 def router(settings: Settings, store: StoreRef) -> APIRouter:
@@ -420,4 +486,4 @@ def router(settings: Settings, store: StoreRef) -> APIRouter:
     ``app.include_router(pages.router(settings, lambda: app.state.store))``."""
     site = Site(settings.base, tuple(Vocab(settings.base).prefixes().items()))
     data = StoreData(store, settings.base, settings.query_timeout)
-    return make_router(site, data, lambda: find_source_files(data.select, site))
+    return make_router(site, data, lambda: find_source_files(data.select, site, settings.dist_dir))
