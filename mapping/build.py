@@ -28,6 +28,7 @@ new → target); if the second swap fails, the first is rolled back.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -472,6 +473,22 @@ def _resolve_citations(
     return resolved
 
 
+def _corpus_quads(outputs: Sequence[PlanOutput], extra: Sequence[ox.Quad], vocab: Vocab) -> list[ox.Quad]:
+    """Every quad of the corpus in canonical order (``dumps.canonical_order`` of the default graph and
+    the named graphs), built without sorting them all at once: the default graph (the plans, which
+    share entities, and ``extra``) is sorted and deduplicated; a plan's graph is its quads, already
+    distinct and in order; the validation graph holds every plan's report; the named graphs follow
+    in the order of their names."""
+    default = dumps.canonical_order(itertools.chain((q for o in outputs for q in o.quads), extra))
+    reports = dumps.canonical_order(q for o in outputs for q in _in_graph(o.report, validation_graph(vocab)))
+    graphs = [(ox.NamedNode(validation_graph(vocab)), reports)] if reports else []
+    for o in outputs:
+        name = str(vocab.for_plan(o.summary.slug).plan_graph_iri())
+        graphs.append((ox.NamedNode(name), _in_graph(o.quads, name)))
+    graphs.sort(key=lambda g: str(g[0]))
+    return default + [q for _, named in graphs for q in named]
+
+
 def _in_graph(quads: Sequence[ox.Quad], name: str | None) -> list[ox.Quad]:
     graph: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if name is None else ox.NamedNode(name)
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
@@ -578,12 +595,7 @@ def build(
             # is the union of the plans' graphs, materialised (docs/ARCHITECTURE.md says why).
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
             ontology = dumps.graph_quads(load_ontology(vocab, ontology_dir), None, skolemize)
-            default = [q for o in outputs for q in o.quads] + ontology + linkset_quads
-            named: list[ox.Quad] = []
-            for o in outputs:
-                named += _in_graph(o.quads, str(vocab.for_plan(o.summary.slug).plan_graph_iri()))
-                named += _in_graph(o.report, validation_graph(vocab))
-            quads = dumps.canonical_order(default + named)
+            quads = _corpus_quads(outputs, ontology + linkset_quads, vocab)
             triples = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
             new_dist = _temporary_sibling(dist_dir, temporaries)
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
