@@ -297,7 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--name", default="corpus-scale", help="results: bench/results/{date}-{name}.*")
+    parser.add_argument("--render", type=Path, help="only write the results again from this JSON file")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        runs = saved["runs"]
+        exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
+        write_results(runs, exponent, saved["canned_query_median_ms"], saved["served_plans"], args.name)
+        return 0
     runs = []
     work = Path(tempfile.mkdtemp(prefix="plankg-bench-corpus-"))
     try:
@@ -323,6 +330,12 @@ def _cold_seconds(run: dict[str, object]) -> float:
     cold = run["cold"]
     assert isinstance(cold, dict)
     return float(cold["seconds"])
+
+
+def _cold_cpu(run: dict[str, object]) -> float:
+    cold = run["cold"]
+    assert isinstance(cold, dict)
+    return float(cold["cpu_seconds"])
 
 
 def _per_plan(run: dict[str, object]) -> float | None:
@@ -359,6 +372,7 @@ def write_results(
         "runs": runs,
         "per_plan_seconds": {str(r["plans"]): _per_plan(r) for r in runs},
         "fitted_exponent": exponent,
+        "fitted_exponent_cpu": fit_exponent([(int(str(r["plans"])), _cold_cpu(r)) for r in runs]),
         "projection": projection,
         "served_plans": served,
         "canned_query_median_ms": latencies,
@@ -393,6 +407,13 @@ def write_results(
         if exponent is not None
         else "Fitted exponent: (fewer than two sizes)",
     ]
+    cpu = data["fitted_exponent_cpu"]
+    if isinstance(cpu, float):
+        lines += [
+            "",
+            f"Fitted exponent of the cold builds' CPU seconds (user + system, wait4) over plans: {cpu:.2f}"
+            " — less sensitive to the other work on the machine than the wall time.",
+        ]
     if projection:
         lines += [
             "",
