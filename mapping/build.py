@@ -751,6 +751,9 @@ def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
     return path
 
 
+_LOAD_BATCH = 20_000  # quads per call of the bulk loader
+
+
 def _load_store(path: Path, quads: list[ox.Quad]) -> None:
     """Load ``quads`` into a new store at ``path``.
 
@@ -761,7 +764,10 @@ def _load_store(path: Path, quads: list[ox.Quad]) -> None:
     store would lose data, and the build fails instead.
     """
     store = ox.Store(str(path))
-    store.bulk_extend(quads)
+    # In batches: Oxigraph's bulk loader holds what it is given in memory while it builds its files
+    # (137k quads at once: +100 MiB, the build's peak; bench/results/*-corpus-scale.md).
+    for start in range(0, len(quads), _LOAD_BATCH):
+        store.bulk_extend(quads[start : start + _LOAD_BATCH])
     store.flush()
     store.optimize()
     loaded = len(store)
