@@ -27,6 +27,7 @@ new → target); if the second swap fails, the first is rolled back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -317,6 +318,16 @@ def _from_nt(data: bytes) -> list[ox.Quad]:
     ]
 
 
+def _stage_name(f: object) -> str:
+    """A name of a build seam that is the same in every process: its module and qualified name; for a
+    ``functools.partial`` (the CLI's ``document_graph`` with ``discover``), its function's name and its
+    arguments (a partial's ``repr`` holds the function's memory address, and no build hit the cache)."""
+    if isinstance(f, functools.partial):
+        keywords = ", ".join(f"{k}={v!r}" for k, v in sorted(f.keywords.items()))
+        return f"{_stage_name(f.func)}({', '.join(repr(a) for a in f.args)}; {keywords})"
+    return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+
+
 class PlanCache:
     """Per-plan results keyed by the SHA-256 of everything they depend on: the plan's file, its metadata,
     the code fingerprint (mapping code, catalogues, ontology, shapes, base, libraries). A hit skips reading,
@@ -329,7 +340,7 @@ class PlanCache:
     def key(code: str, data: bytes, seed: Seed, stages: Sequence[object] = ()) -> str:
         """``stages``: the functions that make the result (the build's seams), named in the key so that
         another reader or validator never takes a result the default ones made."""
-        names = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}" for f in stages]
+        names = [_stage_name(f) for f in stages]
         lines = [
             code,
             hashlib.sha256(data).hexdigest(),
