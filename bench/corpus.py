@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -93,26 +94,122 @@ def plan_text(index: int, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The general layout (GB/T 9704-2012): frame parts and action parts, each written in one of these
+# forms of the markers (full- and half-width brackets and points, as plans print them).
+PAREN_STYLES = [("（", "）"), ("(", ")")]
+POINT_STYLES = ["．", ".", "、"]
+FRAME_FIRST = [("总体要求", ["指导思想", "主要目标"]), ("总体思路", ["基本原则", "发展目标"])]
+FRAME_LAST = ["保障措施", "强化组织保障", "加强组织领导"]
+ACTIONS = ["提升", "培育", "完善", "推动", "加快", "健全", "优化", "强化"]
+SUBJECTS = ["产业链条", "服务体系", "创新平台", "基础设施", "人才队伍", "应用场景", "市场主体", "园区载体"]
+SECTORS = ["装备制造", "新材料", "现代农业", "生物医药", "商贸流通", "文化创意"]
+
+
+def general_plan_text(index: int, rng: random.Random) -> str:
+    """The text of fictional plan ``index`` in the general official numbering: ``一、`` parts (a frame
+    part first, ``保障措施``-like last), ``（一）`` sections numbered restarting in every part or running
+    across the document, ``1.`` items and ``（1）`` sub-items at a varying depth, with targets,
+    organisations and places in the text of divisions of every level."""
+    place = rng.choice(PLACES + INVENTED_PLACES)
+    first = rng.randint(2021, 2027)
+    last = first + rng.choice([2, 3, 4])
+    topic = rng.choice(TOPICS)
+    kind = rng.choice(["实施方案", "行动方案", "工作方案"])
+    restart = rng.random() < 0.6  # sections restart under every part, or run across the document
+    depth = rng.choice([2, 3, 3, 4])  # the deepest level the action parts use
+    lines = [
+        f"{place}推动{topic}高质量发展{kind}（编号{index}）",
+        f"（{first}—{last}年）",
+        "",
+        f"　　为推动{topic}高质量发展，结合{place}实际，制定本方案。",
+    ]
+    section = 0
+
+    def paren(number: str) -> str:
+        left, right = rng.choice(PAREN_STYLES)
+        return f"{left}{number}{right}"
+
+    def target() -> str:
+        name, unit = rng.choice(TARGETS)
+        return f"到{last}年，{name}达到{rng.randint(2, 900)}{unit}。"
+
+    parts = rng.randint(3, 6)
+    frame_title, frame_sections = rng.choice(FRAME_FIRST)
+    for p in range(1, parts + 1):
+        if p == 1:
+            lines.append(f"　　{NUMERALS[0]}、{frame_title}")
+            for title in frame_sections:
+                section += 1
+                lines.append(f"　　{paren(chinese_numeral(section))}{title}")
+                lines.append(f"　　坚持{rng.choice(ACTIONS)}{topic}，{target()}")
+            continue
+        if p == parts:
+            lines.append(f"　　{chinese_numeral(p)}、{rng.choice(FRAME_LAST)}")
+            if restart:
+                section = 0
+            for _ in range(rng.randint(1, 3)):
+                section += 1
+                lines.append(
+                    f"　　{paren(chinese_numeral(section))}加强{rng.choice(SUBJECTS)}保障。"
+                    f"{rng.choice(PLACES)}各部门按照职责分工抓好落实。"
+                )
+            continue
+        lines.append(f"　　{chinese_numeral(p)}、{rng.choice(ACTIONS)}{rng.choice(SECTORS)}发展水平")
+        if restart:
+            section = 0
+        for _ in range(rng.randint(1, 4)):
+            section += 1
+            heading = f"　　{paren(chinese_numeral(section))}{rng.choice(ACTIONS)}{rng.choice(SUBJECTS)}"
+            if depth == 2:
+                lines.append(f"{heading}。围绕{rng.choice(SECTORS)}开展工作。{target()}")
+                continue
+            lines.append(heading)
+            for item in range(1, rng.randint(1, 4) + 1):
+                point = rng.choice(POINT_STYLES)
+                body = f"　　{item}{point}{rng.choice(ACTIONS)}{rng.choice(SECTORS)}{rng.choice(SUBJECTS)}。"
+                if rng.random() < 0.5:
+                    body += f"支持{rng.choice(ORGANISATIONS)}参与建设。"
+                if rng.random() < 0.6:
+                    body += target()
+                if depth == 4 and rng.random() < 0.5:
+                    lines.append(body + "主要包括：")
+                    for sub in range(1, rng.randint(2, 3) + 1):
+                        lines.append(
+                            f"　　{paren(str(sub))}{rng.choice(SECTORS)}领域。{rng.choice(ACTIONS)}"
+                            f"{rng.choice(SUBJECTS)}，在{rng.choice(PLACES)}开展试点；"
+                        )
+                    lines[-1] = lines[-1][:-1] + "。"
+                else:
+                    lines.append(body)
+    return "\n".join(lines) + "\n"
+
+
 def generate(count: int, directory: Path, seed: int = 8) -> list[Path]:
-    """Write ``count`` plans into ``directory`` (deterministic for a seed); their paths."""
+    """Write ``count`` plans into ``directory`` (deterministic for a seed); their paths. The layouts
+    alternate: even plans are of the Jinan genre, odd ones in the general numbering."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     paths = []
     for i in range(count):
         path = directory / f"plan-{i:04d}.txt"
-        path.write_text(plan_text(i, rng), encoding="utf-8")
+        text = plan_text(i, rng) if i % 2 == 0 else general_plan_text(i, rng)
+        path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
 
 
-def timed_build(seeds: Path, out: Path) -> dict[str, float]:
-    """``plankg build`` in its own process: wall seconds and peak RSS (MiB) from wait4."""
+_STAGE = re.compile(r"✓ (.+?) \(([\d.]+) s\)")
+_READ_ANEW = re.compile(r"built (\d+) plan\(s\), (\d+) read anew")
+
+
+def timed_build(seeds: Path, out: Path) -> dict[str, object]:
+    """``plankg build`` in its own process: wall seconds, peak RSS (MiB) from wait4, the load average
+    before and after, the stages' seconds and how many plans it read anew (not from the cache)."""
     command = [
         sys.executable,
         "-m",
         "server.cli",
         "build",
-        "--quiet",
         "--seeds",
         str(seeds),
         "--dist",
@@ -120,15 +217,26 @@ def timed_build(seeds: Path, out: Path) -> dict[str, float]:
         "--store",
         str(out / "var" / "store"),
     ]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
     if status != 0:
-        raise RuntimeError(
-            f"build of {seeds} failed: {process.stderr.read().decode() if process.stderr else ''}"
-        )
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+        raise RuntimeError(f"build of {seeds} failed:\n{text[-4000:]}")
+    read = _READ_ANEW.search(text)
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "plans_read_anew": int(read.group(2)) if read else None,
+        "stages": {m.group(1): float(m.group(2)) for m in _STAGE.finditer(text)},
+    }
 
 
 def query_latencies(out: Path) -> dict[str, float]:
@@ -161,20 +269,42 @@ def query_latencies(out: Path) -> dict[str, float]:
     return latencies
 
 
-def fit_exponent(points: list[tuple[int, float]]) -> float | None:
+def fit(points: list[tuple[int, float]]) -> tuple[float, float] | None:
+    """Least squares of log(time) over log(plans): (exponent, factor), time ≈ factor · plans^exponent."""
     usable = [(math.log(n), math.log(t)) for n, t in points if n > 0 and t > 0]
     if len(usable) < 2:
         return None
     mx = sum(x for x, _ in usable) / len(usable)
     my = sum(y for _, y in usable) / len(usable)
-    return sum((x - mx) * (y - my) for x, y in usable) / sum((x - mx) ** 2 for x, _ in usable)
+    slope = sum((x - mx) * (y - my) for x, y in usable) / sum((x - mx) ** 2 for x, _ in usable)
+    return slope, math.exp(my - slope * mx)
+
+
+def fit_exponent(points: list[tuple[int, float]]) -> float | None:
+    fitted = fit(points)
+    return fitted[0] if fitted else None
+
+
+def change_one(path: Path) -> None:
+    """Edit one plan (both layouts' preambles say 结合…实际), so that its content hash changes."""
+    text = path.read_text(encoding="utf-8")
+    assert "结合" in text, path
+    path.write_text(text.replace("结合", "紧密结合", 1), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--name", default="corpus-scale", help="results: bench/results/{date}-{name}.*")
+    parser.add_argument("--render", type=Path, help="only write the results again from this JSON file")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        runs = saved["runs"]
+        exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
+        write_results(runs, exponent, saved["canned_query_median_ms"], saved["served_plans"], args.name)
+        return 0
     runs = []
     work = Path(tempfile.mkdtemp(prefix="plankg-bench-corpus-"))
     try:
@@ -183,69 +313,127 @@ def main(argv: list[str] | None = None) -> int:
             seeds, out = work / f"seeds-{size}", work / f"out-{size}"
             paths = generate(size, seeds, args.seed)
             cold = timed_build(seeds, out)
-            changed = paths[len(paths) // 2]
-            changed.write_text(
-                changed.read_text(encoding="utf-8").replace("推进第1项工作", "推进第1项改动后的工作"),
-                encoding="utf-8",
-            )
+            change_one(paths[len(paths) // 2])
             rebuild = timed_build(seeds, out)
             runs.append({"plans": size, "cold": cold, "rebuild_one_changed": rebuild})
-            print(json.dumps(runs[-1]), flush=True)
+            print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
             largest = out
-        exponent = fit_exponent([(r["plans"], r["cold"]["seconds"]) for r in runs])
+        exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
         latencies = query_latencies(largest) if largest else {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    write_results(runs, exponent, latencies, args.sizes[-1])
+    write_results(runs, exponent, latencies, args.sizes[-1], args.name)
     return 0
 
 
+def _cold_seconds(run: dict[str, object]) -> float:
+    cold = run["cold"]
+    assert isinstance(cold, dict)
+    return float(cold["seconds"])
+
+
+def _cold_cpu(run: dict[str, object]) -> float:
+    cold = run["cold"]
+    assert isinstance(cold, dict)
+    return float(cold["cpu_seconds"])
+
+
+def _per_plan(run: dict[str, object]) -> float | None:
+    """Seconds per plan of the per-plan stage (read, map, validate) of a cold build."""
+    cold = run["cold"]
+    assert isinstance(cold, dict)
+    for name, seconds in cold["stages"].items():
+        if name.startswith("parse, map and validate"):
+            return round(float(seconds) / int(str(run["plans"])), 2)
+    return None
+
+
 def write_results(
-    runs: list[dict[str, object]], exponent: float | None, latencies: dict[str, float], served: int
+    runs: list[dict[str, object]],
+    exponent: float | None,
+    latencies: dict[str, float],
+    served: int,
+    name: str = "corpus-scale",
 ) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     day = dt.date.today().isoformat()
+    fitted = fit([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
+    sizes = {int(str(r["plans"])) for r in runs}
+    projection = None
+    if fitted and 1000 not in sizes:
+        projection = {
+            "plans": 1000,
+            "seconds": round(fitted[1] * 1000 ** fitted[0]),
+            "note": "PROJECTION from the fitted power law, not a measurement",
+        }
     data = {
         "date": day,
         "cpus": os.cpu_count(),
         "runs": runs,
+        "per_plan_seconds": {str(r["plans"]): _per_plan(r) for r in runs},
         "fitted_exponent": exponent,
+        "fitted_exponent_cpu": fit_exponent([(int(str(r["plans"])), _cold_cpu(r)) for r in runs]),
+        "projection": projection,
         "served_plans": served,
         "canned_query_median_ms": latencies,
     }
-    (RESULTS / f"{day}-corpus.json").write_text(
+    (RESULTS / f"{day}-{name}.json").write_text(
         json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     lines = [
         f"# plankg build: cost growth with the corpus ({day})",
         "",
-        "`python -m bench.corpus` (`make bench-corpus`): fictional plans of the Jinan genre from a seeded",
-        "generator; each build in its own process (wall time, peak RSS from wait4); then one plan changed",
-        "and the build run again (per-plan cache).",
+        "`python -m bench.corpus` (`make bench-corpus`): fictional plans from a seeded generator, the",
+        "layouts alternating (the Jinan genre; the general GB/T 9704 numbering with frame parts, sections",
+        "restarting or running, items and sub-items); each build in its own process (wall time, peak RSS",
+        "from wait4, the 1-minute load average before and after: 2 cores shared with other work); then one",
+        "plan changed and the build run again (per-plan cache: `read anew` counts the plans re-processed).",
         "",
-        "| plans | cold build (s) | peak RSS (MiB) | rebuild, one plan changed (s) | its peak RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|",
+        "| plans | cold build (s) | s/plan (map+validate) | peak RSS (MiB) | load | rebuild, one changed (s)"
+        " | read anew | its peak RSS (MiB) | load |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for r in runs:
         cold, warm = r["cold"], r["rebuild_one_changed"]
         assert isinstance(cold, dict) and isinstance(warm, dict)
         lines.append(
-            f"| {r['plans']} | {cold['seconds']} | {cold['peak_rss_mib']} "
-            f"| {warm['seconds']} | {warm['peak_rss_mib']} |"
+            f"| {r['plans']} | {cold['seconds']} | {_per_plan(r)} | {cold['peak_rss_mib']} "
+            f"| {cold['load_before']}→{cold['load_after']} | {warm['seconds']} | {warm['plans_read_anew']} "
+            f"| {warm['peak_rss_mib']} | {warm['load_before']}→{warm['load_after']} |"
         )
     lines += [
         "",
         f"Fitted exponent of cold build time over plans (least squares on log–log): {exponent:.2f}"
         if exponent is not None
         else "Fitted exponent: (fewer than two sizes)",
+    ]
+    cpu = data["fitted_exponent_cpu"]
+    if isinstance(cpu, float):
+        lines += [
+            "",
+            f"Fitted exponent of the cold builds' CPU seconds (user + system, wait4) over plans: {cpu:.2f}"
+            " — less sensitive to the other work on the machine than the wall time.",
+        ]
+    if projection:
+        lines += [
+            "",
+            f"**Projection, not measured:** 1000 plans ≈ {projection['seconds']} s (fitted law).",
+        ]
+    lines += ["", "Stages of each cold build (s):", ""]
+    for r in runs:
+        cold = r["cold"]
+        assert isinstance(cold, dict)
+        stages = ", ".join(f"{k}: {v}" for k, v in cold["stages"].items())
+        lines.append(f"- {r['plans']} plans: {stages}")
+    lines += [
         "",
         f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",
         "",
         "| query | ms |",
         "|---|---:|",
     ]
-    lines += [f"| {name} | {ms} |" for name, ms in sorted(latencies.items())]
-    (RESULTS / f"{day}-corpus.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines += [f"| {q} | {ms} |" for q, ms in sorted(latencies.items())]
+    (RESULTS / f"{day}-{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

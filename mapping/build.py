@@ -27,7 +27,9 @@ new → target); if the second swap fails, the first is rolled back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -337,6 +339,16 @@ def _from_nt(data: bytes) -> list[ox.Quad]:
     ]
 
 
+def _stage_name(f: object) -> str:
+    """A name of a build seam that is the same in every process: its module and qualified name; for a
+    ``functools.partial`` (the CLI's ``document_graph`` with ``discover``), its function's name and its
+    arguments (a partial's ``repr`` holds the function's memory address, and no build hit the cache)."""
+    if isinstance(f, functools.partial):
+        keywords = ", ".join(f"{k}={v!r}" for k, v in sorted(f.keywords.items()))
+        return f"{_stage_name(f.func)}({', '.join(repr(a) for a in f.args)}; {keywords})"
+    return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+
+
 class PlanCache:
     """Per-plan results keyed by the SHA-256 of everything they depend on: the plan's file, its metadata,
     the code fingerprint (mapping code, catalogues, ontology, shapes, base, libraries). A hit skips reading,
@@ -349,7 +361,7 @@ class PlanCache:
     def key(code: str, data: bytes, seed: Seed, stages: Sequence[object] = ()) -> str:
         """``stages``: the functions that make the result (the build's seams), named in the key so that
         another reader or validator never takes a result the default ones made."""
-        names = [f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}" for f in stages]
+        names = [_stage_name(f) for f in stages]
         lines = [
             code,
             hashlib.sha256(data).hexdigest(),
@@ -505,6 +517,22 @@ def _resolve_citations(
     return resolved
 
 
+def _corpus_quads(outputs: Sequence[PlanOutput], extra: Sequence[ox.Quad], vocab: Vocab) -> list[ox.Quad]:
+    """Every quad of the corpus in canonical order (``dumps.canonical_order`` of the default graph and
+    the named graphs), built without sorting them all at once: the default graph (the plans, which
+    share entities, and ``extra``) is sorted and deduplicated; a plan's graph is its quads, already
+    distinct and in order; the validation graph holds every plan's report; the named graphs follow
+    in the order of their names."""
+    default = dumps.canonical_order(itertools.chain((q for o in outputs for q in o.quads), extra))
+    reports = dumps.canonical_order(q for o in outputs for q in _in_graph(o.report, validation_graph(vocab)))
+    graphs = [(ox.NamedNode(validation_graph(vocab)), reports)] if reports else []
+    for o in outputs:
+        name = str(vocab.for_plan(o.summary.slug).plan_graph_iri())
+        graphs.append((ox.NamedNode(name), _in_graph(o.quads, name)))
+    graphs.sort(key=lambda g: str(g[0]))
+    return default + [q for _, named in graphs for q in named]
+
+
 def _in_graph(quads: Sequence[ox.Quad], name: str | None) -> list[ox.Quad]:
     graph: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if name is None else ox.NamedNode(name)
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
@@ -613,12 +641,7 @@ def build(
             # is the union of the plans' graphs, materialised (docs/ARCHITECTURE.md says why).
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
             ontology = dumps.graph_quads(load_ontology(vocab, ontology_dir), None, skolemize)
-            default = [q for o in outputs for q in o.quads] + ontology + linkset_quads
-            named: list[ox.Quad] = []
-            for o in outputs:
-                named += _in_graph(o.quads, str(vocab.for_plan(o.summary.slug).plan_graph_iri()))
-                named += _in_graph(o.report, validation_graph(vocab))
-            quads = dumps.canonical_order(default + named)
+            quads = _corpus_quads(outputs, ontology + linkset_quads, vocab)
             triples = sum(1 for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
             new_dist = _temporary_sibling(dist_dir, temporaries)
             files = dumps.write_dumps(quads, new_dist, vocab.prefixes())
@@ -776,6 +799,9 @@ def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
     return path
 
 
+_LOAD_BATCH = 20_000  # quads per call of the bulk loader
+
+
 def _load_store(path: Path, quads: list[ox.Quad]) -> None:
     """Load ``quads`` into a new store at ``path``.
 
@@ -786,7 +812,10 @@ def _load_store(path: Path, quads: list[ox.Quad]) -> None:
     store would lose data, and the build fails instead.
     """
     store = ox.Store(str(path))
-    store.bulk_extend(quads)
+    # In batches: Oxigraph's bulk loader holds what it is given in memory while it builds its files
+    # (137k quads at once: +100 MiB, the build's peak; bench/results/*-corpus-scale.md).
+    for start in range(0, len(quads), _LOAD_BATCH):
+        store.bulk_extend(quads[start : start + _LOAD_BATCH])
     store.flush()
     store.optimize()
     loaded = len(store)

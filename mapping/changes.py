@@ -26,7 +26,7 @@ import gzip
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -102,9 +102,14 @@ def summary(
 ) -> dict[str, dict[str, list[str]]]:
     """Per kind, the IRIs of the entities added, removed and changed (sorted)."""
     classes = kinds(vocab)
-    typed = {**_typed(old, classes), **_typed(new, classes)}
-    before, after = _subjects(old), _subjects(new)
     touched = {q.subject.value for q in (*added, *removed) if isinstance(q.subject, ox.NamedNode)}
+
+    def of_touched(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        # Only the touched subjects are looked up below: index those, not the whole corpus twice.
+        return (q for q in quads if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched)
+
+    typed = {**_typed(of_touched(old), classes), **_typed(of_touched(new), classes)}
+    before, after = _subjects(of_touched(old)), _subjects(of_touched(new))
     out: dict[str, dict[str, list[str]]] = {
         k: {"added": [], "removed": [], "changed": []} for k in KIND_ORDER
     }

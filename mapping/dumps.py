@@ -19,7 +19,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import itertools
 import json
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,10 +173,51 @@ def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat, prefixes: dict[str, str
     if fmt.rdf_format == ox.RdfFormat.TURTLE:
         used = _used_prefixes(triples, prefixes)
         return _to_bytes(ox.serialize(triples, format=fmt.rdf_format, prefixes=used))
-    data = _to_bytes(ox.serialize(triples, format=fmt.rdf_format))
     if fmt.rdf_format == ox.RdfFormat.JSON_LD:
-        return _compact_json_ld(json.loads(data), prefixes)
-    return data
+        return _json_ld_by_subject(triples, prefixes)
+    return _to_bytes(ox.serialize(triples, format=fmt.rdf_format))
+
+
+class _JsonLdCompactor:
+    """Writes IRIs as compact IRIs (``pk:title``, ``id:task/1``) under the prefixes, noting which
+    prefixes it used (the ``@context`` names those)."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.prefixes = prefixes
+        # JSON-LD 1.1 uses a term as a prefix only if its IRI ends with a gen-delim; ours end in / or #.
+        self.namespaces = sorted(
+            ((name, ns) for name, ns in prefixes.items() if ns[-1:] in {"/", "#", ":"}),
+            key=lambda p: -len(p[1]),
+        )
+        self.used: set[str] = set()
+
+    def iri(self, value: str) -> str:
+        for name, ns in self.namespaces:
+            local = value[len(ns) :]
+            if value.startswith(ns) and local and not local.startswith("//"):
+                self.used.add(name)
+                return f"{name}:{local}"
+        return value
+
+    def node(self, obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [self.node(item) for item in obj]
+        if not isinstance(obj, dict):
+            return obj
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if key == "@id":
+                out[key] = self.iri(value)
+            elif key == "@type":
+                out[key] = [self.iri(v) for v in value] if isinstance(value, list) else self.iri(value)
+            elif key.startswith("@"):
+                out[key] = self.node(value)
+            else:
+                out[self.iri(key)] = self.node(value)
+        return out
+
+    def context(self) -> dict[str, str]:
+        return {name: self.prefixes[name] for name in sorted(self.used)}
 
 
 def _compact_json_ld(expanded: list[dict[str, Any]], prefixes: dict[str, str]) -> bytes:
@@ -184,41 +227,30 @@ def _compact_json_ld(expanded: list[dict[str, Any]], prefixes: dict[str, str]) -
     Only IRIs in key, ``@id`` and ``@type`` positions are shortened, which JSON-LD expands back;
     literal values are left alone. Nothing is reordered, so the output stays deterministic.
     """
-    # JSON-LD 1.1 uses a term as a prefix only if its IRI ends with a gen-delim; ours end in / or #.
-    namespaces = sorted(
-        ((name, ns) for name, ns in prefixes.items() if ns[-1:] in {"/", "#", ":"}), key=lambda p: -len(p[1])
-    )
-
-    used: set[str] = set()
-
-    def iri(value: str) -> str:
-        for name, ns in namespaces:
-            local = value[len(ns) :]
-            if value.startswith(ns) and local and not local.startswith("//"):
-                used.add(name)
-                return f"{name}:{local}"
-        return value
-
-    def node(obj: Any) -> Any:
-        if isinstance(obj, list):
-            return [node(item) for item in obj]
-        if not isinstance(obj, dict):
-            return obj
-        out: dict[str, Any] = {}
-        for key, value in obj.items():
-            if key == "@id":
-                out[key] = iri(value)
-            elif key == "@type":
-                out[key] = [iri(v) for v in value] if isinstance(value, list) else iri(value)
-            elif key.startswith("@"):
-                out[key] = node(value)
-            else:
-                out[iri(key)] = node(value)
-        return out
-
-    graph = node(expanded)
-    document = {"@context": {name: prefixes[name] for name in sorted(used)}, "@graph": graph}
+    compactor = _JsonLdCompactor(prefixes)
+    graph = compactor.node(expanded)
+    document = {"@context": compactor.context(), "@graph": graph}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _json_ld_by_subject(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    """The bytes ``_compact_json_ld`` makes of the whole default graph, made one subject at a time:
+    triples in canonical order hold each subject's triples together, and pyoxigraph writes one node
+    object per subject, so the document is the nodes in order. Only one node's JSON objects exist at
+    a time (the whole graph's expanded and compacted object trees were the build's largest Python
+    structures)."""
+    compactor = _JsonLdCompactor(prefixes)
+    nodes: list[str] = []
+    for _, group in itertools.groupby(triples, key=lambda t: t.subject):
+        expanded = json.loads(_to_bytes(ox.serialize(list(group), format=ox.RdfFormat.JSON_LD)))
+        for node in expanded:
+            text = json.dumps(compactor.node(node), ensure_ascii=False, indent=1)
+            nodes.append(textwrap.indent(text, "  ", lambda _line: True))
+    context = json.dumps(compactor.context(), ensure_ascii=False, indent=1)
+    context = context.replace("\n", "\n ")  # one level deeper: inside the document object
+    graph = "[\n" + ",\n".join(nodes) + "\n ]" if nodes else "[]"
+    document = '{\n "@context": ' + context + ',\n "@graph": ' + graph + "\n}\n"
+    return document.encode("utf-8")
 
 
 def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:

@@ -227,3 +227,18 @@ def test_jsonld_writes_compact_iris_under_a_context_of_the_used_prefixes(written
     (first,) = (n for n in document["@graph"] if n["@id"] == "id:task/1")
     assert first["pk:partOf"] == [{"@id": "id:plan"}]
     assert {"@type": "xsd:integer", "@value": "1"} in first["pk:position"]
+
+
+@pytest.mark.parametrize("subjects", [0, 1, 12])
+def test_jsonld_made_one_subject_at_a_time_is_the_whole_graph_compacted_at_once(subjects: int) -> None:
+    # The whole default graph serialised and compacted in one piece (as the dumps were written before)
+    # against the document written node by node: the same bytes, with no subject, one or several.
+    g = Graph()
+    for s, p, o in sample_graph():
+        if int(str(s).rsplit("/", 1)[1]) <= subjects:
+            g.add((s, p, o))
+    triples = [q.triple for q in quads_of(g, Graph())]
+    whole = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"")
+    expected = dumps._compact_json_ld(whole, PREFIXES)
+    assert dumps._json_ld_by_subject(triples, PREFIXES) == expected
+    assert len(json.loads(expected)["@graph"]) == subjects
