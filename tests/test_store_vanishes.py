@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from mapping import build
 from mapping.swap import journal_path, recover_interrupted_swap
 from tests.conftest import BuiltPlan
 from tests.test_faults import KILLED_BETWEEN_SWAPS
+from tests.test_server_processes import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -65,22 +65,6 @@ class Served:
         copy = self.store.parent / name
         shutil.copytree(self.spare, copy)
         return copy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(condition: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def descendants(pid: int) -> set[int]:
