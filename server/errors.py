@@ -99,6 +99,11 @@ class StoreFailure(ServerError):
     """The store could not answer (a worker died, the store could not be read)."""
 
 
+class StoreUnavailable(StoreFailure):
+    """The store was deleted, or replaced by one that cannot be opened, while the server ran; queries
+    are answered again once a good build is back at its path (server.stores.oxigraph)."""
+
+
 class StoreMissing(ServerError):
     """There is no built store where the settings say it is."""
 
@@ -151,6 +156,7 @@ ERROR_TABLE: dict[type[BaseException], Rule] = {
     TooManyRequests: Rule(429, "Too many requests"),
     # A worker died, the store cannot be read: the service is unavailable, not the request wrong.
     StoreFailure: Rule(503, "Store failure", {"Retry-After": "5"}),
+    StoreUnavailable: Rule(503, "Store unavailable", {"Retry-After": "5"}),
     StoreMissing: Rule(500, "Store missing"),
     DocumentError: Rule(500, "The source document could not be read"),
     ValidationFailed: Rule(500, "The graph failed validation"),

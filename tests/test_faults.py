@@ -132,7 +132,7 @@ def test_a_build_that_runs_out_of_disk_leaves_the_previous_output(
     assert leftovers == []
 
 
-@pytest.mark.parametrize("broken", ["garbage", "empty"])
+@pytest.mark.parametrize("broken", ["garbage", "empty", "record"])
 def test_a_corrupt_store_is_refused_at_start_with_a_clear_message(
     tmp_path: Path, built_plan: BuiltPlan, broken: str
 ) -> None:
@@ -142,7 +142,11 @@ def test_a_corrupt_store_is_refused_at_start_with_a_clear_message(
     from server.app import open_store
 
     store = tmp_path / "store"
-    store.mkdir()
+    if broken == "record":  # a good store whose build record is not JSON: was served as "unbuilt-…"
+        shutil.copytree(built_plan.settings.store_dir, store)
+        (store / "plankg-build.json").write_text('{"build_id": "35e8', encoding="utf-8")
+    else:
+        store.mkdir()
     if broken == "garbage":
         shutil.copy(built_plan.settings.store_dir / "plankg-build.json", store / "plankg-build.json")
         (store / "CURRENT").write_text("MANIFEST-999999\\n")
@@ -152,3 +156,8 @@ def test_a_corrupt_store_is_refused_at_start_with_a_clear_message(
     assert str(store) in str(caught.value)
     if broken == "garbage":  # was 'a query worker exited while opening the store' (the worker crashed)
         assert "could not open the store" in str(caught.value) and "Corruption" in str(caught.value)
+    if broken == "record":
+        assert str(caught.value) == (
+            f"the store at {store} cannot be opened: its build record plankg-build.json is unreadable "
+            "(Unterminated string starting at: line 1 column 14 (char 13))"
+        )

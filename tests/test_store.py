@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -218,3 +219,70 @@ def test_json_answers_written_by_the_worker_are_those_of_the_neutral_values(tmp_
         assert "unbound" not in first
     finally:
         store.close()
+
+
+def test_a_plan_store_served_with_data_files_goes_unavailable_with_it_and_comes_back(
+    plan_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan and the data files are served from a temporary copy: the plan store deleted at its path
+    still makes the whole store unavailable (the copy is removed), and it is materialised again once
+    the plan is back (server.stores.oxigraph.OxigraphStore._watch)."""
+    import shutil
+    import time
+
+    from server.errors import StoreUnavailable
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    plan = tmp_path / "store"
+    shutil.copytree(plan_store, plan)
+    data = tmp_path / "extra.ttl"
+    data.write_text(f"<{EX}other> <{EX}title> 'other' .\n", encoding="utf-8")
+    store = OxigraphStore(plan, data_files=[data], workers=1, watch_interval=0.1)
+    try:
+        query = "SELECT ?s WHERE { ?s ?p ?o }"
+        assert names(store, query) == [EX + "other", EX + "plan"]
+        first = store.build_id
+        shutil.rmtree(plan)
+        assert wait_unavailable(store, query)
+        missing = f"the store at {plan} is missing"
+        with pytest.raises(StoreUnavailable) as caught:
+            store.query(query)
+        assert str(caught.value) == missing
+        with pytest.raises(StoreUnavailable, match=f"^{re.escape(missing)}$"):
+            store.build_id  # noqa: B018 - no answer cached under the gone build's id
+        with pytest.raises(StoreUnavailable, match=f"^{re.escape(missing)}$"):
+            store.describe_dataset()
+        deadline = time.monotonic() + 5
+        while (store.worker_pids() or list(scratch.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.worker_pids() == ()
+        assert list(scratch.iterdir()) == []  # the copy of the gone plan is removed
+        shutil.copytree(plan_store, tmp_path / "back")
+        (tmp_path / "back").rename(plan)
+        deadline = time.monotonic() + 30
+        while wait_unavailable(store, query, 0.0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert names(store, query) == [EX + "other", EX + "plan"]
+        assert store.build_id == first  # the same plan and data: the same id
+        assert [p.name[:13] for p in scratch.iterdir()] == ["plankg-store-"]
+    finally:
+        store.close()
+
+
+def wait_unavailable(store: OxigraphStore, query: str, seconds: float = 10.0) -> bool:
+    """True once the store refuses ``query`` as unavailable (within ``seconds``)."""
+    import time
+
+    from server.errors import StoreUnavailable
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            store.query(query)
+        except StoreUnavailable:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)

@@ -16,7 +16,9 @@ shared directory, which ``/metrics`` in any process sums (:mod:`server.ops.metri
 
 The parent restarts a server process that dies, stops them all on SIGTERM or SIGINT (each finishes its
 requests and stops its query workers), and removes the metrics directory. A server process whose
-parent is gone (SIGKILLed) stops by itself.
+parent is gone (SIGKILLed) stops by itself. A process started in place of a dead one while the store
+is missing or cannot be opened (the others answer 503 meanwhile, server.stores.oxigraph) waits for a
+good store before it listens, instead of dying at once until the parent gives up on them all.
 """
 
 from __future__ import annotations
@@ -35,8 +37,12 @@ import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.stores.interface import Store
 
 log = logging.getLogger("plankg.processes")
 
@@ -46,6 +52,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 _QUICK_DEATH = 10.0
 _MAX_QUICK_DEATHS = 5
 _STOP_GRACE = 20.0
+# How often a replacement process tries again to open a store that is missing or cannot be opened.
+_STORE_RETRY = 2.0
 
 
 def cores() -> int:
@@ -85,16 +93,22 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="plankg-supervisor-watch", daemon=True).start()
 
 
-def server_process_main(settings: Settings, metrics_dir: str, parent: int) -> None:
-    """One server process: its own listening socket on the shared port, its own store, the app."""
+def server_process_main(settings: Settings, metrics_dir: str, parent: int, replacement: bool = False) -> None:
+    """One server process: its own listening socket on the shared port, its own store, the app.
+
+    A ``replacement`` (of a process that died) waits for a store it can open before it listens."""
     import uvicorn
 
     from server.app import create_app, open_store
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _exit_with_parent(parent)
-    sock = listening_socket(settings.host, settings.port, listen=True)
-    store = open_store(settings)
+    if replacement:
+        store = _open_when_good(settings)
+        sock = listening_socket(settings.host, settings.port, listen=True)
+    else:
+        sock = listening_socket(settings.host, settings.port, listen=True)
+        store = open_store(settings)
     try:
         app = create_app(settings, store, close_store=True, metrics_dir=Path(metrics_dir))
         config = uvicorn.Config(app, access_log=False, log_level="info", log_config=None)
@@ -102,6 +116,19 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int) -> No
     finally:
         store.close()
         sock.close()
+
+
+def _open_when_good(settings: Settings) -> Store:
+    """The store, once it is there and opens (the server was serving it; it may come back)."""
+    from server.app import open_store
+    from server.errors import StoreFailure, StoreMissing
+
+    while True:
+        try:
+            return open_store(settings)
+        except (StoreMissing, StoreFailure) as exc:
+            log.error("%s; not listening, trying again in %g s", exc, _STORE_RETRY)
+            time.sleep(_STORE_RETRY)
 
 
 def _remove_leftovers(pid: int | None) -> None:
@@ -129,10 +156,10 @@ class Supervisor:
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="plankg-metrics-"))
         self.processes: list[tuple[BaseProcess, float]] = []
 
-    def _start_one(self) -> tuple[BaseProcess, float]:
+    def _start_one(self, replacement: bool = False) -> tuple[BaseProcess, float]:
         process = self._context.Process(
             target=server_process_main,
-            args=(self.settings, str(self.metrics_dir), os.getpid()),
+            args=(self.settings, str(self.metrics_dir), os.getpid(), replacement),
             name="plankg-server",
             daemon=False,
         )
@@ -165,7 +192,7 @@ class Supervisor:
                         status = 1
                         self._stop.set()
                         break
-                    self.processes[i] = self._start_one()
+                    self.processes[i] = self._start_one(replacement=True)
         finally:
             self._stop_all()
             for sig, handler in previous.items():

@@ -46,6 +46,7 @@ from typing import Any
 import pyoxigraph as ox
 from typing_extensions import Unpack
 
+from mapping.swap import journal_path
 from server.errors import (
     NotAcceptable,
     QueryCancelled,
@@ -57,6 +58,7 @@ from server.errors import (
     ServerError,
     StoreFailure,
     StoreMissing,
+    StoreUnavailable,
     TooManyRows,
 )
 from server.protocol import formats as fmts
@@ -379,6 +381,7 @@ class _Worker:
             child.close()
         self.conn = Connection(parent.detach())
         self.ready = False
+        self.store_dir = store_dir
         self.conn.send({"store_dir": str(store_dir), "isolate": isolate, "prefixes": dict(prefixes)})
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
@@ -392,7 +395,10 @@ class _Worker:
             raise StoreFailure("a query worker exited while opening the store") from exc
         if message[0] != "ready":
             self.kill()
-            raise StoreFailure(f"a query worker could not open the store: {message[1]}")
+            raise StoreUnreadable(
+                f"a query worker could not open the store: {message[1]}",
+                message[1].removeprefix(f"{self.store_dir}: "),
+            )
         info: dict[str, Any] = message[1]
         self.ready = True
         return info
@@ -439,13 +445,36 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+class StoreUnreadable(StoreFailure):
+    """A store that cannot be opened; ``reason`` says why, without the store's path."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 def read_build_id(store_dir: Path) -> str | None:
+    """The build id the store's build record gives; None when it has no record (a store not made by
+    ``plankg build``). A record that is there but unreadable is a broken store: StoreUnreadable."""
+    record = store_dir / BUILD_INFO_FILE
     try:
-        info = json.loads((store_dir / BUILD_INFO_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = record.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
-    build_id = info.get("build_id") if isinstance(info, dict) else None
-    return str(build_id) if build_id else None
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        try:
+            info = json.loads(text)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            build_id = info.get("build_id") if isinstance(info, dict) else None
+            if isinstance(build_id, str) and build_id:
+                return build_id
+            problem = "no build_id in it"
+    reason = f"its build record {BUILD_INFO_FILE} is unreadable ({problem})"
+    raise StoreUnreadable(f"the store at {store_dir} cannot be opened: {reason}", reason)
 
 
 def _data_format(path: Path) -> ox.RdfFormat:
@@ -463,7 +492,10 @@ def materialise(plan_store: Path | None, data_files: Sequence[Path], target: Pat
     """
     store = ox.Store(str(target))
     if plan_store is not None:
-        plan = ox.Store.read_only(str(plan_store))
+        try:
+            plan = ox.Store.read_only(str(plan_store))
+        except (OSError, RuntimeError) as exc:  # RuntimeError: RocksDB's "Corruption: …"
+            raise StoreUnreadable(f"{plan_store}: {exc}", str(exc)) from exc
         store.bulk_extend(plan.quads_for_pattern(None, None, None, None))
         del plan
     for path in data_files:
@@ -479,15 +511,26 @@ def materialise(plan_store: Path | None, data_files: Sequence[Path], target: Pat
 
 
 def _stamp(store_dir: Path) -> tuple[int, ...] | None:
-    """What changes when a build swaps a new store in: the directory's and the build record's identity.
+    """What changes when a build swaps a new store in: the directory's and the build record's identity
+    (zeros for a directory without a record).
 
-    None while the directory or its record is missing (a build between its two renames)."""
+    None while the directory is missing (deleted, or a build between its two renames)."""
     try:
         directory = os.stat(store_dir)
-        record = os.stat(store_dir / BUILD_INFO_FILE)
     except OSError:
         return None
+    try:
+        record = os.stat(store_dir / BUILD_INFO_FILE)
+    except OSError:
+        return (directory.st_dev, directory.st_ino, 0, 0, 0)
     return (directory.st_dev, directory.st_ino, record.st_ino, record.st_mtime_ns, record.st_size)
+
+
+# The store's directory found missing at this many checks in a row (with no build swapping) is gone,
+# not a directory being replaced by hand (two renames).
+_MISSING_CHECKS = 2
+# A store that could not be opened is tried again after this many seconds, even unchanged.
+_RETRY_UNOPENED = 10.0
 
 
 class _Pool:
@@ -533,6 +576,7 @@ class _Pool:
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.lock = threading.Lock()
         self.retired = False
+        self.vanished = False  # its store went from under it: no answer of it is given any more
         self.all: set[_Worker] = set()
         started = [self.spawn() for _ in range(workers)]
         try:
@@ -615,6 +659,17 @@ class _Pool:
         if last:
             self._cleanup()
 
+    def vanish(self) -> None:
+        """The store went from under this pool: stop every worker now, the busy ones too (their
+        queries fail as the store does); the workers still open the deleted files, so none may answer."""
+        with self.lock:
+            self.vanished = True
+            busy = list(self.all)
+        self.retire()
+        for worker in busy:
+            if worker.process.poll() is None:
+                worker.process.kill()  # its query's thread sees the end of the connection and reaps it
+
     def close(self) -> None:
         with self.lock:
             self.retired = True
@@ -641,6 +696,17 @@ class OxigraphStore:
     serves every new query and ``build_id`` changes; queries still running on the old workers finish
     there (or, should the old store fail them, are asked again of the new one), then the old workers
     stop. With data files, the new build is materialised with them again.
+
+    A store that goes from under the server (its directory deleted or moved away, or replaced by one
+    that cannot be opened: not an Oxigraph store, an unreadable build record) makes the server
+    *unavailable*: every query, ``build_id`` and ``describe_dataset`` raise StoreUnavailable naming the
+    cause, and the workers are killed, the busy ones too (they still hold the deleted files open, and
+    nothing they answer is given). A directory missing at two checks in a row counts as gone; while a
+    build's swap journal is beside the store, the watcher changes nothing (the build is between its two
+    swaps; killed there, it is rolled back by the next build or start, and until then the previous
+    build, consistent with the previous dumps, is served). Once a store that opens is at the path again
+    (a build, or a directory put back), it is served as a rebuild would be; a store that could not be
+    opened is tried again when it changes, or after ``_RETRY_UNOPENED`` seconds.
     """
 
     def __init__(
@@ -678,6 +744,7 @@ class OxigraphStore:
         self._sources = tuple(sources + [str(p) for p in data_files])
         self._lock = threading.Lock()
         self._closed = False
+        self._down: str | None = None  # why the store at its path cannot be served (None: it can)
         self._retired: list[_Pool] = []
         self.timeouts = 0  # queries stopped at their time limit
         self._pool = self._open_pool()
@@ -689,35 +756,63 @@ class OxigraphStore:
             ).start()
 
     def _watch(self, interval: float) -> None:
-        """Start serving a new build once it has been swapped in (runs in a background thread)."""
-        assert self._plan_dir is not None
-        failed: tuple[int, ...] | None = None
+        """Start serving a new build once it has been swapped in, go unavailable when the store goes
+        from under the server, and come back when a good one returns (runs in a background thread)."""
+        plan_dir = self._plan_dir
+        assert plan_dir is not None
+        missing = 0  # checks in a row that found no directory
+        failed: tuple[tuple[int, ...], float] | None = None  # a stamp that could not be opened, and when
         while not self._stop.wait(interval):
-            stamp = _stamp(self._plan_dir)
-            if stamp is None or stamp == self._pool.stamp or stamp == failed:
+            if journal_path(plan_dir).exists():
+                missing = 0  # a build between its two swaps (see the class)
+                continue
+            stamp = _stamp(plan_dir)
+            if stamp is None:
+                missing += 1
+                if missing >= _MISSING_CHECKS:
+                    self._unavailable(f"the store at {plan_dir} is missing")
+                continue
+            missing = 0
+            if stamp == self._pool.stamp and self._down is None:
+                continue
+            if failed is not None and failed[0] == stamp and time.monotonic() < failed[1] + _RETRY_UNOPENED:
                 continue
             try:
                 pool = self._open_pool()
             except (ServerError, OSError) as exc:
-                failed = stamp  # not again until the next build
-                log.error(
-                    "cannot serve the new build in %s: %s; still serving %s",
-                    self._plan_dir,
-                    exc,
-                    self.build_id,
-                )
+                failed = (stamp, time.monotonic())
+                reason = exc.reason if isinstance(exc, StoreUnreadable) else str(exc)
+                self._unavailable(f"the store at {plan_dir} cannot be opened: {reason}")
                 continue
+            failed = None
             with self._lock:
                 if self._closed:
                     pool.close()
                     return
                 old, self._pool = self._pool, pool
+                self._down = None
                 self._retired = [p for p in self._retired if p.all] + [old]
             old.retire()
             log.info("serving build %s (was %s)", pool.build_id, old.build_id)
 
+    def _unavailable(self, reason: str) -> None:
+        """Refuse every query with ``reason`` and stop the workers of the store that went."""
+        with self._lock:
+            if self._closed or self._down == reason:
+                return
+            self._down = reason
+            pool = self._pool
+        log.error("%s: queries are refused until a good build is back there", reason)
+        pool.vanish()
+
+    def _check_available(self) -> None:
+        down = self._down
+        if down is not None:
+            raise StoreUnavailable(down)
+
     @property
     def build_id(self) -> str:
+        self._check_available()  # no answer cached for a store that went
         return self._pool.build_id
 
     def worker_pids(self) -> tuple[int, ...]:
@@ -731,6 +826,7 @@ class OxigraphStore:
         return int(self._pool.info["triples"])
 
     def describe_dataset(self) -> DatasetDescription:
+        self._check_available()
         pool = self._pool
         return DatasetDescription(
             build_id=pool.build_id,
@@ -800,10 +896,12 @@ class OxigraphStore:
             ) from None
         except (EOFError, OSError) as exc:
             pool.discard(worker)
-            if pool.retired and time.monotonic() < deadline:
+            if pool.retired and (pool.vanished or time.monotonic() < deadline):
                 raise _Retry from exc
             raise StoreFailure("the query worker died while evaluating the query") from exc
         pool.give_back(worker)
+        if pool.vanished:  # the store went while the query ran: this answer is not given
+            raise _Retry
         if reply[0] == "error" and reply[1] == "evaluation" and pool.retired and time.monotonic() < deadline:
             raise _Retry
         return _outcome(reply, formats, pool.build_id)
@@ -816,6 +914,7 @@ class OxigraphStore:
         while True:
             if self._closed:
                 raise StoreFailure("the store is closed")
+            self._check_available()
             pool = self._pool
             remaining = deadline - time.monotonic()
             if remaining <= 0:
