@@ -150,6 +150,34 @@ def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
     run(scenario())
 
 
+def test_the_budget_counts_exactly_the_queries_of_the_last_minute_over_many_queries() -> None:
+    """The seconds a client used are kept as a running total (not summed over the minute's queries on
+    every admission): it stays exact as thousands of queries come and expire."""
+    clock = Clock()
+    limiter = LocalLimiter(Limits(concurrent=1, seconds_per_minute=30), clock=clock)
+
+    async def spend(seconds: float) -> None:
+        async with limiter.admit("c"):
+            clock.now += seconds
+
+    async def scenario() -> None:
+        for _ in range(5000):  # 0.01 s of query every 0.06 s: 10 s used per minute, never refused
+            await spend(0.01)
+            clock.now += 0.05
+        state = limiter._clients["c"]
+        assert 999 <= len(state.spent) <= 1001  # the window's edge falls between two queries
+        assert state.used == pytest.approx(sum(s for _, s in state.spent))
+        assert state.used == pytest.approx(10.0, abs=0.011)
+        clock.now += 60  # all of it expires: the client starts again from nothing
+        await spend(29.0)
+        await spend(0.5)  # 29.0 s used: under the 30 s
+        await spend(0.6)  # 29.5 s used: still under
+        with pytest.raises(TooManyRequests, match=r"used 30\.1 s of query time in the last minute"):
+            await spend(0)
+
+    run(scenario())
+
+
 def test_the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() -> None:
     proxies = {"10.0.0.9", "10.0.0.8"}
     assert client_of("203.0.113.5", "198.51.100.1", proxies) == "203.0.113.5"  # not a proxy: header ignored
