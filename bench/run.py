@@ -151,7 +151,7 @@ class Bench:
                         ok.append((query, server, route))
                         continue
                     log(f"  {server.key:12} {query.name:34} {route:6} not timed: {problem}")
-                    for concurrency in CONCURRENCY:
+                    for concurrency in self.args.concurrency:
                         self.runs.append(
                             {
                                 "server": server.key,
@@ -163,7 +163,7 @@ class Bench:
                             }
                         )
         for query in self.queries:
-            for concurrency in CONCURRENCY:
+            for concurrency in self.args.concurrency:
                 for server, route in [(s, r) for q_, s, r in ok if q_ is query]:
                     self.time(query, server, route, concurrency)
 
@@ -374,6 +374,12 @@ def _parser() -> argparse.ArgumentParser:
         help="skip the distinct-query mode (every request a new query text, so no answer cache helps)",
     )
     parser.add_argument(
+        "--concurrency",
+        type=lambda text: tuple(int(c) for c in text.split(",")),
+        default=CONCURRENCY,
+        help="connection counts of the timed runs, comma-separated (1,16)",
+    )
+    parser.add_argument(
         "--distinct-only",
         action="store_true",
         help="only the distinct-query mode: no canned or repeated-text runs, no hostile-query probe",
@@ -509,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "base": record["base"],
             "duration": args.duration,
             "probe_seconds": args.probe_seconds,
-            "concurrency": list(CONCURRENCY),
+            "concurrency": list(args.concurrency),
             "hostile": q.HOSTILE,
             "simple": q.SIMPLE,
             "servers": {plan[k].key: plan[k].label for k in keys},
