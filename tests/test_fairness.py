@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -124,13 +125,20 @@ def test_a_query_that_waits_its_whole_time_limit_is_503() -> None:
     run(scenario())
 
 
-def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
-    clock = Clock()
-    limiter = LocalLimiter(Limits(concurrent=2, seconds_per_minute=10), clock=clock)
+def spender(limiter: LocalLimiter, clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """A query of client "c" that runs ``seconds`` on the fake clock."""
 
     async def spend(seconds: float) -> None:
         async with limiter.admit("c"):
             clock.now += seconds
+
+    return spend
+
+
+def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(Limits(concurrent=2, seconds_per_minute=10), clock=clock)
+    spend = spender(limiter, clock)
 
     async def scenario() -> None:
         await spend(4)  # ends at 1004
@@ -155,10 +163,7 @@ def test_the_budget_counts_exactly_the_queries_of_the_last_minute_over_many_quer
     every admission): it stays exact as thousands of queries come and expire."""
     clock = Clock()
     limiter = LocalLimiter(Limits(concurrent=1, seconds_per_minute=30), clock=clock)
-
-    async def spend(seconds: float) -> None:
-        async with limiter.admit("c"):
-            clock.now += seconds
+    spend = spender(limiter, clock)
 
     async def scenario() -> None:
         for _ in range(5000):  # 0.01 s of query every 0.06 s: 10 s used per minute, never refused
