@@ -133,6 +133,8 @@ class Bench:
 
     def routes(self, server: Server, query: BenchQuery) -> tuple[str, ...]:
         routes: tuple[str, ...] = ("canned", "sparql") if server.canned and query.canned else ("sparql",)
+        if self.args.distinct_only:
+            return ("distinct",) if server.key in DISTINCT_KEYS else ()
         if self.args.distinct and server.key in DISTINCT_KEYS:
             routes += ("distinct",)  # /sparql, each request's text made new by a comment
         return routes
@@ -149,7 +151,7 @@ class Bench:
                         ok.append((query, server, route))
                         continue
                     log(f"  {server.key:12} {query.name:34} {route:6} not timed: {problem}")
-                    for concurrency in CONCURRENCY:
+                    for concurrency in self.args.concurrency:
                         self.runs.append(
                             {
                                 "server": server.key,
@@ -161,7 +163,7 @@ class Bench:
                             }
                         )
         for query in self.queries:
-            for concurrency in CONCURRENCY:
+            for concurrency in self.args.concurrency:
                 for server, route in [(s, r) for q_, s, r in ok if q_ is query]:
                     self.time(query, server, route, concurrency)
 
@@ -299,7 +301,7 @@ class Bench:
             self.reference = running[0].key
             self.load_queries(running[0])
             self.measure(running)
-            for server in running:
+            for server in running if not self.args.distinct_only else ():
                 log(f"probe {server.label}")
                 self.probe(server, waits[server.key])
                 if waits[server.key] is None:  # its hostile query may still run: stop it now
@@ -371,6 +373,25 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the distinct-query mode (every request a new query text, so no answer cache helps)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: tuple(int(c) for c in text.split(",")),
+        default=CONCURRENCY,
+        help="connection counts of the timed runs, comma-separated (1,16)",
+    )
+    parser.add_argument(
+        "--distinct-only",
+        action="store_true",
+        help="only the distinct-query mode: no canned or repeated-text runs, no hostile-query probe",
+    )
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve the graph's plans copied N times under distinct plan IRIs (bench/replicate.py; "
+        "27: ~214k triples); with the servers ours, ours-nocache and oxigraph only",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where to write the results")
     parser.add_argument("--no-write", action="store_true", help="print the report, write no files")
     parser.add_argument(
@@ -399,6 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown or not keys or keys[0] not in ("ours", "ours-nocache"):
         log(f"--servers: some of {', '.join(SERVER_KEYS)}, ours or ours-nocache first (it gives the answers)")
         return 2
+    if args.replicate != 1 and (args.replicate < 1 or set(keys) - set(DISTINCT_KEYS)):
+        log(f"--replicate N (N ≥ 1): the copied store is served to {', '.join(DISTINCT_KEYS)} only")
+        return 2
 
     work = Path(tempfile.mkdtemp(prefix="plankg-bench-"))
     logs = work / "logs"
@@ -426,9 +450,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "-q",
             ]
             subprocess.run(build, cwd=source, env={**os.environ, "PYTHONPATH": str(source)}, check=True)
+        if args.replicate > 1:
+            from bench.replicate import replicate
+
+            copied = replicate(store, work / "store-replicated", args.replicate)
+            store = work / "store-replicated"
+            log(f"the graph's plans copied {args.replicate} times: {copied['triples']:,} triples")
         record = json.loads((store / "plankg-build.json").read_text(encoding="utf-8"))
         args.base = record["base"]
         bench = Bench(args, work)
+        if args.replicate > 1:
+            bench.notes.append(
+                f"The graph: the build's plans copied {args.replicate} times under distinct plan IRIs "
+                "(bench/replicate.py); the canned queries' default parameters name the first copy."
+            )
         plan: dict[str, Server] = {
             "ours": servers.ours(
                 "ours",
@@ -480,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "base": record["base"],
             "duration": args.duration,
             "probe_seconds": args.probe_seconds,
-            "concurrency": list(CONCURRENCY),
+            "concurrency": list(args.concurrency),
             "hostile": q.HOSTILE,
             "simple": q.SIMPLE,
             "servers": {plan[k].key: plan[k].label for k in keys},

@@ -67,7 +67,7 @@ class Server:
         finally:
             log.close()
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = 240.0) -> None:
         """Until the server answers ``ASK {}`` with 200; RuntimeError if it exits or takes too long."""
         deadline = time.monotonic() + timeout
         url = self.query_url("ASK {}")

@@ -75,6 +75,7 @@ def open_store(settings: Settings) -> Store:
         memory_limit=settings.query_memory_mb * 2**20,
         isolate_network=not settings.allowed_service_hosts,
         prefixes=Vocab(settings.base).prefixes(),
+        spool_bytes=settings.spool_bytes,
     )
 
 

@@ -21,6 +21,8 @@ PLANKG_MAX_RESULT_ROWS           rows or triples per result (100000)
 PLANKG_MAX_BODY_BYTES            request body bytes (1000000)
 PLANKG_ALLOWED_SERVICE_HOSTS     comma-separated hosts SERVICE may reach (none)
 PLANKG_ANSWER_CACHE_BYTES        bytes of whole answers kept per build (64000000; 0: off)
+PLANKG_SPOOL_BYTES               answers longer than this are written to a temporary file by the
+                                 query worker and sent from it, never held in memory (4000000; 0: off)
 PLANKG_REMOTE_ENDPOINT           a SPARQL engine's query URL to serve instead of the store (none)
 PLANKG_REMOTE_USER / _PASSWORD   credentials for the engine (none); never logged
 PLANKG_REMOTE_AUTH               digest (default) or basic
@@ -100,6 +102,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_body_bytes": ("PLANKG_MAX_BODY_BYTES", int),
     "allowed_service_hosts": ("PLANKG_ALLOWED_SERVICE_HOSTS", _hosts),
     "answer_cache_bytes": ("PLANKG_ANSWER_CACHE_BYTES", int),
+    "spool_bytes": ("PLANKG_SPOOL_BYTES", int),
     "remote_endpoint": ("PLANKG_REMOTE_ENDPOINT", str),
     "remote_user": ("PLANKG_REMOTE_USER", str),
     "remote_password": ("PLANKG_REMOTE_PASSWORD", str),
@@ -132,6 +135,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     allowed_service_hosts: frozenset[str] = field(default_factory=frozenset)
     answer_cache_bytes: int = 64_000_000
+    spool_bytes: int = 4_000_000  # the answer cache's largest entry with its default budget
     # A remote SPARQL engine holding a published build (server.stores.remote), served instead of the
     # embedded store; its credentials never appear in a repr.
     remote_endpoint: str | None = None
@@ -164,6 +168,8 @@ class Settings:
             raise SettingsError("query_memory_mb cannot be negative (0: no limit)")
         if self.answer_cache_bytes < 0:
             raise SettingsError("answer_cache_bytes cannot be negative (0 turns the cache off)")
+        if self.spool_bytes < 0:
+            raise SettingsError("spool_bytes cannot be negative (0: answers are never spooled)")
         if self.remote_endpoint is not None and not self.remote_endpoint.startswith(("http://", "https://")):
             raise SettingsError(f"the remote endpoint must be an http(s) URL: {self.remote_endpoint!r}")
         if self.remote_auth not in ("digest", "basic"):

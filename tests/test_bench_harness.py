@@ -242,3 +242,59 @@ def test_distinct_goals_geometric_mean_every_query_p99_and_failures() -> None:
     assert failed.met is False and "b (2)" in failed.detail
     table = report.distinct_p99_table(DISTINCT)
     assert any(line.startswith("| a | ×1.50 · ×1.67 |") for line in table)
+
+
+def test_replicate_copies_the_plans_under_distinct_iris_and_shares_the_rest(tmp_path: Any) -> None:
+    """bench.replicate: the large bench graph is the build's plans copied, each copy's plan IRIs (and
+    blank nodes and plan graphs) its own, the shared vocabulary once; a build record of its own."""
+    import json
+
+    import pyoxigraph as ox
+
+    from bench.replicate import replicate
+
+    base = "http://example.org/"
+    plan, task = f"{base}id/plan/lake-town-2031/", f"{base}id/plan/lake-town-2031/task/1"
+    source = tmp_path / "store"
+    store = ox.Store(str(source))
+    graph = ox.NamedNode(f"{base}id/graph/plan/lake-town-2031")
+    label, kind = ox.NamedNode(f"{base}def/label"), ox.NamedNode(f"{base}def/Task")
+    store.add(ox.Quad(ox.NamedNode(task), label, ox.Literal("修一座湖边步道", language="zh")))
+    store.add(ox.Quad(ox.NamedNode(task), ox.NamedNode(f"{base}def/partOf"), ox.NamedNode(plan)))
+    store.add(ox.Quad(kind, label, ox.Literal("Task")))  # shared vocabulary
+    store.add(ox.Quad(ox.BlankNode("b1"), label, ox.Literal("a note"), graph))
+    store.flush()
+    del store
+    record = {"base": base, "build_id": "abc", "triples": 4, "plans": [{"slug": "lake-town-2031"}]}
+    (source / "plankg-build.json").write_text(json.dumps(record), encoding="utf-8")
+
+    copied = replicate(source, tmp_path / "copied", 3)
+    assert copied["triples"] == 1 + 3 * 2 and copied["quads"] == 1 + 3 * 3
+    assert copied["build_id"] == "abcx3"
+    assert [p["slug"] for p in copied["plans"]] == [
+        "lake-town-2031",
+        *(f"lake-town-2031-copy-{k}" for k in (1, 2)),
+    ]
+    assert json.loads((tmp_path / "copied" / "plankg-build.json").read_text(encoding="utf-8")) == copied
+    out = ox.Store.read_only(str(tmp_path / "copied"))
+    labels = sorted(
+        (q.subject.value, q.object.value)
+        for q in out.quads_for_pattern(None, label, None, ox.DefaultGraph())
+        if isinstance(q.subject, ox.NamedNode)
+    )
+    assert labels == sorted(
+        [(f"{base}def/Task", "Task")]
+        + [(task.replace("2031/", f"2031{s}/"), "修一座湖边步道") for s in ("", "-copy-1", "-copy-2")]
+    )
+    graphs = sorted(str(g.value) for g in out.named_graphs() if isinstance(g, ox.NamedNode))
+    assert graphs == [graph.value, graph.value + "-copy-1", graph.value + "-copy-2"]
+    assert (
+        len(
+            {
+                q.subject.value
+                for q in out.quads_for_pattern(None, None, None, None)
+                if isinstance(q.subject, ox.BlankNode)
+            }
+        )
+        == 3
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -124,13 +125,20 @@ def test_a_query_that_waits_its_whole_time_limit_is_503() -> None:
     run(scenario())
 
 
-def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
-    clock = Clock()
-    limiter = LocalLimiter(Limits(concurrent=2, seconds_per_minute=10), clock=clock)
+def spender(limiter: LocalLimiter, clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """A query of client "c" that runs ``seconds`` on the fake clock."""
 
     async def spend(seconds: float) -> None:
         async with limiter.admit("c"):
             clock.now += seconds
+
+    return spend
+
+
+def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(Limits(concurrent=2, seconds_per_minute=10), clock=clock)
+    spend = spender(limiter, clock)
 
     async def scenario() -> None:
         await spend(4)  # ends at 1004
@@ -146,6 +154,31 @@ def test_the_query_seconds_budget_refuses_until_the_minute_has_passed() -> None:
         await spend(1)
         async with limiter.admit("another"):
             pass
+
+    run(scenario())
+
+
+def test_the_budget_counts_exactly_the_queries_of_the_last_minute_over_many_queries() -> None:
+    """The seconds a client used are kept as a running total (not summed over the minute's queries on
+    every admission): it stays exact as thousands of queries come and expire."""
+    clock = Clock()
+    limiter = LocalLimiter(Limits(concurrent=1, seconds_per_minute=30), clock=clock)
+    spend = spender(limiter, clock)
+
+    async def scenario() -> None:
+        for _ in range(5000):  # 0.01 s of query every 0.06 s: 10 s used per minute, never refused
+            await spend(0.01)
+            clock.now += 0.05
+        state = limiter._clients["c"]
+        assert 999 <= len(state.spent) <= 1001  # the window's edge falls between two queries
+        assert state.used == pytest.approx(sum(s for _, s in state.spent))
+        assert state.used == pytest.approx(10.0, abs=0.011)
+        clock.now += 60  # all of it expires: the client starts again from nothing
+        await spend(29.0)
+        await spend(0.5)  # 29.0 s used: under the 30 s
+        await spend(0.6)  # 29.5 s used: still under
+        with pytest.raises(TooManyRequests, match=r"used 30\.1 s of query time in the last minute"):
+            await spend(0)
 
     run(scenario())
 

@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from server.settings import Settings
+
 pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
@@ -42,19 +44,18 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("server")
+def start_server(workdir: Path, settings: str = "", limit: float = LIMIT) -> Server:
+    """``serve()`` in a process of its own (one server process: it is the one that answers)."""
     port = free_port()
     code = (
         "from pathlib import Path\n"
         "from server.app import serve\n"
         "from server.settings import Settings\n"
         f"serve(Settings(port={port}, data_files=(Path({str(SAMPLE)!r}),), without_plan=True,"
-        f" query_timeout={LIMIT}, query_workers=2, server_processes=1))\n"
+        f" query_timeout={limit}, query_workers=2, server_processes=1{settings}))\n"
     )
     log = workdir / "server.log"
-    scratch = workdir / "tmp"  # the server's temporary store goes here
+    scratch = workdir / "tmp"  # the server's temporary store (and its spool directory) go here
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
     with log.open("wb") as sink:
@@ -73,8 +74,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.kill()
             pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.1)
-    assert [p.name[:13] for p in scratch.iterdir()] == ["plankg-store-"]
-    yield Server(url, process, log)
+    names = [p.name for p in scratch.iterdir()]  # the temporary store and the spool directory
+    assert len(names) == 2 and all(n.startswith("plankg-store-") for n in names)
+    assert len([n for n in names if "-spool-" in n]) == 1
+    return Server(url, process, log)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("server")
+    scratch = workdir / "tmp"
+    server = start_server(workdir)
+    process = server.process
+    log = server.log
+    yield server
     workers = children(process.pid) if Path("/proc").is_dir() else []
     process.terminate()
     try:
@@ -260,3 +273,93 @@ def wait_for(condition: object, seconds: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+DEFAULT_GRAPH_TRIPLES = 11  # of the sample
+
+
+def padded_product(ways: int, pad: int) -> str:
+    """A cross product of the sample's default graph, each row one long literal (``pad`` x's at its end):
+    11**ways rows."""
+    patterns = " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(ways))
+    parts = ", ".join(f"STR(?s{i})" for i in range(ways))
+    return f'SELECT ?x WHERE {{ {patterns} BIND(CONCAT({parts}, "{"x" * pad}") AS ?x) }}'
+
+
+SPOOL_BYTES = 1_000_000
+PLAIN = {"Accept": "application/sparql-results+json", "Accept-Encoding": "identity"}
+
+
+@pytest.fixture(scope="module")
+def spooling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("spool"), f", spool_bytes={SPOOL_BYTES}", limit=30)
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+def peak_resident_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
+def test_a_large_answer_is_spooled_and_sent_with_bounded_memory(spooling: Server, server: Server) -> None:
+    """An answer over the spool threshold is written whole to a file by the worker and sent from it in
+    chunks: the server process's peak memory stays far below the answer's size, the answer still comes
+    whole with its Content-Length, and its bytes are those of a server that held it in memory."""
+    before = peak_resident_bytes(spooling.process.pid)
+    big = {"query": padded_product(4, 3000)}
+    r = httpx.get(spooling.url + "/sparql", params=big, headers=PLAIN, timeout=60)
+    assert r.status_code == 200, r.text[:500]
+    assert "chunked" not in r.headers.get("transfer-encoding", "")
+    size = int(r.headers["content-length"])
+    assert size == len(r.content) > 40_000_000
+    assert int(r.headers["x-result-rows"]) == DEFAULT_GRAPH_TRIPLES**4
+    bindings = r.json()["results"]["bindings"]
+    assert len(bindings) == DEFAULT_GRAPH_TRIPLES**4 and bindings[0]["x"]["value"].endswith("x" * 3000)
+    grown = peak_resident_bytes(spooling.process.pid) - before
+    print(f"\n{size / 1e6:.1f} MB answer; the server process's peak memory grew by {grown / 1e6:.1f} MB")
+    assert grown < 16_000_000
+    assert "rows as json (spooled)" in spooling.log.read_text(errors="replace")
+
+    # Above this server's threshold, below the other's default one: the same bytes either way.
+    query = padded_product(3, 1000)
+    spooled = httpx.get(spooling.url + "/sparql", params={"query": query}, headers=PLAIN, timeout=30)
+    whole = httpx.get(server.url + "/sparql", params={"query": query}, headers=PLAIN, timeout=30)
+    assert spooled.status_code == whole.status_code == 200
+    assert SPOOL_BYTES < len(whole.content) < Settings().spool_bytes
+    assert spooled.content == whole.content
+    assert spooled.headers["content-length"] == whole.headers["content-length"]
+    assert spooled.text.count("x" * 1000) == DEFAULT_GRAPH_TRIPLES**3
+    log = spooling.log.read_text(errors="replace")
+    assert re.search(r"GET /sparql 200 \S+ ms solutions, 1331 rows as json \(spooled\)", log)
+
+
+def test_a_server_killed_mid_answer_leaves_a_detectably_incomplete_response(tmp_path: Path) -> None:
+    """Should the server die while it sends a spooled answer, the client gets fewer bytes than the
+    Content-Length announced: an error, never a short answer taken for a whole one."""
+    server = start_server(tmp_path, f", spool_bytes={SPOOL_BYTES}", limit=30)
+    try:
+        with (
+            httpx.Client(timeout=60) as client,
+            client.stream(
+                "GET", server.url + "/sparql", params={"query": padded_product(4, 3000)}, headers=PLAIN
+            ) as r,
+        ):
+            assert r.status_code == 200
+            announced = int(r.headers["content-length"])
+            received = 0
+            chunks = r.iter_raw()
+            received += len(next(chunks))
+            server.process.kill()
+            server.process.wait(timeout=10)
+            with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|peer closed"):
+                for chunk in chunks:
+                    received += len(chunk)
+        assert 0 < received < announced
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()

@@ -286,3 +286,50 @@ def wait_unavailable(store: OxigraphStore, query: str, seconds: float = 10.0) ->
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+
+
+def test_large_answers_are_spooled_whole_and_are_the_same_bytes(tmp_path: Path) -> None:
+    """An answer longer than ``spool_bytes`` comes through a file the worker wrote whole (never over the
+    socket into the server's memory), in every kind of format, byte for byte what an unspooled store
+    answers; the file is unlinked as soon as it is opened, and the spool directory goes with the store."""
+    from server.protocol import formats as fmts
+    from server.stores.interface import FormatChoice
+
+    data = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+    asks = [
+        ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", FormatChoice(results=fmts.SPARQL_JSON, graph=None)),
+        ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", FormatChoice(results=fmts.CSV, graph=None)),
+        ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", FormatChoice(results=fmts.SPARQL_XML, graph=None)),
+        ("CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c }", FormatChoice(results=None, graph=fmts.TURTLE)),
+    ]
+    whole = OxigraphStore(None, data_files=[data], workers=1)
+    spooling = OxigraphStore(None, data_files=[data], workers=1, spool_bytes=200)
+    spool_dirs = list(Path(tempfile.gettempdir()).glob("plankg-store-*-spool-*"))
+    try:
+        assert spooling._spool_dir is not None and spooling._spool_dir in spool_dirs
+        for query, choice in asks:
+            expected = whole.query(query, formats=choice)
+            assert expected.body is not None and expected.spooled is None
+            assert len(expected.body) > 200
+            spooled = spooling.query(query, formats=choice)
+            assert spooled.body is None and spooled.spooled is not None, query
+            assert list(spooling._spool_dir.iterdir()) == []  # unlinked once opened
+            assert spooled.spooled.size == len(expected.body)
+            assert spooled.rows == expected.rows and spooled.build_id == expected.build_id
+            assert b"".join(spooled.spooled.chunks()) == expected.body
+            assert spooled.spooled.file.closed
+        # Small answers stay in memory; values (no format asked) are never spooled.
+        small = spooling.query("ASK {}", formats=asks[0][1])
+        assert json.loads(small.body or b"") == {"head": {}, "boolean": True} and small.spooled is None
+        assert isinstance(spooling.query(asks[0][0]).value, Solutions)
+        # A query stopped at its time limit leaves no part of an answer behind.
+        from server.errors import QueryTimeout
+
+        hostile = "SELECT * WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
+        with pytest.raises(QueryTimeout):
+            spooling.query(hostile, formats=asks[0][1], timeout=0.5)
+        assert list(spooling._spool_dir.iterdir()) == []
+    finally:
+        whole.close()
+        spooling.close()
+    assert spooling._spool_dir is not None and not spooling._spool_dir.exists()

@@ -54,6 +54,14 @@ class _Client:
     running: int = 0
     waiting: int = 0
     spent: deque[tuple[float, float]] = field(default_factory=deque)  # (ended at, seconds)
+    used: float = 0.0  # the sum of the seconds in ``spent``, kept as they come and go
+
+    def expire(self, before: float) -> None:
+        """Forget the queries that ended before ``before``."""
+        while self.spent and self.spent[0][0] <= before:
+            self.used -= self.spent.popleft()[1]
+        if not self.spent:
+            self.used = 0.0  # no rounding drift left behind
 
 
 class LocalLimiter:
@@ -76,9 +84,9 @@ class LocalLimiter:
         if budget <= 0:
             return math.inf
         now = self.clock()
-        while state.spent and state.spent[0][0] <= now - WINDOW:
-            state.spent.popleft()
-        used = sum(seconds for _, seconds in state.spent)
+        state.expire(now - WINDOW)
+        # A running total: summing the window on every query cost O(queries per minute) each.
+        used = state.used
         if used < budget:
             return budget - used
         # When enough of the minute's spending has expired to bring it back under the budget.
@@ -141,13 +149,12 @@ class LocalLimiter:
                 if self.limits.seconds_per_minute > 0:
                     ended = self.clock()
                     state.spent.append((ended, ended - started))
+                    state.used += ended - started
                 async with changed:
                     changed.notify_all()
         finally:
             if state.running == 0 and state.waiting == 0:
-                now = self.clock()
-                while state.spent and state.spent[0][0] <= now - WINDOW:
-                    state.spent.popleft()
+                state.expire(self.clock() - WINDOW)
                 if not state.spent:
                     self._clients.pop(client, None)
 

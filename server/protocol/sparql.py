@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -369,21 +370,23 @@ async def answer(request: Request, req: QueryRequest) -> Response:
         except QueryTimeout:
             request.app.state.metrics.query_timed_out()
             raise
-        assert outcome.body is not None
-        if outcome.build_id in (None, build_id):  # not an answer of a build swapped in meanwhile
+        # Not an answer of a build swapped in meanwhile, nor one too large to hold (spooled).
+        if outcome.body is not None and outcome.build_id in (None, build_id):
             cache.put(key, outcome, len(outcome.body))
-    assert outcome.format is not None and outcome.body is not None
+    assert outcome.format is not None
     hit = " (cached)" if cached else ""
+    headers = {"Vary": "Accept", "X-Result-Rows": str(outcome.rows), "X-Cache": "hit" if cached else "miss"}
+    if outcome.spooled is not None:
+        # Whole on disk before its 200, sent in chunks (read in a thread) with its Content-Length: a
+        # transfer cut short is seen as such by the client (fewer bytes than announced).
+        _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name} (spooled)")
+        headers["Content-Length"] = str(outcome.spooled.size)
+        return StreamingResponse(
+            outcome.spooled.chunks(), media_type=outcome.format.content_type, headers=headers
+        )
+    assert outcome.body is not None
     _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}")
-    return Response(
-        outcome.body,
-        media_type=outcome.format.content_type,
-        headers={
-            "Vary": "Accept",
-            "X-Result-Rows": str(outcome.rows),
-            "X-Cache": "hit" if cached else "miss",
-        },
-    )
+    return Response(outcome.body, media_type=outcome.format.content_type, headers=headers)
 
 
 def _parameter(name: str, description: str, schema: dict[str, object]) -> dict[str, object]:

@@ -8,10 +8,10 @@ Protocol engine holding a build that ``plankg publish`` loaded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, TypedDict
+from typing import BinaryIO, Protocol, TypedDict
 
 from typing_extensions import Unpack
 
@@ -40,9 +40,37 @@ class FormatChoice:
         return self.graph if kind is ResultKind.GRAPH else self.results
 
 
+class SpooledBody:
+    """A complete answer too large to hold in memory: its bytes in a file already unlinked (it
+    vanishes with its last open handle), read back in chunks. The file is whole before it is handed
+    over, so its status is known before the first byte is sent."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, file: BinaryIO, size: int) -> None:
+        self.file = file
+        self.size = size
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes from the start, ``CHUNK`` at a time; the file is closed at the end."""
+        try:
+            self.file.seek(0)
+            while chunk := self.file.read(self.CHUNK):
+                yield chunk
+        finally:
+            self.file.close()
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @dataclass(frozen=True)
 class QueryOutcome:
-    """A complete answer. ``body`` is set when formats were asked for, ``value`` otherwise."""
+    """A complete answer. ``body`` is set when formats were asked for, ``value`` otherwise; an answer
+    larger than the store's spooling threshold comes as ``spooled`` instead of ``body``."""
 
     kind: ResultKind
     rows: int  # solutions, or triples; 1 for a boolean
@@ -50,6 +78,11 @@ class QueryOutcome:
     body: bytes | None = None
     value: Solutions | bool | tuple[Triple, ...] | None = None
     build_id: str | None = None  # of the store that answered (a rebuild may land while a query runs)
+    spooled: SpooledBody | None = None
+
+    def body_bytes(self) -> bytes | None:
+        """The serialised answer in memory, whether it came whole or spooled."""
+        return self.spooled.read() if self.spooled is not None else self.body
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ pool of worker processes, each holding the on-disk store open read-only. A query
 time limit has its worker killed (its CPU is freed at once) and a fresh worker is started in the
 background; the client gets :class:`~server.errors.QueryTimeout`. Other queries keep being answered by
 the other workers meanwhile. A worker sends back the complete serialised answer, so a result is whole
-before any HTTP status is chosen.
+before any HTTP status is chosen; an answer longer than ``spool_bytes`` is written whole to a file in
+the store's spool directory instead, and the server sends it from there (``QueryOutcome.spooled``).
 
 Workers, where the OS allows it (Linux network namespaces), run without any network, so even a
 SERVICE clause the safety check missed could not connect anywhere; when SERVICE hosts are allowed,
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -81,6 +83,7 @@ from server.stores.interface import (
     QueryOptions,
     QueryOutcome,
     ResultKind,
+    SpooledBody,
     Store,
 )
 
@@ -173,6 +176,10 @@ class _Request:
     max_rows: int | None
     base_iri: str | None
     bindings: tuple[tuple[str, Term], ...]
+    # A serialised answer longer than spool_bytes is written to spool_path (a file the server names and
+    # removes) instead of crossing the socket; 0: never.
+    spool_path: str | None = None
+    spool_bytes: int = 0
 
 
 def _rdf_format(fmt: Format) -> ox.RdfFormat:
@@ -297,6 +304,23 @@ def _json_answer(result: Any, variables: tuple[str, ...], limit: int | None) -> 
     return ("ok", QueryOutcome(ResultKind.SOLUTIONS, len(bindings), fmts.SPARQL_JSON, body))
 
 
+def _spool(reply: tuple[Any, ...], req: _Request) -> tuple[Any, ...]:
+    """A large answer written whole to the request's spool file: ("spooled", outcome without its
+    body, size). The server sends it from there, so the bytes never sit in its memory."""
+    if reply[0] != "ok" or req.spool_path is None or req.spool_bytes <= 0:
+        return reply
+    outcome: QueryOutcome = reply[1]
+    body = outcome.body
+    if body is None or len(body) <= req.spool_bytes:
+        return reply
+    try:
+        with open(req.spool_path, "xb") as fh:
+            fh.write(body)
+    except OSError as exc:
+        return ("error", "evaluation", f"the answer could not be spooled: {exc}", None)
+    return ("spooled", dataclasses.replace(outcome, body=None), len(body))
+
+
 def _die_with_parent(interval: float = 0.5) -> None:
     """Exit when the server process is gone, even in the middle of a long query.
 
@@ -335,7 +359,7 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
             request = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(_answer(store, request, prefixes))
+        conn.send(_spool(_answer(store, request, prefixes), request))
 
 
 # --- the server side -------------------------------------------------------------------------
@@ -721,12 +745,18 @@ class OxigraphStore:
         prefixes: Mapping[str, str] | None = None,
         start_timeout: float = 60.0,
         watch_interval: float | None = 0.5,
+        spool_bytes: int = 0,
     ) -> None:
         if store_dir is None and not data_files:
             raise StoreMissing("nothing to serve: no store and no data files")
         if store_dir is not None and not store_dir.is_dir():
             raise StoreMissing(f"no store at {store_dir}: run `plankg build` first")
         self._default_timeout = default_timeout
+        # Answers longer than this are spooled to a file by the worker and streamed from it (0: never).
+        self._spool_bytes = spool_bytes
+        self._spool_dir: Path | None = None
+        if spool_bytes > 0:  # named like a temporary store, so a supervisor removes it too
+            self._spool_dir = Path(tempfile.mkdtemp(prefix=f"{TEMP_STORE_PREFIX}{os.getpid()}-spool-"))
         self._memory_limit = memory_limit  # bytes of resident memory per worker; 0: unwatched
         self._plan_dir = store_dir
         self._data_files = tuple(data_files)
@@ -850,18 +880,25 @@ class OxigraphStore:
             options.get("max_rows"),
             options.get("base_iri"),
             tuple((options.get("bindings") or {}).items()),
+            None if self._spool_dir is None else str(self._spool_dir / uuid.uuid4().hex),
+            self._spool_bytes,
         )
-        while True:
-            pool, worker = self._take_worker(limit, deadline, cancel)
-            if cancel is not None and cancel.is_set():
-                # The client left while the query waited for a worker: nothing was sent, so the worker
-                # goes back to the pool (killing it would cost a restart of seconds under load).
-                pool.give_back(worker)
-                raise QueryCancelled("the client went away before its query started")
-            try:
-                return self._ask(pool, worker, request, formats, limit, deadline, cancel)
-            except _Retry:
-                continue
+        try:
+            while True:
+                pool, worker = self._take_worker(limit, deadline, cancel)
+                if cancel is not None and cancel.is_set():
+                    # The client left while the query waited for a worker: nothing was sent, so the
+                    # worker goes back to the pool (killing it would cost a restart of seconds under load).
+                    pool.give_back(worker)
+                    raise QueryCancelled("the client went away before its query started")
+                try:
+                    return self._ask(pool, worker, request, formats, limit, deadline, cancel)
+                except _Retry:
+                    _unlink(request.spool_path)
+                    continue
+        except BaseException:
+            _unlink(request.spool_path)  # a worker killed while writing it leaves part of an answer
+            raise
 
     def _ask(
         self,
@@ -904,6 +941,13 @@ class OxigraphStore:
             raise _Retry
         if reply[0] == "error" and reply[1] == "evaluation" and pool.retired and time.monotonic() < deadline:
             raise _Retry
+        if reply[0] == "spooled":
+            assert request.spool_path is not None
+            outcome: QueryOutcome = reply[1]
+            size: int = reply[2]
+            fh = open(request.spool_path, "rb")  # noqa: SIM115 (closed by SpooledBody once sent)
+            os.unlink(request.spool_path)  # the bytes stay readable through fh, and nothing is left over
+            return dataclasses.replace(outcome, build_id=pool.build_id, spooled=SpooledBody(fh, size))
         return _outcome(reply, formats, pool.build_id)
 
     def _take_worker(
@@ -960,6 +1004,14 @@ class OxigraphStore:
         self._stop.set()
         for pool in pools:
             pool.close()
+        if self._spool_dir is not None:
+            shutil.rmtree(self._spool_dir, ignore_errors=True)
+
+
+def _unlink(path: str | None) -> None:
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _outcome(reply: tuple[Any, ...], formats: FormatChoice | None, build_id: str) -> QueryOutcome:

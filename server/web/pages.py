@@ -129,9 +129,10 @@ class StoreData:
         outcome = self.store.query(
             query, base_iri=self.base, timeout=self.timeout, formats=FormatChoice(results=None, graph=fmt)
         )
-        if outcome.body is None:
+        body = outcome.body_bytes()
+        if body is None:
             raise StoreFailure("a page query did not answer with a graph")
-        return outcome.body
+        return body
 
 
 @dataclass(frozen=True)
