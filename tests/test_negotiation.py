@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from server.errors import NotAcceptable
@@ -10,6 +12,7 @@ from server.protocol.formats import Kind
 from server.protocol.negotiation import (
     accepts_coding,
     coding_quality,
+    format_quality,
     negotiate,
     parse_accept,
     parse_qlist,
@@ -70,14 +73,16 @@ def test_browser_accept_header_gets_the_default() -> None:
 
 
 def test_nothing_acceptable_raises_406_listing_what_is_available() -> None:
-    with pytest.raises(NotAcceptable) as caught:
+    with pytest.raises(
+        NotAcceptable, match=r"^none of the offered media types is acceptable to 'image/png'; available: "
+    ) as caught:
         negotiate("image/png", RESULTS)
     assert "text/csv" in caught.value.extra["available"]
     assert "image/png" in caught.value.detail
 
 
 def test_q_zero_everywhere_is_not_acceptable() -> None:
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^none of the offered media types is acceptable to '\*/\*;q=0'"):
         negotiate("*/*;q=0", RESULTS)
 
 
@@ -97,9 +102,9 @@ def test_q_is_clamped_and_parameters_ignored() -> None:
 def test_format_parameter_overrides_accept() -> None:
     assert negotiate("application/sparql-results+json", RESULTS, format_name="tsv") is fmts.TSV
     assert negotiate(None, RESULTS, format_name="csv-excel") is fmts.CSV_EXCEL
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^unknown or inapplicable format 'turtle'; available: "):
         negotiate(None, RESULTS, format_name="turtle")  # a graph format for solutions
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^unknown or inapplicable format 'yaml'; available: "):
         negotiate(None, RESULTS, format_name="yaml")
 
 
@@ -156,3 +161,45 @@ def test_qlist_parsing_is_shared() -> None:
 def test_accepts_coding(header: str | None, accepted: bool) -> None:
     assert accepts_coding(header, "gzip") is accepted
     assert (coding_quality(header, "gzip") > 0) is accepted
+
+
+# --- which range decides, whatever the order of the header ------------------------------------
+
+RANGES = ("*/*;q=0.1", "text/*;q=0.5", "text/csv;q=0.9", "application/sparql-results+json;q=0")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(RANGES)))
+def test_the_most_specific_range_decides_in_any_order(order: tuple[str, ...]) -> None:
+    ranges = parse_accept(", ".join(order))
+    assert quality(ranges, "text/csv") == 0.9  # its own range, not text/* or */*
+    assert quality(ranges, "text/tab-separated-values") == 0.5  # text/*, not */*
+    assert quality(ranges, "application/sparql-results+xml") == 0.1  # only */* matches
+    assert quality(ranges, "application/sparql-results+json") == 0.0  # excluded by name
+    assert quality(ranges, "image/png") == 0.1
+    assert negotiate(", ".join(order), RESULTS) is fmts.CSV
+
+
+@pytest.mark.parametrize(
+    "order", list(itertools.permutations(("*/*;q=0.8", "application/sparql-results+json;q=0")))
+)
+def test_an_excluded_format_stays_excluded_in_any_order(order: tuple[str, ...]) -> None:
+    assert negotiate(", ".join(order), RESULTS) is fmts.SPARQL_XML
+
+
+def test_of_two_ranges_equally_specific_the_first_decides() -> None:
+    # RFC 9110 leaves a repeated range undefined; this server takes the first, whatever its q.
+    assert quality(parse_accept("text/csv;q=0.1, text/csv;q=0.9"), "text/csv") == 0.1
+    assert quality(parse_accept("text/csv;q=0.9, text/csv;q=0.1"), "text/csv") == 0.9
+    assert quality(parse_accept("text/*;q=0.3, text/*;q=0.7"), "text/csv") == 0.3
+
+
+def test_a_format_takes_the_q_of_its_most_specifically_named_media_type() -> None:
+    # SPARQL JSON results are also application/json: the named alias decides over */*, both orders.
+    for header in ("application/json;q=0.2, */*;q=0.9", "*/*;q=0.9, application/json;q=0.2"):
+        assert format_quality(parse_accept(header), fmts.SPARQL_JSON) == 0.2
+    assert format_quality(parse_accept("text/*"), fmts.SPARQL_JSON) == 0.0
+
+
+def test_no_range_matching_gives_q_zero() -> None:
+    assert quality(parse_accept("text/csv"), "application/json") == 0.0
+    assert quality([], "text/csv") == 0.0

@@ -82,7 +82,16 @@ def test_ranges(text: str, bounds: tuple[Decimal, Decimal]) -> None:
     assert parse_range(text) == bounds
 
 
-@pytest.mark.parametrize("text", ["", "abc", "十x", "万", "5—3"])
-def test_rejects_what_is_not_a_number(text: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "not a Chinese numeral: ''"),
+        ("abc", "not a Chinese numeral: 'abc'"),
+        ("十x", "not a Chinese numeral: '十x'"),
+        ("万", "not a Chinese numeral: '万'"),
+        ("5—3", "range runs backwards: '5—3'"),
+    ],
+)
+def test_rejects_what_is_not_a_number(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
         parse_range(text)
