@@ -7,6 +7,8 @@ only they decide, and check_query is shown refusing when the scan finds more SER
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from server.errors import UnsafeQuery, UpdateRefused
@@ -19,6 +21,14 @@ from server.protocol.safety import (
 )
 
 ALLOWED = frozenset({"a.example"})
+
+
+@pytest.fixture(autouse=True)
+def fresh_parse_cache() -> Iterator[None]:
+    """Each test meets rdflib's parser itself, not an answer an earlier test left in the cache."""
+    _parsed_service_targets.cache_clear()
+    yield
+    _parsed_service_targets.cache_clear()
 
 
 @pytest.mark.parametrize(
