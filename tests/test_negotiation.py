@@ -203,3 +203,79 @@ def test_a_format_takes_the_q_of_its_most_specifically_named_media_type() -> Non
 def test_no_range_matching_gives_q_zero() -> None:
     assert quality(parse_accept("text/csv"), "application/json") == 0.0
     assert quality([], "text/csv") == 0.0
+
+
+# --- the finer points of the q-list and the ranges ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "parsed"),
+    [
+        ("text/csv;q=-1", [("text/csv", 0.0)]),  # clamped below
+        ("text/csv;Q=0.5", [("text/csv", 0.5)]),  # the parameter name in any case
+        ("text/csv; q = 0.25 ", [("text/csv", 0.25)]),
+        ("text/csv;level=1;q=0.3", [("text/csv", 0.3)]),
+        ("text/csv;q", [("text/csv", 0.0)]),  # no value: unreadable
+        ("TEXT/CSV", [("text/csv", 1.0)]),
+        (",,text/csv,", [("text/csv", 1.0)]),
+    ],
+)
+def test_qlist_details(header: str, parsed: list[tuple[str, float]]) -> None:
+    assert parse_qlist(header) == parsed
+
+
+@pytest.mark.parametrize("header", ["*/csv", "text/", "/csv", "text", "*"])
+def test_ranges_that_are_not_media_ranges_are_skipped(header: str) -> None:
+    assert parse_accept(header) == []
+    assert negotiate(header, RESULTS) is fmts.SPARQL_JSON  # as if no header was sent
+
+
+@pytest.mark.parametrize(
+    ("media_range", "media_type", "specificity"),
+    [
+        ("*/*", "text/csv", 0),
+        ("text/*", "text/csv", 1),
+        ("text/*", "application/json", -1),
+        ("text/csv", "text/csv", 2),
+        ("text/csv", "text/plain", -1),
+        ("text/csv", "application/csv", -1),
+    ],
+)
+def test_specificity(media_range: str, media_type: str, specificity: int) -> None:
+    (r,) = parse_accept(media_range)
+    assert r.specificity(media_type) == specificity
+
+
+@pytest.mark.parametrize(
+    ("header", "coding", "q"),
+    [
+        ("gzip;q=0.4", "gzip", 0.4),
+        ("x-gzip;q=0.4", "gzip", 0.4),
+        ("gzip;q=0.4", "x-gzip", 0.4),
+        ("x-compress;q=0.6", "compress", 0.6),
+        ("compress;q=0.6", "x-compress", 0.6),
+        ("*;q=0.3", "br", 0.3),
+        ("*;q=0.3, br;q=0.7", "br", 0.7),
+        ("deflate", "br", 0.0),
+        ("deflate", "DEFLATE", 1.0),
+    ],
+)
+def test_coding_quality(header: str, coding: str, q: float) -> None:
+    assert coding_quality(header, coding) == q
+
+
+def test_the_default_is_the_first_offer_chosen_by_accept_not_a_name_only_one() -> None:
+    offers = (fmts.CSV_EXCEL, fmts.CSV, fmts.TSV)
+    assert negotiate(None, offers) is fmts.CSV
+    assert negotiate("text/csv", offers) is fmts.CSV
+    assert negotiate(None, offers, format_name="csv-excel") is fmts.CSV_EXCEL
+
+
+def test_negotiate_needs_an_offer() -> None:
+    with pytest.raises(ValueError, match=r"^negotiate\(\) needs at least one offer$"):
+        negotiate("text/csv", ())
+
+
+def test_a_lower_q_never_displaces_a_higher_one_found_first() -> None:
+    assert negotiate("application/sparql-results+json;q=0.9, text/csv;q=0.8", RESULTS) is fmts.SPARQL_JSON
+    assert negotiate("application/sparql-results+json;q=0.001", RESULTS) is fmts.SPARQL_JSON
