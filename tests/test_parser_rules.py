@@ -375,3 +375,46 @@ def test_unreadable_numerals_say_why(numeral: str, message: str) -> None:
 )  # fmt: skip
 def test_more_numerals(numeral: str, value: int) -> None:
     assert _chinese_numeral_value(numeral) == value
+
+
+# -- more places where one rule alone decides ----------------------------------------------------
+
+
+def test_a_heading_after_only_closing_quotes_at_the_start_is_no_heading() -> None:
+    with pytest.raises(DocumentError, match=r"^rule\.txt:2:8: no pillar heading"):
+        parse("”一、加快发展\n(一)任务甲。")
+
+
+def test_a_period_after_the_first_heading_does_not_end_the_title() -> None:
+    plan = parse("某市城市更新工作方案:\n一、加快发展(2030—2032年)(一)任务甲。")
+    assert plan.title == "某市城市更新工作方案"
+    assert plan.preamble == ":"
+    assert plan.period is None
+    assert pillars(plan) == [(1, "加快发展(2030—2032年)")]
+
+
+def test_a_task_ending_the_heading_title_at_a_sentence_end_is_read_once() -> None:
+    plan = parse(HEAD + "一、加快发展!(一)任务甲。(二)任务乙。")
+    assert pillars(plan) == [(1, "加快发展!")]
+    assert tasks(plan) == [(1, 1, "任务甲。"), (2, 1, "任务乙。")]
+
+
+@pytest.mark.parametrize(
+    ("clause", "stage", "count", "investment", "years"),
+    [
+        ("总投资6亿元的3个2031年新开工项目", Stage.NEW, 3, "6", (2031,)),  # words after the count
+        ("2031年新开工3个项目,总投资6亿元", Stage.NEW, 3, "6", (2031,)),  # words around the count
+        ("2031—2032年谋划项目4个,总投资7.5亿元", Stage.RESERVE, 4, "7.5", (2031, 2032)),
+        ("总投资8亿元的5个续建项目", Stage.CONTINUING, 5, "8", ()),
+        ("储备项目2个,总投资1亿元", Stage.RESERVE, 2, "1", ()),
+    ],
+)
+def test_each_clause_form(
+    clause: str, stage: Stage, count: int, investment: str, years: tuple[int, ...]
+) -> None:
+    raw = HEAD + f"一、加快发展\n认真抓好1项重点工作,{clause}。\n(一)任务甲。"
+    (stat,) = parse(raw).pillars[0].statistics
+    assert (stat.stage, stat.count, stat.investment_text, stat.years) == (stage, count, investment, years)
+    assert stat.span.quote == clause
+    assert stat.count_span.quote == str(count)
+    assert stat.investment_span.quote == f"{investment}亿元"
