@@ -59,6 +59,13 @@ def test_the_parsed_targets_alone() -> None:
     both = "SELECT * WHERE { SERVICE <q> { ?s ?p ?o } SERVICE SILENT <http://b.example/> { ?s ?p ?o } }"
     assert _parsed_service_targets(both, "http://a.example/") == ("http://a.example/q", "http://b.example/")
     assert _parsed_service_targets('SELECT * WHERE { ?s ?p "SERVICE <http://x/>" }', None) == ()
+    # VALUES rows are plain dicts in rdflib's algebra: walked too, beside the clause.
+    values = "SELECT * WHERE { VALUES ?e { <http://a.example/> } SERVICE ?e { ?s ?p ?o } }"
+    assert _parsed_service_targets(values, None) == (None,)
+    nested = (
+        "ASK { { SERVICE <http://a.example/1> { ?s ?p ?o } } UNION { SERVICE <http://b.example/2> { } } }"
+    )
+    assert _parsed_service_targets(nested, None) == ("http://a.example/1", "http://b.example/2")
     with pytest.raises(Exception, match=r"Expected"):
         _parsed_service_targets("SELECT * WHERE { SERVICE", None)
 
@@ -124,3 +131,26 @@ def test_every_update_keyword_is_refused(update: str) -> None:
 )
 def test_update_words_elsewhere_are_no_update(query: str) -> None:
     assert not looks_like_update(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <http://a.example/> { ?s ?p ?o } } } }",
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT (EXISTS { SERVICE <http://a.example/> { ?s ?q ?r } } AS ?x) WHERE { ?s ?p ?o }",
+        # Inside an expression list (||, IN): the walk goes through lists too.
+        "SELECT * WHERE { ?s ?p ?o FILTER (?o IN (1, 2) || NOT EXISTS { SERVICE <http://a.example/> { } }) }",
+    ],
+)
+def test_the_parsed_targets_wherever_the_clause_stands(query: str) -> None:
+    assert _parsed_service_targets(query, None) == ("http://a.example/",)
+
+
+def test_a_service_inside_a_service_is_refused_as_unreadable() -> None:
+    # rdflib's parser recurses without end on it: the check refuses what it cannot read.
+    inner = "SELECT * WHERE { SERVICE <http://a.example/> { SERVICE <http://b.example/> { ?s ?p ?o } } }"
+    with pytest.raises(UnsafeQuery, match=r"could not parse it .*\(RecursionError\); nothing was evaluated$"):
+        check_query(inner, ALLOWED)
