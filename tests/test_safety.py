@@ -124,6 +124,7 @@ def test_updates_are_recognised(query: str, update: bool) -> None:
 # --- the second layer: the workers have no network ------------------------------------------
 
 
+@pytest.mark.slow  # starts query worker processes
 def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[int, list[object]]) -> None:
     port, hits = canary
     store = OxigraphStore(None, data_files=[SAMPLE], workers=1, isolate_network=True)
@@ -144,6 +145,7 @@ def test_workers_cannot_connect_even_if_the_check_were_bypassed(canary: tuple[in
     assert hits == []
 
 
+@pytest.mark.slow  # starts query worker processes
 def test_oxigraph_reads_no_unicode_escapes_outside_strings() -> None:
     """The fast path of server.protocol.safety relies on this: ``\\u0053ERVICE`` is not the keyword."""
     store = OxigraphStore(None, data_files=[SAMPLE], workers=1, isolate_network=True)
