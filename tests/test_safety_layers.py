@@ -154,3 +154,29 @@ def test_a_service_inside_a_service_is_refused_as_unreadable() -> None:
     inner = "SELECT * WHERE { SERVICE <http://a.example/> { SERVICE <http://b.example/> { ?s ?p ?o } } }"
     with pytest.raises(UnsafeQuery, match=r"could not parse it .*\(RecursionError\); nothing was evaluated$"):
         check_query(inner, ALLOWED)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "# only a comment", "<http://a.example/>", "'a string'"])
+def test_no_keyword_at_all_is_no_update(query: str) -> None:
+    assert looks_like_update(query) is False
+
+
+def test_a_relative_service_iri_resolves_against_the_configured_base() -> None:
+    query = "SELECT * WHERE { SERVICE <q> { ?s ?p ?o } }"
+    check_query(query, ALLOWED, base_iri="http://a.example/")
+    with pytest.raises(UnsafeQuery, match=r"^SERVICE <http://b\.example/q> is refused: host 'b\.example'"):
+        check_query(query, ALLOWED, base_iri="http://b.example/")
+
+
+def test_a_service_iri_without_a_host_is_named_as_such() -> None:
+    with pytest.raises(UnsafeQuery, match=r"^SERVICE <urn:x:y> is refused: host '\(none\)' is not allowed$"):
+        check_query("SELECT * WHERE { SERVICE <urn:x:y> { ?s ?p ?o } }", ALLOWED)
+
+
+def test_an_unreadable_query_is_refused_with_the_reason() -> None:
+    with pytest.raises(
+        UnsafeQuery,
+        match=r"^the query mentions 'service' and the safety check could not parse it to make sure it "
+        r"contains no SERVICE clause \(ParseException\); nothing was evaluated$",
+    ):
+        check_query("SELECT * WHERE { SERVICE <http://a.example/> { ?s ?p }", ALLOWED)
