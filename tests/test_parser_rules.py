@@ -402,3 +402,45 @@ def test_each_clause_form(
     assert stat.span.quote == clause
     assert stat.count_span.quote == str(count)
     assert stat.investment_span.quote == f"{investment}亿元"
+
+
+@pytest.mark.parametrize(
+    ("clause", "stage", "years"),
+    [
+        ("2031年总投资6亿元的3个新开工项目", Stage.NEW, (2031,)),  # the year before 总投资
+        ("2031年3个新开工项目,总投资6亿元", Stage.NEW, (2031,)),  # the stage words after the count
+    ],
+)
+def test_a_clause_label_is_read_on_both_sides_of_its_figures(
+    clause: str, stage: Stage, years: tuple[int, ...]
+) -> None:
+    raw = HEAD + f"一、加快发展\n认真抓好1项重点工作,{clause}。\n(一)任务甲。"
+    (stat,) = parse(raw).pillars[0].statistics
+    assert (stat.stage, stat.count, stat.investment_text, stat.years) == (stage, 3, "6", years)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "任务甲总投资5亿元的2个项目。",
+        "任务甲项目2个,总投资5亿元。",
+        "任务甲2个项目,总投资5亿元。",
+    ],
+)
+def test_a_clause_never_reads_past_the_end_of_its_paragraph(task: str) -> None:
+    # The paragraph ends at the first task (no 。 before it): a figure in the task is not the clause's.
+    with pytest.raises(DocumentError, match=r"^rule\.txt:4:12: unreadable project statistics"):
+        parse(HEAD + f"一、加快发展\n认真抓好1项重点工作,续建!(一){task}")
+
+
+@pytest.mark.parametrize("title", ["甲", "某市更新工作安排表"])  # one character; an odd number of them
+def test_the_first_line_is_the_title_whatever_its_length(title: str) -> None:
+    plan = parse(f"{title}\n为做好工作,安排如下:\n一、加快发展(一)任务甲。")
+    assert plan.title == title
+    assert plan.preamble == "为做好工作,安排如下:"
+
+
+def test_a_document_on_one_line_ending_with_a_line_break() -> None:
+    plan = parse("某市城市更新工作安排。一、加快发展(一)任务甲。\n")
+    assert plan.title == "某市城市更新工作安排。"
+    assert plan.preamble == ""
