@@ -315,6 +315,12 @@ def test_find_statistics_gives_the_earlier_opener() -> None:
             24,
         ),
         ("认真抓好多项重点工作。\n(一)任务甲。", "unreadable number of key tasks '多'", 5),
+        ("认真抓好N项重点工作。\n(一)任务甲。", "unreadable number of key tasks 'N'", 5),  # ASCII, no digits
+        (
+            "认真抓好٣项重点工作。\n(一)任务甲。",
+            "unreadable number of key tasks '٣'",
+            5,
+        ),  # a digit, not ASCII
     ],
 )
 def test_statistics_errors_name_what_and_where(body: str, message: str, column: int) -> None:
