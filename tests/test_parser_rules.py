@@ -306,7 +306,7 @@ def test_find_statistics_gives_the_earlier_opener() -> None:
     [
         (
             "认真抓好2项重点工作,其中续建项目2个。\n(一)任务甲。",
-            "unreadable project statistics: expected a count",
+            r"unreadable project statistics: expected a count \(N个\) and 总投资X亿元$",
             14,
         ),
         (
@@ -450,3 +450,18 @@ def test_a_document_on_one_line_ending_with_a_line_break() -> None:
     plan = parse("某市城市更新工作安排。一、加快发展(一)任务甲。\n")
     assert plan.title == "某市城市更新工作安排。"
     assert plan.preamble == ""
+
+
+def test_a_statistics_paragraph_ends_at_the_next_pillar_without_a_full_stop() -> None:
+    raw = HEAD + "一、加快发展\n认真抓好1项重点工作,续建项目2个,总投资5亿元;\n二、强化保障\n(一)任务甲。"
+    plan = parse(raw)
+    assert pillars(plan) == [(1, "加快发展"), (2, "强化保障")]
+    pillar = plan.pillars[0]
+    assert [(s.stage, s.count) for s in pillar.statistics] == [(Stage.CONTINUING, 2)]
+    assert pillar.statistics_span is not None
+    assert pillar.statistics_span.quote == "认真抓好1项重点工作,续建项目2个,总投资5亿元;"
+
+
+def test_a_task_title_without_a_full_stop_ends_with_its_task() -> None:
+    plan = parse(HEAD + "一、加快发展\n(一)任务甲!(二)任务乙。")
+    assert [(t.title, t.text) for t in plan.tasks] == [("任务甲!", "任务甲!"), ("任务乙", "任务乙。")]
