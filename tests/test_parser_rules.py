@@ -465,3 +465,9 @@ def test_a_statistics_paragraph_ends_at_the_next_pillar_without_a_full_stop() ->
 def test_a_task_title_without_a_full_stop_ends_with_its_task() -> None:
     plan = parse(HEAD + "一、加快发展\n(一)任务甲!(二)任务乙。")
     assert [(t.title, t.text) for t in plan.tasks] == [("任务甲!", "任务甲!"), ("任务乙", "任务乙。")]
+
+
+def test_a_title_word_at_the_very_start_counts() -> None:
+    plan = parse("方案要点\n为做好工作,安排如下:\n一、加快发展(一)任务甲。")
+    assert plan.title == "方案"  # the rule as documented: up to the last title word
+    assert plan.preamble == "要点为做好工作,安排如下:"
