@@ -471,3 +471,37 @@ def test_a_title_word_at_the_very_start_counts() -> None:
     plan = parse("方案要点\n为做好工作,安排如下:\n一、加快发展(一)任务甲。")
     assert plan.title == "方案"  # the rule as documented: up to the last title word
     assert plan.preamble == "要点为做好工作,安排如下:"
+
+
+def test_a_heading_after_only_closing_quotes_is_none_even_when_the_text_ends_in_one() -> None:
+    with pytest.raises(DocumentError, match=r"^rule\.txt:2:9: no pillar heading"):
+        parse("”一、加快发展\n(一)任务甲。”")
+
+
+def test_a_repeated_heading_number_is_text_and_later_headings_still_count() -> None:
+    raw = HEAD + "一、甲\n(一)一。\n二、乙\n(二)二。二、再说明(三)三。\n三、丙\n(四)四。"
+    plan = parse(raw)
+    assert pillars(plan) == [(1, "甲"), (2, "乙"), (3, "丙")]
+    assert tasks(plan) == [(1, 1, "一。"), (2, 2, "二。二、再说明(三)三。"), (4, 3, "四。")]
+
+
+def test_a_jump_is_a_pillar_when_the_skipped_number_never_comes_whatever_follows() -> None:
+    plan = parse(HEAD + "一、甲\n(一)一。\n三、丙\n(二)二。\n四、丁\n(三)三。")
+    assert pillars(plan) == [(1, "甲"), (3, "丙"), (4, "丁")]
+
+
+def test_an_empty_document_is_named() -> None:
+    with pytest.raises(DocumentError, match=r"^rule\.txt:1:1: empty document$"):
+        parse(" \n")
+
+
+def test_a_task_marker_at_the_very_start_is_before_any_pillar() -> None:
+    with pytest.raises(DocumentError, match=r"^rule\.txt:1:1: task marker \(一\) before any pillar heading$"):
+        parse("(一)任务。\n一、加快发展(二)任务乙。")
+
+
+def test_statistics_words_inside_a_task_are_the_task_s() -> None:
+    plan = parse(HEAD + "一、加快发展\n(一)任务甲,认真抓好3项重点工作。")
+    assert plan.pillars[0].declared_task_count is None
+    assert plan.pillars[0].statistics == ()
+    assert tasks(plan) == [(1, 1, "任务甲,认真抓好3项重点工作。")]
