@@ -495,6 +495,7 @@ def test_chinese_numeral_value(numeral: str, value: int) -> None:
         ("北方", "not a Chinese numeral: '北方'"),
         ("一二十", "two digits in a row in '一二十'"),
         ("三二十", "two digits in a row in '三二十'"),
+        ("三一十", "two digits in a row in '三一十'"),
         ("十十", "units out of order in '十十'"),
         ("10", "not a Chinese numeral: '10'"),
         ("一百二千", "units out of order in '一百二千'"),
