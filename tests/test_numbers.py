@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -157,3 +158,21 @@ def test_a_large_unit_without_a_number_before_it_is_refused(text: str, message: 
 )  # fmt: skip
 def test_plain_decimal(value: str, plain: str) -> None:
     assert str(plain_decimal(Decimal(value))) == plain
+
+
+def test_a_multiplier_inside_a_chinese_numeral_is_read_with_it() -> None:
+    # 万 ends the text but belongs to the numeral: not 一亿零五百 times 万.
+    assert parse_number("一亿零五百万") == Decimal(105000000)
+    assert parse_chinese("一百十") == 110  # a unit right after a unit: one of it
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "message"),
+    [
+        (parse_chinese, "x万", "not a Chinese numeral: 'x万'"),  # named whole, not by its part
+        (parse_number, "x万", "not a Chinese numeral: 'x'"),  # the number before the multiplier
+    ],
+)
+def test_the_refusal_names_what_was_read(reader: Callable[[str], object], text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        reader(text)
