@@ -10,6 +10,7 @@ from server.errors import NotAcceptable
 from server.protocol import formats as fmts
 from server.protocol.formats import Kind
 from server.protocol.negotiation import (
+    MediaRange,
     accepts_coding,
     coding_quality,
     format_quality,
@@ -279,3 +280,14 @@ def test_negotiate_needs_an_offer() -> None:
 def test_a_lower_q_never_displaces_a_higher_one_found_first() -> None:
     assert negotiate("application/sparql-results+json;q=0.9, text/csv;q=0.8", RESULTS) is fmts.SPARQL_JSON
     assert negotiate("application/sparql-results+json;q=0.001", RESULTS) is fmts.SPARQL_JSON
+
+
+def test_a_type_wildcard_with_a_subtype_matches_nothing() -> None:
+    # parse_accept drops "*/csv"; a MediaRange built so still matches no media type.
+    assert MediaRange("*", "csv", 1.0).specificity("text/csv") == -1
+    assert MediaRange("*", "csv", 1.0).specificity("application/csv") == -1
+
+
+def test_a_range_with_two_slashes_keeps_the_rest_in_its_subtype() -> None:
+    assert parse_accept("text/csv/x") == [MediaRange("text", "csv/x", 1.0)]
+    assert quality(parse_accept("text/csv/x"), "text/csv") == 0.0
