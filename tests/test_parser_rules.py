@@ -163,8 +163,9 @@ def test_the_first_line_ends_the_title_when_nothing_else_does() -> None:
     assert plan.preamble == "为做好工作,安排如下:"
 
 
-def test_a_one_line_document_has_its_title_up_to_the_heading() -> None:
-    plan = parse("某市城市更新工作安排。一、加快发展(一)任务甲。")
+@pytest.mark.parametrize("end", ["", "\n"])  # with or without a line break after it
+def test_a_one_line_document_has_its_title_up_to_the_heading(end: str) -> None:
+    plan = parse(f"某市城市更新工作安排。一、加快发展(一)任务甲。{end}")
     assert plan.title == "某市城市更新工作安排。"
     assert plan.preamble == ""
 
@@ -431,12 +432,6 @@ def test_the_first_line_is_the_title_whatever_its_length(title: str) -> None:
     plan = parse(f"{title}\n为做好工作,安排如下:\n一、加快发展(一)任务甲。")
     assert plan.title == title
     assert plan.preamble == "为做好工作,安排如下:"
-
-
-def test_a_document_on_one_line_ending_with_a_line_break() -> None:
-    plan = parse("某市城市更新工作安排。一、加快发展(一)任务甲。\n")
-    assert plan.title == "某市城市更新工作安排。"
-    assert plan.preamble == ""
 
 
 def test_a_statistics_paragraph_ends_at_the_next_pillar_without_a_full_stop() -> None:
