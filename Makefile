@@ -129,3 +129,15 @@ audit: $(AUDIT_VENV)/.installed
 
 clean:
 	rm -rf dist var .pytest_cache .mypy_cache .ruff_cache
+
+# Mutation testing (bench/mutation.py): mutmut, pinned in requirements-mutation.txt, on four modules
+# against their own tests, one module at a time under nice; equivalent mutants judged by hand in
+# bench/mutation-equivalent.txt. Not part of `make test`. MUTATION_MODULES=safety parser picks some.
+.PHONY: mutation
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-mutation.txt
+	touch $@
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python -m bench.mutation $(MUTATION_MODULES)

@@ -17,6 +17,11 @@ alike) and maps every position back to the file as shipped.
   mid-line (``包括:(1)…;(2)…``) is an inline enumeration, text of its division. A line is *full*
   when its display width (CJK and other wide characters 2, the rest 1) is at least 75% of the 90th
   percentile of the document's line widths: the extraction wrapped it, the paragraph runs on.
+  A marker that starts an unindented line after a full one may still be a heading, and then the
+  numbering decides, not the layout: it is one when the line before holds nothing but the title of
+  the heading just read (``一、总体要求`` alone on a line as wide as the text, then ``（一）…``) and
+  its number is exactly the next the sequence allows there (no "skips a number" error is raised
+  for it: otherwise it is text, the line before running on).
 * **nesting**: the open headings form a stack of strictly increasing GB/T rank. A marker of a style
   on the stack is a sibling of that entry (deeper entries close); a marker of another style closes
   the entries of equal or lower rank and opens a child of the one left (so ``1.`` items may stand
@@ -159,6 +164,7 @@ class _Candidate:
     style: NumberingStyle
     number: int
     numeral: str
+    run_on: bool = False  # starts a line after a full one: a heading only where the sequence wants it
 
 
 @dataclass(slots=True)
@@ -230,7 +236,10 @@ class _Reader:
             j -= 1
         return j
 
-    def at_heading_place(self, i: int) -> bool:
+    def heading_place(self, i: int) -> bool | None:
+        """True where a heading may stand (see the module docs); None where a marker starts a line
+        that the full line before it may run on into (a heading only if the numbering wants one
+        there: :meth:`run_on_heading`); False elsewhere."""
         if i == 0:
             return True
         origins = self.norm.origins
@@ -238,13 +247,27 @@ class _Reader:
         previous_line = self.line_of(origins[i - 1])
         j = self._before_closers(i)
         if previous_line < line:  # starts a source line
-            return (
+            if (
                 j == 0
                 or self.text[j - 1] in _PARAGRAPH_END
                 or not self.full[previous_line]
                 or self.indented[line]
-            )
+            ):
+                return True
+            return None
         return j > 0 and self.text[j - 1] in _SENTENCE_END
+
+    def run_on_heading(self, candidate: _Candidate, last: _Candidate | None, expected: set[int]) -> bool:
+        """A marker at the start of a line after a full one is a heading when the line before holds
+        nothing but the title of the heading just read (``一、总体要求`` on its own line) and its
+        number is the one the sequence expects next: numbering and sequence decide, not the layout."""
+        if last is None or candidate.number not in expected:
+            return False
+        origins = self.norm.origins
+        line = self.line_of(origins[candidate.start])
+        if self.line_of(origins[last.start]) != line - 1:
+            return False
+        return _TITLE_STOP.search(self.text, last.end, candidate.start) is None
 
     def candidates(self) -> list[_Candidate]:
         """Markers at a heading's place, in order (whether they are headings is for the numbering)."""
@@ -263,9 +286,10 @@ class _Reader:
                     number = parse_chinese(numeral)
                 except ValueError:
                     continue
-            if number < 1 or not self.at_heading_place(m.start()):
+            place = self.heading_place(m.start()) if number >= 1 else False
+            if place is False:
                 continue
-            found.append(_Candidate(m.start(), m.end(), style, number, numeral))
+            found.append(_Candidate(m.start(), m.end(), style, number, numeral, run_on=place is None))
         return found
 
     def title_end(self, start: int, limit: int) -> int:
@@ -367,18 +391,13 @@ def read_outline(
     for k, candidate in enumerate(candidates):
         style = candidate.style
         state = numbering.setdefault(style, _Numbering())
-        index = next((k for k, entry in enumerate(stack) if entry.candidate.style is style), None)
-        if index is not None:
-            previous = stack[index].candidate
-            expected = {previous.number + 1}
-            siblings_of = stack[:index]
-        else:
-            siblings_of = [entry for entry in stack if entry.candidate.style.rank < style.rank]
-            expected = set()
-            if state.sequencing is not Sequencing.ACROSS:
-                expected.add(1)
-            if state.last and state.sequencing is not Sequencing.RESTART:
-                expected.add(state.last + 1)
+        index, expected = _expected(candidate, [entry.candidate for entry in stack], state)
+        siblings_of = (
+            stack[:index] if index is not None else [e for e in stack if e.candidate.style.rank < style.rank]
+        )
+        last = stack[-1].candidate if stack else None
+        if candidate.run_on and not reader.run_on_heading(candidate, last, expected):
+            continue  # a line the full line before runs on into
         if candidate.number not in expected:
             near = any(e - 1 <= candidate.number <= e + _NEAR_AFTER for e in expected)
             if index is None and state.last and candidate.number in (1, state.last + 1):
@@ -408,7 +427,18 @@ def read_outline(
         state.last = candidate.number
         siblings = _children(parent, top)
         path = (*(parent.path if parent else ()), len(siblings) + 1)
-        limit = candidates[k + 1].start if k + 1 < len(candidates) else len(text)
+        heads = [*(entry.candidate for entry in siblings_of), candidate]
+        limit = next(
+            (
+                c.start
+                for c in candidates[k + 1 :]
+                if not c.run_on
+                or reader.run_on_heading(
+                    c, candidate, _expected(c, heads, numbering.get(c.style, _Numbering()))[1]
+                )
+            ),
+            len(text),
+        )
         title_end = reader.title_end(candidate.end, limit)
         if title_end == candidate.end:
             raise reader.error(f"heading {reader.printed(candidate)} has no title", candidate.end)
@@ -448,6 +478,22 @@ def read_outline(
         source_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
         source_length=len(raw),
     )
+
+
+def _expected(
+    candidate: _Candidate, heads: list[_Candidate], state: _Numbering
+) -> tuple[int | None, set[int]]:
+    """Where on the stack of open headings (their markers, ``heads``) a marker of ``candidate``'s
+    style is a sibling (None: it opens a child), and the numbers the sequence allows it there."""
+    index = next((k for k, head in enumerate(heads) if head.style is candidate.style), None)
+    if index is not None:
+        return index, {heads[index].number + 1}
+    expected = set()
+    if state.sequencing is not Sequencing.ACROSS:
+        expected.add(1)
+    if state.last and state.sequencing is not Sequencing.RESTART:
+        expected.add(state.last + 1)
+    return None, expected
 
 
 def _children(parent: _Open | None, top: list[_Open]) -> list[_Open]:

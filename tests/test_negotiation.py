@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from server.errors import NotAcceptable
 from server.protocol import formats as fmts
 from server.protocol.formats import Kind
 from server.protocol.negotiation import (
+    MediaRange,
     accepts_coding,
     coding_quality,
+    format_quality,
     negotiate,
     parse_accept,
     parse_qlist,
@@ -70,14 +74,16 @@ def test_browser_accept_header_gets_the_default() -> None:
 
 
 def test_nothing_acceptable_raises_406_listing_what_is_available() -> None:
-    with pytest.raises(NotAcceptable) as caught:
+    with pytest.raises(
+        NotAcceptable, match=r"^none of the offered media types is acceptable to 'image/png'; available: "
+    ) as caught:
         negotiate("image/png", RESULTS)
     assert "text/csv" in caught.value.extra["available"]
     assert "image/png" in caught.value.detail
 
 
 def test_q_zero_everywhere_is_not_acceptable() -> None:
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^none of the offered media types is acceptable to '\*/\*;q=0'"):
         negotiate("*/*;q=0", RESULTS)
 
 
@@ -97,9 +103,9 @@ def test_q_is_clamped_and_parameters_ignored() -> None:
 def test_format_parameter_overrides_accept() -> None:
     assert negotiate("application/sparql-results+json", RESULTS, format_name="tsv") is fmts.TSV
     assert negotiate(None, RESULTS, format_name="csv-excel") is fmts.CSV_EXCEL
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^unknown or inapplicable format 'turtle'; available: "):
         negotiate(None, RESULTS, format_name="turtle")  # a graph format for solutions
-    with pytest.raises(NotAcceptable):
+    with pytest.raises(NotAcceptable, match=r"^unknown or inapplicable format 'yaml'; available: "):
         negotiate(None, RESULTS, format_name="yaml")
 
 
@@ -156,3 +162,132 @@ def test_qlist_parsing_is_shared() -> None:
 def test_accepts_coding(header: str | None, accepted: bool) -> None:
     assert accepts_coding(header, "gzip") is accepted
     assert (coding_quality(header, "gzip") > 0) is accepted
+
+
+# --- which range decides, whatever the order of the header ------------------------------------
+
+RANGES = ("*/*;q=0.1", "text/*;q=0.5", "text/csv;q=0.9", "application/sparql-results+json;q=0")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(RANGES)))
+def test_the_most_specific_range_decides_in_any_order(order: tuple[str, ...]) -> None:
+    ranges = parse_accept(", ".join(order))
+    assert quality(ranges, "text/csv") == 0.9  # its own range, not text/* or */*
+    assert quality(ranges, "text/tab-separated-values") == 0.5  # text/*, not */*
+    assert quality(ranges, "application/sparql-results+xml") == 0.1  # only */* matches
+    assert quality(ranges, "application/sparql-results+json") == 0.0  # excluded by name
+    assert quality(ranges, "image/png") == 0.1
+    assert negotiate(", ".join(order), RESULTS) is fmts.CSV
+
+
+@pytest.mark.parametrize(
+    "order", list(itertools.permutations(("*/*;q=0.8", "application/sparql-results+json;q=0")))
+)
+def test_an_excluded_format_stays_excluded_in_any_order(order: tuple[str, ...]) -> None:
+    assert negotiate(", ".join(order), RESULTS) is fmts.SPARQL_XML
+
+
+def test_of_two_ranges_equally_specific_the_first_decides() -> None:
+    # RFC 9110 leaves a repeated range undefined; this server takes the first, whatever its q.
+    assert quality(parse_accept("text/csv;q=0.1, text/csv;q=0.9"), "text/csv") == 0.1
+    assert quality(parse_accept("text/csv;q=0.9, text/csv;q=0.1"), "text/csv") == 0.9
+    assert quality(parse_accept("text/*;q=0.3, text/*;q=0.7"), "text/csv") == 0.3
+
+
+def test_a_format_takes_the_q_of_its_most_specifically_named_media_type() -> None:
+    # SPARQL JSON results are also application/json: the named alias decides over */*, both orders.
+    for header in ("application/json;q=0.2, */*;q=0.9", "*/*;q=0.9, application/json;q=0.2"):
+        assert format_quality(parse_accept(header), fmts.SPARQL_JSON) == 0.2
+    assert format_quality(parse_accept("text/*"), fmts.SPARQL_JSON) == 0.0
+
+
+def test_no_range_matching_gives_q_zero() -> None:
+    assert quality(parse_accept("text/csv"), "application/json") == 0.0
+    assert quality([], "text/csv") == 0.0
+
+
+# --- the finer points of the q-list and the ranges ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "parsed"),
+    [
+        ("text/csv;q=-1", [("text/csv", 0.0)]),  # clamped below
+        ("text/csv;Q=0.5", [("text/csv", 0.5)]),  # the parameter name in any case
+        ("text/csv; q = 0.25 ", [("text/csv", 0.25)]),
+        ("text/csv;level=1;q=0.3", [("text/csv", 0.3)]),
+        ("text/csv;q", [("text/csv", 0.0)]),  # no value: unreadable
+        ("TEXT/CSV", [("text/csv", 1.0)]),
+        (",,text/csv,", [("text/csv", 1.0)]),
+    ],
+)
+def test_qlist_details(header: str, parsed: list[tuple[str, float]]) -> None:
+    assert parse_qlist(header) == parsed
+
+
+@pytest.mark.parametrize("header", ["*/csv", "text/", "/csv", "text", "*"])
+def test_ranges_that_are_not_media_ranges_are_skipped(header: str) -> None:
+    assert parse_accept(header) == []
+    assert negotiate(header, RESULTS) is fmts.SPARQL_JSON  # as if no header was sent
+
+
+@pytest.mark.parametrize(
+    ("media_range", "media_type", "specificity"),
+    [
+        ("*/*", "text/csv", 0),
+        ("text/*", "text/csv", 1),
+        ("text/*", "application/json", -1),
+        ("text/csv", "text/csv", 2),
+        ("text/csv", "text/plain", -1),
+        ("text/csv", "application/csv", -1),
+    ],
+)
+def test_specificity(media_range: str, media_type: str, specificity: int) -> None:
+    (r,) = parse_accept(media_range)
+    assert r.specificity(media_type) == specificity
+
+
+@pytest.mark.parametrize(
+    ("header", "coding", "q"),
+    [
+        ("gzip;q=0.4", "gzip", 0.4),
+        ("x-gzip;q=0.4", "gzip", 0.4),
+        ("gzip;q=0.4", "x-gzip", 0.4),
+        ("x-compress;q=0.6", "compress", 0.6),
+        ("compress;q=0.6", "x-compress", 0.6),
+        ("*;q=0.3", "br", 0.3),
+        ("*;q=0.3, br;q=0.7", "br", 0.7),
+        ("deflate", "br", 0.0),
+        ("deflate", "DEFLATE", 1.0),
+    ],
+)
+def test_coding_quality(header: str, coding: str, q: float) -> None:
+    assert coding_quality(header, coding) == q
+
+
+def test_the_default_is_the_first_offer_chosen_by_accept_not_a_name_only_one() -> None:
+    offers = (fmts.CSV_EXCEL, fmts.CSV, fmts.TSV)
+    assert negotiate(None, offers) is fmts.CSV
+    assert negotiate("text/csv", offers) is fmts.CSV
+    assert negotiate(None, offers, format_name="csv-excel") is fmts.CSV_EXCEL
+
+
+def test_negotiate_needs_an_offer() -> None:
+    with pytest.raises(ValueError, match=r"^negotiate\(\) needs at least one offer$"):
+        negotiate("text/csv", ())
+
+
+def test_a_lower_q_never_displaces_a_higher_one_found_first() -> None:
+    assert negotiate("application/sparql-results+json;q=0.9, text/csv;q=0.8", RESULTS) is fmts.SPARQL_JSON
+    assert negotiate("application/sparql-results+json;q=0.001", RESULTS) is fmts.SPARQL_JSON
+
+
+def test_a_type_wildcard_with_a_subtype_matches_nothing() -> None:
+    # parse_accept drops "*/csv"; a MediaRange built so still matches no media type.
+    assert MediaRange("*", "csv", 1.0).specificity("text/csv") == -1
+    assert MediaRange("*", "csv", 1.0).specificity("application/csv") == -1
+
+
+def test_a_range_with_two_slashes_keeps_the_rest_in_its_subtype() -> None:
+    assert parse_accept("text/csv/x") == [MediaRange("text", "csv/x", 1.0)]
+    assert quality(parse_accept("text/csv/x"), "text/csv") == 0.0

@@ -488,9 +488,22 @@ def test_chinese_numeral_value(numeral: str, value: int) -> None:
     assert _chinese_numeral_value(numeral) == value
 
 
-@pytest.mark.parametrize("numeral", ["", "北方", "一二十", "10", "一百二千", "一万二万"])
-def test_chinese_numeral_value_refuses(numeral: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("numeral", "message"),
+    [
+        ("", "not a Chinese numeral: ''"),
+        ("北方", "not a Chinese numeral: '北方'"),
+        ("一二十", "two digits in a row in '一二十'"),
+        ("三二十", "two digits in a row in '三二十'"),
+        ("三一十", "two digits in a row in '三一十'"),
+        ("十十", "units out of order in '十十'"),
+        ("10", "not a Chinese numeral: '10'"),
+        ("一百二千", "units out of order in '一百二千'"),
+        ("一万二万", "two 万 in '一万二万'"),
+    ],
+)
+def test_chinese_numeral_value_refuses(numeral: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
         _chinese_numeral_value(numeral)
 
 

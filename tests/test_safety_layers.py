@@ -7,6 +7,8 @@ only they decide, and check_query is shown refusing when the scan finds more SER
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from server.errors import UnsafeQuery, UpdateRefused
@@ -19,6 +21,14 @@ from server.protocol.safety import (
 )
 
 ALLOWED = frozenset({"a.example"})
+
+
+@pytest.fixture(autouse=True)
+def fresh_parse_cache() -> Iterator[None]:
+    """Each test meets rdflib's parser itself, not an answer an earlier test left in the cache."""
+    _parsed_service_targets.cache_clear()
+    yield
+    _parsed_service_targets.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -49,6 +59,13 @@ def test_the_parsed_targets_alone() -> None:
     both = "SELECT * WHERE { SERVICE <q> { ?s ?p ?o } SERVICE SILENT <http://b.example/> { ?s ?p ?o } }"
     assert _parsed_service_targets(both, "http://a.example/") == ("http://a.example/q", "http://b.example/")
     assert _parsed_service_targets('SELECT * WHERE { ?s ?p "SERVICE <http://x/>" }', None) == ()
+    # VALUES rows are plain dicts in rdflib's algebra: walked too, beside the clause.
+    values = "SELECT * WHERE { VALUES ?e { <http://a.example/> } SERVICE ?e { ?s ?p ?o } }"
+    assert _parsed_service_targets(values, None) == (None,)
+    nested = (
+        "ASK { { SERVICE <http://a.example/1> { ?s ?p ?o } } UNION { SERVICE <http://b.example/2> { } } }"
+    )
+    assert _parsed_service_targets(nested, None) == ("http://a.example/1", "http://b.example/2")
     with pytest.raises(Exception, match=r"Expected"):
         _parsed_service_targets("SELECT * WHERE { SERVICE", None)
 
@@ -114,3 +131,52 @@ def test_every_update_keyword_is_refused(update: str) -> None:
 )
 def test_update_words_elsewhere_are_no_update(query: str) -> None:
     assert not looks_like_update(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <http://a.example/> { ?s ?p ?o } } } }",
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE <http://a.example/> { ?s ?q ?r } } }",
+        "SELECT (EXISTS { SERVICE <http://a.example/> { ?s ?q ?r } } AS ?x) WHERE { ?s ?p ?o }",
+        # Inside an expression list (||, IN): the walk goes through lists too.
+        "SELECT * WHERE { ?s ?p ?o FILTER (?o IN (1, 2) || NOT EXISTS { SERVICE <http://a.example/> { } }) }",
+    ],
+)
+def test_the_parsed_targets_wherever_the_clause_stands(query: str) -> None:
+    assert _parsed_service_targets(query, None) == ("http://a.example/",)
+
+
+def test_a_service_inside_a_service_is_refused_as_unreadable() -> None:
+    # rdflib's parser recurses without end on it: the check refuses what it cannot read.
+    inner = "SELECT * WHERE { SERVICE <http://a.example/> { SERVICE <http://b.example/> { ?s ?p ?o } } }"
+    with pytest.raises(UnsafeQuery, match=r"could not parse it .*\(RecursionError\); nothing was evaluated$"):
+        check_query(inner, ALLOWED)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "# only a comment", "<http://a.example/>", "'a string'"])
+def test_no_keyword_at_all_is_no_update(query: str) -> None:
+    assert looks_like_update(query) is False
+
+
+def test_a_relative_service_iri_resolves_against_the_configured_base() -> None:
+    query = "SELECT * WHERE { SERVICE <q> { ?s ?p ?o } }"
+    check_query(query, ALLOWED, base_iri="http://a.example/")
+    with pytest.raises(UnsafeQuery, match=r"^SERVICE <http://b\.example/q> is refused: host 'b\.example'"):
+        check_query(query, ALLOWED, base_iri="http://b.example/")
+
+
+def test_a_service_iri_without_a_host_is_named_as_such() -> None:
+    with pytest.raises(UnsafeQuery, match=r"^SERVICE <urn:x:y> is refused: host '\(none\)' is not allowed$"):
+        check_query("SELECT * WHERE { SERVICE <urn:x:y> { ?s ?p ?o } }", ALLOWED)
+
+
+def test_an_unreadable_query_is_refused_with_the_reason() -> None:
+    with pytest.raises(
+        UnsafeQuery,
+        match=r"^the query mentions 'service' and the safety check could not parse it to make sure it "
+        r"contains no SERVICE clause \(ParseException\); nothing was evaluated$",
+    ):
+        check_query("SELECT * WHERE { SERVICE <http://a.example/> { ?s ?p }", ALLOWED)
