@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope, Send
 
 from server.errors import (
     BadReconciliationRequest,
@@ -22,7 +24,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.protocol.sparql import multi_params, read_body
-from server.reconcile import matching, requests, shapes, text
+from server.reconcile import matching, openapi, requests, shapes, text
 from server.reconcile.index import Index, IndexCache
 from server.reconcile.schema import TYPES
 from server.settings import Settings
@@ -68,10 +70,29 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+SERVICE_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+
+class ServiceRoute(APIRoute):
+    """A route of ``/reconcile`` whose 405 names every method the service answers (GET and POST are
+    two routes, two OpenAPI operations; Starlette would answer a third method from the first route
+    alone, ``Allow: GET``). The other paths are one route each, and Starlette's Allow is right."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.path == "/reconcile" and scope["method"] not in SERVICE_METHODS:
+            raise HTTPException(405, headers={"Allow": ", ".join(SERVICE_METHODS)})
+        await super().handle(scope, receive, send)
+
+
+async def service_options() -> Response:
+    """A plain OPTIONS of ``/reconcile`` (a CORS preflight is answered by the CORS layer first)."""
+    return Response(status_code=204, headers={"Allow": ", ".join(SERVICE_METHODS)})
+
+
 def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRouter:
     base = settings.base
     cache = IndexCache(base, settings.query_timeout)
-    router = APIRouter(tags=["reconciliation"])
+    router = APIRouter(tags=["reconciliation"], route_class=ServiceRoute)
 
     async def current_index() -> Index:
         current = store()
@@ -112,19 +133,38 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         "/reconcile",
         summary="Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
         "a data extension (extend=)",
+        description=openapi.SERVICE_DESCRIPTION,
+        response_class=Response,
+        responses=openapi.SERVICE_ANSWERS,
+        openapi_extra=openapi.service_get(base),
     )
     async def reconcile_get(request: Request) -> Response:
         return await service(request, params_of(request))
 
-    @router.post("/reconcile", summary="Reconciliation service: queries= or extend= as a POSTed form")
+    @router.post(
+        "/reconcile",
+        summary="Reconciliation service: queries= or extend= as a POSTed form",
+        description=openapi.SERVICE_DESCRIPTION + " The form's fields and the URL's count alike.",
+        response_class=Response,
+        responses=openapi.SERVICE_POST_ANSWERS,
+        openapi_extra=openapi.service_post(base),
+    )
     async def reconcile_post(request: Request) -> Response:
         params = params_of(request)
         for key, values in (await _form(request, settings.max_body_bytes)).items():
             params[key] = params.get(key, []) + values
         return await service(request, params)
 
+    router.add_api_route(
+        "/reconcile", service_options, methods=["OPTIONS"], name="reconcile-options", include_in_schema=False
+    )
+
     @router.get(
-        "/reconcile/suggest/entity", summary="Suggest entities whose name starts with (or holds) prefix="
+        "/reconcile/suggest/entity",
+        summary="Suggest entities whose name starts with (or holds) prefix=",
+        response_class=Response,
+        responses=openapi.SUGGEST_ANSWERS,
+        openapi_extra=openapi.suggest_entity(base),
     )
     async def suggest_entity(request: Request) -> Response:
         params = params_of(request)
@@ -137,7 +177,13 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         found = await anyio.to_thread.run_sync(lambda: matching.suggest(index, prefix, types, limit, cursor))
         return answer(shapes.suggest_entity_json(index, found), jsonp)
 
-    @router.get("/reconcile/suggest/type", summary="Suggest types whose name or id starts with prefix=")
+    @router.get(
+        "/reconcile/suggest/type",
+        summary="Suggest types whose name or id starts with prefix=",
+        response_class=Response,
+        responses=openapi.SUGGEST_ANSWERS,
+        openapi_extra=openapi.suggest_type(),
+    )
     async def suggest_type(request: Request) -> Response:
         params = params_of(request)
         jsonp = requests.callback(_single(params, "callback"))
@@ -154,6 +200,9 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
     @router.get(
         "/reconcile/suggest/property",
         summary="Suggest properties (of type=) whose name or id starts with prefix=",
+        response_class=Response,
+        responses=openapi.SUGGEST_ANSWERS,
+        openapi_extra=openapi.suggest_property(base),
     )
     async def suggest_property(request: Request) -> Response:
         params = params_of(request)
@@ -174,6 +223,9 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
     @router.get(
         "/reconcile/properties",
         summary="Propose properties to fetch for entities of type= (of every type without)",
+        response_class=Response,
+        responses=openapi.PROPOSE_ANSWERS,
+        openapi_extra=openapi.propose_properties(base),
     )
     async def propose_properties(request: Request) -> Response:
         params = params_of(request)
@@ -190,7 +242,13 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
             body["limit"] = limit
         return answer({**body, "properties": props}, jsonp)
 
-    @router.get("/reconcile/preview", summary="A small HTML preview of the entity id=")
+    @router.get(
+        "/reconcile/preview",
+        summary="A small HTML preview of the entity id=",
+        response_class=Response,
+        responses=openapi.PREVIEW_ANSWERS,
+        openapi_extra=openapi.preview(),
+    )
     async def preview(request: Request) -> Response:
         params = params_of(request)
         entity_id = _required(params, "id")
@@ -205,25 +263,18 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
 
 def _required(params: dict[str, list[str]], name: str) -> str:
     value = _single(params, name)
-    if value is None or not value.strip():
+    if value is None or requests.is_blank(value):
         raise BadReconciliationRequest(f"the '{name}' parameter is required", parameter=name)
     return value
 
 
 def _types(params: dict[str, list[str]], index: Index) -> tuple[str, ...]:
     value = _single(params, "type")
-    return requests.check_types(index, [value], "'type'") if value else ()
+    return () if value is None else requests.check_types(index, [value], "'type'")
 
 
 def _cursor(params: dict[str, list[str]]) -> int:
-    value = _single(params, "cursor")
-    if value is None:
-        return 0
-    if not value.isdigit():
-        raise BadReconciliationRequest(
-            f"'cursor' must be a non-negative integer, not {value!r}", parameter="cursor"
-        )
-    return int(value)
+    return requests.count_parameter(_single(params, "cursor"), "cursor") or 0
 
 
 def _local(iri: str) -> str:
