@@ -338,6 +338,16 @@ async def _evaluate(
                 watcher.cancel()
 
 
+# What an answer-cache entry holds besides the answer's bytes: its key (the query text, counted by its
+# UTF-8 length) and the tuples and objects around them. Counting the answers alone let distinct query
+# texts (bench/soak.py numbers each) hold memory the limit did not see.
+_ENTRY_OVERHEAD = 512
+
+
+def _entry_bytes(req: QueryRequest, body: bytes) -> int:
+    return len(body) + len(req.query.encode("utf-8", "surrogatepass")) + _ENTRY_OVERHEAD
+
+
 async def answer(request: Request, req: QueryRequest) -> Response:
     """Negotiate, check and evaluate off the event loop, and answer with the whole result.
 
@@ -371,7 +381,7 @@ async def answer(request: Request, req: QueryRequest) -> Response:
             raise
         assert outcome.body is not None
         if outcome.build_id in (None, build_id):  # not an answer of a build swapped in meanwhile
-            cache.put(key, outcome, len(outcome.body))
+            cache.put(key, outcome, _entry_bytes(req, outcome.body))
     assert outcome.format is not None and outcome.body is not None
     hit = " (cached)" if cached else ""
     _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}")
