@@ -38,6 +38,7 @@ from server.errors import (
     UpdateRefused,
 )
 from server.ops.fairness import Limiter, client_of
+from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
@@ -325,11 +326,13 @@ async def _evaluate(
     peer = request.client.host if request.client else None
     client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
     fairness: Limiter = request.app.state.fairness
-    async with fairness.admit(client):  # 429 past this client's limits, 503 past the shared queue
+    # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
+    # lowest CPU priority (server.ops.priority).
+    async with fairness.admit(client) as background:
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
             return await anyio.to_thread.run_sync(
-                partial(run_query, store, settings, req, choice, cancel),
+                partial(run_in_background, background, run_query, store, settings, req, choice, cancel),
                 limiter=request.app.state.query_limiter,
             )
         finally:

@@ -58,6 +58,7 @@ from server.errors import (
     StoreMissing,
     TooManyRows,
 )
+from server.ops import priority
 from server.protocol import formats as fmts
 from server.protocol.formats import Format, Kind
 from server.protocol.results import (
@@ -163,6 +164,7 @@ class _Request:
     max_rows: int | None
     base_iri: str | None
     bindings: tuple[tuple[str, Term], ...]
+    background: bool = False  # a heavy client's: evaluated at the lowest CPU priority (server.ops.priority)
 
 
 def _rdf_format(fmt: Format) -> ox.RdfFormat:
@@ -320,12 +322,16 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
         conn.send(("failed", f"{store_dir}: {exc}"))
         return
     conn.send(("ready", info))
+    lane = priority.Lane()  # after the store opened and the network was unshared (single thread then)
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(_answer(store, request, prefixes))
+        if getattr(request, "background", False):
+            conn.send(lane.call(partial(_answer, store, request, prefixes)))
+        else:
+            conn.send(_answer(store, request, prefixes))
 
 
 # --- the server side -------------------------------------------------------------------------
@@ -757,6 +763,7 @@ class OxigraphStore:
             max_rows,
             base_iri,
             tuple((bindings or {}).items()),
+            priority.BACKGROUND.get(),
         )
         while True:
             pool, worker = self._take_worker(limit, deadline, cancel)
