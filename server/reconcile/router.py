@@ -8,7 +8,7 @@ as JSON or, with a ``callback`` parameter, as JSONP. CORS comes from the app's C
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -71,6 +71,7 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
 
 
 SERVICE_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+Route = Callable[[Request], Awaitable[Response]]
 
 
 class ServiceRoute(APIRoute):
@@ -93,6 +94,14 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
     base = settings.base
     cache = IndexCache(base, settings.query_timeout)
     router = APIRouter(tags=["reconciliation"], route_class=ServiceRoute)
+
+    def get(
+        path: str, summary: str, answers: Any, extra: dict[str, Any], **more: Any
+    ) -> Callable[[Route], Route]:
+        """``router.get`` with the declared answers and parameters (server.reconcile.openapi)."""
+        return router.get(
+            path, summary=summary, response_class=Response, responses=answers, openapi_extra=extra, **more
+        )
 
     async def current_index() -> Index:
         current = store()
@@ -129,14 +138,13 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         extension = await anyio.to_thread.run_sync(lambda: shapes.extension_json(index, ids, properties))
         return answer(extension, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile",
-        summary="Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
+        "Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
         "a data extension (extend=)",
+        openapi.SERVICE_ANSWERS,
+        openapi.service_get(base),
         description=openapi.SERVICE_DESCRIPTION,
-        response_class=Response,
-        responses=openapi.SERVICE_ANSWERS,
-        openapi_extra=openapi.service_get(base),
     )
     async def reconcile_get(request: Request) -> Response:
         return await service(request, params_of(request))
@@ -159,12 +167,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         "/reconcile", service_options, methods=["OPTIONS"], name="reconcile-options", include_in_schema=False
     )
 
-    @router.get(
+    @get(
         "/reconcile/suggest/entity",
-        summary="Suggest entities whose name starts with (or holds) prefix=",
-        response_class=Response,
-        responses=openapi.SUGGEST_ANSWERS,
-        openapi_extra=openapi.suggest_entity(base),
+        "Suggest entities whose name starts with (or holds) prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_entity(base),
     )
     async def suggest_entity(request: Request) -> Response:
         params = params_of(request)
@@ -177,12 +184,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         found = await anyio.to_thread.run_sync(lambda: matching.suggest(index, prefix, types, limit, cursor))
         return answer(shapes.suggest_entity_json(index, found), jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/suggest/type",
-        summary="Suggest types whose name or id starts with prefix=",
-        response_class=Response,
-        responses=openapi.SUGGEST_ANSWERS,
-        openapi_extra=openapi.suggest_type(),
+        "Suggest types whose name or id starts with prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_type(),
     )
     async def suggest_type(request: Request) -> Response:
         params = params_of(request)
@@ -197,12 +203,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/suggest/property",
-        summary="Suggest properties (of type=) whose name or id starts with prefix=",
-        response_class=Response,
-        responses=openapi.SUGGEST_ANSWERS,
-        openapi_extra=openapi.suggest_property(base),
+        "Suggest properties (of type=) whose name or id starts with prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_property(base),
     )
     async def suggest_property(request: Request) -> Response:
         params = params_of(request)
@@ -220,12 +225,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/properties",
-        summary="Propose properties to fetch for entities of type= (of every type without)",
-        response_class=Response,
-        responses=openapi.PROPOSE_ANSWERS,
-        openapi_extra=openapi.propose_properties(base),
+        "Propose properties to fetch for entities of type= (of every type without)",
+        openapi.PROPOSE_ANSWERS,
+        openapi.propose_properties(base),
     )
     async def propose_properties(request: Request) -> Response:
         params = params_of(request)
@@ -242,12 +246,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
             body["limit"] = limit
         return answer({**body, "properties": props}, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/preview",
-        summary="A small HTML preview of the entity id=",
-        response_class=Response,
-        responses=openapi.PREVIEW_ANSWERS,
-        openapi_extra=openapi.preview(),
+        "A small HTML preview of the entity id=",
+        openapi.PREVIEW_ANSWERS,
+        openapi.preview(),
     )
     async def preview(request: Request) -> Response:
         params = params_of(request)
