@@ -130,6 +130,8 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
     if request.method in ("GET", "HEAD"):
         query = _single(params, "query")
         if query is None:
+            # The description's timeout= is a positive number on every GET: checked though unused.
+            _timeout(_single(params, "timeout"), settings.query_timeout)
             return None
     else:
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
