@@ -7,7 +7,7 @@ VENDOR := server/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps ocr-deps audit contract bench-noisy fuzz
+.PHONY: install build run serve test lint typecheck clean bench bench-corpus assets browser-deps system-deps virtuoso-deps ocr-deps audit contract bench-noisy fuzz soak
 
 # What a fresh Debian machine may lack: python3 with venv and ensurepip (Debian ships them apart, in
 # python3-venv), and Node.js with npm for the front-end assets. Each is checked by a command first and
@@ -94,6 +94,7 @@ bench: $(STAMP) $(BENCH_VENV)/.installed virtuoso-deps browser-deps ocr-deps
 	  'apt-get update && apt-get install -y wrk'
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.ingest
+	@if [ "$(SOAK)" = 1 ]; then $(MAKE) soak; fi  # `make bench SOAK=1`: the ten-minute soak as well
 
 # Cost growth of `plankg build` with the corpus (1, 10, 100, 1000 generated plans; bench/corpus.py).
 CORPUS_SIZES ?= 1 10 100 1000
@@ -111,6 +112,11 @@ fuzz: $(STAMP)
 # The noisy-neighbour scenario of the per-client limits (bench/noisy.py), over the built store.
 bench-noisy: $(STAMP)
 	$(BIN)/python -m bench.noisy --store var/store --dist dist
+
+# Ten minutes at 64 connections over the built store (bench/soak.py): errors, the memory of every
+# server process and query worker, latency percentiles per minute.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --store var/store --dist dist
 
 # Known vulnerabilities in the pinned Python packages (pip-audit over constraints.txt, advisories from
 # PyPI's JSON API) and in the front-end packages (npm audit over package-lock.json, the npm registry's

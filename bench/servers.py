@@ -134,6 +134,7 @@ def ours(
         "PLANKG_CLIENT_QUERIES": "1000",
         "PLANKG_CLIENT_QUEUE": "100000",
         "PLANKG_CLIENT_QUERY_SECONDS": "0",
+        "PLANKG_CLIENT_HEAVY_SECONDS": "0",
         "PLANKG_QUERY_QUEUE": "100000",
     }
     if cache_bytes is not None:

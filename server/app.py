@@ -155,6 +155,8 @@ def client_limits(settings: Settings) -> Limits:
         seconds_per_minute=settings.client_query_seconds,
         slots=settings.query_workers,
         queue=settings.query_queue,
+        reserve=1 if settings.client_heavy_seconds > 0 else 0,
+        heavy_seconds=settings.client_heavy_seconds,
         wait=settings.query_timeout,
     )
 

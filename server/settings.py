@@ -31,6 +31,8 @@ PLANKG_CLIENT_QUERIES            queries one client may run at once (0: query wo
 PLANKG_CLIENT_QUEUE              queries one client may have waiting (16); past it: 429
 PLANKG_CLIENT_QUERY_SECONDS      query seconds one client may use per minute (60; 0: no budget)
 PLANKG_QUERY_QUEUE               queries waiting, all clients (128); past it: 503
+PLANKG_CLIENT_HEAVY_SECONDS      query seconds per minute past which a client is heavy (15): heavy
+                                 clients leave one query worker to the others (0: no reserve)
 PLANKG_VERSIONS                  the archive of kept builds (``versions`` beside the store's dir)
 PLANKG_TRUSTED_PROXIES           comma-separated proxy addresses/CIDRs whose X-Forwarded-* and
                                  Forwarded headers are honoured (none)
@@ -112,6 +114,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "client_queue": ("PLANKG_CLIENT_QUEUE", int),
     "client_query_seconds": ("PLANKG_CLIENT_QUERY_SECONDS", float),
     "query_queue": ("PLANKG_QUERY_QUEUE", int),
+    "client_heavy_seconds": ("PLANKG_CLIENT_HEAVY_SECONDS", float),
     "versions_dir": ("PLANKG_VERSIONS", Path),
     "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _networks),
 }
@@ -147,6 +150,7 @@ class Settings:
     client_queue: int = 16
     client_query_seconds: float = 60.0
     query_queue: int = 128
+    client_heavy_seconds: float = 15.0
     versions_dir: Path | None = None  # None: ``versions`` beside the store's directory (as the build)
     trusted_proxies: tuple[ProxyNetwork, ...] = ()
 
@@ -178,7 +182,13 @@ class Settings:
             raise SettingsError("PLANKG_REMOTE_USER and PLANKG_REMOTE_PASSWORD go together")
         if not self.remote_refresh > 0:
             raise SettingsError(f"the remote refresh interval must be positive: {self.remote_refresh}")
-        for name in ("client_queries", "client_queue", "client_query_seconds", "query_queue"):
+        for name in (
+            "client_queries",
+            "client_queue",
+            "client_query_seconds",
+            "query_queue",
+            "client_heavy_seconds",
+        ):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name} cannot be negative")
         if self.without_plan and not self.data_files:

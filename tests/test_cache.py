@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.stores.cache import AnswerCache
+from tests.conftest import TestClient
 
 
 def test_evicts_least_recently_used_beyond_the_budget() -> None:
@@ -40,3 +41,15 @@ def test_a_new_build_drops_every_answer_of_the_old_one() -> None:
     assert cache.get(("b1", "q")) == "old"
     cache.use_build("b2")
     assert len(cache) == 0 and cache.size == 0
+
+
+def test_an_entry_counts_its_query_text_as_well_as_its_answer(plan_client: TestClient) -> None:
+    # Distinct query texts with small answers held memory the byte budget did not count (bench/soak.py).
+    cache = plan_client.app.state.answer_cache  # type: ignore[attr-defined]
+    before = cache.size
+    query = "ASK { ?s ?p ?o } # " + "济" * 1000
+    r = plan_client.get(
+        "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert r.status_code == 200 and r.headers["x-cache"] == "miss"
+    assert cache.size - before == len(r.content) + len(query.encode()) + 512

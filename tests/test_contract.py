@@ -111,6 +111,16 @@ def test_an_empty_format_or_timeout_is_refused_not_ignored(plan_client: TestClie
     assert r.json()["detail"] == "timeout='' is not a number of seconds"
 
 
+def test_a_bad_timeout_is_refused_without_a_query_too(plan_client: TestClient) -> None:
+    # schemathesis: HEAD /sparql?timeout=-3.9e307 (no query: the service description) was a 200.
+    for method in ("GET", "HEAD"):
+        r = plan_client.request(method, "/sparql", params={"timeout": "-3.9e307"})
+        assert r.status_code == 400
+    r = plan_client.get("/sparql", params={"timeout": "-3"})
+    assert r.json()["detail"] == "timeout='-3' must be a positive number of seconds"
+    assert plan_client.get("/sparql", params={"timeout": "2"}).status_code == 200
+
+
 def test_a_forms_timeout_and_format_win_over_the_urls(plan_client: TestClient) -> None:
     r = plan_client.post(
         "/sparql?format=json&timeout=5",

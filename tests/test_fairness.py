@@ -230,3 +230,142 @@ def test_http_429_carries_retry_after_and_names_the_limit(built_plan: BuiltPlan)
             ).status_code
             == 200
         )
+
+
+# --- the reserve: heavy clients leave a slot to the others --------------------------------------------
+
+
+def _heavy_limits(**changes: object) -> Limits:
+    base = Limits(concurrent=1, queued=4, slots=2, seconds_per_minute=0, reserve=1, heavy_seconds=15)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_heavy_clients_together_leave_a_slot_to_a_light_client() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(_heavy_limits(), clock=clock)
+    order: list[str] = []
+
+    async def scenario() -> None:
+        for client in ("heavy-a", "heavy-b"):  # 20 s of queries each in the last minute
+            async with limiter.admit(client):
+                clock.now += 20
+        assert limiter.heavy("heavy-a") and limiter.heavy("heavy-b") and not limiter.heavy("light")
+        release = asyncio.Event()
+
+        async def query(client: str) -> None:
+            async with limiter.admit(client):
+                order.append(f"start {client}")
+                if client == "heavy-a":
+                    await release.wait()
+                order.append(f"end {client}")
+
+        a = asyncio.create_task(query("heavy-a"))
+        await asyncio.sleep(0.01)
+        b = asyncio.create_task(query("heavy-b"))  # one slot is free, but it is the reserve
+        await asyncio.sleep(0.01)
+        assert limiter.stats() == {"running": 1, "waiting": 1, "clients": 2}
+        await query("light")  # the reserve: runs at once, beside heavy-a
+        assert order == ["start heavy-a", "start light", "end light"]
+        release.set()
+        await asyncio.gather(a, b)
+        assert order[3:] == ["end heavy-a", "start heavy-b", "end heavy-b"]
+
+    run(scenario())
+
+
+def test_a_running_query_counts_as_far_as_it_has_run() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(_heavy_limits(concurrent=2), clock=clock)
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def long_query() -> None:
+            async with limiter.admit("c"):
+                await release.wait()
+
+        first = asyncio.create_task(long_query())
+        await asyncio.sleep(0.01)
+        assert limiter.used("c") == 0 and not limiter.heavy("c")
+        clock.now += 14.5
+        assert limiter.used("c") == 14.5 and not limiter.heavy("c")
+        clock.now += 0.5  # 15 s into its first query: heavy, so its second waits for more than the reserve
+        assert limiter.heavy("c")
+        second = asyncio.create_task(long_query())
+        await asyncio.sleep(0.01)
+        assert limiter.stats() == {"running": 1, "waiting": 1, "clients": 1}
+        release.set()
+        await asyncio.gather(first, second)
+        # Both are spent: 15 s and 0 s; a minute later the client is light again.
+        assert limiter.used("c") == 15 and limiter.heavy("c")
+        clock.now += 60
+        assert limiter.used("c") == 0 and not limiter.heavy("c")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("changes", "runs_at_once"), [({"reserve": 0}, True), ({"slots": 1}, True), ({}, False)]
+)
+def test_no_reserve_when_it_is_off_or_there_is_one_slot(
+    changes: dict[str, object], runs_at_once: bool
+) -> None:
+    clock = Clock()
+    limiter = LocalLimiter(_heavy_limits(**changes), clock=clock)
+
+    async def scenario() -> None:
+        async with limiter.admit("heavy"):
+            clock.now += 30
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with limiter.admit("other"):
+                await release.wait()
+
+        others = asyncio.create_task(hold()) if limiter.limits.slots > 1 else None
+        await asyncio.sleep(0.01)
+        admission = limiter.admit("heavy")  # kept: a context manager no one holds is closed
+        attempt = asyncio.create_task(admission.__aenter__())
+        await asyncio.sleep(0.01)
+        assert attempt.done() is runs_at_once
+        release.set()
+        if others is not None:
+            await others
+        await attempt  # it runs once the other client's query has ended
+        assert limiter.stats()["running"] == 1
+        await admission.__aexit__(None, None, None)
+
+    run(scenario())
+
+
+def test_the_setting_turns_the_reserve_on_and_off(built_plan: BuiltPlan) -> None:
+    from server.app import client_limits
+    from server.settings import Settings
+
+    on = client_limits(built_plan.settings)
+    assert (on.reserve, on.heavy_seconds) == (1, 15.0)
+    off = client_limits(dataclasses.replace(built_plan.settings, client_heavy_seconds=0))
+    assert off.reserve == 0
+    env = Settings.from_env({"PLANKG_CLIENT_HEAVY_SECONDS": "2.5"})
+    assert client_limits(env).heavy_seconds == 2.5
+
+
+def test_admission_says_whether_the_query_runs_in_the_background() -> None:
+    clock = Clock()
+    limiter = LocalLimiter(_heavy_limits(), clock=clock)
+
+    async def scenario() -> None:
+        async with limiter.admit("c") as background:
+            assert background is False  # light when admitted, however long it then runs
+            clock.now += 20
+        async with limiter.admit("c") as background:
+            assert background is True
+        async with limiter.admit("other") as background:
+            assert background is False
+        off = LocalLimiter(_heavy_limits(reserve=0), clock=clock)
+        async with off.admit("c"):
+            clock.now += 20
+        async with off.admit("c") as background:
+            assert background is False  # no reserve: no heavy clients, nothing in the background
+
+    run(scenario())

@@ -4,7 +4,18 @@ A client is the peer address of the connection, or — when that peer is one of 
 proxies — the last address in ``X-Forwarded-For`` that is not a trusted proxy. Each client may have
 ``concurrent`` queries running, ``queued`` more waiting, and spend ``seconds_per_minute`` seconds of
 query time in any sliding minute; all clients together have ``slots`` queries running (the store's
-query workers) and ``queue`` waiting. Past a client's limit the answer is 429 with ``Retry-After``;
+query workers) and ``queue`` waiting.
+
+A *heavy* client — one whose queries took ``heavy_seconds`` or more of the sliding minute, those
+still running counted as far as they have run — may start a query only while more than ``reserve``
+slots are free: the last slot(s) are kept for the light clients, so that another client's cheap query
+never waits behind heavy work, however many heavy clients there are (the per-client ``concurrent``
+limit alone keeps one slot free of each heavy client, not of all of them). With one slot there is no
+reserve. A heavy client's waiting query runs when a slot frees and the reserve stays. A heavy
+client's queries also run at the lowest CPU priority (:mod:`server.ops.priority`): a slot kept free is
+no help to a cheap query whose worker gets the CPU only in turn with the heavy ones.
+
+Past a client's limit the answer is 429 with ``Retry-After``;
 past the shared queue it is 503 with ``Retry-After`` (the server, not the client, is the limit); a
 query that waited its whole time limit is 503 like a busy store.
 
@@ -40,12 +51,15 @@ class Limits:
     slots: int = 2  # queries running at once, all clients (the query workers)
     queue: int = 128  # queries waiting, all clients
     wait: float = 30.0  # seconds a query may wait for a slot
+    reserve: int = 0  # slots that heavy clients leave free for the others (at most slots - 1; 0: none)
+    heavy_seconds: float = 15.0  # query time in the sliding minute that makes a client heavy
 
 
 class Limiter(Protocol):
-    def admit(self, client: str) -> AbstractAsyncContextManager[None]:
-        """An async context manager: entered when the query may run; raises TooManyRequests (429)
-        or ServerBusy (503) instead."""
+    def admit(self, client: str) -> AbstractAsyncContextManager[bool]:
+        """An async context manager: entered when the query may run, with whether it runs in the
+        background (the client is heavy: server.ops.priority); raises TooManyRequests (429) or
+        ServerBusy (503) instead."""
         ...
 
 
@@ -55,6 +69,7 @@ class _Client:
     waiting: int = 0
     spent: deque[tuple[float, float]] = field(default_factory=deque)  # (ended at, seconds)
     used: float = 0.0  # the sum of the seconds in ``spent``, kept as they come and go
+    started: list[float] = field(default_factory=list)  # when each running query started
 
     def expire(self, before: float) -> None:
         """Forget the queries that ended before ``before``."""
@@ -101,11 +116,33 @@ class LocalLimiter:
             retry_after=max(1, math.ceil(retry)),
         )
 
+    def used(self, client: str) -> float:
+        """Query seconds of ``client`` in the sliding minute, its running queries so far included."""
+        state = self._clients.get(client)
+        return 0.0 if state is None else self._used(state)
+
+    def _used(self, state: _Client) -> float:
+        now = self.clock()
+        state.expire(now - WINDOW)  # the running total, as in _budget_left
+        return state.used + sum(now - started for started in state.started)
+
+    def heavy(self, client: str) -> bool:
+        state = self._clients.get(client)
+        return state is not None and self._heavy(state)
+
+    def _heavy(self, state: _Client) -> bool:
+        return self.limits.reserve > 0 and self._used(state) >= self.limits.heavy_seconds
+
     def _free(self, state: _Client) -> bool:
-        return state.running < self.limits.concurrent and self._running < self.limits.slots
+        if state.running >= self.limits.concurrent:
+            return False
+        slots = self.limits.slots
+        if self._heavy(state):
+            slots -= max(0, min(self.limits.reserve, slots - 1))
+        return self._running < slots
 
     @asynccontextmanager
-    async def admit(self, client: str) -> AsyncIterator[None]:
+    async def admit(self, client: str) -> AsyncIterator[bool]:
         if self._changed is None:
             self._changed = asyncio.Condition()
         changed = self._changed
@@ -138,15 +175,18 @@ class LocalLimiter:
                 finally:
                     state.waiting -= 1
                     self._waiting -= 1
+            background = self._heavy(state)  # decided before this query counts as running
             state.running += 1
             self._running += 1
             started = self.clock()
+            state.started.append(started)
             try:
-                yield
+                yield background
             finally:
                 state.running -= 1
                 self._running -= 1
-                if self.limits.seconds_per_minute > 0:
+                state.started.remove(started)
+                if self.limits.seconds_per_minute > 0 or self.limits.reserve > 0:
                     ended = self.clock()
                     state.spent.append((ended, ended - started))
                     state.used += ended - started

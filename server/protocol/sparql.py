@@ -39,6 +39,7 @@ from server.errors import (
     UpdateRefused,
 )
 from server.ops.fairness import Limiter, client_of
+from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
@@ -130,6 +131,8 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
     if request.method in ("GET", "HEAD"):
         query = _single(params, "query")
         if query is None:
+            # The description's timeout= is a positive number on every GET: checked though unused.
+            _timeout(_single(params, "timeout"), settings.query_timeout)
             return None
     else:
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -326,17 +329,29 @@ async def _evaluate(
     peer = request.client.host if request.client else None
     client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
     fairness: Limiter = request.app.state.fairness
-    async with fairness.admit(client):  # 429 past this client's limits, 503 past the shared queue
+    # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
+    # lowest CPU priority (server.ops.priority).
+    async with fairness.admit(client) as background:
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
             return await anyio.to_thread.run_sync(
-                partial(run_query, store, settings, req, choice, cancel),
+                partial(run_in_background, background, run_query, store, settings, req, choice, cancel),
                 limiter=request.app.state.query_limiter,
             )
         finally:
             timer.cancel()
             if watcher is not None:
                 watcher.cancel()
+
+
+# What an answer-cache entry holds besides the answer's bytes: its key (the query text, counted by its
+# UTF-8 length) and the tuples and objects around them. Counting the answers alone let distinct query
+# texts (bench/soak.py numbers each) hold memory the limit did not see.
+_ENTRY_OVERHEAD = 512
+
+
+def _entry_bytes(req: QueryRequest, body: bytes) -> int:
+    return len(body) + len(req.query.encode("utf-8", "surrogatepass")) + _ENTRY_OVERHEAD
 
 
 async def answer(request: Request, req: QueryRequest) -> Response:
@@ -372,7 +387,7 @@ async def answer(request: Request, req: QueryRequest) -> Response:
             raise
         # Not an answer of a build swapped in meanwhile, nor one too large to hold (spooled).
         if outcome.body is not None and outcome.build_id in (None, build_id):
-            cache.put(key, outcome, len(outcome.body))
+            cache.put(key, outcome, _entry_bytes(req, outcome.body))
     assert outcome.format is not None
     hit = " (cached)" if cached else ""
     headers = {"Vary": "Accept", "X-Result-Rows": str(outcome.rows), "X-Cache": "hit" if cached else "miss"}

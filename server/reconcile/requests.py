@@ -8,6 +8,7 @@ by default, so 100 leaves room for other clients while one request stays a bound
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -20,9 +21,22 @@ MAX_QUERY_TEXT = 1000  # characters of one query's text: names are short, and sc
 MAX_EXTEND_IDS = 1000
 DEFAULT_LIMIT = 10
 TYPE_STRICT = ("any", "should", "all")
-# A JSONP callback: a dotted JavaScript identifier, nothing else (no brackets, quotes or calls).
-_CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
+# A JSONP callback: a dotted JavaScript identifier, nothing else (no brackets, quotes or calls). The
+# pattern is also the OpenAPI description's (server.reconcile.openapi), so it is matched whole here.
+CALLBACK_PATTERN = r"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$"
+_CALLBACK = re.compile(CALLBACK_PATTERN)
 MAX_CALLBACK = 128
+# White space as JSON Schema's (ECMAScript's) \s: spelled out, so that the description's pattern and
+# this module agree on what a blank text is (Python's str.isspace also counts \x1c-\x1f and \x85).
+WHITE_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{WHITE_SPACE}]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def is_blank(text: str) -> bool:
+    """No character other than white space (as the description's ``pattern`` counts it)."""
+    return _NOT_BLANK.search(text) is None
 
 
 def _json(text: str, parameter: str) -> Any:
@@ -43,7 +57,7 @@ def callback(value: str | None) -> str | None:
     """The JSONP callback name, checked; None when the parameter is absent."""
     if value is None:
         return None
-    if len(value) > MAX_CALLBACK or not _CALLBACK.match(value):
+    if len(value) > MAX_CALLBACK or not _CALLBACK.fullmatch(value):
         raise BadReconciliationRequest(
             f"'callback' must be a JavaScript identifier (letters, digits, _ and $, dotted), "
             f"at most {MAX_CALLBACK} characters: {value[:MAX_CALLBACK]!r}",
@@ -53,18 +67,32 @@ def callback(value: str | None) -> str | None:
 
 
 def positive_int(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < 1
+    ):
         raise BadReconciliationRequest(f"{where} must be a positive integer, not {json.dumps(value)}")
+    return int(value)
+
+
+def count_parameter(value: str | None, name: str) -> int | None:
+    """A URL parameter that is a count: ASCII digits only (None when absent)."""
+    if value is None:
+        return None
+    if not _DIGITS.fullmatch(value):
+        raise BadReconciliationRequest(
+            f"'{name}' must be a non-negative integer, not {value!r}", parameter=name
+        )
     return int(value)
 
 
 def limit_parameter(value: str | None, default: int) -> int:
     if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
+    number = int(value) if _DIGITS.fullmatch(value) else 0
     if number < 1:
         raise BadReconciliationRequest(
             f"'limit' must be a positive integer, not {value!r}", parameter="limit"
@@ -141,12 +169,14 @@ def parse_query(key: str, q: object, index: Index) -> Query:
             )
         values = p["v"] if isinstance(p["v"], list) else [p["v"]]
         for v in values:
-            if not isinstance(v, str | int | float | bool) and not (isinstance(v, dict) and "id" in v):
+            if not isinstance(v, str | int | float | bool) and not (
+                isinstance(v, dict) and isinstance(v.get("id"), str)
+            ):
                 raise BadReconciliationRequest(
                     f"{where}: properties[{i}].v must be a string, number, boolean or {{id, name}} object"
                 )
         constraints.append(PropertyConstraint(p["pid"], tuple(values)))
-    if not text.strip() and not constraints:
+    if is_blank(text) and not constraints:
         raise BadReconciliationRequest(f"{where}: needs a 'query' text or 'properties'")
     return Query(text, types, limit, tuple(constraints), strict)
 
@@ -179,7 +209,7 @@ def parse_extend(text: str, index: Index) -> tuple[list[str], list[tuple[str, in
         limit = 0
         if "limit" in settings:
             raw = settings["limit"]
-            if isinstance(raw, str) and raw.strip().isdigit():
+            if isinstance(raw, str) and _DIGITS.fullmatch(raw):
                 raw = int(raw)
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
                 raise BadReconciliationRequest(

@@ -8,12 +8,14 @@ as JSON or, with a ``callback`` parameter, as JSONP. CORS comes from the app's C
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope, Send
 
 from server.errors import (
     BadReconciliationRequest,
@@ -22,7 +24,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.protocol.sparql import multi_params, read_body
-from server.reconcile import matching, requests, shapes, text
+from server.reconcile import matching, openapi, requests, shapes, text
 from server.reconcile.index import Index, IndexCache
 from server.reconcile.schema import TYPES
 from server.settings import Settings
@@ -68,10 +70,38 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+SERVICE_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+Route = Callable[[Request], Awaitable[Response]]
+
+
+class ServiceRoute(APIRoute):
+    """A route of ``/reconcile`` whose 405 names every method the service answers (GET and POST are
+    two routes, two OpenAPI operations; Starlette would answer a third method from the first route
+    alone, ``Allow: GET``). The other paths are one route each, and Starlette's Allow is right."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.path == "/reconcile" and scope["method"] not in SERVICE_METHODS:
+            raise HTTPException(405, headers={"Allow": ", ".join(SERVICE_METHODS)})
+        await super().handle(scope, receive, send)
+
+
+async def service_options() -> Response:
+    """A plain OPTIONS of ``/reconcile`` (a CORS preflight is answered by the CORS layer first)."""
+    return Response(status_code=204, headers={"Allow": ", ".join(SERVICE_METHODS)})
+
+
 def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRouter:
     base = settings.base
     cache = IndexCache(base, settings.query_timeout)
-    router = APIRouter(tags=["reconciliation"])
+    router = APIRouter(tags=["reconciliation"], route_class=ServiceRoute)
+
+    def get(
+        path: str, summary: str, answers: Any, extra: dict[str, Any], **more: Any
+    ) -> Callable[[Route], Route]:
+        """``router.get`` with the declared answers and parameters (server.reconcile.openapi)."""
+        return router.get(
+            path, summary=summary, response_class=Response, responses=answers, openapi_extra=extra, **more
+        )
 
     async def current_index() -> Index:
         current = store()
@@ -108,23 +138,40 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         extension = await anyio.to_thread.run_sync(lambda: shapes.extension_json(index, ids, properties))
         return answer(extension, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile",
-        summary="Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
+        "Reconciliation service (API 0.2): the manifest, or a batch of queries (queries=) or "
         "a data extension (extend=)",
+        openapi.SERVICE_ANSWERS,
+        openapi.service_get(base),
+        description=openapi.SERVICE_DESCRIPTION,
     )
     async def reconcile_get(request: Request) -> Response:
         return await service(request, params_of(request))
 
-    @router.post("/reconcile", summary="Reconciliation service: queries= or extend= as a POSTed form")
+    @router.post(
+        "/reconcile",
+        summary="Reconciliation service: queries= or extend= as a POSTed form",
+        description=openapi.SERVICE_DESCRIPTION + " The form's fields and the URL's count alike.",
+        response_class=Response,
+        responses=openapi.SERVICE_POST_ANSWERS,
+        openapi_extra=openapi.service_post(base),
+    )
     async def reconcile_post(request: Request) -> Response:
         params = params_of(request)
         for key, values in (await _form(request, settings.max_body_bytes)).items():
             params[key] = params.get(key, []) + values
         return await service(request, params)
 
-    @router.get(
-        "/reconcile/suggest/entity", summary="Suggest entities whose name starts with (or holds) prefix="
+    router.add_api_route(
+        "/reconcile", service_options, methods=["OPTIONS"], name="reconcile-options", include_in_schema=False
+    )
+
+    @get(
+        "/reconcile/suggest/entity",
+        "Suggest entities whose name starts with (or holds) prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_entity(base),
     )
     async def suggest_entity(request: Request) -> Response:
         params = params_of(request)
@@ -137,7 +184,12 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         found = await anyio.to_thread.run_sync(lambda: matching.suggest(index, prefix, types, limit, cursor))
         return answer(shapes.suggest_entity_json(index, found), jsonp)
 
-    @router.get("/reconcile/suggest/type", summary="Suggest types whose name or id starts with prefix=")
+    @get(
+        "/reconcile/suggest/type",
+        "Suggest types whose name or id starts with prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_type(),
+    )
     async def suggest_type(request: Request) -> Response:
         params = params_of(request)
         jsonp = requests.callback(_single(params, "callback"))
@@ -151,9 +203,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/suggest/property",
-        summary="Suggest properties (of type=) whose name or id starts with prefix=",
+        "Suggest properties (of type=) whose name or id starts with prefix=",
+        openapi.SUGGEST_ANSWERS,
+        openapi.suggest_property(base),
     )
     async def suggest_property(request: Request) -> Response:
         params = params_of(request)
@@ -171,9 +225,11 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
         ]
         return answer({"result": found[cursor : cursor + limit]}, jsonp)
 
-    @router.get(
+    @get(
         "/reconcile/properties",
-        summary="Propose properties to fetch for entities of type= (of every type without)",
+        "Propose properties to fetch for entities of type= (of every type without)",
+        openapi.PROPOSE_ANSWERS,
+        openapi.propose_properties(base),
     )
     async def propose_properties(request: Request) -> Response:
         params = params_of(request)
@@ -190,7 +246,12 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
             body["limit"] = limit
         return answer({**body, "properties": props}, jsonp)
 
-    @router.get("/reconcile/preview", summary="A small HTML preview of the entity id=")
+    @get(
+        "/reconcile/preview",
+        "A small HTML preview of the entity id=",
+        openapi.PREVIEW_ANSWERS,
+        openapi.preview(),
+    )
     async def preview(request: Request) -> Response:
         params = params_of(request)
         entity_id = _required(params, "id")
@@ -205,25 +266,18 @@ def make_router(settings: Settings, store: Callable[[], Store | None]) -> APIRou
 
 def _required(params: dict[str, list[str]], name: str) -> str:
     value = _single(params, name)
-    if value is None or not value.strip():
+    if value is None or requests.is_blank(value):
         raise BadReconciliationRequest(f"the '{name}' parameter is required", parameter=name)
     return value
 
 
 def _types(params: dict[str, list[str]], index: Index) -> tuple[str, ...]:
     value = _single(params, "type")
-    return requests.check_types(index, [value], "'type'") if value else ()
+    return () if value is None else requests.check_types(index, [value], "'type'")
 
 
 def _cursor(params: dict[str, list[str]]) -> int:
-    value = _single(params, "cursor")
-    if value is None:
-        return 0
-    if not value.isdigit():
-        raise BadReconciliationRequest(
-            f"'cursor' must be a non-negative integer, not {value!r}", parameter="cursor"
-        )
-    return int(value)
+    return requests.count_parameter(_single(params, "cursor"), "cursor") or 0
 
 
 def _local(iri: str) -> str:

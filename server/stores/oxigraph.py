@@ -63,6 +63,7 @@ from server.errors import (
     StoreUnavailable,
     TooManyRows,
 )
+from server.ops import priority
 from server.protocol import formats as fmts
 from server.protocol.formats import Format, Kind
 from server.protocol.results import (
@@ -180,6 +181,7 @@ class _Request:
     # removes) instead of crossing the socket; 0: never.
     spool_path: str | None = None
     spool_bytes: int = 0
+    background: bool = False  # a heavy client's: evaluated at the lowest CPU priority (server.ops.priority)
 
 
 def _rdf_format(fmt: Format) -> ox.RdfFormat:
@@ -354,12 +356,17 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
         conn.send(("failed", f"{store_dir}: {exc}"))
         return
     conn.send(("ready", info))
+    lane = priority.Lane()  # after the store opened and the network was unshared (single thread then)
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(_spool(_answer(store, request, prefixes), request))
+        if getattr(request, "background", False):
+            answer = lane.call(partial(_answer, store, request, prefixes))
+        else:
+            answer = _answer(store, request, prefixes)
+        conn.send(_spool(answer, request))
 
 
 # --- the server side -------------------------------------------------------------------------
@@ -882,6 +889,7 @@ class OxigraphStore:
             tuple((options.get("bindings") or {}).items()),
             None if self._spool_dir is None else str(self._spool_dir / uuid.uuid4().hex),
             self._spool_bytes,
+            priority.BACKGROUND.get(),
         )
         try:
             while True:
