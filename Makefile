@@ -116,7 +116,7 @@ bench-noisy: $(STAMP)
 # Ten minutes at 64 connections over the built store (bench/soak.py): errors, the memory of every
 # server process and query worker, latency percentiles per minute.
 soak: $(STAMP)
-	$(BIN)/python -m bench.soak --store var/store --dist dist
+	$(BIN)/python -m bench.soak --store var/store --dist dist --replicate 27
 
 # Known vulnerabilities in the pinned Python packages (pip-audit over constraints.txt, advisories from
 # PyPI's JSON API) and in the front-end packages (npm audit over package-lock.json, the npm registry's

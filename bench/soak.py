@@ -19,7 +19,7 @@ Pass: zero errors over the whole run (any status other than 200, or a client-sid
 error) and every process's RSS within ``--flat-tolerance`` (default 10 %) of its value at the end of the
 warm-up. Results: ``bench/results/soak-<date>.{json,md}``.
 
-    python -m bench.soak [--store var/store --dist dist] [--minutes 10] [--connections 64]
+    python -m bench.soak [--store var/store --dist dist] [--minutes 10] [--connections 64] [--replicate 27]
 """
 
 from __future__ import annotations
@@ -302,19 +302,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="PLANKG_ANSWER_CACHE_BYTES (default: the server's)",
     )
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        help="serve the store's plans copied N times under distinct plan IRIs (bench/replicate.py), "
+        "the bench's largest graph with N = 27",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write bench/results")
     args = parser.parse_args(argv)
+    if args.replicate < 1:
+        parser.error("--replicate N needs N ≥ 1")
 
     date = dt.datetime.now(dt.UTC)
     tag = date.strftime("%H%M%S")
     with tempfile.TemporaryDirectory(prefix="plankg-soak-") as tmp:
         work = Path(tmp)
+        store = args.store.resolve()
+        if args.replicate > 1:
+            from bench.replicate import replicate
+
+            copied = replicate(store, work / "store-replicated", args.replicate)
+            store = work / "store-replicated"
+            args.triples = copied["triples"]
+            print(
+                f"the store's plans copied {args.replicate} times: {copied['triples']:,} triples", flush=True
+            )
         server = servers.ours(
             "ours",
             "plankg serve",
             python=Path(sys.executable),
             source=REPO,
-            store=args.store.resolve(),
+            store=store,
             dist=args.dist.resolve(),
             log_dir=work,
             cache_bytes=args.answer_cache_bytes,
@@ -376,12 +395,18 @@ def _mib(kib: int) -> str:
 
 def render(result: dict[str, Any], args: argparse.Namespace) -> str:
     cache = "" if args.answer_cache_bytes is None else f"; answer cache {args.answer_cache_bytes} bytes"
+    copies = (
+        ""
+        if args.replicate == 1
+        else f" with its plans copied {args.replicate} times under distinct plan IRIs "
+        f"(bench/replicate.py: {args.triples:,} triples)"
+    )
     lines = [
         f"# Soak, {result['date']}",
         "",
         f"`python -m bench.soak --minutes {args.minutes} --connections {args.connections}` (`make soak`): "
         f"plankg serve as deployed (one server process per core, answer cache on; per-client limits "
-        f"lifted: one load generator is one client{cache}) over `{args.store}`, an asyncio client "
+        f"lifted: one load generator is one client{cache}) over `{args.store}`{copies}, an asyncio client "
         f"(httpx) with {args.connections} keep-alive connections sending without a break, a mix of "
         f"{len(result['mix'])} requests in turn: "
         "each canned query by `/queries/{name}` (cached after the first) and by its text on `/sparql` "
