@@ -120,3 +120,15 @@ def catalogue() -> Catalogue:
 @pytest.fixture(scope="session")
 def mentions() -> tuple[Mention, ...]:
     return seed.mentions()
+
+
+@pytest.fixture()
+def fresh_safety_parse_cache() -> Iterator[None]:
+    """server.protocol.safety's parse of SERVICE targets is cached: a test that uses this meets the
+    parser itself, not an answer an earlier test left in the cache (with the cache, every mutant of the
+    SERVICE collector survived the tests after the first)."""
+    from server.protocol.safety import _parsed_service_targets
+
+    _parsed_service_targets.cache_clear()
+    yield
+    _parsed_service_targets.cache_clear()

@@ -7,14 +7,12 @@ decision itself, and the second layer (query workers without network).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
 from server.protocol.safety import (
-    _parsed_service_targets,
     check_query,
     lexical_service_count,
     looks_like_update,
@@ -26,12 +24,8 @@ SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
 NONE: frozenset[str] = frozenset()
 
 
-@pytest.fixture(autouse=True)
-def fresh_parse_cache() -> Iterator[None]:
-    """Each test meets rdflib's parser itself, not an answer an earlier test left in the cache."""
-    _parsed_service_targets.cache_clear()
-    yield
-    _parsed_service_targets.cache_clear()
+# Each test meets rdflib's parser itself, not an answer an earlier test left in the cache.
+pytestmark = pytest.mark.usefixtures("fresh_safety_parse_cache")
 
 
 EVIL = "http://127.0.0.1:9/sparql"

@@ -7,8 +7,6 @@ only they decide, and check_query is shown refusing when the scan finds more SER
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from server.errors import UnsafeQuery, UpdateRefused
@@ -23,12 +21,8 @@ from server.protocol.safety import (
 ALLOWED = frozenset({"a.example"})
 
 
-@pytest.fixture(autouse=True)
-def fresh_parse_cache() -> Iterator[None]:
-    """Each test meets rdflib's parser itself, not an answer an earlier test left in the cache."""
-    _parsed_service_targets.cache_clear()
-    yield
-    _parsed_service_targets.cache_clear()
+# Each test meets rdflib's parser itself, not an answer an earlier test left in the cache.
+pytestmark = pytest.mark.usefixtures("fresh_safety_parse_cache")
 
 
 @pytest.mark.parametrize(

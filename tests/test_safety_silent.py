@@ -8,12 +8,9 @@ nested groups and malformed input left as it is for the parsers to report.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from server.protocol.safety import (
-    _parsed_service_targets,
     _prologue,
     _silent_target,
     _tokens,
@@ -24,12 +21,8 @@ NONE: frozenset[str] = frozenset()
 WIKIDATA = frozenset({"query.wikidata.org"})
 
 
-@pytest.fixture(autouse=True)
-def fresh_parse_cache() -> Iterator[None]:
-    """Each test meets the parser itself, not an answer an earlier test left in the cache."""
-    _parsed_service_targets.cache_clear()
-    yield
-    _parsed_service_targets.cache_clear()
+# Each test meets rdflib's parser itself, not an answer an earlier test left in the cache.
+pytestmark = pytest.mark.usefixtures("fresh_safety_parse_cache")
 
 
 def blanked(query: str, clause: str) -> str:
