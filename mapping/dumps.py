@@ -288,15 +288,69 @@ def _write(directory: Path, name: str, fmt: DumpFormat, data: bytes, *, gzipped:
     return DumpFile(name, fmt.name, fmt.media_type, gzipped, len(data), hashlib.sha256(data).hexdigest())
 
 
+class _CountingFile:
+    """A binary file that keeps the SHA-256 and the size of what is written to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("wb")
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _write_chunks(
+    directory: Path, name: str, fmt: DumpFormat, chunks: Iterable[Sequence[ox.Quad]]
+) -> list[DumpFile]:
+    """The N-Quads dump and its gzip written chunk by chunk: N-Quads is a line per quad, with no
+    header and no prefixes, so the lines of successive chunks are the lines of the whole; and gzip's
+    stream does not depend on how its input is cut. The same bytes as ``serialize`` and
+    ``gzip_bytes`` of the whole, with one chunk's bytes in memory at a time."""
+    plain, packed = _CountingFile(directory / name), _CountingFile(directory / (name + ".gz"))
+    try:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=packed, compresslevel=9, mtime=0) as gz:
+            for chunk in chunks:
+                if chunk:
+                    data = _to_bytes(ox.serialize(chunk, format=fmt.rdf_format))
+                    plain.write(data)
+                    gz.write(data)
+    finally:
+        plain.close()
+        packed.close()
+    return [
+        DumpFile(name, fmt.name, fmt.media_type, False, plain.size, plain.sha256.hexdigest()),
+        DumpFile(name + ".gz", fmt.name, fmt.media_type, True, packed.size, packed.sha256.hexdigest()),
+    ]
+
+
 def write_dumps(
-    quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str], *, stem: str = DUMP_STEM
+    quads: Sequence[ox.Quad],
+    directory: Path,
+    prefixes: dict[str, str],
+    *,
+    stem: str = DUMP_STEM,
+    graphs: Iterable[Sequence[ox.Quad]] = (),
 ) -> list[DumpFile]:
     """Write every format, plain and gzipped, into ``directory`` as ``{stem}.{extension}``; ``quads``
-    in canonical order."""
+    in canonical order. ``graphs``: more quads that follow ``quads`` in canonical order (named graphs),
+    which only the N-Quads dump holds; taken one sequence at a time (a build makes each plan's graph
+    when it is written), read once."""
     files = []
     for fmt in FORMATS:
-        data = serialize(quads, fmt, prefixes)
         name = f"{stem}.{fmt.extension}"
+        if fmt.quads:
+            files += _write_chunks(directory, name, fmt, itertools.chain([quads], graphs))
+            continue
+        data = serialize(quads, fmt, prefixes)
         files.append(_write(directory, name, fmt, data, gzipped=False))
         files.append(_write(directory, name + ".gz", fmt, gzip_bytes(data), gzipped=True))
     return files
