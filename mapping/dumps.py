@@ -21,8 +21,9 @@ import hashlib
 import io
 import itertools
 import json
+import tempfile
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -169,13 +170,16 @@ def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat, prefixes: dict[str, str
     """The bytes of one dump from quads already in canonical order."""
     if fmt.quads:
         return _to_bytes(ox.serialize(quads, format=fmt.rdf_format))
-    triples = [q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+
+    def triples() -> Iterator[ox.Triple]:  # made as they are read, not held as a second list
+        return (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
+
     if fmt.rdf_format == ox.RdfFormat.TURTLE:
-        used = _used_prefixes(triples, prefixes)
-        return _to_bytes(ox.serialize(triples, format=fmt.rdf_format, prefixes=used))
+        used = _used_prefixes(triples(), prefixes)
+        return _to_bytes(ox.serialize(triples(), format=fmt.rdf_format, prefixes=used))
     if fmt.rdf_format == ox.RdfFormat.JSON_LD:
-        return _json_ld_by_subject(triples, prefixes)
-    return _to_bytes(ox.serialize(triples, format=fmt.rdf_format))
+        return _json_ld_by_subject(triples(), prefixes)
+    return _to_bytes(ox.serialize(triples(), format=fmt.rdf_format))
 
 
 class _JsonLdCompactor:
@@ -234,26 +238,37 @@ def _compact_json_ld(expanded: list[dict[str, Any]], prefixes: dict[str, str]) -
 
 
 def _json_ld_by_subject(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    """The bytes ``_compact_json_ld`` makes of the whole default graph (``_json_ld_pieces`` joined)."""
+    return b"".join(_json_ld_pieces(triples, prefixes))
+
+
+def _json_ld_pieces(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> Iterator[bytes]:
     """The bytes ``_compact_json_ld`` makes of the whole default graph, made one subject at a time:
     triples in canonical order hold each subject's triples together, and pyoxigraph writes one node
     object per subject, so the document is the nodes in order. Only one node's JSON objects exist at
     a time (the whole graph's expanded and compacted object trees were the build's largest Python
-    structures)."""
+    structures), and the nodes' text goes to a temporary file until the ``@context`` (the prefixes
+    the nodes used) is known, to be read back piece by piece."""
     compactor = _JsonLdCompactor(prefixes)
-    nodes: list[str] = []
-    for _, group in itertools.groupby(triples, key=lambda t: t.subject):
-        expanded = json.loads(_to_bytes(ox.serialize(list(group), format=ox.RdfFormat.JSON_LD)))
-        for node in expanded:
-            text = json.dumps(compactor.node(node), ensure_ascii=False, indent=1)
-            nodes.append(textwrap.indent(text, "  ", lambda _line: True))
-    context = json.dumps(compactor.context(), ensure_ascii=False, indent=1)
-    context = context.replace("\n", "\n ")  # one level deeper: inside the document object
-    graph = "[\n" + ",\n".join(nodes) + "\n ]" if nodes else "[]"
-    document = '{\n "@context": ' + context + ',\n "@graph": ' + graph + "\n}\n"
-    return document.encode("utf-8")
+    with tempfile.TemporaryFile() as nodes:
+        count = 0
+        for _, group in itertools.groupby(triples, key=lambda t: t.subject):
+            expanded = json.loads(_to_bytes(ox.serialize(list(group), format=ox.RdfFormat.JSON_LD)))
+            for node in expanded:
+                text = json.dumps(compactor.node(node), ensure_ascii=False, indent=1)
+                text = textwrap.indent(text, "  ", lambda _line: True)
+                nodes.write(((",\n" if count else "") + text).encode("utf-8"))
+                count += 1
+        context = json.dumps(compactor.context(), ensure_ascii=False, indent=1)
+        context = context.replace("\n", "\n ")  # one level deeper: inside the document object
+        yield ('{\n "@context": ' + context + ',\n "@graph": ' + ("[\n" if count else "[]")).encode("utf-8")
+        nodes.seek(0)
+        while block := nodes.read(1 << 20):
+            yield block
+        yield (("\n ]" if count else "") + "\n}\n").encode("utf-8")
 
 
-def _used_prefixes(triples: Sequence[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+def _used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
     """The prefixes worth declaring, in a fixed (sorted) order.
 
     A prefix is declared when it shortens some IRI of ``triples`` and most of the IRIs it shortens
@@ -288,17 +303,88 @@ def _write(directory: Path, name: str, fmt: DumpFormat, data: bytes, *, gzipped:
     return DumpFile(name, fmt.name, fmt.media_type, gzipped, len(data), hashlib.sha256(data).hexdigest())
 
 
+class _CountingFile:
+    """A binary file that keeps the SHA-256 and the size of what is written to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("wb")
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _write_stream(directory: Path, name: str, fmt: DumpFormat, pieces: Iterable[bytes]) -> list[DumpFile]:
+    """A dump and its gzip written piece by piece: gzip's stream does not depend on how its input is
+    cut, so these are the bytes of ``_write`` of the whole and of its ``gzip_bytes``, with one
+    piece in memory at a time."""
+    plain, packed = _CountingFile(directory / name), _CountingFile(directory / (name + ".gz"))
+    try:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=packed, compresslevel=9, mtime=0) as gz:
+            for data in pieces:
+                plain.write(data)
+                gz.write(data)
+    finally:
+        plain.close()
+        packed.close()
+    return [
+        DumpFile(name, fmt.name, fmt.media_type, False, plain.size, plain.sha256.hexdigest()),
+        DumpFile(name + ".gz", fmt.name, fmt.media_type, True, packed.size, packed.sha256.hexdigest()),
+    ]
+
+
+_CHUNK = 20_000  # quads serialised at a time into a line-based dump
+
+
+def _line_pieces(chunks: Iterable[Sequence[ox.Quad]], fmt: DumpFormat) -> Iterator[bytes]:
+    """N-Quads (or N-Triples of default-graph quads) chunk by chunk: a line per quad (triple), with
+    no header and no prefixes, so the lines of successive chunks are the lines of the whole."""
+    for chunk in chunks:
+        for start in range(0, len(chunk), _CHUNK):
+            part = chunk[start : start + _CHUNK]
+            items = part if fmt.quads else [q.triple for q in part]
+            yield _to_bytes(ox.serialize(items, format=fmt.rdf_format))
+
+
 def write_dumps(
-    quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str], *, stem: str = DUMP_STEM
+    quads: Sequence[ox.Quad],
+    directory: Path,
+    prefixes: dict[str, str],
+    *,
+    stem: str = DUMP_STEM,
+    graphs: Iterable[Sequence[ox.Quad]] = (),
 ) -> list[DumpFile]:
     """Write every format, plain and gzipped, into ``directory`` as ``{stem}.{extension}``; ``quads``
-    in canonical order."""
+    in canonical order. ``graphs``: more quads that follow ``quads`` in canonical order (named graphs),
+    which only the N-Quads dump holds; taken one sequence at a time (a build makes each plan's graph
+    when it is written), read once."""
     files = []
+    default = quads[
+        : next((i for i, q in enumerate(quads) if not isinstance(q.graph_name, ox.DefaultGraph)), len(quads))
+    ]
     for fmt in FORMATS:
-        data = serialize(quads, fmt, prefixes)
         name = f"{stem}.{fmt.extension}"
-        files.append(_write(directory, name, fmt, data, gzipped=False))
-        files.append(_write(directory, name + ".gz", fmt, gzip_bytes(data), gzipped=True))
+        if fmt.quads:
+            files += _write_stream(directory, name, fmt, _line_pieces(itertools.chain([quads], graphs), fmt))
+        elif fmt.rdf_format == ox.RdfFormat.N_TRIPLES:
+            files += _write_stream(directory, name, fmt, _line_pieces([default], fmt))
+        elif fmt.rdf_format == ox.RdfFormat.JSON_LD:
+            files += _write_stream(
+                directory, name, fmt, _json_ld_pieces((q.triple for q in default), prefixes)
+            )
+        else:
+            data = serialize(default, fmt, prefixes)
+            files.append(_write(directory, name, fmt, data, gzipped=False))
+            files.append(_write(directory, name + ".gz", fmt, gzip_bytes(data), gzipped=True))
     return files
 
 

@@ -242,3 +242,26 @@ def test_jsonld_made_one_subject_at_a_time_is_the_whole_graph_compacted_at_once(
     expected = dumps._compact_json_ld(whole, PREFIXES)
     assert dumps._json_ld_by_subject(triples, PREFIXES) == expected
     assert len(json.loads(expected)["@graph"]) == subjects
+
+
+def test_named_graphs_given_one_at_a_time_give_the_same_files(tmp_path: Path) -> None:
+    """``write_dumps(default, graphs=…)``: the N-Quads dump and its gzip written graph by graph (as a
+    build writes each plan's graph when it comes) are byte for byte the dumps of the whole list."""
+    quads = dumps.canonical_order(
+        dumps.graph_quads(sample_graph(), None, dumps.BlankNodeSkolemizer(BASE))
+        + dumps.graph_quads(report_graph(1), REPORT, dumps.BlankNodeSkolemizer(BASE))
+        + dumps.graph_quads(report_graph(2), REPORT + "-2", dumps.BlankNodeSkolemizer(BASE))
+    )
+    default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    named = quads[len(default) :]
+    assert named and default
+    whole, chunked = tmp_path / "whole", tmp_path / "chunked"
+    whole.mkdir()
+    chunked.mkdir()
+    expected = dumps.write_dumps(quads, whole, PREFIXES)
+    # the named graphs in three pieces, one of them empty
+    pieces = [named[:1], [], named[1:]]
+    assert dumps.write_dumps(default, chunked, PREFIXES, graphs=iter(pieces)) == expected
+    for f in expected:
+        assert (chunked / f.name).read_bytes() == (whole / f.name).read_bytes(), f.name
+    assert gzip.decompress((chunked / "plankg.nq.gz").read_bytes()) == (whole / "plankg.nq").read_bytes()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import csvw
+import pyoxigraph as ox
 import pytest
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -248,3 +249,35 @@ def test_citations_table_golden_rows(dist: Path) -> None:
         )
     ]
     assert rows[0]["quote"].startswith("《国务院关于支")
+
+
+def test_the_plan_of_every_division_at_any_depth_in_a_corpus() -> None:
+    """The divisions table's ``plan`` column follows ``eli:is_part_of`` up to the node that is a
+    ``pk:Plan``, whatever the depth, in a store of two plans (and a part chain that reaches no plan)."""
+    eli, pk, base = "http://data.europa.eu/eli/ontology#", str(VOCAB.pk), VOCAB.base
+    rdf_type, part_of = ox.NamedNode(str(RDF.type)), ox.NamedNode(eli + "is_part_of")
+    division = ox.NamedNode(eli + "LegalResourceSubdivision")
+    store = ox.Store()
+    chains = {"a": ["a/1", "a/1/1", "a/1/1/1", "a/1/1/1/1"], "b": ["b/1", "b/2", "b/2/1"], "loose": ["x/1"]}
+    for root, parts in chains.items():
+        plan = ox.NamedNode(f"{base}id/plan/{root}")
+        if root != "loose":
+            store.add(ox.Quad(plan, rdf_type, ox.NamedNode(pk + "Plan")))
+        for part in parts:
+            node = ox.NamedNode(f"{base}id/plan/{part}")
+            parent = part.rsplit("/", 1)[0]
+            store.add(ox.Quad(node, rdf_type, division))
+            store.add(ox.Quad(node, part_of, ox.NamedNode(f"{base}id/plan/{parent}")))
+    table = next(t for t in tables.TABLES if t.name == "divisions")
+    column = 1 + [c.name for c in table.columns].index("plan")
+    got = {row[0].removeprefix(f"{base}id/plan/"): row[column] for row in tables.rows(store, table, VOCAB)}
+    assert got == {
+        "a/1": f"{base}id/plan/a",
+        "a/1/1": f"{base}id/plan/a",
+        "a/1/1/1": f"{base}id/plan/a",
+        "a/1/1/1/1": f"{base}id/plan/a",
+        "b/1": f"{base}id/plan/b",
+        "b/2": f"{base}id/plan/b",
+        "b/2/1": f"{base}id/plan/b",
+        "x/1": "",
+    }
