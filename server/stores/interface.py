@@ -63,9 +63,6 @@ class SpooledBody:
     def read(self) -> bytes:
         return b"".join(self.chunks())
 
-    def close(self) -> None:
-        self.file.close()
-
 
 @dataclass(frozen=True)
 class QueryOutcome:

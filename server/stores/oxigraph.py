@@ -362,7 +362,7 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
             request = conn.recv()
         except (EOFError, OSError):
             return
-        if getattr(request, "background", False):
+        if request.background:
             answer = lane.call(partial(_answer, store, request, prefixes))
         else:
             answer = _answer(store, request, prefixes)

@@ -24,6 +24,11 @@ PROV = "http://www.w3.org/ns/prov#"
 ORG = "http://www.w3.org/ns/org#"
 ELI = "http://data.europa.eu/eli/ontology#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+DCTERMS = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+SPDX = "http://spdx.org/rdf/terms#"
+# The graph names a media type by its IANA registry IRI (mapping.dumps writes them).
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
 LABEL_PROPERTIES = (f"{RDFS}label", f"{SKOS}prefLabel")
 LANGUAGES = ("zh", "en")

@@ -17,12 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from server.web.describe import OA, RDF_TYPE, Select, Site, sparql_iri
+from server.web.describe import DCAT, DCTERMS, IANA_MEDIA_TYPES, OA, RDF_TYPE, Select, Site, sparql_iri
 
 RDF_VALUE = RDF_TYPE.rsplit("#", 1)[0] + "#value"
-DCTERMS = "http://purl.org/dc/terms/"
-DCAT = "http://www.w3.org/ns/dcat#"
-IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 PDF = "application/pdf"
 HTML = "text/html"
 TEXT_FRAGMENT_WHOLE = 40  # a quote up to this long is the text fragment; a longer one its two ends

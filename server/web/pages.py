@@ -28,6 +28,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,7 +47,7 @@ from server.protocol.results import BlankNode, Iri, Literal, Solutions, Term, so
 from server.settings import Settings
 from server.stores.interface import FormatChoice, Store
 from server.web import describe, legacy
-from server.web.describe import Node, Row, Select, Site, sparql_iri
+from server.web.describe import DCAT, DCTERMS, IANA_MEDIA_TYPES, SPDX, Node, Row, Select, Site, sparql_iri
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -160,10 +161,8 @@ def document_query(iri: str) -> str:
 
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
-IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
-SPDX = "http://spdx.org/rdf/terms#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCTERMS = "http://purl.org/dc/terms/"
+# The originals served (mapping.ingest.model.Format but plain text; not imported: the ingest package
+# would load the PDF reader into every server process).
 ORIGINAL_MEDIA_TYPES = (
     "application/pdf",
     "text/html",
@@ -183,9 +182,14 @@ class SourceFile:
     data: bytes | None = None  # an original's bytes (``text`` is then empty)
     media_type: str = TEXT_MEDIA_TYPE
 
-    @property
+    @cached_property
     def body(self) -> bytes:
         return self.text.encode("utf-8") if self.data is None else self.data
+
+    @cached_property
+    def digest(self) -> bytes:
+        """The SHA-256 of ``body``, worked out once (every download answers with it)."""
+        return hashlib.sha256(self.body).digest()
 
 
 def _matching(name: str, sha: str, directories: Sequence[Path]) -> bytes | None:
@@ -272,10 +276,9 @@ class Pages:
         if source is None:
             return Response(f"no source file {name!r} here\n", status_code=404, media_type=TEXT_MEDIA_TYPE)
         body = source.body
-        digest = hashlib.sha256(body)
         headers = {
-            "ETag": f'"{digest.hexdigest()}"',
-            "Repr-Digest": f"sha-256=:{base64.b64encode(digest.digest()).decode('ascii')}:",
+            "ETag": f'"{source.digest.hex()}"',
+            "Repr-Digest": f"sha-256=:{base64.b64encode(source.digest).decode('ascii')}:",
             "Content-Disposition": f'inline; filename="{source.name}"',
         }
         if source.data is None:
