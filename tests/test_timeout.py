@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,15 +37,6 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def exited(pid: int) -> bool:
-    """The process is gone or a zombie (dead, not yet reaped), from /proc."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in {"Z", "X"}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -283,10 +275,6 @@ def test_a_worker_killed_mid_query_is_a_503_and_the_pool_heals(store: OxigraphSt
         time.sleep(0.5)
     for pid in before:
         os.kill(pid, signal.SIGKILL)  # both: the busy one among them, the idle one too
-    if Path("/proc").is_dir():
-        # Both have died (a zombie at most) before the next query looks at the pool: a worker the kernel
-        # has not yet finished killing passes the idle check and fails the query sent to it (seen at CI).
-        assert wait_for(lambda: all(exited(pid) for pid in before), EXIT)
     thread.join(30)
     assert not thread.is_alive()
     (exc,) = outcome
@@ -295,7 +283,50 @@ def test_a_worker_killed_mid_query_is_a_503_and_the_pool_heals(store: OxigraphSt
     status, body, headers = problem_for(exc)
     assert (status, body["title"], headers["Retry-After"]) == (503, "Store failure", "5")
     # The next queries are answered: the busy worker was replaced, the idle dead one is replaced when
-    # it is next taken; then neither killed process is in the pool.
+    # it is next taken (dead, or still dying: test_a_query_sent_to_a_dying_worker_is_answered_by_another);
+    # then neither killed process is in the pool.
     for _ in range(3):
-        assert store.query(SIMPLE).value is True
+        assert store.query(SIMPLE, timeout=START).value is True
+    assert wait_for(lambda: len(store.worker_pids()) == 2 and not set(store.worker_pids()) & before, START)
+
+
+def test_a_query_sent_to_a_dying_worker_is_answered_by_another(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while idle passes for alive until the kernel has finished killing it (the leader
+    of its threads a zombie, the process not reapable until its other threads have ended), so a query
+    may be sent to it; it never reads it, and another worker answers it: not a 503 (seen at load 15-20,
+    3 runs in 8 of test_a_worker_killed_mid_query_is_a_503_and_the_pool_heals). To be sure the query
+    reaches a worker that has not read it, both workers are stopped (SIGSTOP) before it is sent and
+    killed after."""
+    import signal
+
+    sent = threading.Event()
+    await_reply = OxigraphStore._await_reply
+
+    def noting(self: OxigraphStore, *args: Any) -> None:
+        sent.set()  # the query has been written to the worker's socket
+        await_reply(self, *args)
+
+    monkeypatch.setattr(OxigraphStore, "_await_reply", noting)
+    before = set(store.worker_pids())
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(store.query(SIMPLE, timeout=START).value)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    for pid in before:
+        os.kill(pid, signal.SIGSTOP)
+    thread = threading.Thread(target=run)
+    try:
+        thread.start()
+        assert sent.wait(START)
+    finally:
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+    thread.join(START + 10)
+    assert outcome == [True]
     assert wait_for(lambda: len(store.worker_pids()) == 2 and not set(store.worker_pids()) & before, START)
