@@ -49,6 +49,11 @@ pytestmark = pytest.mark.slow
 # Small limits, so that truncation and the engine's own time limit can be seen on the seed's 9k triples.
 ENGINE_MAX_ROWS = 2000
 ENGINE_MAX_SECONDS = 2
+# The engine's time limit is wall-clock time: at load 28 a plain COUNT over the build ran past 2 s and
+# Virtuoso refused it (SR171). So the small limit is set only for the tests that send a query meant to
+# outlast it (engine_time_limit); otherwise the engine's limit is far above the server's own (10 s, the
+# remote client's), only there to stop a query the server gave up on.
+ENGINE_BACKSTOP_SECONDS = 60
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "long", "int", "nonNegativeInteger")}
 RESULTS_JSON = {"Accept": "application/sparql-results+json"}
@@ -73,7 +78,7 @@ def engine(
         tmp_path_factory.mktemp("virtuoso"),
         sparql={
             "ResultSetMaxRows": str(ENGINE_MAX_ROWS),
-            "MaxQueryExecutionTime": str(ENGINE_MAX_SECONDS),
+            "MaxQueryExecutionTime": str(ENGINE_BACKSTOP_SECONDS),
         },
     )
     server.start(timeout=120)
@@ -87,6 +92,16 @@ def engine(
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture()
+def engine_time_limit(engine: virtuoso.VirtuosoServer) -> Iterator[None]:
+    """The engine's small time limit, for one test's queries (a query started meanwhile keeps it)."""
+    engine.set_sparql({"MaxQueryExecutionTime": str(ENGINE_MAX_SECONDS)})
+    try:
+        yield
+    finally:
+        engine.set_sparql({"MaxQueryExecutionTime": str(ENGINE_BACKSTOP_SECONDS)})
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +293,7 @@ def test_a_result_the_engine_cut_at_its_row_cap_is_refused(remote: TestClient) -
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+@pytest.mark.usefixtures("engine_time_limit")  # Virtuoso stops the query the server gave up on 2 s in
 def test_a_slow_query_is_answered_504_at_the_servers_limit(remote: TestClient) -> None:
     start = time.monotonic()
     response = remote.get("/sparql", params={"query": CROSS_PRODUCT, "timeout": "0.5"}, headers=RESULTS_JSON)
@@ -287,6 +303,7 @@ def test_a_slow_query_is_answered_504_at_the_servers_limit(remote: TestClient) -
     assert 0.5 <= elapsed < 1.5
 
 
+@pytest.mark.usefixtures("engine_time_limit")
 def test_the_engines_own_time_limit_is_a_504_with_its_reason(remote: TestClient) -> None:
     response = remote.get("/sparql", params={"query": CROSS_PRODUCT}, headers=RESULTS_JSON)
     assert response.status_code == 504, response.text

@@ -716,7 +716,8 @@ class _Pool:
 
 
 class _Retry(Exception):
-    """The query's worker belonged to a build that was swapped away meanwhile: ask the new one."""
+    """The query's worker belonged to a build that was swapped away meanwhile (ask the new one), or it
+    had died before it read the query (ask another)."""
 
 
 class OxigraphStore:
@@ -939,6 +940,16 @@ class OxigraphStore:
             raise QueryTimeout(
                 f"the query ran longer than its time limit of {limit:g} s and was stopped", limit=limit
             ) from None
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # The worker died before it read the query: its end was closed when the query was sent
+            # (EPIPE), or closed with the query unread in it (ECONNRESET; a worker that had read it
+            # leaves nothing unread, and its death is an end of file). A worker killed while idle
+            # passes the check in _take_worker until the kernel has finished killing it: the leader
+            # of its threads is a zombie, but the process is not reaped until every thread has ended.
+            # The query never ran: another worker takes it, within its time limit.
+            pool.discard(worker)
+            log.warning("query worker %d had died before reading its query; replacing it", worker.process.pid)
+            raise _Retry from exc
         except (EOFError, OSError) as exc:
             pool.discard(worker)
             if pool.retired and (pool.vanished or time.monotonic() < deadline):

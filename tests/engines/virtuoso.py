@@ -154,6 +154,16 @@ class VirtuosoServer:
             log.close()
         self.wait_ready(timeout)
 
+    def set_sparql(self, values: Mapping[str, str]) -> None:
+        """Change ``[SPARQL]`` settings of the running instance. Its ``/sparql`` handler reads them from
+        the ini file at each request (``cfg_item_value``), so the next query has them; a query already
+        running keeps those it started with. The file is replaced whole (a request never reads half)."""
+        config = self.directory / "virtuoso.ini"
+        changed = rewrite_ini(config.read_text(encoding="utf-8"), {"SPARQL": values})
+        scratch = config.with_suffix(".ini.new")
+        scratch.write_text(changed, encoding="utf-8")
+        os.replace(scratch, config)
+
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
