@@ -98,6 +98,7 @@ def test_manifest_is_valid_and_names_every_service(plan_client: TestClient) -> N
         PROJECT,
         TASK,
         PK + "Pillar",
+        PK + "Division",
         PLAN,
         INDICATOR,
     ]
