@@ -260,3 +260,63 @@ def test_the_built_and_the_served_description_of_a_corpus_conform_to_dcat_ap(
         datasets = set(description.objects(catalogue, DCAT.dataset))
         assert datasets == {VOCAB.thing("dataset", "plan", p.slug) for p in corpus.result.plans}
         assert all((d, RDF.type, DCAT.Dataset) in description for d in datasets)
+
+
+# --- versions and change sets (last: it rebuilds the corpus) ---------------------------------------------
+
+
+def test_a_second_build_of_the_corpus_gives_its_change_set_per_plan_and_keeps_both_versions(
+    corpus: Corpus,
+) -> None:
+    seeds = corpus.dist.parent / "seeds"
+    donghai_slug, first = corpus.slug(GENERAL[0]), corpus.result.build_id
+    first_files = {p.name: p.read_bytes() for p in corpus.dist.iterdir()}
+    text = (seeds / f"{GENERAL[0]}.txt").read_text(encoding="utf-8")
+    assert text.count("绿色工厂数量达到200家以上") == 1
+    (seeds / f"{GENERAL[0]}.txt").write_text(text.replace("达到200家以上", "达到300家以上"), encoding="utf-8")
+    shutil.copy(FIXTURES / "corpus" / "yunling-digital-economy.txt", seeds)
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
+        )
+        second = build(seeds, corpus.dist, corpus.settings.store_dir, VOCAB, linksets_dir=REPO / "linksets")
+    assert second.build_id != first
+    document = json.loads((corpus.dist / "changes.json").read_text(encoding="utf-8"))
+    assert (document["previous"], document["current"]) == (first, second.build_id)
+    yunling_slug = next(p.slug for p in second.plans if p.source_name == "yunling-digital-economy.txt")
+    donghai_graph = f"{BASE}id/graph/plan/{donghai_slug}"
+    yunling_graph = f"{BASE}id/graph/plan/{yunling_slug}"
+    # Only the edited plan's graph, the new plan's, the default graph and the validation report changed.
+    assert set(document["graphs"]) == {"default", donghai_graph, yunling_graph, f"{BASE}id/graph/validation"}
+    donghai, yunling = VOCAB.for_plan(donghai_slug).plan(), VOCAB.for_plan(yunling_slug).plan()
+    edited = document["graphs"][donghai_graph]
+    changed = {
+        "divisions": {
+            "added": [],
+            "removed": [],
+            "changed": [f"{donghai}/division/1", f"{donghai}/division/1.2"],
+        },
+        # 绿色工厂数量达到200家以上 is the third target of (二)主要目标
+        "targets": {"added": [], "removed": [], "changed": [f"{donghai}/target/1.2-3"]},
+    }
+    assert edited["entities"] == changed
+    added = document["graphs"][yunling_graph]
+    assert added["removed"] == 0 and added["entities"]["plans"]["added"] == [str(yunling)]
+    # The corpus's summary compares triples: the organisations and places the new plan's graph describes
+    # too are not changed; the new plan's divisions and targets are added.
+    summary = document["entities"]
+    assert summary["plans"] == {"added": [str(yunling)], "removed": [], "changed": []}
+    assert summary["divisions"]["changed"] == changed["divisions"]["changed"]
+    assert summary["targets"]["changed"] == changed["targets"]["changed"]
+    assert all(
+        a.startswith(f"{yunling}/") for a in summary["divisions"]["added"] + summary["targets"]["added"]
+    )
+    assert all(summary[k] == {"added": [], "removed": [], "changed": []} for k in ("organisations", "places"))
+    with TestClient(create_app(corpus.settings)) as c:
+        html = c.get("/changes", headers={"accept": "text/html"}).text
+        assert f"{donghai}/target/1.2-3" in html and str(yunling) in html
+        assert "divisions: 0 added, 0 removed, 2 changed; targets: 0 added, 0 removed, 1 changed" in html
+        old = c.get(f"/dumps/versions/{first}/plan-{donghai_slug}.nt")
+        assert old.status_code == 200 and old.content == first_files[f"plan-{donghai_slug}.nt"]
+        new = c.get(f"/dumps/versions/{second.build_id}/plan-{donghai_slug}.nt")
+        assert new.content == (corpus.dist / f"plan-{donghai_slug}.nt").read_bytes() != old.content
