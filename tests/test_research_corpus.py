@@ -31,6 +31,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import REPO, SEEDS, TestClient
 from tests.test_dcatap import results
+from tests.test_linksets import assert_the_verified_links_are_merged
 from tests.test_reconcile import reconcile, validate
 from tests.test_tables import comparable, csvw_to_rdf
 
@@ -179,6 +180,8 @@ def test_divisions_propose_and_extend_their_properties(corpus: Corpus, client: T
     body = client.get("/reconcile", params={"extend": json.dumps(query, ensure_ascii=False)}).json()
     validate("data-extension-response.json", body)
     plan_cell = [{"id": str(donghai), "name": DONGHAI_TITLE}]
+    for row in body["rows"].values():  # values come in no particular order
+        row["divisions"].sort(key=lambda cell: cell["id"])
     assert body["rows"] == {
         part: {
             "plan": plan_cell,
@@ -204,12 +207,13 @@ def test_divisions_propose_and_extend_their_properties(corpus: Corpus, client: T
         "/reconcile",
         params={"extend": json.dumps({"ids": [str(donghai)], "properties": [{"id": "divisions"}]})},
     ).json()["rows"][str(donghai)]
-    assert [c["name"] for c in plan_row["divisions"]] == [
+    assert sorted(c["id"] for c in plan_row["divisions"]) == [f"{donghai}/division/{n}" for n in (1, 2, 3, 4)]
+    assert {c["name"] for c in plan_row["divisions"]} == {
         "一、总体要求",
         "二、重点任务",
         "三、重点工程",
         "四、保障措施",
-    ]
+    }
     preview = client.get("/reconcile/preview", params={"id": targets})
     assert preview.status_code == 200
     assert "<dt>part of</dt><dd>一、总体要求</dd>" in preview.text
@@ -260,6 +264,11 @@ def test_the_built_and_the_served_description_of_a_corpus_conform_to_dcat_ap(
         datasets = set(description.objects(catalogue, DCAT.dataset))
         assert datasets == {VOCAB.thing("dataset", "plan", p.slug) for p in corpus.result.plans}
         assert all((d, RDF.type, DCAT.Dataset) in description for d in datasets)
+
+
+def test_the_first_linkset_is_merged_into_a_corpus_build(corpus: Corpus) -> None:
+    """linksets/wikidata-verified.csv resolves against the corpus's entities as against the seed's."""
+    assert_the_verified_links_are_merged(corpus.dist)
 
 
 # --- versions and change sets (last: it rebuilds the corpus) ---------------------------------------------
