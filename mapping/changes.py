@@ -99,14 +99,21 @@ def summary(
     added: Sequence[ox.Quad],
     removed: Sequence[ox.Quad],
     vocab: Vocab,
+    *,
+    triples: bool = False,
 ) -> dict[str, dict[str, list[str]]]:
-    """Per kind, the IRIs of the entities added, removed and changed (sorted)."""
+    """Per kind, the IRIs of the entities added, removed and changed (sorted).
+
+    With ``triples`` an entity is compared by its triples, whatever graphs hold them: an organisation
+    that a new plan's graph describes too, with the same triples, has not changed."""
     classes = kinds(vocab)
     touched = {q.subject.value for q in (*added, *removed) if isinstance(q.subject, ox.NamedNode)}
 
     def of_touched(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         # Only the touched subjects are looked up below: index those, not the whole corpus twice.
-        return (q for q in quads if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched)
+        for q in quads:
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched:
+                yield ox.Quad(q.subject, q.predicate, q.object) if triples else q
 
     typed = {**_typed(of_touched(old), classes), **_typed(of_touched(new), classes)}
     before, after = _subjects(of_touched(old)), _subjects(of_touched(new))
@@ -166,7 +173,8 @@ def write_change_set(
     graphs: dict[str, dict[str, object]] = {}
     for graph, (plus, minus) in sorted(by_graph(added, removed).items()):
         graphs[graph] = {"added": len(plus), "removed": len(minus)}
-    entities = summary(old or (), new, added, removed, vocab) if not first else {}
+    # The corpus's summary: entities by their triples (each plan's graph repeats the shared ones).
+    entities = summary(old or (), new, added, removed, vocab, triples=True) if not first else {}
     if not first:
         # Per named graph (per plan once every plan has its graph): what changed in that graph alone.
         olds, news = _grouped(old or ()), _grouped(new)

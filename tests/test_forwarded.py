@@ -7,8 +7,11 @@ the socket's scheme and Host. A spoofed X-Forwarded-Host from any other peer cha
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -19,6 +22,8 @@ from starlette.routing import Route
 from server.app import create_app
 from server.protocol.forwarded import ForwardedHeaders, is_trusted, parse_forwarded, read_forwarded
 from server.settings import Settings, SettingsError, _networks
+from tests.browser.harness import serve_plan
+from tests.conftest import BuiltPlan
 from tests.test_build import SHAPES, VOCAB, Dirs, run_build
 
 PROXY = "10.0.0.5"
@@ -130,3 +135,27 @@ def test_the_versions_index_links_on_the_public_origin(built: Dirs, peer: str, o
         f"{VOCAB.base}dumps/versions/{version['build_id']}/plankg.nq.gz"
         in (built.dist / "void.ttl").read_text()
     )
+
+
+def test_several_server_processes_ignore_forwarded_headers_from_an_unconfigured_peer(
+    built_plan: BuiltPlan,
+) -> None:
+    """`plankg serve` with two processes (the default on two cores) ran uvicorn with its own proxy
+    headers on, which trust 127.0.0.1: a local client's X-Forwarded-Proto made the versions index
+    link https://, whatever PLANKG_TRUSTED_PROXIES said; and without the guarded protocol a request
+    the parser refuses was answered text/plain."""
+    with serve_plan(built_plan.settings.store_dir, built_plan.dist, timeout=180, processes=2) as origin:
+        for _ in range(6):  # new connections: the kernel spreads them over both processes
+            listing = httpx.get(f"{origin}/dumps/versions/?format=json", headers=SPOOF).json()
+            assert all(v["url"].startswith(f"{origin}/dumps/versions/") for v in listing["versions"]), listing
+            assert listing["versions"]
+        host, port = origin.removeprefix("http://").split(":")
+        for _ in range(4):
+            with socket.create_connection((host, int(port)), timeout=10) as sock:  # httpx refuses the URL
+                sock.sendall(b"GET /reconcile?queries=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/problem+json" in head
+            assert json.loads(body)["title"] == "Bad HTTP request"

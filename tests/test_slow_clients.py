@@ -8,6 +8,7 @@ is answered at once.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -132,3 +133,28 @@ def test_slow_connections_do_not_keep_others_out(port: int) -> None:
         for s in slow:
             s.close()
     assert normal_get(port).endswith(b"ok")
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [b"GET /reconcile?queries=" + b"a" * 70_000 + b" HTTP/1.1", b"GET / HTTP/9\x00"],
+    ids=["a URL over 64 KiB", "a malformed request line"],
+)
+def test_a_request_the_parser_refuses_is_a_problem_document(port: int, request_line: bytes) -> None:
+    """uvicorn answered these text/plain; the description documents a 400 as application/problem+json
+    (schemathesis met a 67 KB reconciliation GET)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\ncontent-type: application/problem+json\r\n" in head
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Bad HTTP request",
+        "status": 400,
+        "detail": "the request could not be read as HTTP/1.1: it is malformed, or its request line or a "
+        "header is too long (send a long query by POST)",
+    }

@@ -100,6 +100,7 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
     import uvicorn
 
     from server.app import create_app, open_store
+    from server.ops.slowclients import guarded_protocol
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _exit_with_parent(parent)
@@ -111,7 +112,16 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
         store = open_store(settings)
     try:
         app = create_app(settings, store, close_store=True, metrics_dir=Path(metrics_dir))
-        config = uvicorn.Config(app, access_log=False, log_level="info", log_config=None)
+        # As the one-process server (server.app.serve): server.protocol.forwarded alone decides on
+        # forwarded headers (uvicorn's own would trust 127.0.0.1), and slow clients are cut.
+        config = uvicorn.Config(
+            app,
+            access_log=False,
+            log_level="info",
+            log_config=None,
+            proxy_headers=False,
+            http=guarded_protocol(),
+        )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         store.close()

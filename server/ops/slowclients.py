@@ -7,13 +7,20 @@ a full buffer and wait for ever), would hold its connection, its task and the an
 it liked. :func:`guarded_protocol` is uvicorn's httptools protocol with two timers: one from a
 connection's (or a keep-alive request's) first byte until the request is complete — head and body —
 and one that runs while writing is paused. Either, when it fires, aborts the connection.
+
+A request the parser refuses before the app sees it (malformed, or a request line past httptools'
+limit: a GET with a URL over 64 KiB, e.g. a long reconciliation batch) is answered as every other 400,
+a problem document (``application/problem+json``), not uvicorn's ``text/plain``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from server.errors import problem
 
 REQUEST_TIMEOUT = 20.0
 WRITE_TIMEOUT = 30.0
@@ -59,6 +66,24 @@ class GuardedProtocol(HttpToolsProtocol):
         super().resume_writing()
         self._stop(self._write_timer)
         self._write_timer = None
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn calls this only when httptools refuses the bytes (its msg: "Invalid HTTP request received.")
+        detail = (
+            "the request could not be read as HTTP/1.1: it is malformed, or its request line or a header "
+            "is too long (send a long query by POST)"
+        )
+        body = json.dumps(problem(400, "Bad HTTP request", detail)).encode("utf-8")
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [
+            b"content-type: application/problem+json\r\n",
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop(self._request_timer)

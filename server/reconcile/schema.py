@@ -232,6 +232,38 @@ TYPES: tuple[TypeSpec, ...] = (
         ),
     ),
     TypeSpec(
+        "division",
+        "def/Division",
+        "Division",
+        "A numbered division of a plan in the ordinary official numbering (一、 / （一） / 1. / （1） / ①),"
+        " at any depth.",
+        (
+            PLAN,
+            _entity(
+                "part_of",
+                "part of",
+                "The division it is a part of (eli:is_part_of; none for a top-level division).",
+                "?s eli:is_part_of ?o . ?o a pk:Division",
+            ),
+            _entity("divisions", "divisions", "Its divisions (eli:has_part).", "?s eli:has_part ?o"),
+            PropertySpec(
+                "number",
+                "number",
+                "Its number as printed (eli:number), e.g. 二.",
+                ValueKind.STR,
+                "?s eli:number ?o",
+            ),
+            NAME_EN,
+            _entity(
+                "mentions",
+                "mentions",
+                "The organisations, places and projects it mentions (pk:mentions).",
+                "?s pk:mentions ?o",
+            ),
+        ),
+        (SubType("ActionDivision", "Action division"), SubType("FrameDivision", "Frame division")),
+    ),
+    TypeSpec(
         "plan",
         "def/Plan",
         "Plan",
@@ -242,6 +274,12 @@ TYPES: tuple[TypeSpec, ...] = (
                 "pillars", "pillars", "Its pillars (eli:has_part).", "?s eli:has_part ?o . ?o a pk:Pillar"
             ),
             _entity("tasks", "tasks", "Its tasks.", "?o eli:is_part_of+ ?s . ?o a pk:Task"),
+            _entity(
+                "divisions",
+                "divisions",
+                "Its top-level divisions in the ordinary official numbering (eli:has_part).",
+                "?s eli:has_part ?o . ?o a pk:Division",
+            ),
             PropertySpec(
                 "start_year",
                 "first year",

@@ -79,7 +79,13 @@ def description(entity: Entity) -> str:
         parts.append(entity.name_en)
     if entity.code and entity.spec.key == "place":
         parts.append(entity.code)
-    for pid, word in (("parent", "part of"), ("broader", "in"), ("task", "task"), ("plan", "plan")):
+    for pid, word in (
+        ("parent", "part of"),
+        ("part_of", "in"),
+        ("broader", "in"),
+        ("task", "task"),
+        ("plan", "plan"),
+    ):
         values = entity.values.get(pid, ())
         if values:
             parts.append(f"{word} {values[0].text}")
