@@ -65,13 +65,13 @@ def unique(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def merged(paths: Sequence[Path], extra: Iterable[bytes] = (), work: Path | None = None) -> Iterator[bytes]:
     """The distinct lines of sorted files ``paths`` and of the sorted ``extra``, in order. At most
-    ``FAN_IN`` files are open at once: beyond that, groups are merged into files in ``work`` (a
-    temporary directory when not given) first."""
+    ``FAN_IN`` files are open at once: beyond that, groups are merged into files first (in a temporary
+    directory, inside ``work`` when given)."""
     with ExitStack() as stack:
         if len(paths) > FAN_IN:
-            if work is None:
-                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plankg-merge-")))
-            paths = _merge_groups(paths, work)
+            # A directory of this merge's own (removed when it is done), in ``work`` when given.
+            own = stack.enter_context(tempfile.TemporaryDirectory(prefix="merge-", dir=work))
+            paths = _merge_groups(paths, Path(own))
         yield from unique(heapq.merge(*(read_lines(p) for p in paths), extra))
 
 
