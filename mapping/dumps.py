@@ -35,6 +35,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, FOAF
 from rdflib.term import Node
 
+from mapping import spill
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import DCAT, PROV, SD, VOID, Vocab
 
@@ -275,14 +276,7 @@ def _used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> di
     have a local name without ``/``: the serialiser would write ``id:task\\/1`` otherwise, and a full
     IRI reads better than that.
     """
-    iris = set()
-    for t in triples:
-        for term in (t.subject, t.predicate, t.object):
-            if isinstance(term, ox.NamedNode):
-                iris.add(term.value)
-            elif isinstance(term, ox.Literal):
-                iris.add(term.datatype.value)
-    return prefixes_for(iris, prefixes)
+    return prefixes_for(spill.iris(triples), prefixes)
 
 
 def prefixes_for(iris: Iterable[str], prefixes: dict[str, str]) -> dict[str, str]:

@@ -96,8 +96,9 @@ def in_graph(lines: Iterable[bytes], graph: str) -> Iterator[bytes]:
         yield line[:-3] + suffix
 
 
-def iris(quads: Iterable[ox.Quad]) -> list[str]:
-    """The distinct IRIs the quads use (subjects, predicates, objects, literals' datatypes), sorted."""
+def iris(quads: Iterable[ox.Quad | ox.Triple]) -> list[str]:
+    """The distinct IRIs the quads (or triples) use (subjects, predicates, objects, literals'
+    datatypes), sorted."""
     found: set[str] = set()
     for q in quads:
         for term in (q.subject, q.predicate, q.object):
