@@ -96,9 +96,11 @@ def test_the_build_holds_one_plan_at_a_time(builds: Builds) -> None:
     plans = len(builds.result.plans)
     assert plans == 4
     # Each plan's quads are made when it is read and read back when it is spilled: 2 lists a plan,
-    # never two alive at once (before streaming, every plan's quads lived until the dumps were written).
+    # and at most two alive at once, whatever the number of plans (one plan's list can outlive its plan
+    # until the garbage collector runs; in pytest it did once in 8). Before streaming, every plan's
+    # quads lived until the dumps were written: the peak was the number of plans.
     assert builds.live.made == 2 * plans
-    assert builds.live.peak == 1
+    assert builds.live.peak <= 2 < plans
     assert builds.live.live == 0
 
 
@@ -116,7 +118,7 @@ def test_the_staging_files_are_gone_after_a_build(builds: Builds) -> None:
 def test_a_worker_error_names_file_line_and_column(builds: Builds, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     shutil.copytree(builds.seeds, seeds)
-    shutil.copy(CORPUS / "malformed" / "numbering-gap.txt", seeds / "numbering-gap.txt")
+    shutil.copy(CORPUS / "malformed" / "no-headings.txt", seeds / "no-headings.txt")
     shutil.copytree(builds.two, tmp_path / "out")
     before = files(tmp_path / "out" / "dist"), files(tmp_path / "out" / "var" / "store")
     messages = []
@@ -124,10 +126,12 @@ def test_a_worker_error_names_file_line_and_column(builds: Builds, tmp_path: Pat
         with pytest.raises(DocumentError) as caught:
             quiet_build(seeds, tmp_path / "out", jobs=jobs)
         messages.append(str(caught.value))
-        assert caught.value.location.source == str(seeds / "numbering-gap.txt")
-        assert (caught.value.location.line, caught.value.location.column) == (16, 3)
+        assert caught.value.location.source == str(seeds / "no-headings.txt")
+        assert (caught.value.location.line, caught.value.location.column) == (10, 5)
     assert messages[0] == messages[1]
-    assert messages[0].startswith(f"{seeds / 'numbering-gap.txt'}:16:3: ")
+    assert (
+        messages[0] == f"{seeds / 'no-headings.txt'}:10:5: no heading (一、, (一), 1. or (1)) in the document"
+    )
     # the previous store and dumps as they were (the good plans were cached on the way)
     assert (files(tmp_path / "out" / "dist"), files(tmp_path / "out" / "var" / "store")) == before
     assert sorted(p.name for p in (tmp_path / "out" / "var").iterdir()) == ["cache", "store", "versions"]
