@@ -202,9 +202,11 @@ _STAGE = re.compile(r"✓ (.+?) \(([\d.]+) s\)")
 _READ_ANEW = re.compile(r"built (\d+) plan\(s\), (\d+) read anew")
 
 
-def timed_build(seeds: Path, out: Path) -> dict[str, object]:
+def timed_build(seeds: Path, out: Path, jobs: int | None = None) -> dict[str, object]:
     """``plankg build`` in its own process: wall seconds, peak RSS (MiB) from wait4, the load average
-    before and after, the stages' seconds and how many plans it read anew (not from the cache)."""
+    before and after, the stages' seconds and how many plans it read anew (not from the cache).
+    ``jobs``: its ``--jobs`` (None: the build's default). The peak RSS wait4 gives is the largest of
+    the build's process and its worker processes, each alone."""
     command = [
         sys.executable,
         "-m",
@@ -216,6 +218,7 @@ def timed_build(seeds: Path, out: Path) -> dict[str, object]:
         str(out / "dist"),
         "--store",
         str(out / "var" / "store"),
+        *([] if jobs is None else ["--jobs", str(jobs)]),
     ]
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -297,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--name", default="corpus-scale", help="results: bench/results/{date}-{name}.*")
+    parser.add_argument("--jobs", type=int, help="the builds' --jobs (default: the build's own default)")
     parser.add_argument("--render", type=Path, help="only write the results again from this JSON file")
     args = parser.parse_args(argv)
     if args.render:
@@ -312,9 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             seeds, out = work / f"seeds-{size}", work / f"out-{size}"
             paths = generate(size, seeds, args.seed)
-            cold = timed_build(seeds, out)
+            cold = timed_build(seeds, out, args.jobs)
             change_one(paths[len(paths) // 2])
-            rebuild = timed_build(seeds, out)
+            rebuild = timed_build(seeds, out, args.jobs)
             runs.append({"plans": size, "cold": cold, "rebuild_one_changed": rebuild})
             print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
             largest = out

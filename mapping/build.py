@@ -31,30 +31,32 @@ import functools
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, SKOS, Graph
+from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 from rich.console import Console
 
-from mapping import changes, crossrefs, dcatap, dumps, layout, tables, versions
+from mapping import changes, crossrefs, dcatap, dumps, layout, spill, tables, versions
 from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, read_seed, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
 from mapping.graph import Heading, document_graph, plan_heading
 from mapping.ingest.model import Extracted
-from mapping.linksets import linkset_files
-from mapping.linksets_rdf import merge_linksets
+from mapping.linksets import EntityIndex, linkset_files
+from mapping.linksets_rdf import ENTITY_CLASSES, NAME_PROPERTIES, merge_linksets
 from mapping.original_rdf import original_graph
 from mapping.publication import Publication
 from mapping.swap import journal_path, recover_interrupted_swap
@@ -374,38 +376,59 @@ class PlanCache:
     def get(self, key: str) -> PlanOutput | None:
         if self.directory is None:
             return None
-        entry = self.directory / "plans" / key
-        try:
-            summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
-            extracted = entry / "extracted.txt"
-            return PlanOutput(
-                summary,
-                _from_nt((entry / "graph.nt").read_bytes()),
-                _from_nt((entry / "report.nt").read_bytes()),
-                extracted.read_bytes().decode("utf-8") if extracted.is_file() else None,
-            )
-        except (OSError, ValueError, TypeError, SyntaxError):
-            return None
+        return read_entry(self.directory / "plans" / key)
 
-    def put(self, key: str, output: PlanOutput) -> None:
+    def entry(self, key: str) -> Path | None:
+        """The directory of a cached plan (``write_entry``'s layout), None when there is none."""
         if self.directory is None:
-            return
+            return None
+        entry = self.directory / "plans" / key
+        return entry if (entry / "plan.json").is_file() else None
+
+    def put(self, key: str, output: PlanOutput) -> Path | None:
+        """Cache ``output``; its directory, or None when the cache is off or cannot be written."""
+        if self.directory is None:
+            return None
         plans = self.directory / "plans"
         try:
             plans.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=plans))
-            (staging / "graph.nt").write_bytes(_nt(output.quads))
-            (staging / "report.nt").write_bytes(_nt(output.report))
-            if output.extracted_text is not None:
-                (staging / "extracted.txt").write_bytes(output.extracted_text.encode("utf-8"))
-            summary = json.dumps(output.summary.__dict__, ensure_ascii=False, sort_keys=True)
-            (staging / "plan.json").write_text(summary, encoding="utf-8")
+            write_entry(staging, output)
             try:
                 staging.rename(plans / key)
             except OSError:
                 shutil.rmtree(staging, ignore_errors=True)  # another build cached it first
+            return self.entry(key)
         except OSError:
-            return  # a cache that cannot be written only costs time
+            return None  # a cache that cannot be written only costs time
+
+
+def write_entry(directory: Path, output: PlanOutput) -> None:
+    """A plan's results as files in ``directory``: its graph and its SHACL report as N-Triples in
+    canonical order, its extracted text if any, its summary (the per-plan cache's entry, and what a
+    build reads the plan back from)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "graph.nt").write_bytes(_nt(output.quads))
+    (directory / "report.nt").write_bytes(_nt(output.report))
+    if output.extracted_text is not None:
+        (directory / "extracted.txt").write_bytes(output.extracted_text.encode("utf-8"))
+    summary = json.dumps(output.summary.__dict__, ensure_ascii=False, sort_keys=True)
+    (directory / "plan.json").write_text(summary, encoding="utf-8")
+
+
+def read_entry(entry: Path) -> PlanOutput | None:
+    """The plan ``write_entry`` wrote into ``entry``; None when it is not there or not whole."""
+    try:
+        summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
+        extracted = entry / "extracted.txt"
+        return PlanOutput(
+            summary,
+            _from_nt((entry / "graph.nt").read_bytes()),
+            _from_nt((entry / "report.nt").read_bytes()),
+            extracted.read_bytes().decode("utf-8") if extracted.is_file() else None,
+        )
+    except (OSError, ValueError, TypeError, SyntaxError):
+        return None
 
 
 def _located(err: DocumentError, path: Path) -> DocumentError:
@@ -471,83 +494,234 @@ def process_plan(
     return PlanOutput(summary, quads, report, None if extracted is None else raw)
 
 
-# What the corpus-level readers (linksets' entity index, DCAT-AP coverage) look at: classes, names,
-# periods and the places a plan names.
-_SUBGRAPH_PREDICATES = frozenset(
-    {
-        str(RDF.type),
-        str(SKOS.prefLabel),
-        str(SKOS.altLabel),
-        str(RDFS.label),
-        str(DCTERMS.temporal),
-        "http://www.w3.org/ns/dcat#startDate",
-        "http://www.w3.org/ns/dcat#endDate",
-    }
-)
-
-
-def _subgraph(quads: Iterable[ox.Quad], vocab: Vocab) -> Graph:
-    """The part of the plans' quads the corpus-level readers need, as an rdflib graph."""
-    keep = _SUBGRAPH_PREDICATES | {str(vocab.pk.mentions)}
-    g = Graph()
-    for q in quads:
-        if q.predicate.value in keep:
-            g.add((dumps.to_rdflib(q.subject), dumps.to_rdflib(q.predicate), dumps.to_rdflib(q.object)))
-    return g
-
-
-def _resolve_citations(
-    outputs: list[PlanOutput], seeds: Sequence[Seed], vocab: Vocab, progress: Progress
-) -> list[PlanOutput]:
-    """A cited document that is a plan of the corpus becomes that plan's node (mapping.crossrefs); a
-    circle of plans implementing each other is a warning naming each citation's file, line, column."""
-    resolution = crossrefs.resolve([o.quads for o in outputs], vocab)
-    resolved = [
-        replace(o, quads=dumps.canonical_order(q)) for o, q in zip(outputs, resolution.quads, strict=True)
-    ]
-    by_plan = {str(vocab.for_plan(o.summary.slug).plan()): s for o, s in zip(outputs, seeds, strict=True)}
-
-    def where(link: crossrefs.Link) -> str:
-        seed = by_plan[link.source]
-        raw, _ = seed_text(seed.path)
-        return str(Location.at(str(seed.path), raw, link.start))
-
-    for message in crossrefs.loops(crossrefs.ordering_links(resolution.quads, vocab), where):
-        progress.warn(message)
-    return resolved
+# --- the plans, one at a time -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class NamedGraph:
-    """One named graph of the corpus, made when it is needed (``quads()``: in canonical order)."""
+class PlanRecord:
+    """What the build keeps of a plan once it is read: its summary, where its results are (a cache
+    entry or the build's staging directory: ``write_entry``'s files) and the little the citations
+    between plans are resolved with."""
 
-    name: str
+    summary: PlanSummary
+    entry: Path
+    parsed: bool  # read, mapped and validated by this build (not cached)
+    plan_iris: tuple[str, ...]  # the nodes it types pk:Plan
+    keys: dict[str, str]  # its plans' matching keys (crossrefs.plan_keys)
+    stubs: dict[str, str]  # its cited-document stubs' matching keys (crossrefs.stub_keys)
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the corpus-level stages need of a plan once its citations are resolved and its graph is
+    spilled: its graph's size, its own dump files, the entities a linkset may name (with their names),
+    its coverage (years of its periods, what its plan node mentions, the administrative divisions it
+    types) and its implements/based_on citations."""
+
     size: int
-    quads: Callable[[], list[ox.Quad]]
+    files: tuple[dumps.DumpFile, ...]
+    typed: tuple[str, ...]
+    names: dict[str, tuple[str, ...]]
+    years: tuple[int, ...]
+    mentions: tuple[str, ...]
+    divisions: tuple[str, ...]
+    links: tuple[crossrefs.Link, ...]
 
 
-def _corpus_graphs(
-    outputs: Sequence[PlanOutput], extra: Sequence[ox.Quad], vocab: Vocab
-) -> tuple[list[ox.Quad], list[NamedGraph]]:
-    """The corpus in canonical order (``dumps.canonical_order`` of the default graph and the named
-    graphs), built without sorting it all at once and without holding every named graph: the default
-    graph (the plans, which share entities, and ``extra``) sorted and deduplicated; then the named
-    graphs in the order of their names, each made when asked for — a plan's graph is its quads, already
-    distinct and in order, in that graph; the validation graph holds every plan's report."""
-    default = dumps.canonical_order(itertools.chain((q for o in outputs for q in o.quads), extra))
-    reports = dumps.canonical_order(q for o in outputs for q in _in_graph(o.report, validation_graph(vocab)))
-    graphs = [NamedGraph(validation_graph(vocab), len(reports), lambda: reports)] if reports else []
-    for o in outputs:
-        name = str(vocab.for_plan(o.summary.slug).plan_graph_iri())
-        graphs.append(NamedGraph(name, len(o.quads), functools.partial(_in_graph, o.quads, name)))
-    graphs.sort(key=lambda g: str(ox.NamedNode(g.name)))  # as canonical_order sorts them: "<iri>"
-    return default, graphs
+@dataclass(frozen=True)
+class PlanJob:
+    """The per-plan work of a build (read, map, validate or take from the cache; then resolve the
+    citations, spill the graph, write the plan's own dumps), run in this process or in a worker of a
+    pool forked with it (``_in_pool``)."""
+
+    seeds: tuple[Seed, ...]
+    vocab: Vocab
+    code: str
+    cache: PlanCache
+    work: Path  # the build's staging directory: spilled graphs, entries of uncached plans
+    dist: Path  # the new dumps' directory
+    make_graph: GraphMaker
+    read_heading: HeadingReader
+    validator: Validator
+    ontology_dir: Path
+
+    def read(self, index: int) -> PlanRecord:
+        seed = self.seeds[index]
+        read = read_seed(seed.path)
+        key = PlanCache.key(self.code, read.data, seed, (self.make_graph, self.read_heading, self.validator))
+        output = self.cache.get(key)
+        entry = self.cache.entry(key) if output is not None else None
+        parsed = output is None
+        if output is None:
+            output = process_plan(
+                seed,
+                read.text,
+                read.data,
+                self.vocab,
+                make_graph=self.make_graph,
+                read_heading=self.read_heading,
+                validator=self.validator,
+                ontology_dir=self.ontology_dir,
+                extracted=read.extracted,
+            )
+            entry = self.cache.put(key, output)
+        if entry is None:  # no cache (or one that cannot be written): the build's own copy
+            entry = self.work / "plans" / str(index)
+            write_entry(entry, output)
+        pk_plan = ox.NamedNode(str(self.vocab.pk) + "Plan")
+        return PlanRecord(
+            output.summary,
+            entry,
+            parsed,
+            tuple(
+                sorted(
+                    {_term(q.subject) for q in output.quads if q.predicate == _TYPE and q.object == pk_plan}
+                )
+            ),
+            crossrefs.plan_keys(output.quads, self.vocab),
+            crossrefs.stub_keys(output.quads, self.vocab),
+        )
+
+    def spill(self, index: int, record: PlanRecord, swap: dict[str, str]) -> PlanFacts:
+        """The plan's quads with its citations of other plans resolved (``swap``), spilled in canonical
+        order to ``{work}/{index}.nt`` (its IRIs to ``{index}.iris``), its own dumps and sources written."""
+        slug = record.summary.slug
+        quads = _from_nt((record.entry / "graph.nt").read_bytes())
+        if swap:
+            quads = dumps.canonical_order(crossrefs.swapped(quads, swap))
+        spill.write_sorted(self.work / f"{index}.nt", quads)
+        spill.write_iris(self.work / f"{index}.iris", spill.iris(quads))
+        graph = str(self.vocab.for_plan(slug).plan_graph_iri())
+        files = dumps.write_dumps(
+            quads + _in_graph(quads, graph), self.dist, self.vocab.prefixes(), stem=layout.plan_stem(slug)
+        )
+        extracted = record.entry / "extracted.txt"
+        if extracted.is_file():
+            output = PlanOutput(record.summary, [], [], extracted.read_bytes().decode("utf-8"))
+            output.write_sources(self.dist, self.seeds[index].path)
+        return _facts(quads, self.vocab, str(self.vocab.for_plan(slug).plan()), len(quads), tuple(files))
 
 
-def _corpus_quads(outputs: Sequence[PlanOutput], extra: Sequence[ox.Quad], vocab: Vocab) -> list[ox.Quad]:
-    """Every quad of the corpus in canonical order, in one list (``_corpus_graphs``)."""
-    default, graphs = _corpus_graphs(outputs, extra, vocab)
-    return default + [q for g in graphs for q in g.quads()]
+_TYPE = ox.NamedNode(str(RDF.type))
+
+
+def _term(term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
+    return term.value if isinstance(term, (ox.NamedNode, ox.BlankNode)) else str(term)
+
+
+_NAMES = frozenset(str(p) for p in NAME_PROPERTIES)
+
+
+def _facts(
+    quads: Sequence[ox.Quad], vocab: Vocab, plan: str, size: int, files: tuple[dumps.DumpFile, ...]
+) -> PlanFacts:
+    """``PlanFacts`` of one plan's (resolved) quads. Names are kept for the entities the plan types and
+    for every node outside the plan's IRI space (catalogued entities another plan may type), so that
+    the union over the plans is what the whole corpus's graph would give."""
+    pk = str(vocab.pk)
+    classes = {pk + c for c in ENTITY_CLASSES}
+    typed: set[str] = set()
+    divisions: set[str] = set()
+    names: dict[str, set[str]] = {}
+    mentions: list[str] = []
+    periods: list[str] = []
+    dates: dict[str, list[str]] = {}
+    temporal, mention = str(DCTERMS.temporal), str(vocab.pk.mentions)
+    for q in quads:
+        s, p, o = _term(q.subject), q.predicate.value, q.object
+        if p == _TYPE.value and isinstance(o, ox.NamedNode):
+            if o.value in classes:
+                typed.add(s)
+            if o.value == pk + "AdministrativeDivision":
+                divisions.add(s)
+        elif p in _NAMES and isinstance(o, (ox.NamedNode, ox.Literal)):
+            names.setdefault(s, set()).add(o.value)
+        elif p == mention and s == plan and isinstance(o, ox.NamedNode):
+            mentions.append(o.value)
+        elif p == temporal and s == plan and isinstance(o, (ox.NamedNode, ox.Literal)):
+            periods.append(o.value)
+        elif p in _DATES and isinstance(o, ox.Literal):
+            dates.setdefault(s, []).append(o.value)
+    return PlanFacts(
+        size=size,
+        files=files,
+        typed=tuple(sorted(typed)),
+        names={
+            iri: tuple(sorted(v))
+            for iri, v in names.items()
+            if iri in typed or not (iri == plan or iri.startswith(plan + "/"))
+        },
+        years=tuple(int(v[:4]) for period in periods for v in dates.get(period, [])),
+        mentions=tuple(mentions),
+        divisions=tuple(sorted(divisions)),
+        links=tuple(crossrefs.citation_links(quads, vocab)),
+    )
+
+
+_DATES = frozenset({"http://www.w3.org/ns/dcat#startDate", "http://www.w3.org/ns/dcat#endDate"})
+
+
+def _entity_index(facts: Sequence[PlanFacts], vocab: Vocab) -> EntityIndex:
+    """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph)."""
+    iris = {iri for f in facts for iri in f.typed}
+    names: dict[str, set[str]] = {}
+    for f in facts:
+        for iri, labels in f.names.items():
+            if iri in iris:
+                for label in labels:
+                    names.setdefault(label, set()).add(iri)
+    return EntityIndex(vocab.base, frozenset(iris), {k: frozenset(v) for k, v in names.items()})
+
+
+def _coverage(facts: Sequence[PlanFacts], divisions: set[str]) -> dcatap.Coverage:
+    """``dcatap.coverage`` of the plans of ``facts`` (``divisions``: the corpus's typed divisions)."""
+    years = [y for f in facts for y in f.years]
+    places = {URIRef(m) for f in facts for m in f.mentions if m in divisions}
+    return dcatap.Coverage(min(years, default=None), max(years, default=None), tuple(sorted(places)))
+
+
+def _in_pool(jobs: int, count: int) -> bool:
+    return jobs > 1 and count > 1
+
+
+def _run(
+    job: PlanJob, method: Callable[..., object], calls: Sequence[tuple[object, ...]], jobs: int
+) -> Iterator[object]:
+    """``method(*call)`` for each call, in order: here, or in ``jobs`` worker processes forked from
+    this one (``job`` reaches them by the fork, not pickled: a test's seams may be closures). The
+    results come back in the calls' order whatever the workers' timing; the first call that failed
+    (in that order) raises its error, as a build in one process would."""
+    if not _in_pool(jobs, len(calls)):
+        for call in calls:
+            yield method(job, *call)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(calls)), mp_context=context, initializer=_adopt, initargs=(job,)
+    ) as pool:
+        futures = [pool.submit(_call, method.__name__, call) for call in calls]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+_WORKER: list[PlanJob] = []  # in a worker process of ``_run`` only: the job it was forked with
+
+
+def _adopt(job: PlanJob) -> None:
+    _WORKER[:] = [job]
+
+
+def _call(method: str, call: tuple[object, ...]) -> object:
+    return getattr(_WORKER[0], method)(*call)
+
+
+def default_jobs() -> int:
+    """The build's worker processes by default: the cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _in_graph(quads: Sequence[ox.Quad], name: str | None) -> list[ox.Quad]:
@@ -575,6 +749,7 @@ def build(
     publication: Publication | None = None,
     versions_dir: Path | None = None,
     keep_versions: int = versions.DEFAULT_KEEP,
+    jobs: int = 1,
 ) -> BuildResult:
     """Build the store and the dumps from every plan text in ``seeds_dir`` (one directory or several).
 
@@ -588,6 +763,12 @@ def build(
     ``versions_dir`` (default: ``versions`` beside the store's directory, ``var/versions``) keeps the
     last ``keep_versions`` builds' files (``mapping.versions``); the change set from the build now in
     ``dist_dir`` is written with the dumps (``mapping.changes``), per named graph: per plan.
+
+    The plans are streamed: each one's graph is spilled to a sorted file in a staging directory as soon
+    as it is done, and the corpus's dumps, store, tables and change set are made by merging and reading
+    those files (``mapping.spill``), so the build holds one plan's quads at a time (per worker) and a
+    small record of each plan. ``jobs``: worker processes for the per-plan work (1: all in this
+    process); the output is the same bytes whatever it is.
     """
     vocab = vocab or Vocab()
     progress = progress or QuietProgress()
@@ -611,43 +792,54 @@ def build(
             code = code_fingerprint(vocab, ontology_dir)
             fingerprint = inputs_fingerprint(seeds_dir, vocab, ontology_dir, linksets_dir, publication)
 
-        outputs: list[PlanOutput] = []
-        parsed: list[str] = []
+        new_dist = _temporary_sibling(dist_dir, temporaries)
+        work = _temporary_sibling(store_dir.parent / "build", temporaries)
+        job = PlanJob(
+            tuple(seeds),
+            vocab,
+            code,
+            cache,
+            work,
+            new_dist,
+            make_graph,
+            read_heading,
+            validator,
+            ontology_dir,
+        )
+        records: list[PlanRecord] = []
         with stage(f"parse, map and validate {len(seeds)} plan(s)"):
-            for seed in seeds:
-                read = read_seed(seed.path)
-                raw, data = read.text, read.data
-                key = PlanCache.key(code, data, seed, (make_graph, read_heading, validator))
-                output = cache.get(key)
-                if output is None:
-                    output = process_plan(
-                        seed,
-                        raw,
-                        data,
-                        vocab,
-                        make_graph=make_graph,
-                        read_heading=read_heading,
-                        validator=validator,
-                        ontology_dir=ontology_dir,
-                        extracted=read.extracted,
-                    )
-                    cache.put(key, output)
-                    parsed.append(output.summary.slug)
-                outputs.append(output)
-            check_unique((o.summary.slug, s) for o, s in zip(outputs, seeds, strict=True))
+            for record in _run(job, PlanJob.read, [(i,) for i in range(len(seeds))], jobs):
+                assert isinstance(record, PlanRecord)
+                records.append(record)
+            check_unique((r.summary.slug, s) for r, s in zip(records, seeds, strict=True))
+        parsed = [r.summary.slug for r in records if r.parsed]
+        summaries = [r.summary for r in records]
+
+        facts: list[PlanFacts] = []
         with stage("resolve citations between the plans"):
-            outputs = _resolve_citations(outputs, seeds, vocab, progress)
-        warnings = sum(o.summary.warnings for o in outputs)
-        report_text = "\n".join(o.summary.report_text for o in outputs if o.summary.warnings)
+            # A cited document that is a plan of the corpus becomes that plan's node (mapping.crossrefs),
+            # from the plans' matching keys alone; each plan is then read back, resolved and spilled.
+            by_key: dict[str, str] = {}
+            for r in records:
+                for plan, key in r.keys.items():
+                    by_key.setdefault(key, plan)
+            calls = [(i, r, crossrefs.swaps(r.keys, r.stubs, by_key)) for i, r in enumerate(records)]
+            for fact in _run(job, PlanJob.spill, calls, jobs):
+                assert isinstance(fact, PlanFacts)
+                facts.append(fact)
+            _warn_loops(facts, records, seeds, progress)
+        warnings = sum(s.warnings for s in summaries)
+        report_text = "\n".join(s.report_text for s in summaries if s.warnings)
         if warnings:
             progress.warn(report_text)
 
         with stage("merge linksets"):
             # Researchers' links, resolved against the entities of every plan, in the default graph.
-            entities = _subgraph((q for o in outputs for q in o.quads), vocab)
             linked = Graph()
             linkset_description = (
-                merge_linksets(linked, vocab, linksets_dir, index_graph=entities) if linksets_dir else Graph()
+                merge_linksets(linked, vocab, linksets_dir, index=_entity_index(facts, vocab))
+                if linksets_dir
+                else Graph()
             )
             linkset_quads = dumps.graph_quads(linked, None, dumps.BlankNodeSkolemizer(vocab.base))
 
@@ -655,40 +847,61 @@ def build(
             # The vocabulary is published with the data, in the default graph where the pages and
             # the canned queries look: a Data Cube consumer finds the structure definition, and
             # every {base}def/… term dereferences to its labels and definition. The default graph
-            # is the union of the plans' graphs, materialised (docs/ARCHITECTURE.md says why).
+            # is the union of the plans' graphs, materialised (docs/ARCHITECTURE.md says why): the
+            # merge of the plans' spilled files, never held.
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
             ontology = dumps.graph_quads(load_ontology(vocab, ontology_dir), None, skolemize)
-            # The default graph is held; each named graph (a plan's) is made when it is written.
-            default, named = _corpus_graphs(outputs, ontology + linkset_quads, vocab)
-            triples = len(default)
-            quad_count = triples + sum(g.size for g in named)
-            new_dist = _temporary_sibling(dist_dir, temporaries)
-            files = dumps.write_dumps(default, new_dist, vocab.prefixes(), graphs=(g.quads() for g in named))
-            files += tables.write_tables(default, new_dist, vocab)
-            for o, seed in zip(outputs, seeds, strict=True):
-                o.write_sources(new_dist, seed.path)
-            plan_files: dict[str, list[dumps.DumpFile]] = {}
-            for o in outputs:
-                slug = o.summary.slug
-                plan_quads = dumps.canonical_order(
-                    o.quads + _in_graph(o.quads, str(vocab.for_plan(slug).plan_graph_iri()))
-                )
-                plan_files[slug] = dumps.write_dumps(
-                    plan_quads, new_dist, vocab.prefixes(), stem=layout.plan_stem(slug)
-                )
+            extra = dumps.canonical_order(ontology + linkset_quads)
+            spilled = [work / f"{i}.nt" for i in range(len(records))]
+            validation = validation_graph(vocab)
+            reports = [r.entry / "report.nt" for r in records]
+            named: list[tuple[str, Callable[[], Iterator[bytes]]]] = [
+                (validation, lambda: spill.in_graph(spill.merged(reports, work=work), validation))
+            ]
+            for i, r in enumerate(records):
+                name = str(vocab.for_plan(r.summary.slug).plan_graph_iri())
+                named.append((name, functools.partial(_graph_lines, spilled[i], name)))
+            named.sort(key=lambda g: str(ox.NamedNode(g[0])))  # as canonical_order sorts them: "<iri>"
+            report_count = [0]
+            files, triples = dumps.write_corpus_dumps(
+                new_dist,
+                vocab.prefixes(),
+                spill.merged(spilled, spill.nt_bytes(extra).splitlines(keepends=True), work),
+                itertools.chain.from_iterable(
+                    _counted(lines(), report_count) if name == validation else lines()
+                    for name, lines in named
+                ),
+                spill.merged_iris(
+                    [work / f"{i}.iris" for i, _ in enumerate(records)], spill.iris(extra), work
+                ),
+            )
+            sizes = {
+                str(vocab.for_plan(r.summary.slug).plan_graph_iri()): f.size
+                for r, f in zip(records, facts, strict=True)
+            }
+            graphs: dict[str, int] = {"default": triples}
+            for name, _ in named:
+                if name != validation:
+                    graphs[name] = sizes[name]
+                elif report_count[0]:
+                    graphs[name] = report_count[0]
+            quad_count = sum(graphs.values())
+
+        with stage(f"load the store ({quad_count} quads)"):
+            new_store = _temporary_sibling(store_dir, temporaries)
+            store = ox.Store(str(new_store))
+            loaded = _load(store, changes.stream_nquads(new_dist / "plankg.nq"))
+
+        with stage("write tables and the description"):
+            files += tables.write_tables(store, new_dist, vocab)
+            plan_files = {r.summary.slug: list(f.files) for r, f in zip(records, facts, strict=True)}
             every_file = files + [f for fs in plan_files.values() for f in fs]
             build_id = dumps.build_id(every_file)
-            graphs: dict[str, int] = {"default": triples, **{g.name: g.size for g in named}}
-            first = outputs[0].summary
-            violations = sum(o.summary.violations for o in outputs)
+            first = summaries[0]
+            violations = sum(s.violations for s in summaries)
             lineage = versions.lineage(dist_dir, build_id)
             change_files = _change_set(
-                lineage,
-                lambda: default + [q for g in named for q in g.quads()],
-                dist_dir,
-                versions_dir,
-                new_dist,
-                vocab,
+                lineage, new_dist / "plankg.nq", dist_dir, versions_dir, new_dist, vocab
             )
             kept = versions.planned(versions_dir, lineage, keep_versions)
             info: dict[str, object] = {
@@ -702,14 +915,14 @@ def build(
                 },
                 "plans": [
                     {
-                        "slug": o.summary.slug,
-                        "title": o.summary.title,
-                        "source": o.summary.source_name,
-                        "sha256": o.summary.source_sha256,
-                        "triples": o.summary.triples,
-                        "graph": str(vocab.for_plan(o.summary.slug).plan_graph_iri()),
+                        "slug": s.slug,
+                        "title": s.title,
+                        "source": s.source_name,
+                        "sha256": s.source_sha256,
+                        "triples": s.triples,
+                        "graph": str(vocab.for_plan(s.slug).plan_graph_iri()),
                     }
-                    for o in outputs
+                    for s in summaries
                 ],
                 "triples": triples,
                 "quads": quad_count,
@@ -717,26 +930,24 @@ def build(
                 "previous_version": lineage.previous,
                 "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
             }
+            divisions = {d for f in facts for d in f.divisions}
             described_graph = (
                 dumps.dataset_graph(
                     vocab,
                     info,
                     files,
-                    first.title if len(outputs) == 1 else None,
-                    plans=[(o.summary, plan_files[o.summary.slug]) for o in outputs],
+                    first.title if len(summaries) == 1 else None,
+                    plans=[(s, plan_files[s.slug]) for s in summaries],
                 )
                 + linkset_description
                 + dcatap.profile_graph(
                     vocab,
                     every_file,
                     publication or Publication(),
-                    dcatap.coverage(entities, vocab),
+                    _coverage(facts, divisions),
                     [
-                        (
-                            vocab.thing("dataset", "plan", o.summary.slug),
-                            dcatap.coverage(entities, vocab, vocab.for_plan(o.summary.slug).plan()),
-                        )
-                        for o in outputs
+                        (vocab.thing("dataset", "plan", s.slug), _coverage([f], divisions))
+                        for s, f in zip(summaries, facts, strict=True)
                     ],
                 )
             )
@@ -746,7 +957,7 @@ def build(
                 kept,
                 described_graph,
                 versions_dir,
-                {o.summary.source_name: o.summary.source_sha256 for o in outputs},
+                {s.source_name: s.source_sha256 for s in summaries},
                 {f.name: f.sha256 for f in every_file},
             )
             description = dumps.canonical_order(
@@ -759,13 +970,11 @@ def build(
                 staging = _temporary_sibling(versions_dir / build_id, temporaries)
                 versions.stage_archive(new_dist, staging)
                 swaps.append((staging, versions_dir / build_id))
-
-        with stage(f"load the store ({quad_count} quads)"):
-            new_store = _temporary_sibling(store_dir, temporaries)
-            batches = (default[i : i + _LOAD_BATCH] for i in range(0, len(default), _LOAD_BATCH))
-            _load_store(new_store, itertools.chain(batches, (g.quads() for g in named), [description]))
-            record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            (new_store / BUILD_INFO_FILE).write_bytes(record.encode("utf-8"))
+            loaded += _load(store, description)
+            _close_store(store, loaded)
+            del store  # closes the store before its directory is renamed
+            build_record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            (new_store / BUILD_INFO_FILE).write_bytes(build_record.encode("utf-8"))
 
         with stage("swap in"):
             _swap_in([(new_store, store_dir), *swaps])
@@ -789,33 +998,62 @@ def build(
         store_dir=store_dir,
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
-        plans=tuple(o.summary for o in outputs),
+        plans=tuple(summaries),
         parsed=tuple(parsed),
     )
 
 
 def _change_set(
     lineage: versions.Lineage,
-    corpus: Callable[[], list[ox.Quad]],
+    new_nquads: Path,
     dist_dir: Path,
     versions_dir: Path,
     new_dist: Path,
     vocab: Vocab,
 ) -> list[dumps.DumpFile]:
     """The change set from the previous version: an identical rebuild republishes the current one;
-    otherwise the previous build's quads come from ``dist_dir`` (the build being replaced) and are
-    compared with the new ones (``corpus()``: every quad, made only then)."""
+    otherwise the previous build's N-Quads dump (in ``dist_dir``, the build being replaced, or in its
+    kept version) is compared with the new one (``new_nquads``), both read as streams: only the quads
+    of the subjects that changed are held (``changes.touched_quads``)."""
     if lineage.same_as_current and all((dist_dir / n).is_file() for n in changes.CHANGE_FILES):
         return changes.carry_over(dist_dir, new_dist)
-    old = None
     if lineage.previous is not None:
         for candidate in (dist_dir / "plankg.nq", versions_dir / lineage.previous / "plankg.nq.gz"):
             if candidate.is_file() and (candidate.parent != dist_dir or not lineage.same_as_current):
-                old = changes.read_nquads(candidate)
-                break
-    previous = lineage.previous if old is not None else None
-    new = corpus() if old is not None else []
-    return changes.write_change_set(new_dist, vocab, lineage.build_id, new, previous, old)
+                old, new = changes.touched_quads(candidate, new_nquads)
+                return changes.write_change_set(new_dist, vocab, lineage.build_id, new, lineage.previous, old)
+    return changes.write_change_set(new_dist, vocab, lineage.build_id, [], None, None)
+
+
+def _warn_loops(
+    facts: Sequence[PlanFacts], records: Sequence[PlanRecord], seeds: Sequence[Seed], progress: Progress
+) -> None:
+    """A circle of plans implementing each other is a warning naming each citation's file, line,
+    column (``crossrefs.loops`` over the plans' implements/based_on citations of plans of the corpus)."""
+    plans = {iri for r in records for iri in r.plan_iris}
+    by_plan = {iri: seed for r, seed in zip(records, seeds, strict=True) for iri in r.plan_iris}
+    links = sorted(
+        (link for f in facts for link in f.links if link.target in plans), key=lambda link: link.citation
+    )
+
+    def where(link: crossrefs.Link) -> str:
+        seed = by_plan[link.source]
+        raw, _ = seed_text(seed.path)
+        return str(Location.at(str(seed.path), raw, link.start))
+
+    for message in crossrefs.loops(links, where):
+        progress.warn(message)
+
+
+def _graph_lines(path: Path, graph: str) -> Iterator[bytes]:
+    """A plan's spilled graph as N-Quads lines of its named graph."""
+    return spill.in_graph(spill.read_lines(path), graph)
+
+
+def _counted(lines: Iterable[bytes], counter: list[int]) -> Iterator[bytes]:
+    for line in lines:
+        counter[0] += 1
+        yield line
 
 
 def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
@@ -828,8 +1066,22 @@ def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
 _LOAD_BATCH = 20_000  # quads per call of the bulk loader
 
 
-def _load_store(path: Path, batches: Iterable[Sequence[ox.Quad]]) -> None:
-    """Load the quads of ``batches`` into a new store at ``path``, one batch at a time.
+def _load(store: ox.Store, quads: Iterable[ox.Quad]) -> int:
+    """Load ``quads`` into ``store`` in batches of ``_LOAD_BATCH``; how many were given.
+
+    In batches: Oxigraph's bulk loader holds what it is given in memory while it builds its files
+    (137k quads at once: +100 MiB, the build's peak; bench/results/*-corpus-scale.md); a bulk load per
+    plan graph (~2,000 quads) made the load three times slower (100 generated plans: 6 -> 19 s)."""
+    given = 0
+    quads = iter(quads)
+    while batch := list(itertools.islice(quads, _LOAD_BATCH)):
+        store.bulk_extend(batch)
+        given += len(batch)
+    return given
+
+
+def _close_store(store: ox.Store, given: int) -> None:
+    """Flush and compact a loaded store, checking it holds every quad it was given.
 
     Oxigraph stores literals in canonical form: derived integer types become ``xsd:integer``
     (``oa:start`` is written ``xsd:nonNegativeInteger`` in the dumps) and lexical forms are
@@ -837,24 +1089,9 @@ def _load_store(path: Path, batches: Iterable[Sequence[ox.Quad]]) -> None:
     store holds the same quads up to that canonicalisation. Should two quads collapse into one, the
     store would lose data, and the build fails instead.
     """
-    store = ox.Store(str(path))
-    # In batches: Oxigraph's bulk loader holds what it is given in memory while it builds its files
-    # (137k quads at once: +100 MiB, the build's peak; bench/results/*-corpus-scale.md).
-    # Small batches (a plan's graph, ~2,000 quads) are gathered to _LOAD_BATCH first: a bulk load per
-    # plan made the store's load three times slower (100 generated plans: 6 -> 19 s).
-    given, pending = 0, list[ox.Quad]()
-    for batch in batches:
-        pending += batch
-        given += len(batch)
-        if len(pending) >= _LOAD_BATCH:
-            store.bulk_extend(pending)
-            pending = []
-    if pending:
-        store.bulk_extend(pending)
     store.flush()
     store.optimize()
     loaded = len(store)
-    del store  # closes the store before its directory is renamed
     if loaded != given:
         raise BuildError(
             f"the store holds {loaded} quads, not {given}: Oxigraph's canonical literal forms made "

@@ -28,10 +28,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
-from mapping.dumps import DumpFile, canonical_order
+from mapping.dumps import DumpFile, canonical_order, sort_key
 from mapping.layout import ADDED_FILE, CHANGES_FILE, REMOVED_FILE
 from mapping.vocab import Vocab
 
@@ -69,6 +70,61 @@ def read_nquads(path: Path) -> list[ox.Quad]:
     if path.suffix == ".gz":
         data = gzip.decompress(data)
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+
+
+def stream_nquads(path: Path) -> Iterator[ox.Quad]:
+    """The quads of an N-Quads file, gzipped (``.gz``) or not, as they are parsed."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as f:
+            yield from ox.parse(cast(IO[bytes], f), format=ox.RdfFormat.N_QUADS)
+    else:
+        yield from ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS)
+
+
+def _subject_key(quad: ox.Quad) -> str:
+    return quad.subject.value if isinstance(quad.subject, ox.NamedNode) else str(quad.subject)
+
+
+def _changed_subjects(old: Iterable[ox.Quad], new: Iterable[ox.Quad]) -> set[str] | None:
+    """The subjects of the quads in one of two dumps and not the other, walking both in step (each in
+    canonical order); None when one of them is not in canonical order."""
+    found: set[str] = set()
+    end = object()
+    a, b = iter(old), iter(new)
+    x, y = next(a, end), next(b, end)
+    last_x = last_y = None
+    while x is not end or y is not end:
+        kx = sort_key(x) if isinstance(x, ox.Quad) else None
+        ky = sort_key(y) if isinstance(y, ox.Quad) else None
+        if (kx is not None and last_x is not None and kx <= last_x) or (
+            ky is not None and last_y is not None and ky <= last_y
+        ):
+            return None
+        if ky is None or (kx is not None and kx < ky):
+            assert isinstance(x, ox.Quad)
+            found.add(_subject_key(x))
+            last_x, x = kx, next(a, end)
+        elif kx is None or ky < kx:
+            assert isinstance(y, ox.Quad)
+            found.add(_subject_key(y))
+            last_y, y = ky, next(b, end)
+        else:
+            last_x, last_y = kx, ky
+            x, y = next(a, end), next(b, end)
+    return found
+
+
+def touched_quads(old: Path, new: Path) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """From two N-Quads dumps, the quads (old, new) of the subjects whose quads differ: all that
+    ``write_change_set`` looks at (the change set of the whole dumps is the change set of these), with
+    memory bounded by the change, not the corpus. Dumps not in canonical order are read whole."""
+    touched = _changed_subjects(stream_nquads(old), stream_nquads(new))
+    if touched is None:
+        return read_nquads(old), read_nquads(new)
+    return (
+        [q for q in stream_nquads(old) if _subject_key(q) in touched],
+        [q for q in stream_nquads(new) if _subject_key(q) in touched],
+    )
 
 
 def graph_label(quad: ox.Quad) -> str:

@@ -14,7 +14,7 @@ implements A): a warning naming, for each link, the file, line and column of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -64,31 +64,47 @@ def _stubs(quads: Sequence[ox.Quad], pk: str) -> dict[str, str]:
     }
 
 
+def plan_keys(quads: Sequence[ox.Quad], vocab: Vocab) -> dict[str, str]:
+    """The plans ``quads`` describe, to their matching keys."""
+    return _plan_keys(quads, str(vocab.pk))
+
+
+def stub_keys(quads: Sequence[ox.Quad], vocab: Vocab) -> dict[str, str]:
+    """The cited-document stubs of ``quads``, to their matching keys."""
+    return _stubs(quads, str(vocab.pk))
+
+
+def swaps(own: Iterable[str], stubs: dict[str, str], by_key: dict[str, str]) -> dict[str, str]:
+    """Which of one plan's stubs become which plan of the corpus (``by_key``: every plan's matching key
+    to its IRI; ``own``: the plan's own IRIs, never cited as another)."""
+    mine = set(own)
+    return {stub: by_key[key] for stub, key in stubs.items() if key in by_key and by_key[key] not in mine}
+
+
+def swapped(quads: Sequence[ox.Quad], swap: dict[str, str]) -> list[ox.Quad]:
+    """One plan's quads with its stubs in ``swap`` replaced by the plans, their descriptions dropped."""
+    kept: list[ox.Quad] = []
+    for q in quads:
+        if _v(q.subject) in swap:
+            continue  # the stub's description: the plan describes itself
+        if isinstance(q.object, ox.NamedNode) and _v(q.object) in swap:
+            q = ox.Quad(q.subject, q.predicate, ox.NamedNode(swap[_v(q.object)]), q.graph_name)
+        kept.append(q)
+    return kept
+
+
 def resolve(plans: Sequence[Sequence[ox.Quad]], vocab: Vocab) -> Resolution:
     """Replace, in every plan's quads, each stub whose matching key is another plan's by that plan."""
-    pk = str(vocab.pk)
     by_key: dict[str, str] = {}
     for quads in plans:
-        for plan, key in _plan_keys(quads, pk).items():
+        for plan, key in plan_keys(quads, vocab).items():
             by_key.setdefault(key, plan)
     resolved: dict[str, str] = {}
     out: list[list[ox.Quad]] = []
     for quads in plans:
-        own = set(_plan_keys(quads, pk))
-        swap = {
-            stub: by_key[key]
-            for stub, key in _stubs(quads, pk).items()
-            if key in by_key and by_key[key] not in own
-        }
+        swap = swaps(plan_keys(quads, vocab), stub_keys(quads, vocab), by_key)
         resolved.update(swap)
-        kept: list[ox.Quad] = []
-        for q in quads:
-            if _v(q.subject) in swap:
-                continue  # the stub's description: the plan describes itself
-            if isinstance(q.object, ox.NamedNode) and _v(q.object) in swap:
-                q = ox.Quad(q.subject, q.predicate, ox.NamedNode(swap[_v(q.object)]), q.graph_name)
-            kept.append(q)
-        out.append(kept)
+        out.append(swapped(quads, swap))
     return Resolution(out, resolved)
 
 
@@ -105,24 +121,33 @@ class Link:
 
 def ordering_links(plans: Sequence[Sequence[ox.Quad]], vocab: Vocab) -> list[Link]:
     """Every ``implements`` / ``based_on`` citation from one plan of the corpus to another."""
+    plan_iris = {
+        _v(q.subject)
+        for quads in plans
+        for q in quads
+        if q.predicate == RDF_TYPE and q.object == ox.NamedNode(str(vocab.pk) + "Plan")
+    }
+    found = [link for quads in plans for link in citation_links(quads, vocab)]
+    return sorted((link for link in found if link.target in plan_iris), key=lambda link: link.citation)
+
+
+def citation_links(quads: Sequence[ox.Quad], vocab: Vocab) -> list[Link]:
+    """Every ``implements`` / ``based_on`` citation of one plan's quads (``ordering_links`` keeps
+    those whose target is a plan of the corpus), by citation IRI."""
     pk = str(vocab.pk)
     values: dict[tuple[str, str], str] = {}
-    citations: list[str] = []
-    plan_iris: set[str] = set()
-    for quads in plans:
-        for q in quads:
-            if q.predicate == RDF_TYPE and q.object == ox.NamedNode(pk + "Plan"):
-                plan_iris.add(_v(q.subject))
-            if q.predicate == RDF_TYPE and q.object == ox.NamedNode(pk + "Citation"):
-                citations.append(_v(q.subject))
-            values.setdefault((_v(q.subject), q.predicate.value), _v(q.object))
+    citations: set[str] = set()
+    for q in quads:
+        if q.predicate == RDF_TYPE and q.object == ox.NamedNode(pk + "Citation"):
+            citations.add(_v(q.subject))
+        values.setdefault((_v(q.subject), q.predicate.value), _v(q.object))
     links = []
-    for c in sorted(set(citations)):
+    for c in sorted(citations):
         relation = values.get((c, pk + "citationRelation"))
         body = values.get((c, str(OA.hasBody)))
         source = values.get((c, pk + "citingPlan"))
         span = values.get((c, str(OA.hasTarget)))
-        if relation not in _ORDERING or body not in plan_iris or source is None or span is None:
+        if relation not in _ORDERING or body is None or source is None or span is None:
             continue
         start = values.get((span + "/position", str(OA.start)), "0")
         links.append(Link(source, body, c, int(start)))

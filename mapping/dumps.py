@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
@@ -35,6 +35,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, FOAF
 from rdflib.term import Node
 
+from mapping import spill
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
 from mapping.vocab import DCAT, PROV, SD, VOID, Vocab
 
@@ -149,7 +150,7 @@ def graph_quads(graph: Graph, graph_name: str | None, skolemize: BlankNodeSkolem
     return quads
 
 
-def _sort_key(quad: ox.Quad) -> tuple[int, str, str, str, str]:
+def sort_key(quad: ox.Quad) -> tuple[int, str, str, str, str]:
     default = isinstance(quad.graph_name, ox.DefaultGraph)
     graph = "" if default else str(quad.graph_name)
     return (0 if default else 1, graph, str(quad.subject), str(quad.predicate), str(quad.object))
@@ -157,7 +158,7 @@ def _sort_key(quad: ox.Quad) -> tuple[int, str, str, str, str]:
 
 def canonical_order(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     """Distinct quads, default graph first, then named graphs, each sorted by subject, predicate, object."""
-    return sorted(set(quads), key=_sort_key)
+    return sorted(set(quads), key=sort_key)
 
 
 def _to_bytes(data: bytes | None) -> bytes:
@@ -275,19 +276,25 @@ def _used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> di
     have a local name without ``/``: the serialiser would write ``id:task\\/1`` otherwise, and a full
     IRI reads better than that.
     """
-    iris = set()
-    for t in triples:
-        for term in (t.subject, t.predicate, t.object):
-            if isinstance(term, ox.NamedNode):
-                iris.add(term.value)
-            elif isinstance(term, ox.Literal):
-                iris.add(term.datatype.value)
-    used = {}
-    for name, ns in sorted(prefixes.items()):
-        locals_ = [iri[len(ns) :] for iri in iris if iri.startswith(ns)]
-        if locals_ and 2 * sum("/" in local for local in locals_) < len(locals_):
-            used[name] = ns
-    return used
+    return prefixes_for(spill.iris(triples), prefixes)
+
+
+def prefixes_for(iris: Iterable[str], prefixes: dict[str, str]) -> dict[str, str]:
+    """``_used_prefixes`` of the distinct IRIs ``iris``, read once (a corpus's IRIs come from a merge
+    of sorted files, never held as one set)."""
+    names = sorted(prefixes.items())
+    shortened = dict.fromkeys(prefixes, 0)
+    slashed = dict.fromkeys(prefixes, 0)
+    for iri in iris:
+        for name, ns in names:
+            if iri.startswith(ns):
+                shortened[name] += 1
+                slashed[name] += "/" in iri[len(ns) :]
+    return {
+        ns_name: ns
+        for ns_name, ns in names
+        if shortened[ns_name] and 2 * slashed[ns_name] < shortened[ns_name]
+    }
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -537,3 +544,71 @@ def write_description(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[
     triples = [ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads]
     data = serialize(triples, turtle, {**prefixes, "spdx": str(SPDX)})
     return _write(directory, DESCRIPTION_FILE, turtle, data, gzipped=False)
+
+
+# --- the corpus's dumps, from sorted files ------------------------------------------------------------
+
+
+class _Tee:
+    """A binary sink for pyoxigraph's serialiser that writes a dump and its gzip at once."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.plain = _CountingFile(directory / name)
+        self.packed = _CountingFile(directory / (name + ".gz"))
+        self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.packed, compresslevel=9, mtime=0)
+
+    def write(self, data: bytes) -> int:
+        self.plain.write(data)
+        return self.gz.write(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self, fmt: DumpFormat, name: str) -> list[DumpFile]:
+        self.gz.close()
+        self.plain.close()
+        self.packed.close()
+        return [
+            DumpFile(name, fmt.name, fmt.media_type, False, self.plain.size, self.plain.sha256.hexdigest()),
+            DumpFile(
+                name + ".gz", fmt.name, fmt.media_type, True, self.packed.size, self.packed.sha256.hexdigest()
+            ),
+        ]
+
+
+def write_corpus_dumps(
+    directory: Path,
+    prefixes: dict[str, str],
+    default_lines: Iterable[bytes],
+    named_lines: Iterable[bytes],
+    iris: Iterable[str],
+) -> tuple[list[DumpFile], int]:
+    """The corpus's dumps (the bytes ``write_dumps`` makes) from lines: ``default_lines``, the default
+    graph's distinct N-Triples lines in canonical order; ``named_lines``, the named graphs' N-Quads lines
+    in canonical order; ``iris``, the default graph's distinct IRIs (Turtle declares the prefixes that
+    suit them). The N-Triples dump is written first and read back for the other formats, so nothing
+    holds the graph. Returns the files and the default graph's triple count."""
+    formats = {f.rdf_format: f for f in FORMATS}
+    nt, nq = formats[ox.RdfFormat.N_TRIPLES], formats[ox.RdfFormat.N_QUADS]
+    turtle, json_ld = formats[ox.RdfFormat.TURTLE], formats[ox.RdfFormat.JSON_LD]
+    counted = [0]
+
+    def default() -> Iterator[bytes]:
+        for n, line in enumerate(default_lines, 1):
+            counted[0] = n
+            yield line
+
+    def triples() -> Iterator[ox.Triple]:
+        return (q.triple for q in ox.parse(path=str(directory / nt.file_name), format=nt.rdf_format))
+
+    files = _write_stream(directory, nt.file_name, nt, default())
+    with (directory / nt.file_name).open("rb") as written:
+        files += _write_stream(directory, nq.file_name, nq, itertools.chain(written, named_lines))
+    tee = _Tee(directory, turtle.file_name)
+    try:
+        sink = cast(IO[bytes], tee)  # pyoxigraph needs only its write and flush
+        ox.serialize(triples(), sink, format=turtle.rdf_format, prefixes=prefixes_for(iris, prefixes))
+    finally:
+        files += tee.close(turtle, turtle.file_name)
+    files += _write_stream(directory, json_ld.file_name, json_ld, _json_ld_pieces(triples(), prefixes))
+    return files, counted[0]

@@ -25,8 +25,20 @@ class Location:
         return f"{self.source}:{self.line}:{self.column}"
 
 
+def _restore(cls: type[PlanKGError], args: tuple[object, ...], state: dict[str, object]) -> PlanKGError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class PlanKGError(Exception):
     """Base of the project's domain errors."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as it is (a build's worker process sends it back): its message and its fields, not
+        # its constructor's arguments, which differ from one error to the next.
+        return (_restore, (type(self), self.args, self.__dict__))
 
 
 class DocumentError(PlanKGError):

@@ -35,7 +35,7 @@ PREDICATES: dict[Relation, URIRef] = {
 
 # The entities a researcher may link: organisations, places, named projects and plans.
 ENTITY_CLASSES = ("Institution", "Place", "Project", "Plan")
-_NAME_PROPERTIES = (SKOS.prefLabel, RDFS.label, SKOS.altLabel)
+NAME_PROPERTIES = (SKOS.prefLabel, RDFS.label, SKOS.altLabel)
 
 
 def linkset_iri(vocab: Vocab, name: str) -> URIRef:
@@ -51,7 +51,7 @@ def entity_index(graph: Graph, vocab: Vocab) -> EntityIndex:
             if not isinstance(node, URIRef):
                 continue
             iris.add(str(node))
-            for prop in _NAME_PROPERTIES:
+            for prop in NAME_PROPERTIES:
                 for label in graph.objects(node, prop):
                     names[str(label)].add(str(node))
     return EntityIndex(vocab.base, frozenset(iris), {k: frozenset(v) for k, v in names.items()})
@@ -124,13 +124,22 @@ def description_graph(links: Iterable[Link], linksets: Sequence[Linkset], vocab:
     return g
 
 
-def merge_linksets(graph: Graph, vocab: Vocab, directory: Path, *, index_graph: Graph | None = None) -> Graph:
+def merge_linksets(
+    graph: Graph,
+    vocab: Vocab,
+    directory: Path,
+    *,
+    index_graph: Graph | None = None,
+    index: EntityIndex | None = None,
+) -> Graph:
     """Read and check every linkset in ``directory``, resolve its rows against the entities of
-    ``index_graph`` (``graph`` itself by default), add its links (with their statements) to ``graph``,
-    and return the linksets' description for the dataset description graph.
+    ``index`` (or those of ``index_graph``, ``graph`` itself by default), add its links (with their
+    statements) to ``graph``, and return the linksets' description for the dataset description graph.
 
     Raises ``LinksetError`` naming file and line before anything is added."""
     linksets = read_linksets(directory)
-    links = resolve(linksets, entity_index(graph if index_graph is None else index_graph, vocab))
+    if index is None:
+        index = entity_index(graph if index_graph is None else index_graph, vocab)
+    links = resolve(linksets, index)
     graph += links_graph(links, linksets, vocab)
     return description_graph(links, linksets, vocab)

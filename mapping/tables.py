@@ -393,10 +393,9 @@ def _dump_file(name: str, fmt: str, media_type: str, data: bytes) -> DumpFile:
     return DumpFile(name, fmt, media_type, False, len(data), hashlib.sha256(data).hexdigest())
 
 
-def write_tables(quads: Sequence[ox.Quad], directory: Path, vocab: Vocab) -> list[DumpFile]:
-    """Write every table of the default graph's ``quads`` and ``csv-metadata.json`` into ``directory``."""
-    store = ox.Store()
-    store.bulk_extend(q for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
+def write_tables(store: ox.Store, directory: Path, vocab: Vocab) -> list[DumpFile]:
+    """Write every table of the default graph of ``store`` and ``csv-metadata.json`` into ``directory``
+    (the build's new store: the tables are read from disk, not from a copy of the corpus in memory)."""
     files = []
     for t in TABLES:
         data = csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))

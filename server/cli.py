@@ -21,7 +21,15 @@ from pathlib import Path
 from rich.console import Console
 
 from mapping import versions
-from mapping.build import DEFAULT_DIST, DEFAULT_SEEDS, DEFAULT_STORE, RichProgress, build, staleness
+from mapping.build import (
+    DEFAULT_DIST,
+    DEFAULT_SEEDS,
+    DEFAULT_STORE,
+    RichProgress,
+    build,
+    default_jobs,
+    staleness,
+)
 from mapping.errors import DocumentError, PlanKGError, ValidationFailed
 from mapping.graph import document_graph
 from mapping.linksets import DEFAULT_LINKSETS, LinksetError
@@ -81,6 +89,12 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         type=Path,
         default=environ.get("PLANKG_VERSIONS"),
         help="archive of the kept builds (env PLANKG_VERSIONS; default: versions beside the store)",
+    )
+    b.add_argument(
+        "--jobs",
+        "-j",
+        default=environ.get("PLANKG_BUILD_JOBS"),
+        help="worker processes reading the plans (env PLANKG_BUILD_JOBS; default: the usable cores)",
     )
 
     s = commands.add_parser("serve", help="serve the SPARQL endpoint over the built store")
@@ -221,9 +235,23 @@ def _keep_versions(environ: Mapping[str, str]) -> int:
         raise UsageError(err) from err
 
 
+def _jobs(value: str | None) -> int:
+    """The build's worker processes: a positive whole number, or the usable cores when not given."""
+    if value is None or not str(value).strip():
+        return default_jobs()
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise UsageError(f"--jobs / PLANKG_BUILD_JOBS must be a positive whole number, not {value!r}")
+    return jobs
+
+
 def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     console = Console(stderr=True, highlight=False, quiet=args.quiet)
     keep = _keep_versions(environ)
+    jobs = _jobs(args.jobs)
     result = build(
         args.seeds,
         args.dist or DEFAULT_DIST,
@@ -235,6 +263,7 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         make_graph=partial(document_graph, discover=not args.no_discover),
         versions_dir=args.versions,
         keep_versions=keep,
+        jobs=jobs,
     )
     console.print(
         f"built {len(result.plans)} plan(s), {len(result.parsed)} read anew: "
@@ -342,6 +371,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 publication=publication,
                 versions_dir=settings.archive_dir,
                 keep_versions=_keep_versions(environ),
+                jobs=_jobs(environ.get("PLANKG_BUILD_JOBS")),
             )
 
     from server.app import serve

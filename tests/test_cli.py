@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -154,6 +155,26 @@ def test_build_flags_beat_environment_which_beats_defaults(
     assert recorder.calls[-1][0] == [Path("a"), Path("b")]
     cli.main(["build"], environ={**env, "PLANKG_SEEDS": "x:y"})
     assert recorder.calls[-1][0] == [Path("x"), Path("y")]
+
+
+def test_build_jobs_from_flag_environment_or_the_usable_cores(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorder = Recorder()
+    monkeypatch.setattr(cli, "build", recorder)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    cli.main(["build"], environ={})
+    cli.main(["build"], environ={"PLANKG_BUILD_JOBS": "5"})
+    cli.main(["build", "--jobs", "1"], environ={"PLANKG_BUILD_JOBS": "5"})
+    assert [k["jobs"] for k in recorder.keywords] == [3, 5, 1]
+    capsys.readouterr()
+    for bad in ("0", "two", "-1"):
+        assert cli.main(["build", "--jobs", bad], environ={}) == 2
+        assert (
+            f"--jobs / PLANKG_BUILD_JOBS must be a positive whole number, not '{bad}'"
+            in capsys.readouterr().err
+        )
+    assert len(recorder.calls) == 3
 
 
 def test_a_bad_linkset_gives_file_line_column_and_status_1(
