@@ -100,6 +100,7 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
     import uvicorn
 
     from server.app import create_app, open_store
+    from server.ops.slowclients import guarded_protocol
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _exit_with_parent(parent)
@@ -111,7 +112,16 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
         store = open_store(settings)
     try:
         app = create_app(settings, store, close_store=True, metrics_dir=Path(metrics_dir))
-        config = uvicorn.Config(app, access_log=False, log_level="info", log_config=None)
+        # As server.app.serve runs one process: AccessLog logs, server.protocol.forwarded alone reads
+        # the proxy headers, slow clients are cut and answers written whole (server.ops.slowclients).
+        config = uvicorn.Config(
+            app,
+            access_log=False,
+            proxy_headers=False,
+            http=guarded_protocol(),
+            log_level="info",
+            log_config=None,
+        )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         store.close()
