@@ -6,7 +6,8 @@ uvicorn times out only an idle keep-alive connection: a client trickling its req
 a full buffer and wait for ever), would hold its connection, its task and the answer's memory as long as
 it liked. :func:`guarded_protocol` is uvicorn's httptools protocol with two timers: one from a
 connection's (or a keep-alive request's) first byte until the request is complete — head and body —
-and one that runs while writing is paused. Either, when it fires, aborts the connection.
+and one that runs while writing is paused. Either, when it fires, aborts the connection. Its writes
+go through :class:`server.ops.coalesce.CoalescingTransport` (an answer's head and body in one write).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from server.ops.coalesce import CoalescingTransport
 
 REQUEST_TIMEOUT = 20.0
 WRITE_TIMEOUT = 30.0
@@ -38,7 +41,8 @@ class GuardedProtocol(HttpToolsProtocol):
             timer.cancel()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # An answer's head and body in one write (server.ops.coalesce).
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self._start_request_timer()  # a connection that sends nothing is cut too
 
     def on_message_begin(self) -> None:
