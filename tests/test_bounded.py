@@ -248,7 +248,7 @@ def test_lane_queries_are_answered_while_the_worker_is_busy_and_the_hostile_quer
     settings = Settings(
         data_files=(SAMPLE,),
         without_plan=True,
-        query_timeout=2.0,
+        query_timeout=4.0,
         query_workers=1,
         client_queries=10,  # one client (the test's) runs both queries at once
         client_heavy_seconds=0,
@@ -268,7 +268,8 @@ def test_lane_queries_are_answered_while_the_worker_is_busy_and_the_hostile_quer
             params={"query": EX + "SELECT ?s WHERE { ?s ex:partOf ex:plan }"},
             headers={"Accept": "text/csv"},
         )
-        assert time.monotonic() - start < 1.0
+        assert thread.is_alive()  # answered while the hostile query still holds the only worker
+        assert time.monotonic() - start < 3.0
         assert r.status_code == 200
         assert sorted(r.text.split("\r\n")) == [
             "",
