@@ -76,6 +76,7 @@ def open_store(settings: Settings) -> Store:
         isolate_network=not settings.allowed_service_hosts,
         prefixes=Vocab(settings.base).prefixes(),
         spool_bytes=settings.spool_bytes,
+        bounded_lane=settings.bounded_lane,
     )
 
 

@@ -117,6 +117,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "client_heavy_seconds": ("PLANKG_CLIENT_HEAVY_SECONDS", float),
     "versions_dir": ("PLANKG_VERSIONS", Path),
     "trusted_proxies": ("PLANKG_TRUSTED_PROXIES", _networks),
+    "bounded_lane": ("PLANKG_BOUNDED_LANE", _bool),
 }
 
 
@@ -153,6 +154,8 @@ class Settings:
     client_heavy_seconds: float = 15.0
     versions_dir: Path | None = None  # None: ``versions`` beside the store's directory (as the build)
     trusted_proxies: tuple[ProxyNetwork, ...] = ()
+    # Queries of provably bounded work answered by the server process itself (server.stores.bounded).
+    bounded_lane: bool = True
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):

@@ -149,6 +149,18 @@ def test_the_service_description_names_the_port_the_request_reached(servers: Ser
     assert set(g.subjects(sd.endpoint, None)) == {URIRef(f"http://127.0.0.1:{servers.port}/sparql")}
 
 
+def test_proxy_headers_from_a_peer_not_trusted_change_nothing_in_any_process(servers: Servers) -> None:
+    """Every process runs uvicorn as ``serve`` runs one: server.protocol.forwarded alone decides (no
+    PLANKG_TRUSTED_PROXIES here), so a client on loopback claiming https is not believed."""
+    forged = {"Accept": "text/turtle", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    for _ in range(6):  # new connections: the kernel spreads them over both processes
+        r = httpx.get(servers.url + "/sparql", headers=forged)
+        assert r.status_code == 200
+        g = Graph().parse(data=r.text, format="turtle")
+        assert set(g.subjects(sd.endpoint, None)) == {URIRef(f"http://127.0.0.1:{servers.port}/sparql")}
+
+
 def server_processes(supervisor: int) -> set[int]:
     """The server processes the supervisor started (its children other than multiprocessing's tracker)."""
     found = set()

@@ -158,3 +158,64 @@ def test_a_request_the_parser_refuses_is_a_problem_document(port: int, request_l
         "detail": "the request could not be read as HTTP/1.1: it is malformed, or its request line or a "
         "header is too long (send a long query by POST)",
     }
+
+
+def test_an_answer_s_head_and_body_leave_in_one_write() -> None:
+    """server.ops.coalesce: the writes of one event-loop turn reach the transport as one writelines;
+    close hands over what is held first; abort drops it."""
+    import asyncio
+
+    from server.ops.coalesce import CoalescingTransport
+
+    class Recording(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[list[bytes]] = []
+            self.closed = self.aborted = False
+
+        def writelines(self, data: Any) -> None:
+            self.calls.append([bytes(d) for d in data])
+
+        def is_closing(self) -> bool:
+            return self.closed or self.aborted
+
+        def close(self) -> None:
+            self.closed = True
+
+        def abort(self) -> None:
+            self.aborted = True
+
+        def get_write_buffer_size(self) -> int:
+            return 0
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        real = Recording()
+        transport = CoalescingTransport(real, loop)
+        transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+        transport.write(b"ok")
+        assert real.calls == [] and transport.get_write_buffer_size() == 40
+        await asyncio.sleep(0)  # the end of the turn
+        assert real.calls == [[b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", b"ok"]]
+        transport.write(b"last")
+        transport.close()  # before the turn ends: sent first, then closed
+        assert real.calls[-1] == [b"last"] and real.closed
+        real2 = Recording()
+        cut = CoalescingTransport(real2, loop)
+        cut.write(b"never")
+        cut.abort()
+        await asyncio.sleep(0)
+        assert real2.calls == [] and real2.aborted
+
+    asyncio.run(scenario())
+
+
+def test_answers_over_the_guarded_protocol_are_whole(port: int) -> None:
+    """Through uvicorn with the coalescing transport: a small and a 64 MB answer arrive complete."""
+    assert normal_get(port).endswith(b"\r\n\r\nok")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        size = 0
+        while chunk := s.recv(2**20):
+            size += len(chunk)
+    assert size > BIG

@@ -19,7 +19,9 @@ Past a client's limit the answer is 429 with ``Retry-After``;
 past the shared queue it is 503 with ``Retry-After`` (the server, not the client, is the limit); a
 query that waited its whole time limit is 503 like a busy store.
 
-:class:`Limiter` is the interface the query path uses (``async with limiter.admit(client): ...``).
+:class:`Limiter` is the interface the query path uses (``async with limiter.admit(client): ...``; a
+query of the bounded lane, which needs no worker, ``with limiter.admit_bounded(client): ...``: the
+budget only).
 :class:`LocalLimiter` keeps its counts in this process: under N server processes sharing one port,
 each process counts on its own, so a client may reach N times its limits (its connections spread
 over the processes) and the shared queue is N queues. A limiter over shared state (a file, a small
@@ -33,8 +35,13 @@ import ipaddress
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,6 +67,12 @@ class Limiter(Protocol):
         """An async context manager: entered when the query may run, with whether it runs in the
         background (the client is heavy: server.ops.priority); raises TooManyRequests (429) or
         ServerBusy (503) instead."""
+        ...
+
+    def admit_bounded(self, client: str) -> AbstractContextManager[None]:
+        """A context manager for a query of the bounded lane (server.stores.bounded), evaluated by
+        the server process at once: it takes no slot and never waits, but the client's query-time
+        budget applies (429 when spent) and its time counts against it."""
         ...
 
 
@@ -192,6 +205,28 @@ class LocalLimiter:
                     state.used += ended - started
                 async with changed:
                     changed.notify_all()
+        finally:
+            if state.running == 0 and state.waiting == 0:
+                state.expire(self.clock() - WINDOW)
+                if not state.spent:
+                    self._clients.pop(client, None)
+
+    @contextmanager
+    def admit_bounded(self, client: str) -> Iterator[None]:
+        limits = self.limits
+        if limits.seconds_per_minute <= 0 and limits.reserve <= 0:
+            yield  # nothing to count
+            return
+        state = self._clients.setdefault(client, _Client())
+        try:
+            self._budget_left(state)
+            started = self.clock()
+            try:
+                yield
+            finally:
+                ended = self.clock()
+                state.spent.append((ended, ended - started))
+                state.used += ended - started
         finally:
             if state.running == 0 and state.waiting == 0:
                 state.expire(self.clock() - WINDOW)

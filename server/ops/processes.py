@@ -112,15 +112,15 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
         store = open_store(settings)
     try:
         app = create_app(settings, store, close_store=True, metrics_dir=Path(metrics_dir))
-        # As the one-process server (server.app.serve): server.protocol.forwarded alone decides on
-        # forwarded headers (uvicorn's own would trust 127.0.0.1), and slow clients are cut.
+        # As server.app.serve runs one process: AccessLog logs, server.protocol.forwarded alone reads
+        # the proxy headers, slow clients are cut and answers written whole (server.ops.slowclients).
         config = uvicorn.Config(
             app,
             access_log=False,
-            log_level="info",
-            log_config=None,
             proxy_headers=False,
             http=guarded_protocol(),
+            log_level="info",
+            log_config=None,
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -6,7 +6,8 @@ uvicorn times out only an idle keep-alive connection: a client trickling its req
 a full buffer and wait for ever), would hold its connection, its task and the answer's memory as long as
 it liked. :func:`guarded_protocol` is uvicorn's httptools protocol with two timers: one from a
 connection's (or a keep-alive request's) first byte until the request is complete — head and body —
-and one that runs while writing is paused. Either, when it fires, aborts the connection.
+and one that runs while writing is paused. Either, when it fires, aborts the connection. Its writes
+go through :class:`server.ops.coalesce.CoalescingTransport` (an answer's head and body in one write).
 
 A request the parser refuses before the app sees it (malformed, or a request line past httptools'
 limit: a GET with a URL over 64 KiB, e.g. a long reconciliation batch) is answered as every other 400,
@@ -21,6 +22,7 @@ import json
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from server.errors import problem
+from server.ops.coalesce import CoalescingTransport
 
 REQUEST_TIMEOUT = 20.0
 WRITE_TIMEOUT = 30.0
@@ -45,7 +47,8 @@ class GuardedProtocol(HttpToolsProtocol):
             timer.cancel()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # An answer's head and body in one write (server.ops.coalesce).
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self._start_request_timer()  # a connection that sends nothing is cut too
 
     def on_message_begin(self) -> None:

@@ -64,6 +64,11 @@ _NO_SERVICE = (
 )
 
 
+def mentions_service(query: str) -> bool:
+    """True when the letters ``service`` occur anywhere in ``query``, in any case (see step 1 above)."""
+    return _MENTIONS_SERVICE.search(query) is not None
+
+
 def lexical_service_count(query: str) -> int:
     """How many times the bare word SERVICE occurs outside strings, IRIs, comments and names.
 

@@ -45,7 +45,7 @@ from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
 from server.protocol.results import Term
-from server.protocol.safety import check_query, silence_refused_services
+from server.protocol.safety import check_query, mentions_service, silence_refused_services
 from server.settings import Settings
 from server.stores.cache import AnswerCache
 from server.stores.interface import FormatChoice, QueryOutcome, Store
@@ -309,6 +309,42 @@ async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
 _WATCH_CLIENT_AFTER = 0.05
 
 
+def bounded_query(
+    store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
+) -> Callable[[], QueryOutcome | None] | None:
+    """What evaluates a query of the bounded lane (server.stores.bounded) in this process, on the
+    event loop (checked first, as :func:`run_query` checks); None when the query is not in the lane
+    (or the store has no such lane): it then runs in a worker. A text that mentions SERVICE anywhere
+    (in an IRI, a string, a comment) is left to the workers' path, where the SERVICE check parses it.
+    The callable itself gives None when the answer is longer than the lane reads (a worker's job)."""
+    lane: Callable[..., Callable[[], QueryOutcome | None] | None] | None = getattr(
+        store, "bounded_query", None
+    )
+    if lane is None or not settings.bounded_lane or mentions_service(req.query):
+        return None
+    evaluate = lane(
+        req.query,
+        default_graph_uris=req.default_graph_uris,
+        named_graph_uris=req.named_graph_uris,
+        formats=choice,
+        max_rows=settings.max_result_rows,
+        base_iri=req.base_iri,
+        bindings=req.bindings,
+    )
+    if evaluate is None:
+        return None
+    check_query(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
+    return evaluate
+
+
+def run_bounded(
+    store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
+) -> QueryOutcome | None:
+    """The answer of a query in the bounded lane, or None (see :func:`bounded_query`)."""
+    evaluate = bounded_query(store, settings, req, choice)
+    return None if evaluate is None else evaluate()
+
+
 async def _evaluate(
     request: Request, store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
 ) -> QueryOutcome:
@@ -331,6 +367,13 @@ async def _evaluate(
     fairness: Limiter = request.app.state.fairness
     # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
     # lowest CPU priority (server.ops.priority).
+    evaluate = bounded_query(store, settings, req, choice)
+    if evaluate is not None:
+        # No worker, no slot: the client's query-time budget only (server.ops.fairness).
+        with fairness.admit_bounded(client):
+            outcome = evaluate()
+        if outcome is not None:
+            return outcome
     async with fairness.admit(client) as background:
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:

@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
@@ -78,6 +78,7 @@ from server.protocol.results import (
     serialize_boolean,
     serialize_solutions,
 )
+from server.stores.bounded import BOUNDED_ROWS, is_bounded
 from server.stores.interface import (
     DatasetDescription,
     FormatChoice,
@@ -580,9 +581,10 @@ class _Pool:
         isolate: bool,
         prefixes: Mapping[str, str],
         start_timeout: float,
+        bounded: bool = True,
     ) -> None:
         self._isolate = isolate
-        self._prefixes = prefixes
+        self.prefixes = prefixes
         self.stamp = _stamp(plan_dir) if plan_dir is not None else None
         self.temp: Path | None = None
         plan_id = read_build_id(plan_dir) if plan_dir is not None else None
@@ -617,11 +619,19 @@ class _Pool:
             raise
         self.info = infos[0]
         self.network_isolated = all(i["network_isolated"] for i in infos)
+        # The server process's own read-only handle on the same store, for the bounded lane
+        # (server.stores.bounded): opened here, off the event loop, once per build.
+        self.bounded: ox.Store | None = None
+        if bounded:
+            try:
+                self.bounded = ox.Store.read_only(str(self.dir))
+            except (OSError, RuntimeError) as exc:  # the workers opened it: not expected
+                log.warning("no bounded lane for %s (every query goes to a worker): %s", self.dir, exc)
         for w in started:
             self.idle.put(w)
 
     def spawn(self) -> _Worker:
-        worker = _Worker(self.dir, self._isolate, self._prefixes)
+        worker = _Worker(self.dir, self._isolate, self.prefixes)
         with self.lock:
             self.all.add(worker)
         return worker
@@ -676,6 +686,7 @@ class _Pool:
         """Stop the idle workers now, the busy ones as they finish (``give_back``)."""
         with self.lock:
             self.retired = True
+            self.bounded = None  # the build being served has its own
             idle: list[_Worker] = []
             while True:
                 try:
@@ -695,6 +706,7 @@ class _Pool:
         queries fail as the store does); the workers still open the deleted files, so none may answer."""
         with self.lock:
             self.vanished = True
+            self.bounded = None
             busy = list(self.all)
         self.retire()
         for worker in busy:
@@ -710,6 +722,7 @@ class _Pool:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        self.bounded = None  # closed with its last reference, before a materialised store is removed
         if self.temp is not None:
             shutil.rmtree(self.temp, ignore_errors=True)
             self.temp = None
@@ -754,6 +767,7 @@ class OxigraphStore:
         start_timeout: float = 60.0,
         watch_interval: float | None = 0.5,
         spool_bytes: int = 0,
+        bounded_lane: bool = True,
     ) -> None:
         if store_dir is None and not data_files:
             raise StoreMissing("nothing to serve: no store and no data files")
@@ -777,6 +791,7 @@ class OxigraphStore:
             isolate=isolate_network,
             prefixes=dict(prefixes or {}),
             start_timeout=start_timeout,
+            bounded=bounded_lane,
         )
         sources = [str(store_dir)] if store_dir is not None else []
         self._sources = tuple(sources + [str(p) for p in data_files])
@@ -908,6 +923,54 @@ class OxigraphStore:
         except BaseException:
             _unlink(request.spool_path)  # a worker killed while writing it leaves part of an answer
             raise
+
+    def query_bounded(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryOutcome | None:
+        """The answer of a query in the bounded lane (server.stores.bounded), evaluated here in the
+        server process without a worker (call it on the event loop: its work is bounded); None when
+        the query is not in the lane, or its answer is longer than the lane reads (ask a worker then).
+
+        Raises as :meth:`query` does for what the engine refuses (a syntax error, an unknown prefix),
+        and TooManyRows past a row limit lower than the lane's.
+        """
+        evaluate = self.bounded_query(sparql, **options)
+        return None if evaluate is None else evaluate()
+
+    def bounded_query(
+        self, sparql: str, **options: Unpack[QueryOptions]
+    ) -> Callable[[], QueryOutcome | None] | None:
+        """:meth:`query_bounded` in two steps: None when the query is not in the lane, else what
+        evaluates it (so that the caller may admit it in between)."""
+        if options.get("default_graph_uris") or options.get("named_graph_uris") or options.get("bindings"):
+            return None
+        if self._pool.bounded is None or not is_bounded(sparql):
+            return None
+        return partial(self._evaluate_bounded, sparql, options)
+
+    def _evaluate_bounded(self, sparql: str, options: QueryOptions) -> QueryOutcome | None:
+        self._check_available()
+        pool = self._pool
+        handle = pool.bounded
+        if handle is None:
+            return None
+        formats, max_rows = options.get("formats"), options.get("max_rows")
+        limit = BOUNDED_ROWS if max_rows is None else min(max_rows, BOUNDED_ROWS)
+        request = _Request(
+            sparql,
+            (),
+            (),
+            formats.results.name if formats and formats.results else None,
+            formats.graph.name if formats and formats.graph else None,
+            formats is not None,
+            limit,
+            options.get("base_iri"),
+            (),
+        )
+        reply = _answer(handle, request, pool.prefixes)
+        if reply[0] == "error" and reply[1] == "too-many-rows" and limit != max_rows:
+            return None  # longer than the lane reads: a worker answers it under the server's limits
+        if reply[0] == "error" and reply[1] == "evaluation":
+            return None  # the store failing here (a build going away): the workers' path decides
+        return _outcome(reply, formats, pool.build_id)
 
     def _ask(
         self,
