@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import SLUG, Vocab
 from server.protocol.canned import QUERIES_DIR, read_query
 from server.protocol.contract import responses
+from server.protocol.head import FileAnswer
 from server.settings import Settings
 from server.web import charts, describe
 from server.web.describe import Link, Linker, Node, Select, Site, sparql_string
@@ -277,7 +278,7 @@ def _static_file(path: str) -> Response:
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"
-    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+    return FileAnswer(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
 SVG = "image/svg+xml"
