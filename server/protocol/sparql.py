@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import hashlib
 import math
+import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from mapping.vocab import SD, VOID
 from server.errors import (
     BadRequest,
+    InvalidGraphIri,
     NotAcceptable,
     QueryTimeout,
     QueryTooLong,
@@ -173,11 +175,36 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
         )
     return QueryRequest(
         query=query,
-        default_graph_uris=tuple(params.get("default-graph-uri", [])),
-        named_graph_uris=tuple(params.get("named-graph-uri", [])),
+        default_graph_uris=_graph_iris(params, "default-graph-uri"),
+        named_graph_uris=_graph_iris(params, "named-graph-uri"),
         timeout=_timeout(_single(params, "timeout"), settings.query_timeout),
         format_name=_single(params, "format"),
     )
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _graph_iris(params: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
+    """The values of a graph parameter, each an absolute IRI; :class:`InvalidGraphIri` names the first
+    that is not, and why."""
+    for value in params.get(name, []):
+        bad = _NOT_IN_IRI.search(value)
+        if not value:
+            problem = "is empty"
+        elif _SCHEME.match(value) is None:
+            problem = "is not an absolute IRI: it has no scheme (such as http:)"
+        elif bad is not None:
+            problem = f"is not an IRI: it holds {bad.group()!r}, which an IRI cannot hold"
+        elif _BAD_PERCENT.search(value):
+            problem = "is not an IRI: a '%' is not followed by two hexadecimal digits"
+        else:
+            continue
+        shown = value if len(value) <= 80 else value[:80] + "…"
+        raise InvalidGraphIri(f"parameter {name!r}: {shown!r} {problem}", parameter=name, value=shown)
+    return tuple(params.get(name, []))
 
 
 def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
