@@ -40,7 +40,8 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from server.ops.fairness import Limiter, client_of
+from server.ops.admission import client_for
+from server.ops.fairness import Limiter
 from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
@@ -353,8 +354,7 @@ async def _evaluate(
         nonlocal watcher
         watcher = loop.create_task(_watch_disconnect(request, cancel))
 
-    peer = request.client.host if request.client else None
-    client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    client = client_for(request)
     fairness: Limiter = request.app.state.fairness
     # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
     # lowest CPU priority (server.ops.priority).

@@ -49,6 +49,7 @@ from mapping.layout import (
     SUMS_FILE,
 )
 from mapping.vocab import Vocab
+from server.ops.admission import ADMITTED
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
 from server.protocol.conditional import not_modified
@@ -382,6 +383,7 @@ def make_router(settings: Settings) -> APIRouter:
         f"{prefix}.well-known/void",
         routes.well_known_void,
         methods=["GET"],
+        dependencies=[ADMITTED],
         name="void",
         summary="The dataset description (VoID and DCAT 3): distributions, endpoint, triples, source hash",
         response_class=Response,
