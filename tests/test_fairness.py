@@ -387,9 +387,10 @@ def test_pages_spend_the_budget_of_the_client_as_its_queries_do(built_plan: Buil
         f"/doc/id/plan/{SLUG}",
         "/.well-known/void",
     ]
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app) as client:
         for path in pages:
-            client.app.state.fairness = LocalLimiter(client_limits(settings))  # a fresh minute
+            app.state.fairness = LocalLimiter(client_limits(settings))  # a fresh minute
             assert client.get(path, follow_redirects=False).status_code in (200, 303), path
             # The page spent this client's query time: its next query and its next page are refused.
             refused = client.get("/sparql", params={"query": "ASK {}"})
