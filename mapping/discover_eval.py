@@ -11,14 +11,21 @@ the catalogue's own answers.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeGuard
 
 from mapping.discover import Rules, Scope, discover, plan_scopes
-from mapping.entities import Catalogue, EntityKind, find_mentions
+from mapping.entities import (
+    Catalogue,
+    CatalogueEntry,
+    CatalogueError,
+    EntityKind,
+    find_mentions,
+    read_data_file,
+)
 from mapping.model import Plan, Span
 
 
@@ -63,12 +70,42 @@ def score(
 
 def gold_annotations(directory: Path) -> dict[str, set[tuple[EntityKind, str]]]:
     """``gold.toml`` of ``directory``: file name -> its ``(kind, surface form)`` pairs."""
-    with (directory / "gold.toml").open("rb") as f:
-        data = tomllib.load(f)
+    path = directory / "gold.toml"
+    data = read_data_file(path)
+    unknown = sorted(set(data) - {"entity"})
+    if unknown:
+        raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
+    tables = data.get("entity", [])
+    if not isinstance(tables, list):
+        raise CatalogueError(path.name, "entity", "must be an array of tables ([[entity]])")
+    kinds = ", ".join(k.value for k in EntityKind)
     out: dict[str, set[tuple[EntityKind, str]]] = {}
-    for entry in data["entity"]:
-        out[entry["file"]] = {(EntityKind(kind), name) for name, kind in entry["entities"]}
+    for i, table in enumerate(tables):
+        e = CatalogueEntry(path.name, "entity", i + 1, table)
+        file = e.text("file")
+        e.label = f"entity {file!r}"
+        if file in out:
+            raise e.error("the file is annotated twice")
+        e.used.add("entities")
+        pairs = e.table.get("entities")
+        if not isinstance(pairs, list):
+            raise e.error("entities must be a list of [name, kind] pairs")
+        out[file] = set()
+        for k, pair in enumerate(pairs, 1):
+            kind = (
+                EntityKind(pair[1]) if _is_pair(pair) and pair[1] in EntityKind._value2member_map_ else None
+            )
+            if kind is None:
+                raise e.error(f"entities #{k}: {pair!r} is not a [name, kind] pair with kind one of {kinds}")
+            out[file].add((EntityKind(pair[1]), pair[0]))
+        e.done()
     return out
+
+
+def _is_pair(value: object) -> TypeGuard[list[str]]:
+    return (
+        isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v.strip() for v in value)
+    )
 
 
 def score_annotated(directory: Path, rules: Rules) -> dict[str, Score]:
