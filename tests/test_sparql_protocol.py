@@ -378,6 +378,12 @@ def test_query_in_url_and_body_is_400(client: TestClient) -> None:
             "is not an IRI: a '%' is not followed by two hexadecimal digits",
         ),
         ("named-graph-uri", "1a:b", "is not an absolute IRI: it has no scheme (such as http:)"),
+        # a C1 control character (RFC 3987 keeps them out)
+        (
+            "default-graph-uri",
+            "http://example.org/\x85",
+            "is not an IRI: it holds '\\x85', which an IRI cannot hold",
+        ),
     ],
 )
 def test_a_graph_parameter_that_is_no_iri_is_named(

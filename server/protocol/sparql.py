@@ -47,7 +47,7 @@ from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
-from server.protocol.results import Term
+from server.protocol.results import NOT_IN_IRI, Term
 from server.protocol.safety import check_query, silence_refused_services
 from server.settings import Settings
 from server.stores.cache import AnswerCache
@@ -184,7 +184,6 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -192,7 +191,7 @@ def _graph_iris(params: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
     """The values of a graph parameter, each an absolute IRI; :class:`InvalidGraphIri` names the first
     that is not, and why."""
     for value in params.get(name, []):
-        bad = _NOT_IN_IRI.search(value)
+        bad = NOT_IN_IRI.search(value)
         if not value:
             problem = "is empty"
         elif _SCHEME.match(value) is None:
