@@ -18,14 +18,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from mapping.discover import Rules, Scope, discover, plan_scopes
-from mapping.entities import (
-    Catalogue,
-    CatalogueEntry,
-    CatalogueError,
-    EntityKind,
-    find_mentions,
-    read_data_file,
-)
+from mapping.entities import Catalogue, EntityKind, catalogue_entries, find_mentions, read_data_file
 from mapping.model import Plan, Span
 
 
@@ -71,17 +64,9 @@ def score(
 def gold_annotations(directory: Path) -> dict[str, set[tuple[EntityKind, str]]]:
     """``gold.toml`` of ``directory``: file name -> its ``(kind, surface form)`` pairs."""
     path = directory / "gold.toml"
-    data = read_data_file(path)
-    unknown = sorted(set(data) - {"entity"})
-    if unknown:
-        raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
-    tables = data.get("entity", [])
-    if not isinstance(tables, list):
-        raise CatalogueError(path.name, "entity", "must be an array of tables ([[entity]])")
-    kinds = ", ".join(k.value for k in EntityKind)
+    known = [kind.value for kind in EntityKind]
     out: dict[str, set[tuple[EntityKind, str]]] = {}
-    for i, table in enumerate(tables):
-        e = CatalogueEntry(path.name, "entity", i + 1, table)
+    for _, e in catalogue_entries(path, read_data_file(path), ["entity"]):
         file = e.text("file")
         e.label = f"entity {file!r}"
         if file in out:
@@ -92,11 +77,9 @@ def gold_annotations(directory: Path) -> dict[str, set[tuple[EntityKind, str]]]:
             raise e.error("entities must be a list of [name, kind] pairs")
         out[file] = set()
         for k, pair in enumerate(pairs, 1):
-            kind = (
-                EntityKind(pair[1]) if _is_pair(pair) and pair[1] in EntityKind._value2member_map_ else None
-            )
-            if kind is None:
-                raise e.error(f"entities #{k}: {pair!r} is not a [name, kind] pair with kind one of {kinds}")
+            if not (_is_pair(pair) and pair[1] in known):
+                listed = ", ".join(known)
+                raise e.error(f"entities #{k}: {pair!r} is not a [name, kind] pair with kind one of {listed}")
             out[file].add((EntityKind(pair[1]), pair[0]))
         e.done()
     return out
