@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 
 import pytest
+from starlette.requests import Request
 
 from server.app import client_limits, create_app
-from server.errors import ServerBusy, TooManyRequests
+from server.errors import QueryCancelled, ServerBusy, TooManyRequests
+from server.ops.admission import admitted
 from server.ops.fairness import Limits, LocalLimiter, client_of
+from server.settings import Settings
 from tests.conftest import BuiltPlan, TestClient
 from tests.seed import SLUG
 
@@ -409,3 +414,32 @@ def test_pages_spend_the_budget_of_the_client_as_its_queries_do(built_plan: Buil
         assert client.get(f"/doc/id/plan/{SLUG}", headers=crawler).status_code == 429
         # Another client's query still runs.
         assert client.get("/sparql", params={"query": "ASK {}"}, headers=other).status_code == 200
+
+
+def test_a_request_whose_client_left_while_it_waited_does_not_run() -> None:
+    # A client polling with a short timeout left a queue of abandoned page requests that each ran in
+    # turn once admitted; now the slot it gets is given back at once, 499.
+    limiter = LocalLimiter(Limits(concurrent=1, queued=4, slots=1, seconds_per_minute=0))
+    state = SimpleNamespace(fairness=limiter, settings=Settings())
+    ran: list[str] = []
+
+    def request(gone: bool) -> Request:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.disconnect"} if gone else {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "client": ("192.0.2.1", 1)}
+        return Request({**scope, "app": SimpleNamespace(state=state)}, receive)
+
+    async def page(gone: bool) -> None:
+        async with contextlib.asynccontextmanager(admitted)(request(gone)):
+            ran.append("gone" if gone else "here")
+
+    async def main() -> None:
+        gone = r"^the client closed the connection while its request waited for a query slot$"
+        with pytest.raises(QueryCancelled, match=gone):
+            await page(gone=True)
+        await page(gone=False)
+        assert limiter.stats()["running"] == 0
+
+    run(main())
+    assert ran == ["here"]

@@ -14,9 +14,18 @@ from collections.abc import AsyncIterator
 
 from fastapi import Depends, Request
 
+from server.errors import QueryCancelled
 from server.ops.fairness import Limiter, client_of
 from server.ops.priority import BACKGROUND
 from server.settings import Settings
+
+
+async def give_up_if_gone(request: Request) -> None:
+    """Raise :class:`QueryCancelled` (499) when the client hung up while its request waited for a slot:
+    a client that polls with a short timeout (or a crawler that gave up) leaves no queue of abandoned
+    work behind it. Only for requests whose body is not read (GET): the check takes the next message."""
+    if await request.is_disconnected():
+        raise QueryCancelled("the client closed the connection while its request waited for a query slot")
 
 
 def client_for(request: Request) -> str:
@@ -35,6 +44,7 @@ async def admitted(request: Request) -> AsyncIterator[None]:
         yield
         return
     async with fairness.admit(client_for(request)) as background:
+        await give_up_if_gone(request)
         # Read by the store in the threads the handler starts (asyncio.to_thread copies the context);
         # the context is this request's alone.
         BACKGROUND.set(background)

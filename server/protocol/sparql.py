@@ -40,7 +40,7 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from server.ops.admission import client_for
+from server.ops.admission import client_for, give_up_if_gone
 from server.ops.fairness import Limiter
 from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
@@ -358,6 +358,7 @@ async def _evaluate(
     # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
     # lowest CPU priority (server.ops.priority).
     async with fairness.admit(client) as background:
+        await give_up_if_gone(request)
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
             return await anyio.to_thread.run_sync(
