@@ -65,7 +65,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # under the base, or a reference with neither scheme nor leading '/' (resolved against the base).
 _SPACE = "\\s\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 STRING_PATTERN = f"^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x1f\\x7f{_SPACE}][^\\x00-\\x1f\\x7f]*$"
-_IRI_CHARS = '[^\\x00-\\x20<>"{}|\\\\^`]'
+_IRI_CHARS = "[^" + NOT_IN_IRI.pattern.removeprefix("[")  # what an IRI may hold: not NOT_IN_IRI
 
 
 def iri_pattern(base: str) -> str:
