@@ -11,14 +11,14 @@ the catalogue's own answers.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeGuard
 
 from mapping.discover import Rules, Scope, discover, plan_scopes
-from mapping.entities import Catalogue, EntityKind, find_mentions
+from mapping.entities import Catalogue, EntityKind, catalogue_entries, find_mentions, read_data_file
 from mapping.model import Plan, Span
 
 
@@ -63,12 +63,32 @@ def score(
 
 def gold_annotations(directory: Path) -> dict[str, set[tuple[EntityKind, str]]]:
     """``gold.toml`` of ``directory``: file name -> its ``(kind, surface form)`` pairs."""
-    with (directory / "gold.toml").open("rb") as f:
-        data = tomllib.load(f)
+    path = directory / "gold.toml"
+    known = [kind.value for kind in EntityKind]
     out: dict[str, set[tuple[EntityKind, str]]] = {}
-    for entry in data["entity"]:
-        out[entry["file"]] = {(EntityKind(kind), name) for name, kind in entry["entities"]}
+    for _, e in catalogue_entries(path, read_data_file(path), ["entity"]):
+        file = e.text("file")
+        e.label = f"entity {file!r}"
+        if file in out:
+            raise e.error("the file is annotated twice")
+        e.used.add("entities")
+        pairs = e.table.get("entities")
+        if not isinstance(pairs, list):
+            raise e.error("entities must be a list of [name, kind] pairs")
+        out[file] = set()
+        for k, pair in enumerate(pairs, 1):
+            if not (_is_pair(pair) and pair[1] in known):
+                listed = ", ".join(known)
+                raise e.error(f"entities #{k}: {pair!r} is not a [name, kind] pair with kind one of {listed}")
+            out[file].add((EntityKind(pair[1]), pair[0]))
+        e.done()
     return out
+
+
+def _is_pair(value: object) -> TypeGuard[list[str]]:
+    return (
+        isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v.strip() for v in value)
+    )
 
 
 def score_annotated(directory: Path, rules: Rules) -> dict[str, Score]:

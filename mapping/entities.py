@@ -572,5 +572,6 @@ def tasks_involving(
 
 CatalogueEntry = _Entry
 read_data_file = _read
+catalogue_entries = _entries
 name_matcher = _matcher
 scope_range = _scope

@@ -2,6 +2,7 @@
 
 - Arabic digits with an optional decimal part: ``1920.83``; full-width digits are accepted.
 - Chinese numerals: ``十一``, ``四十九``, ``一百零五``, ``两千``, ``三万五千``, digit strings ``二〇二五``.
+  Only grammatical ones: ``一百二二``, ``十十``, ``一千五`` raise :class:`NumeralError` (what, where).
 - Multipliers after a number: ``万`` (1e4), ``亿`` (1e8), ``万亿`` (1e12): ``300万``, ``1.5万亿``.
 - Ranges: ``3—5``, ``3-5``, ``3~5``, ``3～5``, ``3至5``, ``3到5``; a multiplier after the upper end applies to
   both ends (``3—5万`` is 30000 to 50000).
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "MULTIPLIERS",
     "NUMBER",
     "RANGE_SEPARATOR",
+    "NumeralError",
     "parse_chinese",
     "parse_number",
     "parse_range",
@@ -38,8 +41,6 @@ _DIGITS = {
     "八": 8,
     "九": 9,
 }
-_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
-_LARGE_UNITS = {"万": 10**4, "亿": 10**8}
 
 # Longest first, so that 万亿 is read as one multiplier and not as 万 followed by 亿.
 MULTIPLIERS: dict[str, Decimal] = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4}
@@ -56,38 +57,136 @@ _RANGE_RE = re.compile(rf"({NUMBER})\s*{RANGE_SEPARATOR}\s*({NUMBER})({MULTIPLIE
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 
-def _parse_section(text: str) -> int:
-    """A Chinese numeral below 10000 (no 万 or 亿): 三千零五 → 3005, 十二 → 12."""
-    total = 0
-    digit: int | None = None
-    for char in text:
-        if char in _DIGITS:
-            digit = _DIGITS[char]
-        elif char in _SMALL_UNITS:
-            # 十 alone (十二) means one ten.
-            total += (1 if digit is None else digit) * _SMALL_UNITS[char]
-            digit = None
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + (digit or 0)
+_ZEROS = "〇零"
+_PLACES = {"十": 1, "百": 2, "千": 3}
+_SECTIONS = (("亿", 8), ("万", 4))
+
+
+class NumeralError(ValueError):
+    """A Chinese numeral that breaks the grammar of numerals: the text, the character where it
+    breaks (0-based) and what is wrong there."""
+
+    def __init__(self, text: str, index: int, reason: str) -> None:
+        super().__init__(f"malformed Chinese numeral {text!r}: {reason} (character {index + 1})")
+        self.text = text
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One digit of a numeral at its place (10**place); ``zero`` is a 零 (or 〇) standing for a gap."""
+
+    index: int  # of the digit (of the unit for a bare 十) in the numeral
+    digit: int
+    place: int
+    zero: bool = False
+    bare_ten: bool = False  # 十 with no digit before it
+
+
+def _section_terms(text: str, numeral: str, offset: int, shift: int) -> list[_Term]:
+    """The terms of a section below 万 (``text`` is ``numeral[offset:offset + len(text)]``)."""
+    terms: list[_Term] = []
+    pending: int | None = None  # index of a digit not yet followed by its unit
+    for j, char in enumerate(text, offset):
+        if char in _DIGITS and pending is not None:
+            raise NumeralError(numeral, j, f"two digits in a row ({numeral[pending]}{char})")
+        if char in _ZEROS:
+            terms.append(_Term(j, 0, shift, zero=True))
+        elif char in _DIGITS:
+            pending = j
+        else:  # 十, 百 or 千
+            if pending is None and char != "十":
+                raise NumeralError(numeral, j, f"{char} with no digit before it")
+            if pending is not None and numeral[pending] == "两" and char == "十":
+                raise NumeralError(numeral, pending, "两 before 十 (tens are written 二十)")
+            digit = 1 if pending is None else _DIGITS[numeral[pending]]
+            index = j if pending is None else pending
+            terms.append(_Term(index, digit, _PLACES[char] + shift, bare_ten=pending is None))
+            pending = None
+    if pending is not None:
+        if numeral[pending] == "两" and (terms or shift == 0):
+            raise NumeralError(numeral, pending, "两 as the last digit (ones are written 二)")
+        terms.append(_Term(pending, _DIGITS[numeral[pending]], shift))
+    return terms
+
+
+def _terms(text: str, numeral: str, offset: int, shift: int) -> list[_Term]:
+    """The terms of ``text`` (a part of ``numeral`` at ``offset``), split at 亿 and 万; places shifted."""
+    for unit, power in _SECTIONS:
+        i = text.find(unit)
+        if i >= 0:
+            head = _terms(text[:i], numeral, offset, shift + power)
+            if not any(not t.zero for t in head):
+                raise NumeralError(numeral, offset + i, f"{unit} with no number before it")
+            return head + _terms(text[i + 1 :], numeral, offset + i + 1, shift)
+    return _section_terms(text, numeral, offset, shift)
+
+
+def _written(numeral: str, term: _Term) -> str:
+    """A term as it would be written alone: 二千, 五万, 一亿 (the place spelt out)."""
+    small = {0: "", 1: "十", 2: "百", 3: "千"}[term.place % 4]
+    large = {0: "", 1: "万", 2: "亿", 3: "万亿"}[term.place // 4]
+    return ("" if term.bare_ten else numeral[term.index]) + small + large
+
+
+def _check(numeral: str, terms: list[_Term]) -> None:
+    """Places decrease; one 零 stands for each gap and only there; 十 alone only at the start."""
+    if terms[0].zero:
+        raise NumeralError(numeral, terms[0].index, "零 before the first digit")
+    if terms[-1].zero:
+        raise NumeralError(numeral, terms[-1].index, "零 after the last digit")
+    previous = terms[0]
+    zero: _Term | None = None
+    for term in terms[1:]:
+        if term.zero:
+            if zero is not None:
+                raise NumeralError(numeral, term.index, "two 零 in a row")
+            zero = term
+            continue
+        name = _written(numeral, term)
+        if term.place >= previous.place:
+            order = f"places out of order ({name} after {_written(numeral, previous)})"
+            raise NumeralError(numeral, term.index, order)
+        if term.bare_ten:
+            raise NumeralError(numeral, term.index, "十 with no digit before it after a higher place (一十)")
+        if previous.place - term.place > 1 and zero is None:
+            raise NumeralError(
+                numeral,
+                term.index,
+                f"a place skipped before {name} without 零 (after {_written(numeral, previous)})",
+            )
+        if previous.place - term.place == 1 and zero is not None:
+            raise NumeralError(numeral, zero.index, "零 where no place is skipped")
+        previous, zero = term, None
+
+
+def _digit_string(text: str) -> int:
+    """A number written digit by digit (a year: 二〇二五, 一九九八): four digits or more, or a 〇 in it."""
+    if "两" in text:
+        raise NumeralError(text, text.index("两"), "两 in a digit string (digits are written 二)")
+    if len(text) < 4 and not any(c in _ZEROS for c in text):
+        # 三五 is three or five, 二三 two or three: digits side by side are no number.
+        raise NumeralError(text, 1, f"two digits in a row ({text[:2]})")
+    return int("".join(str(_DIGITS[c]) for c in text))
 
 
 def parse_chinese(text: str) -> int:
-    """A Chinese integer numeral: 四十九 → 49, 两万三千 → 23000, 一亿零五百万 → 105000000, 二〇二五 → 2025."""
+    """A Chinese integer numeral: 四十九 → 49, 两万三千 → 23000, 一亿零五百万 → 105000000, 二〇二五 → 2025.
+
+    The grammar of official numerals: digit–unit pairs with decreasing places, one 零 (or 〇) for each
+    gap, 十 with no digit only at the start, 两 only before 百, 千, 万, 亿; sections of 万 and 亿. A
+    malformed numeral (一百二二, 十十, 一千五, 一百十) raises :class:`NumeralError` saying what and where.
+    """
     if not text or not _CHINESE_RE.fullmatch(text):
         raise ValueError(f"not a Chinese numeral: {text!r}")
-    if all(c in _DIGITS for c in text) and len(text) > 1:
-        # A digit string such as a year: 二〇二五.
-        return int("".join(str(_DIGITS[c]) for c in text))
-    total = 0
-    rest = text
-    for unit in ("亿", "万"):
-        if unit in rest:
-            head, rest = rest.split(unit, 1)
-            if not head:
-                raise ValueError(f"not a Chinese numeral: {text!r}")
-            total += parse_chinese(head) * _LARGE_UNITS[unit]
-    return total + (_parse_section(rest) if rest else 0)
+    if len(text) == 1 and text in _DIGITS:
+        return _DIGITS[text]
+    if all(c in _DIGITS for c in text):
+        return _digit_string(text)
+    terms = _terms(text, text, 0, 0)
+    _check(text, terms)
+    return sum(t.digit * 10**t.place for t in terms)
 
 
 def _parse_plain(text: str) -> Decimal:

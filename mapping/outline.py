@@ -58,11 +58,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mapping.entities import CatalogueEntry, CatalogueError, read_data_file
 from mapping.errors import DocumentError, Location
 from mapping.model import Span
 from mapping.numbers import parse_chinese
@@ -128,15 +128,19 @@ class RoleRules:
 
 
 def load_role_rules(path: Path = ROLES_FILE) -> RoleRules:
-    with path.open("rb") as f:
-        data = tomllib.load(f)
+    """The frame titles of ``roles.toml``; a malformed file raises
+    :class:`~mapping.entities.CatalogueError` naming the file, the entry and what is wrong."""
+    data = read_data_file(path)
+    unknown = sorted(set(data) - {"frame"})
+    if unknown:
+        raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
     frame = data.get("frame")
     if not isinstance(frame, dict):
-        raise ValueError(f"{path}: no [frame] table")
-    exact, suffix = frame.get("exact", []), frame.get("suffix", [])
-    for name, words in (("exact", exact), ("suffix", suffix)):
-        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-            raise ValueError(f"{path}: frame.{name} must be a list of non-empty strings")
+        raise CatalogueError(path.name, "file", "no [frame] table")
+    e = CatalogueEntry(path.name, "frame", 1, frame)
+    e.label = "frame"
+    exact, suffix = e.texts("exact"), e.texts("suffix")
+    e.done()
     return RoleRules(frozenset(normalise(w).text for w in exact), tuple(normalise(w).text for w in suffix))
 
 

@@ -42,6 +42,7 @@ from decimal import Decimal
 
 from mapping.errors import DocumentError, Location
 from mapping.model import Pillar, Plan, Span, Stage, StageStatistic, Task
+from mapping.numbers import NumeralError, parse_chinese
 from mapping.text import NormText, normalise
 
 _NUMERAL_CHARS = "〇零一二两三四五六七八九十百千万"
@@ -65,46 +66,6 @@ _LINE_BREAK = re.compile("[\n\r\u2028\u2029]")
 _CLAUSE_SEPARATOR = re.compile(r"[,;]?(?:其中)?")
 _YEARS = re.compile(r"(\d{4})(?:年)?\s*(?:[—–\-~]{1,2}|至|到)\s*(\d{4})年|(\d{4})年")
 
-_DIGITS = {ch: value for value, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _chinese_numeral_value(numeral: str) -> int:
-    """The value of a Chinese numeral as used for headings: 一 … 十 … 九十九 … 一百零一 … 一万.
-
-    A numeral without unit characters is read digit by digit (``一〇`` = 10). Private on purpose:
-    :mod:`mapping.numbers` is the general reader of Chinese numbers; this one only reads markers.
-    """
-    if not numeral or any(ch not in _DIGITS and ch not in _UNITS and ch != "万" for ch in numeral):
-        raise ValueError(f"not a Chinese numeral: {numeral!r}")
-    if not any(ch in _UNITS or ch == "万" for ch in numeral):
-        value = 0
-        for ch in numeral:
-            value = value * 10 + _DIGITS[ch]
-        return value
-    total = 0  # completed 万 groups
-    section = 0  # below 万
-    last_unit = 10000  # units within a section must decrease: 一千二百, not 一百二千
-    digit: int | None = None
-    for ch in numeral:
-        if ch in _DIGITS:
-            if digit is not None and _DIGITS[ch] != 0:
-                raise ValueError(f"two digits in a row in {numeral!r}")
-            digit = _DIGITS[ch] if _DIGITS[ch] != 0 else None
-        elif ch in _UNITS:
-            if _UNITS[ch] >= last_unit:
-                raise ValueError(f"units out of order in {numeral!r}")
-            section += (1 if digit is None else digit) * _UNITS[ch]
-            last_unit = _UNITS[ch]
-            digit = None
-        else:  # 万
-            if total:
-                raise ValueError(f"two 万 in {numeral!r}")
-            section += digit or 0
-            total = (section or 1) * 10000
-            section, digit, last_unit = 0, None, 10000
-    return total + section + (digit or 0)
-
 
 def _is_boundary(text: str, i: int, enders: str) -> bool:
     """True when position ``i`` of the normalised text is the start of the text or follows one of
@@ -118,16 +79,19 @@ def _is_boundary(text: str, i: int, enders: str) -> bool:
 
 
 def _numeral_or_none(numeral: str) -> int | None:
+    """A heading's or marker's numeral; ``None`` when it is no numeral (not taken as a number)."""
     try:
-        return _chinese_numeral_value(numeral)
+        return parse_chinese(numeral)
     except ValueError:
         return None
 
 
-def _parse_count(word: str) -> int | None:
+def _parse_count(word: str) -> int:
+    """A declared count, in ASCII digits or a Chinese numeral; ``ValueError`` (a
+    :class:`~mapping.numbers.NumeralError` for a malformed numeral) when it is neither."""
     if word.isdigit() and word.isascii():
         return int(word)
-    return _numeral_or_none(word)
+    return parse_chinese(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +232,14 @@ class _Reader:
         count_span: Span | None = None
         opener = _STATISTICS_OPENER.search(text, start, end)
         if opener is not None:
-            count = _parse_count(opener.group(1))
-            if count is None:
-                raise self.error(f"unreadable number of key tasks {opener.group(1)!r}", opener.start(1))
+            word = opener.group(1)
+            try:
+                count = _parse_count(word)
+            except NumeralError as e:
+                message = f"unreadable number of key tasks {word!r}: {e.reason}"
+                raise self.error(message, opener.start(1) + e.index) from None
+            except ValueError:
+                raise self.error(f"unreadable number of key tasks {word!r}", opener.start(1)) from None
             count_span = self.span(opener.start(1), opener.end(1))
             paragraph_start, pos = opener.start(), opener.end()
         else:

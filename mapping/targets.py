@@ -41,13 +41,14 @@ import calendar
 import datetime
 import enum
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from mapping.entities import CatalogueEntry, CatalogueError, read_data_file
 from mapping.model import Plan, Span
 from mapping.numbers import ARABIC, MULTIPLIER, MULTIPLIERS, RANGE_SEPARATOR, parse_number, plain_decimal
 from mapping.text import NormText, normalise
@@ -135,37 +136,81 @@ class Target:
         return self.quantity is None
 
 
-def _decimal(text: object) -> Decimal:
-    if not isinstance(text, str):
-        raise ValueError(f"factor must be a string holding a decimal, not {text!r}")
-    return Decimal(text)
+def _entries(path: Path, data: dict[str, Any], section: str) -> Iterator[tuple[str, CatalogueEntry]]:
+    """The ``[section.KEY]`` tables of the file, each read field by field (errors name file and entry)."""
+    tables = data.get(section)
+    if not isinstance(tables, dict):
+        raise CatalogueError(path.name, section, f"must be a table of tables ([{section}.KEY])")
+    for i, (key, table) in enumerate(tables.items()):
+        if not isinstance(table, dict):
+            raise CatalogueError(path.name, f"{section} {key!r}", f"is not a table ([{section}.{key}])")
+        entry = CatalogueEntry(path.name, section, i + 1, table)
+        entry.label = f"{section} {key!r}"
+        yield key, entry
+
+
+def _forms(entry: CatalogueEntry) -> dict[str, Decimal]:
+    entry.used.add("forms")
+    forms = entry.table.get("forms")
+    if not isinstance(forms, dict) or not forms:
+        raise entry.error("forms must be a table of unit words and their factors")
+    out: dict[str, Decimal] = {}
+    for form, factor in forms.items():
+        if not form.strip():
+            raise entry.error("forms: a unit word must not be empty")
+        try:
+            value = Decimal(factor) if isinstance(factor, str) else None
+        except ArithmeticError:
+            value = None
+        if value is None or not value.is_finite() or value <= 0:
+            raise entry.error(
+                f"forms.{form}: the factor must be a string holding a positive decimal, not {factor!r}"
+            )
+        out[form] = value
+    return out
 
 
 def load_vocabulary(path: Path = DATA_FILE) -> TargetVocabulary:
-    """Units and indicators from the curated data file; checks that every indicator's unit exists."""
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    units = {
-        key: Unit(
+    """Units and indicators from the curated data file; checks that every indicator's unit exists.
+
+    A malformed file raises :class:`~mapping.entities.CatalogueError` naming the file, the entry
+    (``unit 'percent'``, ``indicator 'gdp'``) and what is wrong."""
+    data = read_data_file(path)
+    unknown = sorted(set(data) - {"unit", "indicator"})
+    if unknown:
+        raise CatalogueError(path.name, "file", f"unknown section(s) {', '.join(unknown)}")
+    units: dict[str, Unit] = {}
+    for key, e in _entries(path, data, "unit"):
+        abbr = e.table.get("abbr")  # "" for a bare count
+        e.used.add("abbr")
+        if not isinstance(abbr, str):
+            raise e.error("abbr must be a string (empty for a bare count)")
+        units[key] = Unit(
             key=key,
-            zh=entry["zh"],
-            en=entry["en"],
-            qudt=entry.get("qudt"),
-            pk=entry.get("pk"),
-            abbr=entry["abbr"],
-            forms={form: _decimal(factor) for form, factor in entry["forms"].items()},
+            zh=e.text("zh"),
+            en=e.text("en"),
+            qudt=e.optional_text("qudt"),
+            pk=e.optional_text("pk"),
+            abbr=abbr,
+            forms=_forms(e),
         )
-        for key, entry in data["unit"].items()
-    }
+        e.done()
     indicators: dict[str, Indicator] = {}
-    for key, entry in data["indicator"].items():
-        milestone = entry.get("kind") == "milestone"
-        unit = entry.get("unit")
+    for key, e in _entries(path, data, "indicator"):
+        kind = e.optional_text("kind")
+        if kind not in (None, "milestone"):
+            raise e.error(f'kind must be "milestone" or absent, not {kind!r}')
+        milestone = kind == "milestone"
+        unit = e.optional_text("unit")
         if milestone == (unit is not None):
-            raise ValueError(f"indicator {key}: a milestone has no unit, any other indicator has one")
+            raise e.error("a milestone has no unit, any other indicator has one")
         if unit is not None and unit not in units:
-            raise ValueError(f"indicator {key}: unknown unit {unit!r}")
-        indicators[key] = Indicator(key, entry["zh"], entry["en"], tuple(entry["match"]), unit, milestone)
+            raise e.error(f"unknown unit {unit!r}")
+        match = e.texts("match")
+        if not match:
+            raise e.error("match must list at least one phrase")
+        indicators[key] = Indicator(key, e.text("zh"), e.text("en"), match, unit, milestone)
+        e.done()
     return TargetVocabulary(units, indicators)
 
 

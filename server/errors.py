@@ -31,6 +31,11 @@ class BadRequest(ServerError):
     """The request does not follow the SPARQL protocol (missing or doubled query, bad parameter)."""
 
 
+class InvalidGraphIri(BadRequest):
+    """A ``default-graph-uri`` or ``named-graph-uri`` that is not an absolute IRI; ``parameter`` and
+    ``value`` say which (SPARQL 1.1 Protocol §2.1.4 takes IRIs there, RFC 3987)."""
+
+
 class QuerySyntaxError(ServerError):
     """The query does not parse; ``line`` and ``column`` (1-based) come from the parser."""
 
@@ -140,6 +145,7 @@ class Rule:
 # a subclass answers like its nearest listed ancestor.
 ERROR_TABLE: dict[type[BaseException], Rule] = {
     BadRequest: Rule(400, "Bad request"),
+    InvalidGraphIri: Rule(400, "Invalid graph IRI"),
     BadReconciliationRequest: Rule(400, "Bad reconciliation request"),
     UnknownEntity: Rule(404, "Unknown entity"),
     QuerySyntaxError: Rule(400, "Malformed query"),

@@ -19,7 +19,7 @@ from mapping.discover import (
     load_stoplist,
     plan_scopes,
 )
-from mapping.discover_eval import Score, score_against_catalogue, score_annotated
+from mapping.discover_eval import Score, gold_annotations, score_against_catalogue, score_annotated
 from mapping.entities import Catalogue, CatalogueError, EntityKind, Mention
 from mapping.model import Plan, Span
 
@@ -264,3 +264,34 @@ def test_duplicate_stop_word_in_the_rules(data_dir: Path) -> None:
     )
     with pytest.raises(CatalogueError, match=r"discovery\.toml: stops: duplicate word '推进'"):
         load_rules(data_dir)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[entity]]\nentities = [["临海省", "place"]]\n', "[[entity]] #1: missing file"),
+        ('[[entity]]\nfile = "a.txt"\n', "entity 'a.txt': entities must be a list of [name, kind] pairs"),
+        (
+            '[[entity]]\nfile = "a.txt"\nentities = [["临海省", "city"]]\n',
+            "entity 'a.txt': entities #1: ['临海省', 'city'] is not a [name, kind] pair with kind one of "
+            "org, place, project",
+        ),
+        (
+            '[[entity]]\nfile = "a.txt"\nentities = [["临海省"]]\n',
+            "entity 'a.txt': entities #1: ['临海省'] is not a [name, kind] pair with kind one of "
+            "org, place, project",
+        ),
+        (
+            '[[entity]]\nfile = "a.txt"\nentities = []\n[[entity]]\nfile = "a.txt"\nentities = []\n',
+            "entity 'a.txt': the file is annotated twice",
+        ),
+        ('[[entity]]\nfile = "a.txt"\nentities = []\nnote = 1\n', "entity 'a.txt': unknown field(s) note"),
+        ("[[entities]]\n", "file: unknown section(s) entities"),
+    ],
+)
+def test_a_malformed_gold_file_names_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    # It raised KeyError 'file' or ValueError 'city' is not a valid EntityKind, naming no entry.
+    (tmp_path / "gold.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError) as caught:
+        gold_annotations(tmp_path)
+    assert str(caught.value) == f"gold.toml: {message}"

@@ -8,8 +8,10 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.responses import FileResponse
 
 from mapping.changes import CHANGE_FILES
 from mapping.tables import TABLES
@@ -223,3 +225,31 @@ def test_the_manifest_is_read_again_only_when_it_changes(
         assert reads == [dist, dist]
         (dist / "manifest.json").unlink()
         assert client.get("/dumps/").status_code == 404
+
+
+@pytest.mark.parametrize("encoding", [IDENTITY, {"Accept-Encoding": "gzip"}], ids=["identity", "gzip"])
+def test_head_reads_no_file_and_gives_the_headers_of_the_get(
+    plan_client: TestClient, built_plan: BuiltPlan, monkeypatch: pytest.MonkeyPatch, encoding: dict[str, str]
+) -> None:
+    opened: list[str] = []
+    open_file = FileResponse._open_file
+
+    def counting(self: FileResponse) -> Any:
+        opened.append(Path(self.path).name)
+        return open_file(self)
+
+    monkeypatch.setattr(FileResponse, "_open_file", counting)
+    index = plan_client.get("/dumps/", headers={"Accept": "application/json"}).json()
+    names = [f["name"] for f in index["files"]]
+    large = {n for n in names if (built_plan.dist / n).stat().st_size >= FileResponse.chunk_size}
+    assert {"plankg.nt", "plankg.ttl", "plankg.jsonld"} <= large and len(large) < len(names)
+    for name in names:
+        opened.clear()
+        head = plan_client.head(f"/dumps/{name}", headers=encoding)
+        assert head.status_code == 200 and head.content == b""
+        if name in large:  # no byte of it read for a HEAD (a small file is read as for the GET)
+            assert opened == [], name
+        get = plan_client.get(f"/dumps/{name}", headers=encoding)
+        assert {k: v for k, v in head.headers.items() if k != "date"} == {
+            k: v for k, v in get.headers.items() if k != "date"
+        }, name

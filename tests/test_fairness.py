@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 
 import pytest
+from starlette.requests import Request
 
-from server.app import create_app
-from server.errors import ServerBusy, TooManyRequests
+from server.app import client_limits, create_app
+from server.errors import QueryCancelled, ServerBusy, TooManyRequests
+from server.ops.admission import admitted
 from server.ops.fairness import Limits, LocalLimiter, client_of
+from server.settings import Settings
 from tests.conftest import BuiltPlan, TestClient
+from tests.seed import SLUG
 
 
 class Clock:
@@ -369,3 +375,71 @@ def test_admission_says_whether_the_query_runs_in_the_background() -> None:
             assert background is False  # no reserve: no heavy clients, nothing in the background
 
     run(scenario())
+
+
+# --- pages and charts count as queries ---------------------------------------------------------------
+
+
+def test_pages_spend_the_budget_of_the_client_as_its_queries_do(built_plan: BuiltPlan) -> None:
+    settings = dataclasses.replace(built_plan.settings, client_query_seconds=1e-9, answer_cache_bytes=0)
+    pages = [
+        "/",
+        f"/plans/{SLUG}",
+        "/search?q=%E6%B5%8E%E5%8D%97",
+        "/charts/investment.svg",
+        "/charts/targets.svg",
+        f"/id/plan/{SLUG}",
+        f"/doc/id/plan/{SLUG}",
+        "/.well-known/void",
+    ]
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for path in pages:
+            app.state.fairness = LocalLimiter(client_limits(settings))  # a fresh minute
+            assert client.get(path, follow_redirects=False).status_code in (200, 303), path
+            # The page spent this client's query time: its next query and its next page are refused.
+            refused = client.get("/sparql", params={"query": "ASK {}"})
+            assert refused.status_code == 429, path
+            assert "of query time in the last minute; the limit is 1e-09 s" in refused.json()["detail"]
+            again = client.get(path, follow_redirects=False)
+            assert again.status_code == 429, path
+            assert again.json()["title"] == "Too many requests"
+        # What asks the store nothing is not counted: the query page, static files.
+        assert client.get("/query").status_code == 200
+    proxy = ipaddress.ip_network("10.0.0.9")
+    proxied = dataclasses.replace(settings, trusted_proxies=(proxy,))
+    with TestClient(create_app(proxied), client=("10.0.0.9", 50000)) as client:
+        crawler, other = {"X-Forwarded-For": "192.0.2.1"}, {"X-Forwarded-For": "192.0.2.2"}
+        assert client.get(f"/doc/id/plan/{SLUG}", headers=crawler).status_code == 200
+        assert client.get(f"/doc/id/plan/{SLUG}", headers=crawler).status_code == 429
+        # Another client's query still runs.
+        assert client.get("/sparql", params={"query": "ASK {}"}, headers=other).status_code == 200
+
+
+def test_a_request_whose_client_left_while_it_waited_does_not_run() -> None:
+    # A client polling with a short timeout left a queue of abandoned page requests that each ran in
+    # turn once admitted; now the slot it gets is given back at once, 499.
+    limiter = LocalLimiter(Limits(concurrent=1, queued=4, slots=1, seconds_per_minute=0))
+    state = SimpleNamespace(fairness=limiter, settings=Settings())
+    ran: list[str] = []
+
+    def request(gone: bool) -> Request:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.disconnect"} if gone else {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "client": ("192.0.2.1", 1)}
+        return Request({**scope, "app": SimpleNamespace(state=state)}, receive)
+
+    async def page(gone: bool) -> None:
+        async with contextlib.asynccontextmanager(admitted)(request(gone)):
+            ran.append("gone" if gone else "here")
+
+    async def main() -> None:
+        gone = r"^the client closed the connection while its request waited for a query slot$"
+        with pytest.raises(QueryCancelled, match=gone):
+            await page(gone=True)
+        await page(gone=False)
+        assert limiter.stats()["running"] == 0
+
+    run(main())
+    assert ran == ["here"]

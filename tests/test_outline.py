@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mapping.entities import CatalogueError
 from mapping.errors import DocumentError, Location
 from mapping.model import Span
 from mapping.outline import RoleRules, load_role_rules, read_outline, role_of, shape_of
@@ -560,9 +561,17 @@ def test_children_of_a_frame_division_are_frame(rules: RoleRules) -> None:
 
 def test_role_rules_are_checked(tmp_path: Path) -> None:
     bad = tmp_path / "roles.toml"
-    bad.write_text('[frame]\nexact = ["总体要求", 3]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"frame\.exact must be a list of non-empty strings"):
-        load_role_rules(bad)
-    bad.write_text('[other]\nexact = ["总体要求"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"no \[frame\] table"):
-        load_role_rules(bad)
+    for text, message in [
+        ('[frame]\nexact = ["总体要求", 3]\n', "frame: exact must be a list of non-empty strings"),
+        ('[other]\nexact = ["总体要求"]\n', "file: unknown section(s) other"),
+        ("", "file: no [frame] table"),
+        ('[frame]\nexacts = ["总体要求"]\n', "frame: unknown field(s) exacts"),
+        (
+            "[frame\n",
+            "file: not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+        ),
+    ]:
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(CatalogueError) as caught:
+            load_role_rules(bad)
+        assert str(caught.value) == f"roles.toml: {message}"

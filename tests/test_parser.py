@@ -14,7 +14,8 @@ import pytest
 
 from mapping.errors import DocumentError
 from mapping.model import Plan, Span, Stage
-from mapping.parser import _chinese_numeral_value, parse_plan
+from mapping.numbers import parse_chinese
+from mapping.parser import parse_plan
 from mapping.text import normalise
 
 TESTS = Path(__file__).resolve().parent
@@ -485,7 +486,8 @@ def test_chinese_numbers_in_declared_count_and_markers() -> None:
     ],
 )  # fmt: skip
 def test_chinese_numeral_value(numeral: str, value: int) -> None:
-    assert _chinese_numeral_value(numeral) == value
+    # The parser reads headings and markers with mapping.numbers' one reader of numerals.
+    assert parse_chinese(numeral) == value
 
 
 @pytest.mark.parametrize(
@@ -493,18 +495,24 @@ def test_chinese_numeral_value(numeral: str, value: int) -> None:
     [
         ("", "not a Chinese numeral: ''"),
         ("北方", "not a Chinese numeral: '北方'"),
-        ("一二十", "two digits in a row in '一二十'"),
-        ("三二十", "two digits in a row in '三二十'"),
-        ("三一十", "two digits in a row in '三一十'"),
-        ("十十", "units out of order in '十十'"),
+        ("一二十", r"malformed Chinese numeral '一二十': two digits in a row \(一二\) \(character 2\)"),
+        ("三二十", r"malformed Chinese numeral '三二十': two digits in a row \(三二\) \(character 2\)"),
+        ("三一十", r"malformed Chinese numeral '三一十': two digits in a row \(三一\) \(character 2\)"),
+        ("十十", r"malformed Chinese numeral '十十': places out of order \(十 after 十\) \(character 2\)"),
         ("10", "not a Chinese numeral: '10'"),
-        ("一百二千", "units out of order in '一百二千'"),
-        ("一万二万", "two 万 in '一万二万'"),
+        (
+            "一百二千",
+            r"malformed Chinese numeral '一百二千': places out of order \(二千 after 一百\) \(character 3\)",
+        ),
+        (
+            "一万二万",
+            r"malformed Chinese numeral '一万二万': places out of order \(二万 after 一万\) \(character 3\)",
+        ),
     ],
 )
 def test_chinese_numeral_value_refuses(numeral: str, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}$"):
-        _chinese_numeral_value(numeral)
+        parse_chinese(numeral)
 
 
 # -- malformed documents --------------------------------------------------------------------

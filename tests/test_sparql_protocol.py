@@ -357,6 +357,55 @@ def test_query_in_url_and_body_is_400(client: TestClient) -> None:
     assert_problem(r, 400, "both in the URL and in the request body")
 
 
+@pytest.mark.parametrize(
+    ("parameter", "value", "problem"),
+    [
+        ("default-graph-uri", "extra", "is not an absolute IRI: it has no scheme (such as http:)"),
+        ("named-graph-uri", "", "is empty"),
+        (
+            "default-graph-uri",
+            "http://example.org/a b",
+            "is not an IRI: it holds ' ', which an IRI cannot hold",
+        ),
+        (
+            "named-graph-uri",
+            "http://example.org/<x>",
+            "is not an IRI: it holds '<', which an IRI cannot hold",
+        ),
+        (
+            "default-graph-uri",
+            "http://example.org/%zz",
+            "is not an IRI: a '%' is not followed by two hexadecimal digits",
+        ),
+        ("named-graph-uri", "1a:b", "is not an absolute IRI: it has no scheme (such as http:)"),
+        # a C1 control character (RFC 3987 keeps them out)
+        (
+            "default-graph-uri",
+            "http://example.org/\x85",
+            "is not an IRI: it holds '\\x85', which an IRI cannot hold",
+        ),
+    ],
+)
+def test_a_graph_parameter_that_is_no_iri_is_named(
+    client: TestClient, parameter: str, value: str, problem: str
+) -> None:
+    for response in (
+        client.get("/sparql", params={"query": "ASK {}", parameter: value}),
+        client.post("/sparql", data={"query": "ASK {}", parameter: value}),
+        # the first of several that is wrong is the one named
+        client.get("/sparql", params=[("query", "ASK {}"), (parameter, "urn:x:good"), (parameter, value)]),
+    ):
+        body = assert_problem(response, 400)
+        assert body == {
+            "type": "about:blank",
+            "title": "Invalid graph IRI",
+            "status": 400,
+            "detail": f"parameter {parameter!r}: {value!r} {problem}",
+            "parameter": parameter,
+            "value": value,
+        }
+
+
 def test_protocol_mistakes_are_400(client: TestClient) -> None:
     assert_problem(client.get("/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")]), 400, "2 times")
     assert_problem(client.get("/sparql", params={"query": "  "}), 400, "empty")

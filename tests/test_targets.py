@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mapping.entities import CatalogueError
 from mapping.parser import parse_plan
 from mapping.targets import (
     Comparator,
@@ -285,17 +286,63 @@ def test_a_plan_of_the_same_genre_with_other_years_and_unknown_indicators() -> N
         assert raw[t.span.start : t.span.end] == t.span.quote
 
 
+_DAY = '[unit.day]\nqudt = "DAY"\nzh = "天"\nen = "day"\nabbr = "days"\nforms = { "天" = "1" }\n'
+_X = 'zh = "x"\nen = "x"\nmatch = ["x"]\n'
+
+
 @pytest.mark.parametrize(
-    ("indicator", "message"),
+    ("text", "message"),
     [
-        ('zh = "x"\nen = "x"\nmatch = ["x"]\nunit = "furlong"\n', "unknown unit"),
-        ('zh = "x"\nen = "x"\nmatch = ["x"]\nunit = "day"\nkind = "milestone"\n', "a milestone has no unit"),
-        ('zh = "x"\nen = "x"\nmatch = ["x"]\n', "a milestone has no unit"),
+        (f'{_DAY}[indicator.x]\n{_X}unit = "furlong"\n', "indicator 'x': unknown unit 'furlong'"),
+        (
+            f'{_DAY}[indicator.x]\n{_X}unit = "day"\nkind = "milestone"\n',
+            "indicator 'x': a milestone has no unit, any other indicator has one",
+        ),
+        (f"{_DAY}[indicator.x]\n{_X}", "indicator 'x': a milestone has no unit, any other indicator has one"),
+        # what raised KeyError or TypeError without naming anything:
+        (f'{_DAY}[indicator.x]\nen = "x"\nmatch = ["x"]\nunit = "day"\n', "indicator 'x': missing zh"),
+        (
+            f'{_DAY}[indicator.x]\nzh = "x"\nen = "x"\nunit = "day"\n',
+            "indicator 'x': match must list at least one phrase",
+        ),
+        (
+            f'{_DAY}[indicator.x]\nzh = "x"\nen = "x"\nmatch = "x"\nunit = "day"\n',
+            "indicator 'x': match must be a list of non-empty strings",
+        ),
+        (f"{_DAY}[indicator.x]\n{_X}unit = 3\n", "indicator 'x': unit must be a non-empty string"),
+        (
+            f'{_DAY}[indicator.x]\n{_X}kind = "goal"\n',
+            "indicator 'x': kind must be \"milestone\" or absent, not 'goal'",
+        ),
+        (f'{_DAY}[indicator.x]\n{_X}unit = "day"\nunits = "day"\n', "indicator 'x': unknown field(s) units"),
+        (f"indicator = 3\n{_DAY}", "indicator: must be a table of tables ([indicator.KEY])"),
+        (f'{_DAY}[indicator]\nx = "y"\n', "indicator 'x': is not a table ([indicator.x])"),
+        (
+            '[unit.day]\nzh = "天"\nen = "day"\nforms = { "天" = "1" }\n[indicator]\n',
+            "unit 'day': abbr must be a string (empty for a bare count)",
+        ),
+        (
+            '[unit.day]\nzh = "天"\nen = "day"\nabbr = ""\nforms = { "天" = 1 }\n[indicator]\n',
+            "unit 'day': forms.天: the factor must be a string holding a positive decimal, not 1",
+        ),
+        (
+            '[unit.day]\nzh = "天"\nen = "day"\nabbr = ""\nforms = { "天" = "one" }\n[indicator]\n',
+            "unit 'day': forms.天: the factor must be a string holding a positive decimal, not 'one'",
+        ),
+        (
+            '[unit.day]\nzh = "天"\nen = "day"\nabbr = ""\n[indicator]\n',
+            "unit 'day': forms must be a table of unit words and their factors",
+        ),
+        (f"{_DAY}[indicator]\n[target]\n", "file: unknown section(s) target"),
+        (
+            f"{_DAY}[indicator.x\n",
+            "file: not valid TOML: Expected ']' at the end of a table declaration (at line 7, column 13)",
+        ),
     ],
 )
-def test_the_data_file_is_checked_when_loaded(tmp_path: Path, indicator: str, message: str) -> None:
-    unit = '[unit.day]\nqudt = "DAY"\nzh = "天"\nen = "day"\nabbr = "days"\nforms = { "天" = "1" }\n'
+def test_the_data_file_is_checked_when_loaded(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "indicators.toml"
-    path.write_text(f"{unit}\n[indicator.x]\n{indicator}", encoding="utf-8")
-    with pytest.raises(ValueError, match=message):
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError) as caught:
         load_vocabulary(path)
+    assert str(caught.value) == f"indicators.toml: {message}"

@@ -35,7 +35,7 @@ from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
-from server.protocol.results import Iri, Literal, Term
+from server.protocol.results import NOT_IN_IRI, Iri, Literal, Term
 from server.protocol.safety import check_query
 from server.protocol.sparql import QueryRequest, answer
 from server.settings import Settings
@@ -59,14 +59,13 @@ _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEADER = re.compile(r"#\+\s*([A-Za-z@_-]+)\s*:\s*(.*)")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 _YEAR = re.compile(r"[0-9]{4}")
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The same rules as patterns for the OpenAPI description (schemathesis holds the two together): a
 # string holds no control character and one character str.strip() keeps; an IRI parameter is an IRI
 # under the base, or a reference with neither scheme nor leading '/' (resolved against the base).
 _SPACE = "\\s\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 STRING_PATTERN = f"^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x1f\\x7f{_SPACE}][^\\x00-\\x1f\\x7f]*$"
-_IRI_CHARS = '[^\\x00-\\x20<>"{}|\\\\^`]'
+_IRI_CHARS = "[^" + NOT_IN_IRI.pattern.removeprefix("[")  # what an IRI may hold: not NOT_IN_IRI
 
 
 def iri_pattern(base: str) -> str:
@@ -133,7 +132,7 @@ class Param:
         return Literal(str(value) if self.type is ParamType.INTEGER else raw, datatype)
 
     def _iri(self, raw: str, base: str) -> str:
-        if not raw or _NOT_IN_IRI.search(raw):
+        if not raw or NOT_IN_IRI.search(raw):
             raise self._bad(raw, "is not an IRI (empty, or with spaces or characters IRIs cannot hold)")
         if not re.match(iri_pattern(base), raw):
             raise self._bad(raw, f"is not an IRI under the base {base} nor one relative to it")

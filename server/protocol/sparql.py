@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import hashlib
 import math
+import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from mapping.vocab import SD, VOID
 from server.errors import (
     BadRequest,
+    InvalidGraphIri,
     NotAcceptable,
     QueryTimeout,
     QueryTooLong,
@@ -38,13 +40,14 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from server.ops.fairness import Limiter, client_of
+from server.ops.admission import client_for, give_up_if_gone
+from server.ops.fairness import Limiter
 from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
-from server.protocol.results import Term
+from server.protocol.results import NOT_IN_IRI, Term
 from server.protocol.safety import check_query, mentions_service, silence_refused_services
 from server.settings import Settings
 from server.stores.cache import AnswerCache
@@ -173,11 +176,35 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
         )
     return QueryRequest(
         query=query,
-        default_graph_uris=tuple(params.get("default-graph-uri", [])),
-        named_graph_uris=tuple(params.get("named-graph-uri", [])),
+        default_graph_uris=_graph_iris(params, "default-graph-uri"),
+        named_graph_uris=_graph_iris(params, "named-graph-uri"),
         timeout=_timeout(_single(params, "timeout"), settings.query_timeout),
         format_name=_single(params, "format"),
     )
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _graph_iris(params: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
+    """The values of a graph parameter, each an absolute IRI; :class:`InvalidGraphIri` names the first
+    that is not, and why."""
+    for value in params.get(name, []):
+        bad = NOT_IN_IRI.search(value)
+        if not value:
+            problem = "is empty"
+        elif _SCHEME.match(value) is None:
+            problem = "is not an absolute IRI: it has no scheme (such as http:)"
+        elif bad is not None:
+            problem = f"is not an IRI: it holds {bad.group()!r}, which an IRI cannot hold"
+        elif _BAD_PERCENT.search(value):
+            problem = "is not an IRI: a '%' is not followed by two hexadecimal digits"
+        else:
+            continue
+        shown = value if len(value) <= 80 else value[:80] + "…"
+        raise InvalidGraphIri(f"parameter {name!r}: {shown!r} {problem}", parameter=name, value=shown)
+    return tuple(params.get(name, []))
 
 
 def choose_formats(accept: str | None, format_name: str | None) -> FormatChoice:
@@ -362,8 +389,7 @@ async def _evaluate(
         nonlocal watcher
         watcher = loop.create_task(_watch_disconnect(request, cancel))
 
-    peer = request.client.host if request.client else None
-    client = client_of(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    client = client_for(request)
     fairness: Limiter = request.app.state.fairness
     # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
     # lowest CPU priority (server.ops.priority).
@@ -375,6 +401,7 @@ async def _evaluate(
         if outcome is not None:
             return outcome
     async with fairness.admit(client) as background:
+        await give_up_if_gone(request)
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
             return await anyio.to_thread.run_sync(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from server.errors import QueryNotSupported
-from server.protocol.results import BlankNode, Iri, Literal, Term, TripleTerm, nt_term
+from server.protocol.results import NOT_IN_IRI, BlankNode, Iri, Literal, Term, TripleTerm, nt_term
 
 _LEXEME = re.compile(
     r"""
@@ -43,7 +43,6 @@ _LEXEME = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 
 
 class QueryForm(Enum):
@@ -91,7 +90,7 @@ def has_dataset_clause(query: str) -> bool:
 
 def sparql_term(term: Term) -> str:
     """A term as SPARQL text, escaped so that no value can end it early."""
-    if isinstance(term, Iri) and _NOT_IN_IRI.search(term.value):
+    if isinstance(term, Iri) and NOT_IN_IRI.search(term.value):
         raise QueryNotSupported(f"not an IRI a query can hold: {term.value!r}")
     if isinstance(term, BlankNode | TripleTerm):
         raise QueryNotSupported("a blank node or triple term cannot be bound in a query sent to an engine")
@@ -101,7 +100,7 @@ def sparql_term(term: Term) -> str:
         and not re.fullmatch(r"[A-Za-z]+(-[A-Za-z0-9]+)*", term.language)
     ):
         raise QueryNotSupported(f"not a language tag: {term.language!r}")
-    if isinstance(term, Literal) and _NOT_IN_IRI.search(term.datatype):
+    if isinstance(term, Literal) and NOT_IN_IRI.search(term.datatype):
         raise QueryNotSupported(f"not a datatype IRI: {term.datatype!r}")
     # N-Triples escapes quotes, backslashes and line breaks; other control characters as \\u.
     text = nt_term(term)
@@ -398,6 +397,6 @@ def with_base(query: str, base_iri: str | None) -> str:
     """``query`` with ``BASE <base_iri>`` in front (unchanged without a base)."""
     if base_iri is None:
         return query
-    if _NOT_IN_IRI.search(base_iri):
+    if NOT_IN_IRI.search(base_iri):
         raise QueryNotSupported(f"not a base IRI: {base_iri!r}")
     return f"BASE <{base_iri}>\n{query}"

@@ -34,7 +34,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.term import Node
@@ -49,10 +49,12 @@ from mapping.layout import (
     SUMS_FILE,
 )
 from mapping.vocab import Vocab
+from server.ops.admission import ADMITTED
 from server.protocol import formats as fmts
 from server.protocol.canned import json_or_html
 from server.protocol.conditional import not_modified
 from server.protocol.contract import responses
+from server.protocol.head import FileAnswer
 from server.protocol.negotiation import accepts_coding, negotiate
 from server.protocol.results import XSD_STRING, BlankNode, Iri, Literal, Term, Triple
 from server.settings import Settings
@@ -269,7 +271,7 @@ class DumpRoutes:
             return Response(
                 status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"}
             )
-        return FileResponse(path, media_type=entry.media_type, headers=headers, stat_result=stat)
+        return FileAnswer(path, media_type=entry.media_type, headers=headers, stat_result=stat)
 
     async def well_known_void(self, request: Request) -> Response:
         settings = self.settings
@@ -381,6 +383,7 @@ def make_router(settings: Settings) -> APIRouter:
         f"{prefix}.well-known/void",
         routes.well_known_void,
         methods=["GET"],
+        dependencies=[ADMITTED],
         name="void",
         summary="The dataset description (VoID and DCAT 3): distributions, endpoint, triples, source hash",
         response_class=Response,

@@ -39,6 +39,7 @@ from fastapi.templating import Jinja2Templates
 from mapping.layout import SOURCES_DIR
 from mapping.vocab import Vocab
 from server.errors import NotAcceptable, StoreFailure
+from server.ops.admission import ADMITTED
 from server.protocol.conditional import not_modified
 from server.protocol.contract import responses
 from server.protocol.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
@@ -435,6 +436,7 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
             f"{p}{area}/{{path:path}}",
             thing_route(area),
             methods=["GET"],
+            dependencies=[ADMITTED],
             summary=f"Dereference an IRI under {{base}}{area}/ (303 to its document)",
             response_class=Response,
             status_code=303,
@@ -450,6 +452,7 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         f"{p}doc/{{area}}/{{path:path}}",
         document,
         methods=["GET"],
+        dependencies=[ADMITTED],
         summary="The document about a thing or term: RDF (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML",
         response_class=Response,
         responses=responses(
@@ -464,6 +467,7 @@ def make_router(site: Site, data: Data, source: SourceRef) -> APIRouter:
         f"{p}source/{{name}}",
         source_file,
         methods=["GET"],
+        dependencies=[ADMITTED],
         summary=(
             "The source text of a plan, as shipped or as extracted from its original (the offsets of "
             "every span count its code points), or that original (PDF, web page, Word document)"

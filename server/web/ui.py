@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mapping.vocab import SLUG, Vocab
+from server.ops.admission import ADMITTED
 from server.protocol.canned import QUERIES_DIR, read_query
 from server.protocol.contract import responses
+from server.protocol.head import FileAnswer
 from server.settings import Settings
 from server.web import charts, describe
 from server.web.describe import Link, Linker, Node, Select, Site, sparql_string
@@ -277,7 +279,7 @@ def _static_file(path: str) -> Response:
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if media_type.startswith("text/") or media_type == "application/javascript":
         media_type += "; charset=utf-8"
-    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+    return FileAnswer(target, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
 SVG = "image/svg+xml"
@@ -350,6 +352,7 @@ def make_router(
         p,
         response_class=HTMLResponse,
         summary="Home page: the plans, counts; one plan's pillars, charts",
+        dependencies=[ADMITTED],
         responses=responses(["text/html"], 503),
     )
     async def home(request: Request) -> HTMLResponse:
@@ -359,6 +362,7 @@ def make_router(
         f"{p}plans/{{slug}}",
         response_class=HTMLResponse,
         summary="A plan's page: counts, pillars, charts",
+        dependencies=[ADMITTED],
         responses=responses(["text/html"], 503, also={404: {"content": {"text/html": {}}}}),
     )
     async def plan_page(request: Request, slug: str) -> HTMLResponse:
@@ -377,6 +381,7 @@ def make_router(
         f"{p}search",
         response_class=HTMLResponse,
         summary="Search labels and task text (zh, en)",
+        dependencies=[ADMITTED],
         responses=responses(["text/html"], 503),
     )
     async def search_page(request: Request, q: str = "", plan: str = "") -> HTMLResponse:
@@ -402,6 +407,7 @@ def make_router(
     @router.get(
         f"{p}charts/investment.svg",
         summary="Chart: investment by pillar and stage (SVG)",
+        dependencies=[ADMITTED],
         response_class=Response,
         responses=responses([SVG], 503),
     )
@@ -412,6 +418,7 @@ def make_router(
     @router.get(
         f"{p}charts/targets.svg",
         summary="Chart: targets by target year (SVG)",
+        dependencies=[ADMITTED],
         response_class=Response,
         responses=responses([SVG], 503),
     )

@@ -23,7 +23,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from mapping.layout import ADDED_FILE, CHANGES_FILE, REMOVED_FILE
@@ -33,6 +33,7 @@ from server.protocol.canned import json_or_html
 from server.protocol.conditional import not_modified
 from server.protocol.contract import responses
 from server.protocol.forwarded import public_origin
+from server.protocol.head import FileAnswer
 from server.settings import Settings
 from server.web.describe import Site
 from server.web.dumps import DUMP_MEDIA_TYPES, Manifest, read_manifest
@@ -136,7 +137,7 @@ class VersionRoutes:
             return Response(
                 status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"}
             )
-        return FileResponse(path, media_type=entry.media_type, headers=headers, stat_result=stat)
+        return FileAnswer(path, media_type=entry.media_type, headers=headers, stat_result=stat)
 
     async def _answer(self, request: Request, document: dict[str, Any], cache: str) -> Response:
         headers = {"Vary": "Accept", "Cache-Control": cache}
