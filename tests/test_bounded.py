@@ -23,6 +23,7 @@ from server.stores import oxigraph
 from server.stores.bounded import is_bounded
 from server.stores.interface import FormatChoice
 from server.stores.oxigraph import OxigraphStore
+from tests.test_timeout import computing
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -259,9 +260,10 @@ def test_lane_queries_are_answered_while_the_worker_is_busy_and_the_hostile_quer
         def hostile() -> None:
             outcome["status"] = client.get("/sparql", params={"query": HOSTILE}).status_code
 
+        store = client.app.state.store  # type: ignore[attr-defined]
         thread = threading.Thread(target=hostile)
         thread.start()
-        time.sleep(0.4)
+        computing(store.worker_pids())  # the hostile query holds the only worker
         start = time.monotonic()
         r = client.get(
             "/sparql",

@@ -63,10 +63,11 @@ class Limits:
 
 
 class Limiter(Protocol):
-    def admit(self, client: str) -> AbstractAsyncContextManager[bool]:
+    def admit(self, client: str, wait: float | None = None) -> AbstractAsyncContextManager[bool]:
         """An async context manager: entered when the query may run, with whether it runs in the
         background (the client is heavy: server.ops.priority); raises TooManyRequests (429) or
-        ServerBusy (503) instead."""
+        ServerBusy (503) instead, also when no slot comes free within ``wait`` seconds (the query's
+        own time limit; at most ``Limits.wait``)."""
         ...
 
     def admit_bounded(self, client: str) -> AbstractContextManager[None]:
@@ -155,7 +156,7 @@ class LocalLimiter:
         return self._running < slots
 
     @asynccontextmanager
-    async def admit(self, client: str) -> AsyncIterator[bool]:
+    async def admit(self, client: str, wait: float | None = None) -> AsyncIterator[bool]:
         if self._changed is None:
             self._changed = asyncio.Condition()
         changed = self._changed
@@ -174,16 +175,17 @@ class LocalLimiter:
                         f"{self._waiting} queries are waiting already (the limit of the queue)",
                         retry_after=2,
                     )
+                # A query waits for a slot no longer than the time limit it asked for (timeout=): its
+                # client expects an answer or an error by then.
+                patience = self.limits.wait if wait is None else min(wait, self.limits.wait)
                 state.waiting += 1
                 self._waiting += 1
                 try:
                     async with changed:
-                        await asyncio.wait_for(
-                            changed.wait_for(lambda: self._free(state)), timeout=self.limits.wait
-                        )
+                        await asyncio.wait_for(changed.wait_for(lambda: self._free(state)), timeout=patience)
                 except TimeoutError:
                     raise ServerBusy(
-                        f"no query slot came free within {self.limits.wait:g} s", retry_after=5
+                        f"no query slot came free within {patience:g} s", retry_after=5
                     ) from None
                 finally:
                     state.waiting -= 1

@@ -400,7 +400,7 @@ async def _evaluate(
             outcome = evaluate()
         if outcome is not None:
             return outcome
-    async with fairness.admit(client) as background:
+    async with fairness.admit(client, wait=req.timeout) as background:
         await give_up_if_gone(request)
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
