@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import wrk
 from bench.queries import raw_queries
-from bench.servers import Server, free_port, oxigraph
+from bench.servers import LIFTED_LIMITS, Server, free_port, oxigraph
 
 REPO = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
@@ -72,11 +72,7 @@ def _ours(key: str, source: Path, args: argparse.Namespace, work: Path) -> Serve
     argv += ["--store", str(args.store), "--dist", str(args.dist), "--processes", str(args.processes)]
     env = {
         "PYTHONPATH": str(source),
-        "PLANKG_CLIENT_QUERIES": "1000",
-        "PLANKG_CLIENT_QUEUE": "100000",
-        "PLANKG_CLIENT_QUERY_SECONDS": "0",
-        "PLANKG_CLIENT_HEAVY_SECONDS": "0",
-        "PLANKG_QUERY_QUEUE": "100000",
+        **LIFTED_LIMITS,
         "PLANKG_ANSWER_CACHE_BYTES": str(args.cache_bytes),
         **dict(item.split("=", 1) for item in args.env),
     }

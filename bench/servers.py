@@ -23,6 +23,18 @@ from urllib.parse import quote
 HOST = "127.0.0.1"
 
 
+# One load generator is one client: the per-client limits (server.ops.fairness) would measure
+# themselves, not the server, so the bench's plankg servers run with them lifted (bench/noisy.py
+# measures them).
+LIFTED_LIMITS = {
+    "PLANKG_CLIENT_QUERIES": "1000",
+    "PLANKG_CLIENT_QUEUE": "100000",
+    "PLANKG_CLIENT_QUERY_SECONDS": "0",
+    "PLANKG_CLIENT_HEAVY_SECONDS": "0",
+    "PLANKG_QUERY_QUEUE": "100000",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -127,15 +139,9 @@ def ours(
     port = free_port()
     argv = [str(python), "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
     argv += ["--store", str(store), "--dist", str(dist)]
-    # One load generator is one client: the per-client limits (server.ops.fairness) would measure
-    # themselves, not the server, so the bench lifts them (bench/noisy.py measures them).
     env = {
         "PYTHONPATH": str(source),
-        "PLANKG_CLIENT_QUERIES": "1000",
-        "PLANKG_CLIENT_QUEUE": "100000",
-        "PLANKG_CLIENT_QUERY_SECONDS": "0",
-        "PLANKG_CLIENT_HEAVY_SECONDS": "0",
-        "PLANKG_QUERY_QUEUE": "100000",
+        **LIFTED_LIMITS,
     }
     if cache_bytes is not None:
         env["PLANKG_ANSWER_CACHE_BYTES"] = str(cache_bytes)
