@@ -51,7 +51,7 @@ from server.protocol.results import NOT_IN_IRI, Term
 from server.protocol.safety import check_query, mentions_service, silence_refused_services
 from server.settings import Settings
 from server.stores.cache import AnswerCache
-from server.stores.interface import FormatChoice, QueryOutcome, Store
+from server.stores.interface import FormatChoice, QueryOptions, QueryOutcome, Store
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -236,16 +236,22 @@ def run_query(
     # SERVICE SILENT to a host not allowed: the spec's silent failure, without any connection.
     sparql = silence_refused_services(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
     check_query(sparql, settings.allowed_service_hosts, base_iri=req.base_iri)
-    return store.query(
-        sparql,
+    options = _options(settings, req, choice)
+    options["timeout"] = req.timeout
+    options["cancel"] = cancel
+    return store.query(sparql, **options)
+
+
+def _options(settings: Settings, req: QueryRequest, choice: FormatChoice) -> QueryOptions:
+    """The store options a request gives, in a worker and in the bounded lane alike (the lane has
+    no time limit or cancel: its work is bounded)."""
+    return QueryOptions(
         default_graph_uris=req.default_graph_uris,
         named_graph_uris=req.named_graph_uris,
         formats=choice,
-        timeout=req.timeout,
         max_rows=settings.max_result_rows,
         base_iri=req.base_iri,
         bindings=req.bindings,
-        cancel=cancel,
     )
 
 
@@ -349,15 +355,7 @@ def bounded_query(
     )
     if lane is None or not settings.bounded_lane or mentions_service(req.query):
         return None
-    evaluate = lane(
-        req.query,
-        default_graph_uris=req.default_graph_uris,
-        named_graph_uris=req.named_graph_uris,
-        formats=choice,
-        max_rows=settings.max_result_rows,
-        base_iri=req.base_iri,
-        bindings=req.bindings,
-    )
+    evaluate = lane(req.query, **_options(settings, req, choice))
     if evaluate is None:
         return None
     check_query(req.query, settings.allowed_service_hosts, base_iri=req.base_iri)
