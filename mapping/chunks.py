@@ -4,10 +4,11 @@ serialises and compresses only the chunks that plan changed; every other chunk i
 
 A chunk is a run of lines (in the dump's canonical order) whose subjects belong to one owner: the
 plan whose IRI space ``{base}id/plan/{slug}…`` holds the subject, or none (the catalogued entities, the
-ontology, the cited documents, the linksets). Runs end only where the subject changes, so the Turtle
-of a chunk (``;``/``,`` abbreviate only within a subject) and the JSON-LD nodes of a chunk (one node
-per subject) are pieces of the whole document's: the whole is a header, the chunks' pieces in order,
-and a trailer. ``tests/test_incremental.py`` checks this against ``dumps.write_corpus_dumps``.
+ontology, the cited documents, the linksets: cut into runs of about ``CUT`` subjects, ``chunked``).
+In the default graph a chunk ends only where the subject changes, so the Turtle of a chunk (``;`` and
+``,`` abbreviate only within a subject) and its JSON-LD nodes (one node per subject) are pieces of the
+whole document's: the whole is a header, the chunks' pieces in order, and a trailer.
+``tests/test_incremental.py`` checks this against ``dumps.write_dumps`` of the whole graph.
 
 The ``.gz`` files are one gzip member (RFC 1952) whose deflate stream is the chunks' deflate streams,
 each compressed on its own and ended by a sync flush (an empty stored block: byte-aligned, not final),
@@ -168,17 +169,34 @@ def owner(line: bytes, plan_prefix: bytes) -> bytes:
     return rest[:end]
 
 
+CUT = 32  # a run of subjects no plan owns is cut after a subject whose CRC-32 is a multiple of this
+
+
 def chunked(
     lines: Iterable[bytes], plan_prefix: bytes, *, named: bool = False
 ) -> Iterator[tuple[bytes, bytes]]:
     """Runs of lines with one owner (``owner``) and, for N-Quads lines of named graphs (``named``),
-    one graph: (owner, the run's bytes)."""
-
-    def key(line: bytes) -> tuple[bytes, bytes]:
-        return owner(line, plan_prefix), _graph_of(line) if named else b""
-
-    for (who, _graph), run in itertools.groupby(lines, key=key):
-        yield who, b"".join(run)
+    one graph: (owner, the run's bytes). A run of subjects no plan owns (the ontology, the catalogued
+    entities, the cited documents: one long run) is cut further after each subject whose CRC-32 is a
+    multiple of ``CUT``: a cut depends on that subject alone, so a change elsewhere moves no cut, and
+    a plan's new mention of an entity changes one chunk of them, not all."""
+    run: list[bytes] = []
+    key: tuple[bytes, bytes] | None = None
+    subject, cut = b"", False
+    for line in lines:
+        this = line[: line.find(b" ")]
+        k = (owner(line, plan_prefix), _graph_of(line) if named else b"")
+        if run and (k != key or (cut and this != subject)):
+            assert key is not None
+            yield key[0], b"".join(run)
+            run = []
+        if this != subject or k != key:
+            cut = k[0] == b"" and zlib.crc32(this) % CUT == 0
+        key, subject = k, this
+        run.append(line)
+    if run:
+        assert key is not None
+        yield key[0], b"".join(run)
 
 
 def _graph_of(line: bytes) -> bytes:
@@ -230,26 +248,28 @@ def write_corpus_dumps(
     plan_prefix: str,
     cache: ChunkCache,
 ) -> tuple[list[DumpFile], int]:
-    """The corpus's dumps (the plain bytes of ``dumps.write_corpus_dumps``), chunk by chunk: see the
-    module's docstring. ``plan_prefix``: ``{base}id/plan/`` (chunks are cut by the plans' IRI spaces).
-    Returns the files and the default graph's triple count."""
+    """The corpus's dumps from lines (the plain bytes ``dumps.write_dumps`` makes of the whole graph),
+    chunk by chunk: see the module's docstring. ``default_lines``: the default graph's distinct
+    N-Triples lines in canonical order; ``named_lines``: the named graphs' N-Quads lines in canonical
+    order; ``iris``: the default graph's distinct IRIs (Turtle declares the prefixes that suit them);
+    ``plan_prefix``: ``{base}id/plan/`` (chunks are cut by the plans' IRI spaces). Returns the files
+    and the default graph's triple count."""
     # The JSON-LD nodes (plain, deflated) wait in a file until the @context is known.
     with tempfile.TemporaryFile() as pieces:
         return _write_chunks(
-            directory, prefixes, default_lines, named_lines, iris, plan_prefix, cache, pieces
+            directory, prefixes, (default_lines, named_lines, iris), plan_prefix, cache, pieces
         )
 
 
 def _write_chunks(
     directory: Path,
     prefixes: dict[str, str],
-    default_lines: Iterable[bytes],
-    named_lines: Iterable[bytes],
-    iris: Iterable[str],
+    lines: tuple[Iterable[bytes], Iterable[bytes], Iterable[str]],
     plan_prefix: str,
     cache: ChunkCache,
     pieces: IO[bytes],
 ) -> tuple[list[DumpFile], int]:
+    default_lines, named_lines, iris = lines
     formats = {f.rdf_format: f for f in dumps.FORMATS}
     nt, nq = formats[ox.RdfFormat.N_TRIPLES], formats[ox.RdfFormat.N_QUADS]
     turtle, json_ld = formats[ox.RdfFormat.TURTLE], formats[ox.RdfFormat.JSON_LD]

@@ -142,12 +142,20 @@ def _read(path: Path, chunk: Chunk) -> bytes:
         return f.read(chunk[4])
 
 
-def delta(previous: Previous, new_nquads: Path, new_chunks: Sequence[Chunk]) -> Delta:
+MAX_DELTA_BYTES = 64 << 20  # changed chunks read (both dumps) beyond which a rebuild loads whole
+
+
+def delta(previous: Previous, new_nquads: Path, new_chunks: Sequence[Chunk]) -> Delta | None:
     """The lines of the previous dump that the new one lacks (removed) and the reverse (added), in
-    dump order, reading only the chunks that are not in both."""
+    dump order, reading only the chunks that are not in both; None when those are more than a quarter
+    of the dumps or ``MAX_DELTA_BYTES`` (a change of most plans, or of the code: loading the new dump
+    whole is then about as cheap, and the difference is not held in memory)."""
     before, after = Counter(c[0] for c in previous.chunks), Counter(c[0] for c in new_chunks)
     gone = [c for c in previous.chunks if before[c[0]] > after[c[0]]]
     new = [c for c in new_chunks if after[c[0]] > before[c[0]]]
+    size = sum(c[4] for c in (*gone, *new))
+    if size > min(MAX_DELTA_BYTES, (sum(c[4] for c in previous.chunks) + sum(c[4] for c in new_chunks)) // 4):
+        return None
     old_lines = [(c[2], line) for c in gone for line in _read(previous.nquads, c).splitlines(keepends=True)]
     new_lines = [(c[2], line) for c in new for line in _read(new_nquads, c).splitlines(keepends=True)]
     old_set, new_set = {line for _, line in old_lines}, {line for _, line in new_lines}

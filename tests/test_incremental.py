@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from mapping import build as b
 from mapping import chunks, dumps, incremental, spill
 from mapping.vocab import Vocab
+from tests.test_stream_build import files, quiet_build
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "fixtures" / "corpus"
@@ -30,20 +30,6 @@ VOCAB = Vocab("http://127.0.0.1:8000/")
 BAILU = "bailu-county-commerce-2023-2025.txt"
 DONGHAI = "donghai-industry-green-transition-2024-2026.txt"
 QINGCHUAN = "qingchuan-industry-green-transition-2024-2026.txt"
-
-
-def quiet_build(seeds: Path, root: Path, **kwargs: Any) -> b.BuildResult:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
-        )
-        return b.build(seeds, root / "dist", root / "var" / "store", VOCAB, **kwargs)
-
-
-def files(directory: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
-    }
 
 
 def store_quads(root: Path) -> set[ox.Quad]:
@@ -187,8 +173,8 @@ def test_a_failing_rebuild_leaves_the_previous_store_and_dumps(
 
 
 def test_chunked_dumps_are_the_bytes_of_the_whole_dumps(rebuilt: Rebuilt, tmp_path: Path) -> None:
-    """The chunked writer's plain files are ``dumps.write_corpus_dumps``'s; its gzip files read back to
-    them; with every chunk cached, it writes the same bytes and makes nothing."""
+    """The chunked writer's plain files are those ``dumps.write_dumps`` makes of the whole graph; its
+    gzip files read back to them; with every chunk cached, it writes the same bytes and makes nothing."""
     dist = rebuilt.cold_root / "dist"
     nt, nq = (dist / "plankg.nt").read_bytes(), (dist / "plankg.nq").read_bytes()
     named = nq[len(nt) :].splitlines(keepends=True)
@@ -196,7 +182,7 @@ def test_chunked_dumps_are_the_bytes_of_the_whole_dumps(rebuilt: Rebuilt, tmp_pa
     whole, cold, warm = tmp_path / "whole", tmp_path / "cold", tmp_path / "warm"
     for d in (whole, cold, warm):
         d.mkdir()
-    dumps.write_corpus_dumps(whole, VOCAB.prefixes(), nt.splitlines(keepends=True), iter(named), iris)
+    dumps.write_dumps(list(ox.parse(nq, format=ox.RdfFormat.N_QUADS)), whole, VOCAB.prefixes())
     plan = str(VOCAB.thing("plan")) + "/"
     cache = tmp_path / "cache"
     for target in (cold, warm):
