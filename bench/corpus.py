@@ -438,6 +438,18 @@ def write_results(
         lines.append(f"- {r['plans']} plans: {stages}")
     lines += [
         "",
+        "Stages of each rebuild after one changed plan (s), and its CPU seconds against the cold build's:",
+        "",
+    ]
+    for r in runs:
+        cold, again = r["cold"], r["rebuild_one_changed"]
+        assert isinstance(cold, dict) and isinstance(again, dict)
+        stages = ", ".join(f"{k}: {v}" for k, v in again["stages"].items())
+        lines.append(
+            f"- {r['plans']} plans: {stages}; CPU {again['cpu_seconds']} s of {cold['cpu_seconds']} s"
+        )
+    lines += [
+        "",
         f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",
         "",
         "| query | ms |",

@@ -49,7 +49,19 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 from rich.console import Console
 
-from mapping import changes, crossrefs, dcatap, dumps, layout, spill, tables, versions
+from mapping import (
+    changes,
+    chunks,
+    crossrefs,
+    dcatap,
+    dumps,
+    incremental,
+    layout,
+    resolved,
+    spill,
+    tables,
+    versions,
+)
 from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, read_seed, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
@@ -164,6 +176,11 @@ class BuildResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     plans: tuple[PlanSummary, ...] = ()
     parsed: tuple[str, ...] = ()  # slugs of the plans read and validated by this build (not cached)
+    # What the corpus-wide stages did anew (mapping.resolved, mapping.chunks, mapping.incremental):
+    resolved: tuple[str, ...] = ()  # slugs whose citations were resolved and graph spilled anew
+    chunk_owners: tuple[str, ...] = ()  # owners of the dump chunks serialised anew ("": no plan's)
+    store_delta: tuple[int, int] | None = None  # quads added to, removed from the previous store
+    table_rows: dict[str, int] | None = None  # rows read again per table; None: every table read whole
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -385,7 +402,7 @@ class PlanCache:
         entry = self.directory / "plans" / key
         return entry if (entry / "plan.json").is_file() else None
 
-    def put(self, key: str, output: PlanOutput) -> Path | None:
+    def put(self, key: str, output: PlanOutput, record: dict[str, object] | None = None) -> Path | None:
         """Cache ``output``; its directory, or None when the cache is off or cannot be written."""
         if self.directory is None:
             return None
@@ -393,7 +410,7 @@ class PlanCache:
         try:
             plans.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=plans))
-            write_entry(staging, output)
+            write_entry(staging, output, record)
             try:
                 staging.rename(plans / key)
             except OSError:
@@ -403,17 +420,36 @@ class PlanCache:
             return None  # a cache that cannot be written only costs time
 
 
-def write_entry(directory: Path, output: PlanOutput) -> None:
+def write_entry(directory: Path, output: PlanOutput, record: dict[str, object] | None = None) -> None:
     """A plan's results as files in ``directory``: its graph and its SHACL report as N-Triples in
     canonical order, its extracted text if any, its summary (the per-plan cache's entry, and what a
-    build reads the plan back from)."""
+    build reads the plan back from); ``record``: what the build keeps of it (``PlanRecord``'s plan
+    IRIs and matching keys, ``record.json``), so that a cache hit need not read its graph."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "graph.nt").write_bytes(_nt(output.quads))
     (directory / "report.nt").write_bytes(_nt(output.report))
     if output.extracted_text is not None:
         (directory / "extracted.txt").write_bytes(output.extracted_text.encode("utf-8"))
+    if record is not None:
+        (directory / RECORD_FILE).write_text(json.dumps(record, ensure_ascii=False, sort_keys=True), "utf-8")
     summary = json.dumps(output.summary.__dict__, ensure_ascii=False, sort_keys=True)
-    (directory / "plan.json").write_text(summary, encoding="utf-8")
+    (directory / "plan.json").write_text(summary, encoding="utf-8")  # last: the entry is whole
+
+
+RECORD_FILE = "record.json"
+
+
+def read_record(
+    entry: Path,
+) -> tuple[PlanSummary, tuple[str, ...], dict[str, str], dict[str, str]] | None:
+    """The summary, plan IRIs and matching keys ``write_entry`` kept in ``entry``; None when it has
+    no record (the build then reads its graph)."""
+    try:
+        summary = PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
+        record = json.loads((entry / RECORD_FILE).read_text(encoding="utf-8"))
+        return summary, tuple(record["plan_iris"]), dict(record["keys"]), dict(record["stubs"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def read_entry(entry: Path) -> PlanOutput | None:
@@ -506,6 +542,7 @@ class PlanRecord:
     summary: PlanSummary
     entry: Path
     parsed: bool  # read, mapped and validated by this build (not cached)
+    key: str  # its per-plan cache key (PlanCache.key)
     plan_iris: tuple[str, ...]  # the nodes it types pk:Plan
     keys: dict[str, str]  # its plans' matching keys (crossrefs.plan_keys)
     stubs: dict[str, str]  # its cited-document stubs' matching keys (crossrefs.stub_keys)
@@ -526,6 +563,7 @@ class PlanFacts:
     mentions: tuple[str, ...]
     divisions: tuple[str, ...]
     links: tuple[crossrefs.Link, ...]
+    resolved: bool = True  # resolved and spilled by this build (not taken from the resolved cache)
 
 
 @dataclass(frozen=True)
@@ -544,13 +582,18 @@ class PlanJob:
     read_heading: HeadingReader
     validator: Validator
     ontology_dir: Path
+    resolved_cache: resolved.ResolvedCache
 
     def read(self, index: int) -> PlanRecord:
         seed = self.seeds[index]
         read = read_seed(seed.path)
         key = PlanCache.key(self.code, read.data, seed, (self.make_graph, self.read_heading, self.validator))
-        output = self.cache.get(key)
-        entry = self.cache.entry(key) if output is not None else None
+        entry = self.cache.entry(key)
+        known = read_record(entry) if entry is not None else None
+        if entry is not None and known is not None:  # a hit: the entry says all the build needs
+            summary, plan_iris, keys, stubs = known
+            return PlanRecord(summary, entry, False, key, plan_iris, keys, stubs)
+        output = None if entry is None else read_entry(entry)
         parsed = output is None
         if output is None:
             output = process_plan(
@@ -564,42 +607,51 @@ class PlanJob:
                 ontology_dir=self.ontology_dir,
                 extracted=read.extracted,
             )
-            entry = self.cache.put(key, output)
-        if entry is None:  # no cache (or one that cannot be written): the build's own copy
-            entry = self.work / "plans" / str(index)
-            write_entry(entry, output)
         pk_plan = ox.NamedNode(str(self.vocab.pk) + "Plan")
-        return PlanRecord(
-            output.summary,
-            entry,
-            parsed,
-            tuple(
-                sorted(
-                    {_term(q.subject) for q in output.quads if q.predicate == _TYPE and q.object == pk_plan}
-                )
-            ),
+        plan_iris = tuple(
+            sorted({_term(q.subject) for q in output.quads if q.predicate == _TYPE and q.object == pk_plan})
+        )
+        keys, stubs = (
             crossrefs.plan_keys(output.quads, self.vocab),
             crossrefs.stub_keys(output.quads, self.vocab),
         )
+        record: dict[str, object] = {"plan_iris": list(plan_iris), "keys": keys, "stubs": stubs}
+        if parsed:
+            entry = self.cache.put(key, output, record)
+        if entry is None:  # no cache (or one that cannot be written): the build's own copy
+            entry = self.work / "plans" / str(index)
+            write_entry(entry, output, record)
+        return PlanRecord(output.summary, entry, parsed, key, plan_iris, keys, stubs)
 
     def spill(self, index: int, record: PlanRecord, swap: dict[str, str]) -> PlanFacts:
         """The plan's quads with its citations of other plans resolved (``swap``), spilled in canonical
-        order to ``{work}/{index}.nt`` (its IRIs to ``{index}.iris``), its own dumps and sources written."""
+        order to ``{work}/{index}.nt`` (its IRIs to ``{index}.iris``), its own dumps and sources written;
+        or all of it linked from the resolved-plan cache (``mapping.resolved``) when neither the plan
+        nor its ``swap`` changed."""
         slug = record.summary.slug
-        quads = _from_nt((record.entry / "graph.nt").read_bytes())
-        if swap:
-            quads = dumps.canonical_order(crossrefs.swapped(quads, swap))
-        spill.write_sorted(self.work / f"{index}.nt", quads)
-        spill.write_iris(self.work / f"{index}.iris", spill.iris(quads))
-        graph = str(self.vocab.for_plan(slug).plan_graph_iri())
-        files = dumps.write_dumps(
-            quads + _in_graph(quads, graph), self.dist, self.vocab.prefixes(), stem=layout.plan_stem(slug)
-        )
+        spilled, iris = self.work / f"{index}.nt", self.work / f"{index}.iris"
+        resolved_key = resolved.key(record.key, swap)
+        kept = self.resolved_cache.take(resolved_key, spilled, iris, self.dist)
         extracted = record.entry / "extracted.txt"
         if extracted.is_file():
             output = PlanOutput(record.summary, [], [], extracted.read_bytes().decode("utf-8"))
             output.write_sources(self.dist, self.seeds[index].path)
-        return _facts(quads, self.vocab, str(self.vocab.for_plan(slug).plan()), len(quads), tuple(files))
+        if kept is not None:
+            return PlanFacts(**resolved.facts_fields(kept), resolved=False)  # type: ignore[arg-type]
+        quads = _from_nt((record.entry / "graph.nt").read_bytes())
+        if swap:
+            quads = dumps.canonical_order(crossrefs.swapped(quads, swap))
+        spill.write_sorted(spilled, quads)
+        spill.write_iris(iris, spill.iris(quads))
+        graph = str(self.vocab.for_plan(slug).plan_graph_iri())
+        files = dumps.write_dumps(
+            quads + _in_graph(quads, graph), self.dist, self.vocab.prefixes(), stem=layout.plan_stem(slug)
+        )
+        facts = _facts(quads, self.vocab, str(self.vocab.for_plan(slug).plan()), len(quads), tuple(files))
+        self.resolved_cache.put(
+            resolved_key, spilled, iris, [self.dist / f.name for f in files], resolved.facts_json(facts)
+        )
+        return facts
 
 
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -776,6 +828,8 @@ def build(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
+    chunk_counts = chunks.Counts()
+    table_counts = incremental.TableCounts()
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -805,6 +859,7 @@ def build(
             read_heading,
             validator,
             ontology_dir,
+            resolved.ResolvedCache(cache.directory),
         )
         records: list[PlanRecord] = []
         with stage(f"parse, map and validate {len(seeds)} plan(s)"):
@@ -863,7 +918,7 @@ def build(
                 named.append((name, functools.partial(_graph_lines, spilled[i], name)))
             named.sort(key=lambda g: str(ox.NamedNode(g[0])))  # as canonical_order sorts them: "<iri>"
             report_count = [0]
-            files, triples = dumps.write_corpus_dumps(
+            files, triples = chunks.write_corpus_dumps(
                 new_dist,
                 vocab.prefixes(),
                 spill.merged(spilled, spill.nt_bytes(extra).splitlines(keepends=True), work),
@@ -874,6 +929,8 @@ def build(
                 spill.merged_iris(
                     [work / f"{i}.iris" for i, _ in enumerate(records)], spill.iris(extra), work
                 ),
+                str(vocab.thing("plan")) + "/",
+                chunks.ChunkCache(cache.directory, chunk_counts),
             )
             sizes = {
                 str(vocab.for_plan(r.summary.slug).plan_graph_iri()): f.size
@@ -887,13 +944,50 @@ def build(
                     graphs[name] = report_count[0]
             quad_count = sum(graphs.values())
 
-        with stage(f"load the store ({quad_count} quads)"):
+        # A rebuild starts from the previous build where it is whole (mapping.incremental): the store
+        # updated by the two dumps' difference, the tables' changed rows, the change set's subjects.
+        nquads = next(f for f in files if f.name == "plankg.nq")
+        incremental.save_index(cache.directory, nquads, chunk_counts.nquads)
+        previous = incremental.previous_build(
+            dist_dir, store_dir, cache.directory, read_build_info(store_dir), vocab.base
+        )
+        change = None
+        if previous is not None:
+            change = incremental.delta(previous, new_dist / "plankg.nq", chunk_counts.nquads)
+        loading = (
+            f"update the store (+{len(change.added)} -{len(change.removed)} of {quad_count} quads)"
+            if change is not None
+            else f"load the store ({quad_count} quads)"
+        )
+        with stage(loading):
             new_store = _temporary_sibling(store_dir, temporaries)
-            store = ox.Store(str(new_store))
-            loaded = _load(store, changes.stream_nquads(new_dist / "plankg.nq"))
+            updated = None
+            if previous is not None and change is not None:
+                try:  # the checkpoint makes its own directory
+                    updated = incremental.updated_store(
+                        previous, new_store / "store", change, description_graph(vocab)
+                    )
+                except OSError as err:  # the previous store cannot be read: load the dump whole
+                    progress.warn(f"the previous store cannot be updated ({err}): loading the dump whole")
+                    shutil.rmtree(new_store / "store", ignore_errors=True)
+            if updated is not None:
+                store, loaded, new_store = updated, quad_count, new_store / "store"
+            else:
+                store = ox.Store(str(new_store))
+                loaded = _load(store, changes.stream_nquads(new_dist / "plankg.nq"))
 
         with stage("write tables and the description"):
-            files += tables.write_tables(store, new_dist, vocab)
+            table_files = None
+            if previous is not None and change is not None:
+                table_files = incremental.write_tables(
+                    store,
+                    new_dist,
+                    vocab,
+                    previous.dist_dir,
+                    change.subjects(default_only=True),
+                    table_counts,
+                )
+            files += table_files if table_files is not None else tables.write_tables(store, new_dist, vocab)
             plan_files = {r.summary.slug: list(f.files) for r, f in zip(records, facts, strict=True)}
             every_file = files + [f for fs in plan_files.values() for f in fs]
             build_id = dumps.build_id(every_file)
@@ -901,7 +995,13 @@ def build(
             violations = sum(s.violations for s in summaries)
             lineage = versions.lineage(dist_dir, build_id)
             change_files = _change_set(
-                lineage, new_dist / "plankg.nq", dist_dir, versions_dir, new_dist, vocab
+                lineage,
+                new_dist / "plankg.nq",
+                dist_dir,
+                versions_dir,
+                new_dist,
+                vocab,
+                (previous, change, chunk_counts.nquads) if previous and change else None,
             )
             kept = versions.planned(versions_dir, lineage, keep_versions)
             info: dict[str, object] = {
@@ -971,7 +1071,13 @@ def build(
                 versions.stage_archive(new_dist, staging)
                 swaps.append((staging, versions_dir / build_id))
             loaded += _load(store, description)
-            _close_store(store, loaded)
+            try:
+                _close_store(store, loaded, optimize=updated is None)
+            except BuildError:
+                # Closed now (its background work ended), not when the traceback goes: the build's
+                # temporaries are removed next, and an open store may still write into its directory.
+                del store, updated
+                raise
             del store  # closes the store before its directory is renamed
             build_record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
             (new_store / BUILD_INFO_FILE).write_bytes(build_record.encode("utf-8"))
@@ -981,8 +1087,7 @@ def build(
             versions.commit(versions_dir, kept)
     finally:
         for path in temporaries:
-            if path.exists():
-                shutil.rmtree(path, ignore_errors=True)
+            _remove(path)
 
     return BuildResult(
         build_id=build_id,
@@ -1000,6 +1105,12 @@ def build(
         stage_seconds=timings,
         plans=tuple(summaries),
         parsed=tuple(parsed),
+        resolved=tuple(r.summary.slug for r, f in zip(records, facts, strict=True) if f.resolved),
+        chunk_owners=tuple(sorted(chunk_counts.made_owners)),
+        store_delta=(len(change.added), len(change.removed))
+        if change is not None and updated is not None
+        else None,
+        table_rows=dict(table_counts.redone) if table_files is not None else None,
     )
 
 
@@ -1010,13 +1121,21 @@ def _change_set(
     versions_dir: Path,
     new_dist: Path,
     vocab: Vocab,
+    known: tuple[incremental.Previous, incremental.Delta, list[incremental.Chunk]] | None = None,
 ) -> list[dumps.DumpFile]:
     """The change set from the previous version: an identical rebuild republishes the current one;
     otherwise the previous build's N-Quads dump (in ``dist_dir``, the build being replaced, or in its
     kept version) is compared with the new one (``new_nquads``), both read as streams: only the quads
-    of the subjects that changed are held (``changes.touched_quads``)."""
+    of the subjects that changed are held (``changes.touched_quads``). ``known``: the previous build
+    and the dumps' difference, when a rebuild found them (``mapping.incremental``): the touched quads
+    are then read from the chunks that hold them."""
     if lineage.same_as_current and all((dist_dir / n).is_file() for n in changes.CHANGE_FILES):
         return changes.carry_over(dist_dir, new_dist)
+    if known is not None and lineage.previous == known[0].build_id and not lineage.same_as_current:
+        previous, change, chunk_list = known
+        plan_prefix = str(vocab.thing("plan")) + "/"
+        old, new = incremental.touched(previous, new_nquads, chunk_list, change.subjects(), plan_prefix)
+        return changes.write_change_set(new_dist, vocab, lineage.build_id, new, lineage.previous, old)
     if lineage.previous is not None:
         for candidate in (dist_dir / "plankg.nq", versions_dir / lineage.previous / "plankg.nq.gz"):
             if candidate.is_file() and (candidate.parent != dist_dir or not lineage.same_as_current):
@@ -1056,6 +1175,16 @@ def _counted(lines: Iterable[bytes], counter: list[int]) -> Iterator[bytes]:
         yield line
 
 
+def _remove(path: Path, attempts: int = 50) -> None:
+    """Remove a build's temporary directory. A store a failed build left open (the traceback holds it)
+    may still be writing a file into it while it is removed: then it is removed again, a moment later."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.1)
+
+
 def _temporary_sibling(target: Path, registry: list[Path]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
@@ -1080,7 +1209,7 @@ def _load(store: ox.Store, quads: Iterable[ox.Quad]) -> int:
     return given
 
 
-def _close_store(store: ox.Store, given: int) -> None:
+def _close_store(store: ox.Store, given: int, *, optimize: bool = True) -> None:
     """Flush and compact a loaded store, checking it holds every quad it was given.
 
     Oxigraph stores literals in canonical form: derived integer types become ``xsd:integer``
@@ -1090,9 +1219,11 @@ def _close_store(store: ox.Store, given: int) -> None:
     store would lose data, and the build fails instead.
     """
     store.flush()
-    store.optimize()
+    if optimize:  # not for an updated checkpoint: that would rewrite every file it shares
+        store.optimize()
     loaded = len(store)
     if loaded != given:
+        del store  # this frame, kept by the traceback, holds the store no longer
         raise BuildError(
             f"the store holds {loaded} quads, not {given}: Oxigraph's canonical literal forms made "
             'distinct literals equal (e.g. "1.0" and "1.00" as xsd:decimal)'

@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
@@ -544,71 +544,3 @@ def write_description(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[
     triples = [ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads]
     data = serialize(triples, turtle, {**prefixes, "spdx": str(SPDX)})
     return _write(directory, DESCRIPTION_FILE, turtle, data, gzipped=False)
-
-
-# --- the corpus's dumps, from sorted files ------------------------------------------------------------
-
-
-class _Tee:
-    """A binary sink for pyoxigraph's serialiser that writes a dump and its gzip at once."""
-
-    def __init__(self, directory: Path, name: str) -> None:
-        self.plain = _CountingFile(directory / name)
-        self.packed = _CountingFile(directory / (name + ".gz"))
-        self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.packed, compresslevel=9, mtime=0)
-
-    def write(self, data: bytes) -> int:
-        self.plain.write(data)
-        return self.gz.write(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self, fmt: DumpFormat, name: str) -> list[DumpFile]:
-        self.gz.close()
-        self.plain.close()
-        self.packed.close()
-        return [
-            DumpFile(name, fmt.name, fmt.media_type, False, self.plain.size, self.plain.sha256.hexdigest()),
-            DumpFile(
-                name + ".gz", fmt.name, fmt.media_type, True, self.packed.size, self.packed.sha256.hexdigest()
-            ),
-        ]
-
-
-def write_corpus_dumps(
-    directory: Path,
-    prefixes: dict[str, str],
-    default_lines: Iterable[bytes],
-    named_lines: Iterable[bytes],
-    iris: Iterable[str],
-) -> tuple[list[DumpFile], int]:
-    """The corpus's dumps (the bytes ``write_dumps`` makes) from lines: ``default_lines``, the default
-    graph's distinct N-Triples lines in canonical order; ``named_lines``, the named graphs' N-Quads lines
-    in canonical order; ``iris``, the default graph's distinct IRIs (Turtle declares the prefixes that
-    suit them). The N-Triples dump is written first and read back for the other formats, so nothing
-    holds the graph. Returns the files and the default graph's triple count."""
-    formats = {f.rdf_format: f for f in FORMATS}
-    nt, nq = formats[ox.RdfFormat.N_TRIPLES], formats[ox.RdfFormat.N_QUADS]
-    turtle, json_ld = formats[ox.RdfFormat.TURTLE], formats[ox.RdfFormat.JSON_LD]
-    counted = [0]
-
-    def default() -> Iterator[bytes]:
-        for n, line in enumerate(default_lines, 1):
-            counted[0] = n
-            yield line
-
-    def triples() -> Iterator[ox.Triple]:
-        return (q.triple for q in ox.parse(path=str(directory / nt.file_name), format=nt.rdf_format))
-
-    files = _write_stream(directory, nt.file_name, nt, default())
-    with (directory / nt.file_name).open("rb") as written:
-        files += _write_stream(directory, nq.file_name, nq, itertools.chain(written, named_lines))
-    tee = _Tee(directory, turtle.file_name)
-    try:
-        sink = cast(IO[bytes], tee)  # pyoxigraph needs only its write and flush
-        ox.serialize(triples(), sink, format=turtle.rdf_format, prefixes=prefixes_for(iris, prefixes))
-    finally:
-        files += tee.close(turtle, turtle.file_name)
-    files += _write_stream(directory, json_ld.file_name, json_ld, _json_ld_pieces(triples(), prefixes))
-    return files, counted[0]

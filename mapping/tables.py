@@ -23,7 +23,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,8 +275,9 @@ def _expand(name: str, prefixes: dict[str, str]) -> str:
     return prefixes[prefix] + local
 
 
-def query(table: Table, vocab: Vocab) -> str:
-    """The SELECT filling ``table``: one row per node of its class, one variable per column."""
+def query(table: Table, vocab: Vocab, only: Sequence[str] = ()) -> str:
+    """The SELECT filling ``table``: one row per node of its class, one variable per column; with
+    ``only``, the rows of those IRIs alone (a rebuild's changed rows, ``mapping.incremental``)."""
     prefixes = _prefixes(vocab)
     head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(prefixes.items()))
     select, patterns = [f"?{table.key}"], []
@@ -296,15 +297,18 @@ def query(table: Table, vocab: Vocab) -> str:
         )
         patterns.append(f"  OPTIONAL {{ {pattern}{lang} }}")
     return (
-        f"{head}SELECT {' '.join(select)} WHERE {{\n  ?{table.key} a {table.cls} .\n"
+        f"{head}SELECT {' '.join(select)} WHERE {{\n"
+        + (f"  VALUES ?{table.key} {{ {' '.join(f'<{iri}>' for iri in only)} }}\n" if only else "")
+        + f"  ?{table.key} a {table.cls} .\n"
         + "\n".join(patterns)
         + f"\n}} GROUP BY ?{table.key} ORDER BY STR(?{table.key})"
     )
 
 
-def rows(store: ox.Store, table: Table, vocab: Vocab) -> list[list[str]]:
-    """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI."""
-    result = store.query(query(table, vocab))
+def rows(store: ox.Store, table: Table, vocab: Vocab, only: Sequence[str] = ()) -> list[list[str]]:
+    """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI (with
+    ``only``: the rows of those IRIs alone)."""
+    result = store.query(query(table, vocab, only))
     assert isinstance(result, ox.QuerySolutions)
     out = []
     for solution in result:
@@ -396,9 +400,18 @@ def _dump_file(name: str, fmt: str, media_type: str, data: bytes) -> DumpFile:
 def write_tables(store: ox.Store, directory: Path, vocab: Vocab) -> list[DumpFile]:
     """Write every table of the default graph of ``store`` and ``csv-metadata.json`` into ``directory``
     (the build's new store: the tables are read from disk, not from a copy of the corpus in memory)."""
+    return write_table_files(
+        directory,
+        vocab,
+        ((t, csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))) for t in TABLES),
+    )
+
+
+def write_table_files(directory: Path, vocab: Vocab, made: Iterable[tuple[Table, bytes]]) -> list[DumpFile]:
+    """The tables' CSV bytes (in ``TABLES``' order, made one at a time) and ``csv-metadata.json``
+    written into ``directory``."""
     files = []
-    for t in TABLES:
-        data = csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))
+    for t, data in made:
         (directory / t.file_name).write_bytes(data)
         files.append(_dump_file(t.file_name, "csv", CSV_MEDIA_TYPE, data))
     text = json.dumps(metadata(vocab), ensure_ascii=False, indent=2) + "\n"

@@ -272,6 +272,14 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         f"dumps in {result.dist_dir}, store in {result.store_dir}, build {result.build_id}",
         soft_wrap=True,
     )
+    if result.store_delta is not None:  # a rebuild from the previous build (mapping.incremental)
+        rows = sum((result.table_rows or {}).values())
+        console.print(
+            f"rebuilt from the previous build: {len(result.resolved)} plan(s) resolved anew, dump chunks "
+            f"of {len(result.chunk_owners)} owner(s) made anew, store updated (+{result.store_delta[0]} "
+            f"-{result.store_delta[1]} quads), {rows} table row(s) read again",
+            soft_wrap=True,
+        )
     return 0
 
 
