@@ -49,7 +49,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
 from rich.console import Console
 
-from mapping import changes, crossrefs, dcatap, dumps, layout, spill, tables, versions
+from mapping import changes, crossrefs, dcatap, dumps, layout, memory, spill, tables, versions
 from mapping.corpus import Seed, check_unique, find_seeds, plan_slug, read_seed, seed_text
 from mapping.entities import load_catalogue
 from mapping.errors import BuildError, DocumentError, Location, ValidationFailed
@@ -133,16 +133,25 @@ class RichProgress:
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
-            with self.console.status(f"{name} …"):
+            with memory.measured() as peak, self.console.status(f"{name} …"):
                 yield
         except BaseException:
             self.console.print(f"[red]✗[/red] {name}")
             raise
-        self.console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
+        self.console.print(
+            f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s{_peak_text(peak)})[/dim]"
+        )
 
     def warn(self, text: str) -> None:
         self.console.print("[yellow]SHACL warnings:[/yellow]")
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _peak_text(peak: memory.StagePeak) -> str:
+    """``, peak 123.4 MiB, workers 234.5 MiB`` (what is known of the stage's memory; bench.corpus
+    reads it)."""
+    text = "" if peak.process is None else f", peak {peak.process} MiB"
+    return text + ("" if peak.children is None else f", workers {peak.children} MiB")
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,7 @@ class BuildResult:
     store_dir: Path
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_memory: dict[str, memory.StagePeak] = field(default_factory=dict)  # peak RSS per stage
     plans: tuple[PlanSummary, ...] = ()
     parsed: tuple[str, ...] = ()  # slugs of the plans read and validated by this build (not cached)
 
@@ -775,14 +785,16 @@ def build(
     versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    peaks: dict[str, memory.StagePeak] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
         t = time.perf_counter()
-        with progress.stage(name):
+        with memory.measured() as peak, progress.stage(name):
             yield
         timings[name] = time.perf_counter() - t
+        peaks[name] = peak
 
     recover_interrupted_swap(store_dir)  # a build killed between its swaps: back to the previous output
     temporaries: list[Path] = []
@@ -998,6 +1010,7 @@ def build(
         store_dir=store_dir,
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
+        stage_memory=peaks,
         plans=tuple(summaries),
         parsed=tuple(parsed),
     )
