@@ -8,7 +8,9 @@ catalogued organisations named in the tasks. Nothing in it is the text of a real
 
 For each corpus size (default 1, 10, 100, 1000) it runs ``plankg build`` in a fresh process on a
 fresh output directory and records the wall time and the peak resident memory of that process (from
-``wait4``), then changes one plan and builds again (the per-plan cache re-reads only that plan). On the
+``wait4`` and from the build's own report of each stage's peak, ``mapping.memory``: its process's
+``VmHWM`` reset at the stage's start, and the largest worker process that ended in the stage), then
+changes one plan and builds again (the per-plan cache re-reads only that plan). On the
 largest corpus built it starts the app in-process over the store and records each canned query's
 latency (median of 5, default parameters). The fitted exponent is the slope of log(time) over
 log(plans) by least squares. Results: ``bench/results/{date}-corpus.{md,json}``.
@@ -205,10 +207,10 @@ _READ_ANEW = re.compile(r"built (\d+) plan\(s\), (\d+) read anew")
 
 
 def timed_build(seeds: Path, out: Path, jobs: int | None = None) -> dict[str, object]:
-    """``plankg build`` in its own process: wall seconds, peak RSS (MiB) from wait4, the load average
-    before and after, the stages' seconds and how many plans it read anew (not from the cache).
-    ``jobs``: its ``--jobs`` (None: the build's default). The peak RSS wait4 gives is the largest of
-    the build's process and its worker processes, each alone."""
+    """``plankg build`` in its own process: wall seconds, peak RSS (MiB), the load average before and
+    after, the stages' seconds and peaks, and how many plans it read anew (not from the cache).
+    ``jobs``: its ``--jobs`` (None: the build's default). The peak RSS is the largest of the build's
+    process and its worker processes, each alone: of wait4's figure and the stages' peaks."""
     command = [
         sys.executable,
         "-m",

@@ -671,6 +671,43 @@ def _facts(
 _DATES = frozenset({"http://www.w3.org/ns/dcat#startDate", "http://www.w3.org/ns/dcat#endDate"})
 
 
+_DESCRIBED_AT_ONCE = 10  # plans whose description is sorted and spilled together
+
+
+def _describe_plans(
+    vocab: Vocab,
+    publication: Publication,
+    summaries: Sequence[PlanSummary],
+    facts: Sequence[PlanFacts],
+    divisions: set[str],
+    work: Path,
+    catalogue: Graph,
+) -> list[tuple[Path, Path]]:
+    """The description of each plan (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``),
+    made ``_DESCRIBED_AT_ONCE`` plans at a time and spilled sorted, as N-Triples, with its IRIs, to
+    files in ``work`` (their paths: ``spill.merged`` makes the description's canonical order of them);
+    the statements about the catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to
+    ``catalogue`` instead, where the versions' description reads them (``versions.description``)."""
+    dataset = vocab.thing("dataset")
+    skolemize = dumps.BlankNodeSkolemizer(vocab.base)
+    spilled = []
+    for start in range(0, len(summaries), _DESCRIBED_AT_ONCE):
+        part = Graph()
+        for s, f in zip(summaries[start : start + _DESCRIBED_AT_ONCE], facts[start:], strict=False):
+            node = vocab.thing("dataset", "plan", s.slug)
+            part += dumps.plan_dataset_graph(vocab, s, f.files)
+            part += dcatap.plan_profile_graph(vocab, f.files, publication, node, _coverage([f], divisions))
+        for triple in part.triples((dataset, None, None)):
+            catalogue.add(triple)
+        part.remove((dataset, None, None))
+        quads = dumps.canonical_order(dumps.graph_quads(part, None, skolemize))
+        nt, iris = work / f"description-{start}.nt", work / f"description-{start}.iris"
+        spill.write_sorted(nt, quads)
+        spill.write_iris(iris, spill.iris(quads))
+        spilled.append((nt, iris))
+    return spilled
+
+
 def _entity_index(facts: Sequence[PlanFacts], vocab: Vocab) -> EntityIndex:
     """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph)."""
     iris = {iri for f in facts for iri in f.typed}
@@ -942,26 +979,20 @@ def build(
                 "previous_version": lineage.previous,
                 "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
             }
+            # The description of the corpus as a whole, and of each plan apart (written sorted to
+            # files a few plans at a time and merged, as the dumps are: _describe_plans).
             divisions = {d for f in facts for d in f.divisions}
             described_graph = (
                 dumps.dataset_graph(
-                    vocab,
-                    info,
-                    files,
-                    first.title if len(summaries) == 1 else None,
-                    plans=[(s, plan_files[s.slug]) for s in summaries],
+                    vocab, info, files, first.title if len(summaries) == 1 else None, catalogue=True
                 )
                 + linkset_description
                 + dcatap.profile_graph(
-                    vocab,
-                    every_file,
-                    publication or Publication(),
-                    _coverage(facts, divisions),
-                    [
-                        (vocab.thing("dataset", "plan", s.slug), _coverage([f], divisions))
-                        for s, f in zip(summaries, facts, strict=True)
-                    ],
+                    vocab, files, publication or Publication(), _coverage(facts, divisions)
                 )
+            )
+            described_plans = _describe_plans(
+                vocab, publication or Publication(), summaries, facts, divisions, work, described_graph
             )
             described_graph += versions.description(
                 vocab,
@@ -972,17 +1003,30 @@ def build(
                 {s.source_name: s.source_sha256 for s in summaries},
                 {f.name: f.sha256 for f in every_file},
             )
-            description = dumps.canonical_order(
-                dumps.graph_quads(described_graph, description_graph(vocab), skolemize)
+            corpus_part = dumps.canonical_order(dumps.graph_quads(described_graph, None, skolemize))
+            description = work / "description.nt"
+            with description.open("wb") as out:
+                out.writelines(
+                    spill.merged(
+                        [path for path, _ in described_plans],
+                        spill.nt_bytes(corpus_part).splitlines(keepends=True),
+                        work,
+                    )
+                )
+            described = dumps.write_description_file(
+                description,
+                spill.merged_iris([iris for _, iris in described_plans], spill.iris(corpus_part), work),
+                new_dist,
+                vocab.prefixes(),
             )
-            described = dumps.write_description(description, new_dist, vocab.prefixes())
+            del corpus_part, described_graph
             dumps.write_manifest(new_dist, [*every_file, *change_files, described], info)
             swaps = [(new_dist, dist_dir)]
             if not (versions_dir / build_id).is_dir():  # a kept version is never rewritten
                 staging = _temporary_sibling(versions_dir / build_id, temporaries)
                 versions.stage_archive(new_dist, staging)
                 swaps.append((staging, versions_dir / build_id))
-            loaded += _load(store, description)
+            loaded += _load(store, spill.read_quads(description, description_graph(vocab)))
             _close_store(store, loaded)
             del store  # closes the store before its directory is renamed
             build_record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -22,8 +22,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,11 +303,11 @@ def query(table: Table, vocab: Vocab) -> str:
     )
 
 
-def rows(store: ox.Store, table: Table, vocab: Vocab) -> list[list[str]]:
-    """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI."""
+def rows(store: ox.Store, table: Table, vocab: Vocab) -> Iterator[list[str]]:
+    """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI, one
+    at a time as the store gives them."""
     result = store.query(query(table, vocab))
     assert isinstance(result, ox.QuerySolutions)
-    out = []
     for solution in result:
         key = solution[table.key]
         assert isinstance(key, ox.NamedNode)
@@ -317,16 +318,37 @@ def rows(store: ox.Store, table: Table, vocab: Vocab) -> list[list[str]]:
             if c.many and text:
                 text = SEPARATOR.join(sorted(set(text.split(SEPARATOR))))
             cells.append(text)
-        out.append(cells)
-    return out
+        yield cells
 
 
-def csv_bytes(header: Sequence[str], body: Sequence[Sequence[str]]) -> bytes:
+_ROWS = 1_000  # rows written at a time
+
+
+def write_csv(path: Path, header: Sequence[str], body: Iterable[Sequence[str]]) -> tuple[int, str]:
+    """A CSV file (UTF-8, no BOM, CRLF) of ``header`` and the rows of ``body``, written as they come:
+    at most ``_ROWS`` rows' text is held. Its size and SHA-256."""
+    sha256, size = hashlib.sha256(), 0
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(body)
-    return buffer.getvalue().encode("utf-8")
+    with path.open("wb") as f:
+
+        def flush() -> None:
+            nonlocal size
+            data = buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            sha256.update(data)
+            size += len(data)
+            f.write(data)
+            f.flush()  # on disk, not in a buffer: the rows written are not held
+
+        writer.writerow(header)
+        body = iter(body)
+        while batch := list(itertools.islice(body, _ROWS)):
+            writer.writerows(batch)
+            flush()
+        flush()
+    return size, sha256.hexdigest()
 
 
 def metadata(vocab: Vocab) -> dict[str, Any]:
@@ -395,12 +417,14 @@ def _dump_file(name: str, fmt: str, media_type: str, data: bytes) -> DumpFile:
 
 def write_tables(store: ox.Store, directory: Path, vocab: Vocab) -> list[DumpFile]:
     """Write every table of the default graph of ``store`` and ``csv-metadata.json`` into ``directory``
-    (the build's new store: the tables are read from disk, not from a copy of the corpus in memory)."""
+    (the build's new store: the tables are read from disk, not from a copy of the corpus in memory,
+    and written row by row as the store answers, not held as lists)."""
     files = []
     for t in TABLES:
-        data = csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))
-        (directory / t.file_name).write_bytes(data)
-        files.append(_dump_file(t.file_name, "csv", CSV_MEDIA_TYPE, data))
+        size, sha256 = write_csv(
+            directory / t.file_name, [t.key, *(c.name for c in t.columns)], rows(store, t, vocab)
+        )
+        files.append(DumpFile(t.file_name, "csv", CSV_MEDIA_TYPE, False, size, sha256))
     text = json.dumps(metadata(vocab), ensure_ascii=False, indent=2) + "\n"
     data = text.encode("utf-8")
     (directory / METADATA_FILE).write_bytes(data)

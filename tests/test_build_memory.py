@@ -1,0 +1,152 @@
+"""The build's memory does not grow with the corpus where the growth is ours (issue 8, point 5), and
+each stage's peak is reported (``mapping.memory``).
+
+Structural checks, not measured ones: the tables are written as the store gives their rows (at most
+one batch of rows held), and the dataset description is made a few plans at a time and merged from
+sorted files (the graph the versions' description reads holds the catalogue's own statements, never
+every plan's), with the same bytes however many plans are described at once. The corpus is
+tests/fixtures/corpus/ (four fictional plans)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import inspect
+import io
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.namespace import DCTERMS
+from rich.console import Console
+
+from bench.corpus import _STAGE
+from mapping import build as b
+from mapping import memory, tables, versions
+from mapping.vocab import Vocab
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "fixtures" / "corpus"
+VOCAB = Vocab("http://127.0.0.1:8000/")
+
+
+def corpus(root: Path) -> Path:
+    seeds = root / "seeds"
+    shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
+    return seeds
+
+
+def quiet_build(seeds: Path, root: Path, **kwargs: Any) -> b.BuildResult:
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
+        )
+        return b.build(seeds, root / "dist", root / "var" / "store", VOCAB, **kwargs)
+
+
+def files(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+# --- the meter --------------------------------------------------------------------------------------
+
+
+def test_a_stage_peak_is_its_own_not_the_process_s_so_far() -> None:
+    with memory.measured() as big:
+        block = b"x" * (96 << 20)  # written, so resident
+        del block
+    with memory.measured() as small:
+        pass
+    assert big.process is not None and small.process is not None
+    assert big.process >= small.process + 64  # the reset dropped the first block's mark
+
+
+def test_each_stage_reports_its_peak(tmp_path: Path) -> None:
+    out = io.StringIO()
+    result = quiet_build(
+        corpus(tmp_path), tmp_path, progress=b.RichProgress(Console(file=out, width=300)), use_cache=False
+    )
+    assert set(result.stage_memory) == set(result.stage_seconds)
+    assert all(p.process is not None and p.process > 10 for p in result.stage_memory.values())
+    lines = {m.group(1): m for m in _STAGE.finditer(out.getvalue())}
+    assert set(lines) == set(result.stage_seconds)
+    # bench.corpus reads each stage's peak from its progress line
+    assert all(m.group(3) is not None and float(m.group(3)) > 10 for m in lines.values())
+
+
+# --- the tables ---------------------------------------------------------------------------------------
+
+
+def test_a_table_is_written_as_its_rows_come(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tables, "_ROWS", 2)
+    path = tmp_path / "t.csv"
+    body = [[f"http://example.org/{i}", f'值 "{i}",\n{i}'] for i in range(7)]
+    seen: list[int] = []
+
+    def rows() -> Any:
+        for i, row in enumerate(body):
+            seen.append(path.stat().st_size if path.exists() else 0)
+            if i >= 3:  # two batches of two rows were asked for: the first is on disk
+                assert seen[-1] > 0
+            yield row
+
+    size, sha256 = tables.write_csv(path, ["row", "value"], rows())
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows([["row", "value"], *body])
+    expected = buffer.getvalue().encode("utf-8")
+    assert path.read_bytes() == expected
+    assert size == len(expected)
+    assert seen[0] == 0 and seen[3] > 0  # written while the rows were still coming
+    assert sha256 == hashlib.sha256(expected).hexdigest()
+
+
+def test_a_table_s_rows_are_read_one_at_a_time() -> None:
+    table = next(t for t in tables.TABLES if t.name == "plans")
+    assert inspect.isgenerator(tables.rows(ox.Store(), table, VOCAB))
+
+
+# --- the description ----------------------------------------------------------------------------------
+
+
+def test_the_description_is_made_a_few_plans_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = corpus(tmp_path)
+    described: list[Graph] = []
+    description = versions.description
+
+    def spy(*args: Any, **kwargs: Any) -> Graph:
+        described.append(Graph() + args[3])  # the graph the versions' description reads
+        return description(*args, **kwargs)
+
+    monkeypatch.setattr(versions, "description", spy)
+    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1)
+    one = quiet_build(seeds, tmp_path / "one", use_cache=False)
+    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1000)
+    quiet_build(seeds, tmp_path / "all", use_cache=False)
+    assert files(tmp_path / "one" / "dist") == files(tmp_path / "all" / "dist")
+
+    plans = [VOCAB.thing("dataset", "plan", s.slug) for s in one.plans]
+    assert len(plans) == 4
+    catalogue = described[0]
+    # The catalogue names every plan's dataset, but what is said of each plan (its title, its
+    # distributions, its graph) was spilled with its plan, not held with the others.
+    assert set(catalogue.objects(VOCAB.thing("dataset"), None)) >= set(plans)
+    subjects = {str(s) for s in catalogue.subjects()}
+    assert not any(s.startswith(str(VOCAB.thing("dataset", "plan"))) for s in subjects)
+    assert not any(s.startswith(str(VOCAB.thing("dataset", "dump", "plan-"))) for s in subjects)
+    # …and is in the description written: void.ttl, and the store's description graph.
+    void = Graph().parse(tmp_path / "one" / "dist" / "void.ttl", format="turtle")
+    assert [str(void.value(plan, DCTERMS.identifier)) for plan in plans] == [s.slug for s in one.plans]
+    store = ox.Store.read_only(str(tmp_path / "one" / "var" / "store"))
+    graph = ox.NamedNode(b.description_graph(VOCAB))
+    stored = {
+        (str(q.subject)[1:-1], q.predicate.value) for q in store.quads_for_pattern(None, None, None, graph)
+    }
+    assert stored == {(str(s), str(p)) for s, p, _ in void}
