@@ -47,6 +47,7 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
+from rdflib.term import Node
 from rich.console import Console
 
 from mapping import changes, crossrefs, dcatap, dumps, layout, memory, spill, tables, versions
@@ -682,15 +683,17 @@ def _describe_plans(
     divisions: set[str],
     work: Path,
     catalogue: Graph,
-) -> list[tuple[Path, Path]]:
+) -> tuple[list[tuple[Path, Path]], set[Node]]:
     """The description of each plan (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``),
     made ``_DESCRIBED_AT_ONCE`` plans at a time and spilled sorted, as N-Triples, with its IRIs, to
     files in ``work`` (their paths: ``spill.merged`` makes the description's canonical order of them);
     the statements about the catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to
-    ``catalogue`` instead, where the versions' description reads them (``versions.description``)."""
+    ``catalogue`` instead, where the versions' description reads them (``versions.description``).
+    Also the nodes the plans' descriptions describe (a kept version's description stops at them)."""
     dataset = vocab.thing("dataset")
     skolemize = dumps.BlankNodeSkolemizer(vocab.base)
     spilled = []
+    described: set[Node] = set()
     for start in range(0, len(summaries), _DESCRIBED_AT_ONCE):
         part = Graph()
         for s, f in zip(summaries[start : start + _DESCRIBED_AT_ONCE], facts[start:], strict=False):
@@ -700,12 +703,13 @@ def _describe_plans(
         for triple in part.triples((dataset, None, None)):
             catalogue.add(triple)
         part.remove((dataset, None, None))
+        described.update(part.subjects())
         quads = dumps.canonical_order(dumps.graph_quads(part, None, skolemize))
         nt, iris = work / f"description-{start}.nt", work / f"description-{start}.iris"
         spill.write_sorted(nt, quads)
         spill.write_iris(iris, spill.iris(quads))
         spilled.append((nt, iris))
-    return spilled
+    return spilled, described
 
 
 def _entity_index(facts: Sequence[PlanFacts], vocab: Vocab) -> EntityIndex:
@@ -991,7 +995,7 @@ def build(
                     vocab, files, publication or Publication(), _coverage(facts, divisions)
                 )
             )
-            described_plans = _describe_plans(
+            described_plans, plan_nodes = _describe_plans(
                 vocab, publication or Publication(), summaries, facts, divisions, work, described_graph
             )
             described_graph += versions.description(
@@ -1002,7 +1006,9 @@ def build(
                 versions_dir,
                 {s.source_name: s.source_sha256 for s in summaries},
                 {f.name: f.sha256 for f in every_file},
+                plan_nodes | set(described_graph.subjects()),
             )
+            del plan_nodes
             corpus_part = dumps.canonical_order(dumps.graph_quads(described_graph, None, skolemize))
             description = work / "description.nt"
             with description.open("wb") as out:

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +171,7 @@ def description(
     versions_dir: Path,
     seeds: dict[str, str],
     files: dict[str, str],
+    present: Collection[Node] | None = None,
 ) -> Graph:
     """The DCAT 3 versioning of the dataset (see the module's docstring).
 
@@ -177,7 +179,9 @@ def description(
     ``seeds``: its seed files (name → SHA-256); ``files``: its files (name → SHA-256). What a kept
     version says beyond its id, lineage and files (publisher, themes, coverage, triples …) is what its
     own description said of ``{base}id/dataset`` when it was the current build (``void.ttl`` in the
-    archive), so a version is described by its own build, never by a later one.
+    archive), so a version is described by its own build, never by a later one. ``present``: every
+    node the current description describes, when ``described`` holds only part of it (the build
+    describes the plans apart); by default the subjects of ``described``.
     """
     g = Graph()
     dataset = vocab.thing("dataset")
@@ -185,7 +189,7 @@ def description(
     if current.previous is not None:
         g.add((dataset, DCAT.previousVersion, version_node(vocab, current.previous)))
         g.add((dataset, PROV.wasRevisionOf, version_node(vocab, current.previous)))
-    present = set(described.subjects())
+    present = set(described.subjects()) if present is None else present
     for version in kept:
         bid = version.build_id
         if bid == current.build_id:
@@ -251,7 +255,7 @@ def _inherit(
     source: Graph,
     old: URIRef,
     new: URIRef,
-    present: set[Node],
+    present: Collection[Node],
     keep: frozenset[URIRef] | set[URIRef] = frozenset(),
 ) -> None:
     """Copy ``old``'s statements in ``source`` onto ``new`` (except ``_NOT_INHERITED`` other than

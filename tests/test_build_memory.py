@@ -27,7 +27,7 @@ from rich.console import Console
 from bench.corpus import _STAGE
 from mapping import build as b
 from mapping import memory, tables, versions
-from mapping.vocab import Vocab
+from mapping.vocab import DCAT, VOID, Vocab
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "fixtures" / "corpus"
@@ -150,3 +150,20 @@ def test_the_description_is_made_a_few_plans_at_a_time(
         (str(q.subject)[1:-1], q.predicate.value) for q in store.quads_for_pattern(None, None, None, graph)
     }
     assert stored == {(str(s), str(p)) for s, p, _ in void}
+
+
+def test_a_rebuild_describes_each_plan_once(tmp_path: Path) -> None:
+    """The kept versions' description stops at the nodes the current build describes, the plans'
+    too (they are described apart, not in the graph the versions' description reads): a plan whose
+    text changed has one size and one checksum per file, the new ones, not the previous build's too."""
+    seeds = corpus(tmp_path)
+    first = quiet_build(seeds, tmp_path)
+    changed = seeds / "bailu-county-commerce-2023-2025.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    second = quiet_build(seeds, tmp_path)
+    assert second.build_id != first.build_id
+    void = Graph().parse(tmp_path / "dist" / "void.ttl", format="turtle")
+    sizes = [s for s in void.subjects(DCAT.byteSize, None)]
+    assert len(sizes) > 4 * 8  # every plan's dumps, the corpus's
+    assert all(len(list(void.objects(s, DCAT.byteSize))) == 1 for s in sizes)
+    assert all(len(list(void.objects(s, VOID.triples))) == 1 for s in void.subjects(VOID.triples, None))
