@@ -167,3 +167,42 @@ def test_a_rebuild_describes_each_plan_once(tmp_path: Path) -> None:
     assert len(sizes) > 4 * 8  # every plan's dumps, the corpus's
     assert all(len(list(void.objects(s, DCAT.byteSize))) == 1 for s in sizes)
     assert all(len(list(void.objects(s, VOID.triples))) == 1 for s in void.subjects(VOID.triples, None))
+
+
+def test_a_kept_version_s_description_is_read_only_where_it_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept version's archived description is read for what the versions' description may take of
+    it (the dataset, the dump's twin, the nodes the current description lacks), not whole: the same
+    output as reading it whole, and none of the statements about the plans still described."""
+    seeds = corpus(tmp_path)
+    quiet_build(seeds, tmp_path / "a")
+    changed = seeds / "bailu-county-commerce-2023-2025.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    quiet_build(seeds, tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    changed.write_text(changed.read_text(encoding="utf-8").replace("紧密结合", "结合", 1), encoding="utf-8")
+    other = seeds / "donghai-industry-green-transition-2024-2026.txt"
+    other.write_text(other.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    archived = versions._archived
+    held: list[Graph] = []
+
+    def whole(directory: Path, wanted: Any = None) -> Any:
+        return archived(directory)
+
+    def recorded(directory: Path, wanted: Any) -> Any:
+        found = archived(directory, wanted)
+        held.append(found[0])
+        return found
+
+    monkeypatch.setattr(versions, "_archived", whole)
+    quiet_build(seeds, tmp_path / "a")
+    monkeypatch.setattr(versions, "_archived", recorded)
+    result = quiet_build(seeds, tmp_path / "b")
+    assert files(tmp_path / "a" / "dist") == files(tmp_path / "b" / "dist")
+    assert len(held) == 2  # the two earlier builds are kept versions
+    for own in held:
+        subjects = {str(s) for s in own.subjects()}
+        assert str(VOCAB.thing("dataset")) in subjects
+        for plan in result.plans:  # described by the current build: not read from the archive
+            assert str(VOCAB.thing("dataset", "plan", plan.slug)) not in subjects
