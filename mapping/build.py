@@ -140,7 +140,8 @@ class RichProgress:
             self.console.print(f"[red]✗[/red] {name}")
             raise
         self.console.print(
-            f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s{_peak_text(peak)})[/dim]"
+            f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s{_peak_text(peak)})[/dim]",
+            soft_wrap=True,  # one line, however narrow the console: bench.corpus reads it
         )
 
     def warn(self, text: str) -> None:
