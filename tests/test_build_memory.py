@@ -14,7 +14,6 @@ import hashlib
 import inspect
 import io
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from bench.corpus import _STAGE
 from mapping import build as b
 from mapping import memory, tables, versions
 from mapping.vocab import DCAT, VOID, Vocab
+from tests.test_stream_build import files, quiet_build
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "fixtures" / "corpus"
@@ -38,20 +38,6 @@ def corpus(root: Path) -> Path:
     seeds = root / "seeds"
     shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
     return seeds
-
-
-def quiet_build(seeds: Path, root: Path, **kwargs: Any) -> b.BuildResult:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", "NotImplemented should not be used in a boolean context", DeprecationWarning
-        )
-        return b.build(seeds, root / "dist", root / "var" / "store", VOCAB, **kwargs)
-
-
-def files(directory: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
-    }
 
 
 # --- the meter --------------------------------------------------------------------------------------
