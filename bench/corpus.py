@@ -8,7 +8,9 @@ catalogued organisations named in the tasks. Nothing in it is the text of a real
 
 For each corpus size (default 1, 10, 100, 1000) it runs ``plankg build`` in a fresh process on a
 fresh output directory and records the wall time and the peak resident memory of that process (from
-``wait4``), then changes one plan and builds again (the per-plan cache re-reads only that plan). On the
+``wait4`` and from the build's own report of each stage's peak, ``mapping.memory``: its process's
+``VmHWM`` reset at the stage's start, and the largest worker process that ended in the stage), then
+changes one plan and builds again (the per-plan cache re-reads only that plan). On the
 largest corpus built it starts the app in-process over the store and records each canned query's
 latency (median of 5, default parameters). The fitted exponent is the slope of log(time) over
 log(plans) by least squares. Results: ``bench/results/{date}-corpus.{md,json}``.
@@ -198,15 +200,17 @@ def generate(count: int, directory: Path, seed: int = 8) -> list[Path]:
     return paths
 
 
-_STAGE = re.compile(r"✓ (.+?) \(([\d.]+) s\)")
+# A stage's line: its seconds, its peak RSS in the build's process, and the largest worker process
+# that ended in it (mapping.build.RichProgress).
+_STAGE = re.compile(r"✓ (.+?) \(([\d.]+) s(?:, peak ([\d.]+) MiB)?(?:, workers ([\d.]+) MiB)?\)")
 _READ_ANEW = re.compile(r"built (\d+) plan\(s\), (\d+) read anew")
 
 
 def timed_build(seeds: Path, out: Path, jobs: int | None = None) -> dict[str, object]:
-    """``plankg build`` in its own process: wall seconds, peak RSS (MiB) from wait4, the load average
-    before and after, the stages' seconds and how many plans it read anew (not from the cache).
-    ``jobs``: its ``--jobs`` (None: the build's default). The peak RSS wait4 gives is the largest of
-    the build's process and its worker processes, each alone."""
+    """``plankg build`` in its own process: wall seconds, peak RSS (MiB), the load average before and
+    after, the stages' seconds and peaks, and how many plans it read anew (not from the cache).
+    ``jobs``: its ``--jobs`` (None: the build's default). The peak RSS is the largest of the build's
+    process and its worker processes, each alone: of wait4's figure and the stages' peaks."""
     command = [
         sys.executable,
         "-m",
@@ -231,15 +235,24 @@ def timed_build(seeds: Path, out: Path, jobs: int | None = None) -> dict[str, ob
     if status != 0:
         raise RuntimeError(f"build of {seeds} failed:\n{text[-4000:]}")
     read = _READ_ANEW.search(text)
+    stages = list(_STAGE.finditer(text))
+    # The build resets its process's high-water mark at each stage (so that each stage's peak is its
+    # own), and wait4's figure is then only the last stage's: the peak is the largest of them all.
+    peaks = [float(g) for m in stages for g in (m.group(3), m.group(4)) if g is not None]
     return {
         "seconds": round(seconds, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(max([usage.ru_maxrss / 1024, *peaks]), 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
         "plans_read_anew": int(read.group(2)) if read else None,
-        "stages": {m.group(1): float(m.group(2)) for m in _STAGE.finditer(text)},
+        "stages": {m.group(1): float(m.group(2)) for m in stages},
+        "stage_peak_mib": {m.group(1): [_mib(m.group(3)), _mib(m.group(4))] for m in stages if m.group(3)},
     }
+
+
+def _mib(text: str | None) -> float | None:
+    return None if text is None else float(text)
 
 
 def query_latencies(out: Path) -> dict[str, float]:
@@ -448,6 +461,21 @@ def write_results(
         lines.append(
             f"- {r['plans']} plans: {stages}; CPU {again['cpu_seconds']} s of {cold['cpu_seconds']} s"
         )
+    lines += [
+        "",
+        "Peak RSS of each stage (MiB; the build's process from its `VmHWM`, reset at the stage's start,"
+        " and after `+` the largest worker process that ended in the stage):",
+        "",
+    ]
+    for r in runs:
+        for kind in ("cold", "rebuild_one_changed"):
+            build = r[kind]
+            assert isinstance(build, dict)
+            peaks = build.get("stage_peak_mib") or {}
+            text = ", ".join(
+                f"{k}: {p}" + (f" + {w}" if w is not None else "") for k, (p, w) in peaks.items()
+            )
+            lines.append(f"- {r['plans']} plans, {kind.replace('_', ' ')}: {text or '(not recorded)'}")
     lines += [
         "",
         f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",

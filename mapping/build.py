@@ -47,6 +47,7 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS
+from rdflib.term import Node
 from rich.console import Console
 
 from mapping import (
@@ -57,6 +58,7 @@ from mapping import (
     dumps,
     incremental,
     layout,
+    memory,
     resolved,
     spill,
     tables,
@@ -145,16 +147,26 @@ class RichProgress:
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
-            with self.console.status(f"{name} …"):
+            with memory.measured() as peak, self.console.status(f"{name} …"):
                 yield
         except BaseException:
             self.console.print(f"[red]✗[/red] {name}")
             raise
-        self.console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
+        self.console.print(
+            f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s{_peak_text(peak)})[/dim]",
+            soft_wrap=True,  # one line, however narrow the console: bench.corpus reads it
+        )
 
     def warn(self, text: str) -> None:
         self.console.print("[yellow]SHACL warnings:[/yellow]")
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _peak_text(peak: memory.StagePeak) -> str:
+    """``, peak 123.4 MiB, workers 234.5 MiB`` (what is known of the stage's memory; bench.corpus
+    reads it)."""
+    text = "" if peak.process is None else f", peak {peak.process} MiB"
+    return text + ("" if peak.children is None else f", workers {peak.children} MiB")
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,7 @@ class BuildResult:
     store_dir: Path
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_memory: dict[str, memory.StagePeak] = field(default_factory=dict)  # peak RSS per stage
     plans: tuple[PlanSummary, ...] = ()
     parsed: tuple[str, ...] = ()  # slugs of the plans read and validated by this build (not cached)
     # What the corpus-wide stages did anew (mapping.resolved, mapping.chunks, mapping.incremental):
@@ -713,6 +726,46 @@ def _facts(
 _DATES = frozenset({"http://www.w3.org/ns/dcat#startDate", "http://www.w3.org/ns/dcat#endDate"})
 
 
+_DESCRIBED_AT_ONCE = 10  # plans whose description is sorted and spilled together
+
+
+def _describe_plans(
+    vocab: Vocab,
+    publication: Publication,
+    summaries: Sequence[PlanSummary],
+    facts: Sequence[PlanFacts],
+    divisions: set[str],
+    work: Path,
+    catalogue: Graph,
+) -> tuple[list[tuple[Path, Path]], set[Node]]:
+    """The description of each plan (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``),
+    made ``_DESCRIBED_AT_ONCE`` plans at a time and spilled sorted, as N-Triples, with its IRIs, to
+    files in ``work`` (their paths: ``spill.merged`` makes the description's canonical order of them);
+    the statements about the catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to
+    ``catalogue`` instead, where the versions' description reads them (``versions.description``).
+    Also the nodes the plans' descriptions describe (a kept version's description stops at them)."""
+    dataset = vocab.thing("dataset")
+    skolemize = dumps.BlankNodeSkolemizer(vocab.base)
+    spilled = []
+    described: set[Node] = set()
+    for start in range(0, len(summaries), _DESCRIBED_AT_ONCE):
+        part = Graph()
+        for s, f in zip(summaries[start : start + _DESCRIBED_AT_ONCE], facts[start:], strict=False):
+            node = vocab.thing("dataset", "plan", s.slug)
+            part += dumps.plan_dataset_graph(vocab, s, f.files)
+            part += dcatap.plan_profile_graph(vocab, f.files, publication, node, _coverage([f], divisions))
+        for triple in part.triples((dataset, None, None)):
+            catalogue.add(triple)
+        part.remove((dataset, None, None))
+        described.update(part.subjects())
+        quads = dumps.canonical_order(dumps.graph_quads(part, None, skolemize))
+        nt, iris = work / f"description-{start}.nt", work / f"description-{start}.iris"
+        spill.write_sorted(nt, quads)
+        spill.write_iris(iris, spill.iris(quads))
+        spilled.append((nt, iris))
+    return spilled, described
+
+
 def _entity_index(facts: Sequence[PlanFacts], vocab: Vocab) -> EntityIndex:
     """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph)."""
     iris = {iri for f in facts for iri in f.typed}
@@ -827,6 +880,7 @@ def build(
     versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    peaks: dict[str, memory.StagePeak] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
     chunk_counts = chunks.Counts()
     table_counts = incremental.TableCounts()
@@ -834,9 +888,10 @@ def build(
     @contextmanager
     def stage(name: str) -> Iterator[None]:
         t = time.perf_counter()
-        with progress.stage(name):
+        with memory.measured() as peak, progress.stage(name):
             yield
         timings[name] = time.perf_counter() - t
+        peaks[name] = peak
 
     recover_interrupted_swap(store_dir)  # a build killed between its swaps: back to the previous output
     temporaries: list[Path] = []
@@ -1030,26 +1085,20 @@ def build(
                 "previous_version": lineage.previous,
                 "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
             }
+            # The description of the corpus as a whole, and of each plan apart (written sorted to
+            # files a few plans at a time and merged, as the dumps are: _describe_plans).
             divisions = {d for f in facts for d in f.divisions}
             described_graph = (
                 dumps.dataset_graph(
-                    vocab,
-                    info,
-                    files,
-                    first.title if len(summaries) == 1 else None,
-                    plans=[(s, plan_files[s.slug]) for s in summaries],
+                    vocab, info, files, first.title if len(summaries) == 1 else None, catalogue=True
                 )
                 + linkset_description
                 + dcatap.profile_graph(
-                    vocab,
-                    every_file,
-                    publication or Publication(),
-                    _coverage(facts, divisions),
-                    [
-                        (vocab.thing("dataset", "plan", s.slug), _coverage([f], divisions))
-                        for s, f in zip(summaries, facts, strict=True)
-                    ],
+                    vocab, files, publication or Publication(), _coverage(facts, divisions)
                 )
+            )
+            described_plans, plan_nodes = _describe_plans(
+                vocab, publication or Publication(), summaries, facts, divisions, work, described_graph
             )
             described_graph += versions.description(
                 vocab,
@@ -1059,18 +1108,33 @@ def build(
                 versions_dir,
                 {s.source_name: s.source_sha256 for s in summaries},
                 {f.name: f.sha256 for f in every_file},
+                plan_nodes | set(described_graph.subjects()),
             )
-            description = dumps.canonical_order(
-                dumps.graph_quads(described_graph, description_graph(vocab), skolemize)
+            del plan_nodes
+            corpus_part = dumps.canonical_order(dumps.graph_quads(described_graph, None, skolemize))
+            description = work / "description.nt"
+            with description.open("wb") as out:
+                out.writelines(
+                    spill.merged(
+                        [path for path, _ in described_plans],
+                        spill.nt_bytes(corpus_part).splitlines(keepends=True),
+                        work,
+                    )
+                )
+            described = dumps.write_description_file(
+                description,
+                spill.merged_iris([iris for _, iris in described_plans], spill.iris(corpus_part), work),
+                new_dist,
+                vocab.prefixes(),
             )
-            described = dumps.write_description(description, new_dist, vocab.prefixes())
+            del corpus_part, described_graph
             dumps.write_manifest(new_dist, [*every_file, *change_files, described], info)
             swaps = [(new_dist, dist_dir)]
             if not (versions_dir / build_id).is_dir():  # a kept version is never rewritten
                 staging = _temporary_sibling(versions_dir / build_id, temporaries)
                 versions.stage_archive(new_dist, staging)
                 swaps.append((staging, versions_dir / build_id))
-            loaded += _load(store, description)
+            loaded += _load(store, spill.read_quads(description, description_graph(vocab)))
             try:
                 _close_store(store, loaded, optimize=updated is None)
             except BuildError:
@@ -1103,6 +1167,7 @@ def build(
         store_dir=store_dir,
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
+        stage_memory=peaks,
         plans=tuple(summaries),
         parsed=tuple(parsed),
         resolved=tuple(r.summary.slug for r, f in zip(records, facts, strict=True) if f.resolved),

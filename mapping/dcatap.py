@@ -87,7 +87,9 @@ def profile_graph(
     plans: Sequence[tuple[URIRef, Coverage]] = (),
 ) -> Graph:
     """The DCAT-AP additions for ``{base}id/dataset`` (also the catalogue of the plans' datasets), its
-    distributions, its endpoint, and each plan's dataset (``plans``: its node and its coverage)."""
+    distributions, its endpoint, and each plan's dataset (``plans``: its node and its coverage; the
+    same as ``plan_profile_graph`` of each, which describes the plan's files only when they are in
+    ``files``)."""
     g = Graph()
     dataset = vocab.thing("dataset")
     g.add((dataset, DCTERMS.language, LANGUAGE_ZH))
@@ -131,19 +133,45 @@ def profile_graph(
     g.add((endpoint, DCAT.endpointDescription, endpoint))  # GET without a query: the Service Description
     g.add((endpoint, DCTERMS.conformsTo, SPARQL_PROTOCOL))
     g.add((SPARQL_PROTOCOL, RDF.type, DCTERMS.Standard))
-    nodes = (dataset, endpoint, *(node for node, _ in plans))
+    _keywords(g, publication, (dataset, endpoint))
+    for theme, label in publication.theme_iris():
+        g.add((URIRef(theme), RDF.type, SKOS.Concept))
+        g.add((URIRef(theme), SKOS.inScheme, DATA_THEME_SCHEME))
+        g.add((URIRef(theme), SKOS.prefLabel, Literal(label, lang="en")))
+    _agents(g, vocab, publication, (dataset, endpoint))
+    _extent(g, dataset, extent)
+    _files(g, vocab, files, publication)
+    for node, covered in plans:
+        g += plan_profile_graph(vocab, (), publication, node, covered)
+    if publication.license is not None:
+        g.add((dataset, DCTERMS.license, URIRef(publication.license)))  # the catalogue's too
+        g.add((URIRef(publication.license), RDF.type, DCTERMS.LicenseDocument))
+    return g
+
+
+def plan_profile_graph(
+    vocab: Vocab, files: Iterable[DumpFile], publication: Publication, node: URIRef, covered: Coverage
+) -> Graph:
+    """What ``profile_graph`` adds for one plan's dataset ``node`` (its coverage ``covered``) and its
+    own ``files``: a build describes the plans one at a time with it."""
+    g = Graph()
+    _keywords(g, publication, (node,))
+    _agents(g, vocab, publication, (node,))
+    _extent(g, node, covered)
+    _files(g, vocab, files, publication)
+    return g
+
+
+def _keywords(g: Graph, publication: Publication, nodes: Sequence[URIRef]) -> None:
     for node in nodes:
         for word, lang in KEYWORDS:
             g.add((node, DCAT.keyword, Literal(word, lang=lang)))
         for theme, _ in publication.theme_iris():
             g.add((node, DCAT.theme, URIRef(theme)))
-    for theme, label in publication.theme_iris():
-        g.add((URIRef(theme), RDF.type, SKOS.Concept))
-        g.add((URIRef(theme), SKOS.inScheme, DATA_THEME_SCHEME))
-        g.add((URIRef(theme), SKOS.prefLabel, Literal(label, lang="en")))
-    _agents(g, vocab, publication, nodes)
-    for node, covered in ((dataset, extent), *plans):
-        _extent(g, node, covered)
+
+
+def _files(g: Graph, vocab: Vocab, files: Iterable[DumpFile], publication: Publication) -> None:
+    """The DCAT-AP statements of each file's distribution (format, description, licence)."""
     for f in files:
         distribution = vocab.thing("dataset", "dump", f.name)
         g.add((URIRef(IANA_MEDIA_TYPES + f.media_type), RDF.type, DCTERMS.MediaType))
@@ -161,10 +189,6 @@ def profile_graph(
             g.add((distribution, DCTERMS.description, Literal(text, lang="en")))
         if publication.license is not None:
             g.add((distribution, DCTERMS.license, URIRef(publication.license)))
-    if publication.license is not None:
-        g.add((dataset, DCTERMS.license, URIRef(publication.license)))  # the catalogue's too
-        g.add((URIRef(publication.license), RDF.type, DCTERMS.LicenseDocument))
-    return g
 
 
 def _extent(g: Graph, node: URIRef, extent: Coverage) -> None:

@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
@@ -450,6 +450,8 @@ def dataset_graph(
     files: Iterable[DumpFile],
     title: str | None,
     plans: Sequence[tuple[PlanDescription, Sequence[DumpFile]]] = (),
+    *,
+    catalogue: bool = False,
 ) -> Graph:
     """DCAT 3 and VoID description of the build: ``{base}id/dataset``, one ``dcat:Distribution`` per
     dump file (download URL ``{base}dumps/{file}``, media type, byte size, SHA-256), the SPARQL
@@ -461,6 +463,9 @@ def dataset_graph(
 
     It describes the dumps, so it cannot be inside them: it is written to ``void.ttl`` and loaded into
     the store's named graph ``{base}id/graph/dataset``. No blank nodes (checksums get IRIs).
+
+    ``catalogue``: a catalogue whose plans are described apart (``plan_dataset_graph``, one plan at a
+    time; the union is this graph with the plans given).
     """
     g = Graph()
     dataset = vocab.thing("dataset")
@@ -480,37 +485,45 @@ def dataset_graph(
     g.add((endpoint, DCAT.endpointURL, endpoint))
     g.add((endpoint, DCAT.servesDataset, dataset))
     _distributions(g, vocab, dataset, files)
-    if plans:
+    if plans or catalogue:
         g.add((dataset, RDF.type, DCAT.Catalog))
     for plan, plan_files in plans:
-        plan_vocab = vocab.for_plan(plan.slug)
-        node = vocab.thing("dataset", "plan", plan.slug)
-        graph_name = plan_vocab.plan_graph_iri()
-        g.add((dataset, DCAT.dataset, node))
-        g.add((dataset, VOID.subset, node))
-        g.add((dataset, PROV.wasDerivedFrom, plan_vocab.source()))
-        g.add((node, RDF.type, DCAT.Dataset))
-        g.add((node, RDF.type, VOID.Dataset))
-        g.add((node, DCTERMS.title, RdfLiteral(plan.title, lang="zh")))
-        if plan.title_en:
-            g.add((node, DCTERMS.title, RdfLiteral(plan.title_en, lang="en")))
-        g.add((node, DCTERMS.identifier, RdfLiteral(plan.slug)))
-        g.add((node, FOAF.primaryTopic, plan_vocab.plan()))
-        g.add((node, DCTERMS.description, RdfLiteral(f"《{plan.title}》的知识图谱", lang="zh")))
-        g.add(
-            (node, DCTERMS.description, RdfLiteral("One plan of the corpus as a knowledge graph", lang="en"))
-        )
-        g.add((node, PROV.wasDerivedFrom, plan_vocab.source()))
-        g.add((node, VOID.triples, RdfLiteral(plan.triples, datatype=XSD.integer)))
-        g.add((node, VOID.uriSpace, RdfLiteral(str(plan_vocab.plan()) + "/")))
-        g.add((node, DCAT.accessService, endpoint))
-        g.add((graph_name, RDF.type, SD.NamedGraph))
-        g.add((graph_name, SD.name, graph_name))
-        g.add((graph_name, SD.graph, node))
-        if plan.legacy_iris:
-            # The IRIs the one-plan release minted right under {base}id/ (server/web/legacy.py).
-            g.add((node, vocab.term("legacyIriSpace"), RdfLiteral(str(vocab.id))))
-        _distributions(g, vocab, node, plan_files)
+        g += plan_dataset_graph(vocab, plan, plan_files)
+    return g
+
+
+def plan_dataset_graph(vocab: Vocab, plan: PlanDescription, plan_files: Sequence[DumpFile]) -> Graph:
+    """What ``dataset_graph`` says of one plan of the catalogue: its dataset, its named graph, its
+    own dumps, and the catalogue's statements naming it."""
+    g = Graph()
+    dataset = vocab.thing("dataset")
+    endpoint = URIRef(vocab.base + "sparql")
+    plan_vocab = vocab.for_plan(plan.slug)
+    node = vocab.thing("dataset", "plan", plan.slug)
+    graph_name = plan_vocab.plan_graph_iri()
+    g.add((dataset, DCAT.dataset, node))
+    g.add((dataset, VOID.subset, node))
+    g.add((dataset, PROV.wasDerivedFrom, plan_vocab.source()))
+    g.add((node, RDF.type, DCAT.Dataset))
+    g.add((node, RDF.type, VOID.Dataset))
+    g.add((node, DCTERMS.title, RdfLiteral(plan.title, lang="zh")))
+    if plan.title_en:
+        g.add((node, DCTERMS.title, RdfLiteral(plan.title_en, lang="en")))
+    g.add((node, DCTERMS.identifier, RdfLiteral(plan.slug)))
+    g.add((node, FOAF.primaryTopic, plan_vocab.plan()))
+    g.add((node, DCTERMS.description, RdfLiteral(f"《{plan.title}》的知识图谱", lang="zh")))
+    g.add((node, DCTERMS.description, RdfLiteral("One plan of the corpus as a knowledge graph", lang="en")))
+    g.add((node, PROV.wasDerivedFrom, plan_vocab.source()))
+    g.add((node, VOID.triples, RdfLiteral(plan.triples, datatype=XSD.integer)))
+    g.add((node, VOID.uriSpace, RdfLiteral(str(plan_vocab.plan()) + "/")))
+    g.add((node, DCAT.accessService, endpoint))
+    g.add((graph_name, RDF.type, SD.NamedGraph))
+    g.add((graph_name, SD.name, graph_name))
+    g.add((graph_name, SD.graph, node))
+    if plan.legacy_iris:
+        # The IRIs the one-plan release minted right under {base}id/ (server/web/legacy.py).
+        g.add((node, vocab.term("legacyIriSpace"), RdfLiteral(str(vocab.id))))
+    _distributions(g, vocab, node, plan_files)
     return g
 
 
@@ -538,9 +551,20 @@ def _distributions(g: Graph, vocab: Vocab, dataset: URIRef, files: Iterable[Dump
         g.add((checksum, SPDX.checksumValue, RdfLiteral(f.sha256, datatype=XSD.hexBinary)))
 
 
-def write_description(quads: Sequence[ox.Quad], directory: Path, prefixes: dict[str, str]) -> DumpFile:
-    """Write the dataset description's quads (canonical order) as Turtle to ``void.ttl``."""
+def write_description_file(
+    path: Path, iris: Iterable[str], directory: Path, prefixes: dict[str, str]
+) -> DumpFile:
+    """Write the dataset description, the sorted N-Triples file ``path`` (canonical order; ``iris``:
+    its distinct IRIs, for the prefixes worth declaring), as Turtle to ``void.ttl``, read as it is
+    written."""
     turtle = FORMATS[0]
-    triples = [ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads]
-    data = serialize(triples, turtle, {**prefixes, "spdx": str(SPDX)})
-    return _write(directory, DESCRIPTION_FILE, turtle, data, gzipped=False)
+    used = prefixes_for(iris, {**prefixes, "spdx": str(SPDX)})
+    target = _CountingFile(directory / DESCRIPTION_FILE)
+    try:
+        triples = (q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+        ox.serialize(triples, cast(IO[bytes], target), format=turtle.rdf_format, prefixes=used)
+    finally:
+        target.close()
+    return DumpFile(
+        DESCRIPTION_FILE, turtle.name, turtle.media_type, False, target.size, target.sha256.hexdigest()
+    )

@@ -277,20 +277,20 @@ def write_tables(
         if not (previous_dist / t.file_name).is_file():
             return None
 
-    def made() -> Iterable[tuple[tables.Table, bytes]]:
+    def made() -> Iterable[tuple[tables.Table, list[list[str]]]]:
         for t in tables.TABLES:  # one table in memory at a time
             header = [t.key, *(c.name for c in t.columns)]
             old = _csv_rows((previous_dist / t.file_name).read_bytes())
             if old[:1] != [header]:  # another layout of the table: read it whole
-                fresh = tables.rows(store, t, vocab)
+                fresh = list(tables.rows(store, t, vocab))
                 counts.redone[t.name] = len(fresh)
-                yield t, tables.csv_bytes(header, fresh)
+                yield t, fresh
                 continue
             redo = rows_to_redo(store, t, vocab, changed)
-            fresh = tables.rows(store, t, vocab, only=sorted(redo)) if redo else []
+            fresh = list(tables.rows(store, t, vocab, only=sorted(redo))) if redo else []
             counts.redone[t.name] = len(fresh)
             body = [r for r in old[1:] if r[0] not in redo] + fresh
             body.sort(key=lambda r: r[0])
-            yield t, tables.csv_bytes(header, body)
+            yield t, body
 
     return tables.write_table_files(directory, vocab, made())

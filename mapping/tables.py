@@ -22,8 +22,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,12 +306,11 @@ def query(table: Table, vocab: Vocab, only: Sequence[str] = ()) -> str:
     )
 
 
-def rows(store: ox.Store, table: Table, vocab: Vocab, only: Sequence[str] = ()) -> list[list[str]]:
+def rows(store: ox.Store, table: Table, vocab: Vocab, only: Sequence[str] = ()) -> Iterator[list[str]]:
     """The table's cells as strings (multi-valued cells sorted and joined), rows sorted by IRI (with
-    ``only``: the rows of those IRIs alone)."""
+    ``only``: the rows of those IRIs alone), one at a time as the store gives them."""
     result = store.query(query(table, vocab, only))
     assert isinstance(result, ox.QuerySolutions)
-    out = []
     for solution in result:
         key = solution[table.key]
         assert isinstance(key, ox.NamedNode)
@@ -321,16 +321,37 @@ def rows(store: ox.Store, table: Table, vocab: Vocab, only: Sequence[str] = ()) 
             if c.many and text:
                 text = SEPARATOR.join(sorted(set(text.split(SEPARATOR))))
             cells.append(text)
-        out.append(cells)
-    return out
+        yield cells
 
 
-def csv_bytes(header: Sequence[str], body: Sequence[Sequence[str]]) -> bytes:
+_ROWS = 1_000  # rows written at a time
+
+
+def write_csv(path: Path, header: Sequence[str], body: Iterable[Sequence[str]]) -> tuple[int, str]:
+    """A CSV file (UTF-8, no BOM, CRLF) of ``header`` and the rows of ``body``, written as they come:
+    at most ``_ROWS`` rows' text is held. Its size and SHA-256."""
+    sha256, size = hashlib.sha256(), 0
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(body)
-    return buffer.getvalue().encode("utf-8")
+    with path.open("wb") as f:
+
+        def flush() -> None:
+            nonlocal size
+            data = buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            sha256.update(data)
+            size += len(data)
+            f.write(data)
+            f.flush()  # on disk, not in a buffer: the rows written are not held
+
+        writer.writerow(header)
+        body = iter(body)
+        while batch := list(itertools.islice(body, _ROWS)):
+            writer.writerows(batch)
+            flush()
+        flush()
+    return size, sha256.hexdigest()
 
 
 def metadata(vocab: Vocab) -> dict[str, Any]:
@@ -399,21 +420,20 @@ def _dump_file(name: str, fmt: str, media_type: str, data: bytes) -> DumpFile:
 
 def write_tables(store: ox.Store, directory: Path, vocab: Vocab) -> list[DumpFile]:
     """Write every table of the default graph of ``store`` and ``csv-metadata.json`` into ``directory``
-    (the build's new store: the tables are read from disk, not from a copy of the corpus in memory)."""
-    return write_table_files(
-        directory,
-        vocab,
-        ((t, csv_bytes([t.key, *(c.name for c in t.columns)], rows(store, t, vocab))) for t in TABLES),
-    )
+    (the build's new store: the tables are read from disk, not from a copy of the corpus in memory,
+    and written row by row as the store answers, not held as lists)."""
+    return write_table_files(directory, vocab, ((t, rows(store, t, vocab)) for t in TABLES))
 
 
-def write_table_files(directory: Path, vocab: Vocab, made: Iterable[tuple[Table, bytes]]) -> list[DumpFile]:
-    """The tables' CSV bytes (in ``TABLES``' order, made one at a time) and ``csv-metadata.json``
-    written into ``directory``."""
+def write_table_files(
+    directory: Path, vocab: Vocab, made: Iterable[tuple[Table, Iterable[Sequence[str]]]]
+) -> list[DumpFile]:
+    """The tables' rows (in ``TABLES``' order, one table at a time, each written as its rows come) and
+    ``csv-metadata.json`` written into ``directory``."""
     files = []
-    for t, data in made:
-        (directory / t.file_name).write_bytes(data)
-        files.append(_dump_file(t.file_name, "csv", CSV_MEDIA_TYPE, data))
+    for t, body in made:
+        size, sha256 = write_csv(directory / t.file_name, [t.key, *(c.name for c in t.columns)], body)
+        files.append(DumpFile(t.file_name, "csv", CSV_MEDIA_TYPE, False, size, sha256))
     text = json.dumps(metadata(vocab), ensure_ascii=False, indent=2) + "\n"
     data = text.encode("utf-8")
     (directory / METADATA_FILE).write_bytes(data)

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +171,7 @@ def description(
     versions_dir: Path,
     seeds: dict[str, str],
     files: dict[str, str],
+    present: Collection[Node] | None = None,
 ) -> Graph:
     """The DCAT 3 versioning of the dataset (see the module's docstring).
 
@@ -177,7 +179,9 @@ def description(
     ``seeds``: its seed files (name → SHA-256); ``files``: its files (name → SHA-256). What a kept
     version says beyond its id, lineage and files (publisher, themes, coverage, triples …) is what its
     own description said of ``{base}id/dataset`` when it was the current build (``void.ttl`` in the
-    archive), so a version is described by its own build, never by a later one.
+    archive), so a version is described by its own build, never by a later one. ``present``: every
+    node the current description describes, when ``described`` holds only part of it (the build
+    describes the plans apart); by default the subjects of ``described``.
     """
     g = Graph()
     dataset = vocab.thing("dataset")
@@ -185,13 +189,19 @@ def description(
     if current.previous is not None:
         g.add((dataset, DCAT.previousVersion, version_node(vocab, current.previous)))
         g.add((dataset, PROV.wasRevisionOf, version_node(vocab, current.previous)))
-    present = set(described.subjects())
+    present = set(described.subjects()) if present is None else present
+    twin = vocab.thing("dataset", "dump", ARCHIVED_DUMP)
     for version in kept:
         bid = version.build_id
         if bid == current.build_id:
             own, sources, dump_sha = described, seeds, files.get(ARCHIVED_DUMP)
         else:
-            own, sources, dump_sha = _archived(versions_dir / bid)
+            # _inherit reads the statements of the dataset, of the dump's twin and of the nodes it
+            # reaches that the current description lacks: only those are kept of a whole corpus's
+            # description (a 1,000-plan one is ~150,000 triples).
+            own, sources, dump_sha = _archived(
+                versions_dir / bid, lambda s: s in (dataset, twin) or s not in present
+            )
         v = version_node(vocab, bid)
         g.add((dataset, DCAT.hasVersion, v))
         _inherit(g, own, dataset, v, present)
@@ -216,7 +226,6 @@ def description(
             url = versioned_url(vocab, bid, ARCHIVED_DUMP)
             dist = vocab.thing("dataset", "version", bid, "dump", ARCHIVED_DUMP)
             g.add((v, DCAT.distribution, dist))
-            twin = vocab.thing("dataset", "dump", ARCHIVED_DUMP)
             _inherit(g, own, twin, dist, present, keep={DCTERMS.title, DCTERMS.description})
             g.add((dist, RDF.type, DCAT.Distribution))
             g.add((dist, DCAT.downloadURL, url))
@@ -251,7 +260,7 @@ def _inherit(
     source: Graph,
     old: URIRef,
     new: URIRef,
-    present: set[Node],
+    present: Collection[Node],
     keep: frozenset[URIRef] | set[URIRef] = frozenset(),
 ) -> None:
     """Copy ``old``'s statements in ``source`` onto ``new`` (except ``_NOT_INHERITED`` other than
@@ -281,9 +290,26 @@ def _checksum(g: Graph, node: URIRef, sha256: str) -> None:
     g.add((checksum, SPDX.checksumValue, Literal(sha256, datatype=XSD.hexBinary)))
 
 
-def _archived(directory: Path) -> tuple[Graph, dict[str, str], str | None]:
-    """A kept version's own description, seeds and ``plankg.nq.gz`` hash, from its archived files."""
-    own = Graph()
+class _Statements(Graph):
+    """A graph that keeps only the statements whose subject ``wanted`` accepts (as a parser adds
+    them: the rest is never held)."""
+
+    def __init__(self, wanted: Callable[[Node], bool]) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def add(self, triple: tuple[Node, Node, Node]) -> _Statements:
+        if self.wanted(triple[0]):
+            super().add(triple)
+        return self
+
+
+def _archived(
+    directory: Path, wanted: Callable[[Node], bool] = lambda _: True
+) -> tuple[Graph, dict[str, str], str | None]:
+    """A kept version's own description (the statements of the subjects ``wanted`` accepts: what
+    ``_inherit`` may read of it), seeds and ``plankg.nq.gz`` hash, from its archived files."""
+    own: Graph = _Statements(wanted)
     try:
         own.parse(directory / DESCRIPTION_FILE, format="turtle")
     except (OSError, SyntaxError, ValueError):

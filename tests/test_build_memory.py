@@ -1,0 +1,194 @@
+"""The build's memory does not grow with the corpus where the growth is ours (issue 8, point 5), and
+each stage's peak is reported (``mapping.memory``).
+
+Structural checks, not measured ones: the tables are written as the store gives their rows (at most
+one batch of rows held), and the dataset description is made a few plans at a time and merged from
+sorted files (the graph the versions' description reads holds the catalogue's own statements, never
+every plan's), with the same bytes however many plans are described at once. The corpus is
+tests/fixtures/corpus/ (four fictional plans)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import inspect
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.namespace import DCTERMS
+from rich.console import Console
+
+from bench.corpus import _STAGE
+from mapping import build as b
+from mapping import memory, tables, versions
+from mapping.vocab import DCAT, VOID, Vocab
+from tests.test_stream_build import files, quiet_build
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "fixtures" / "corpus"
+VOCAB = Vocab("http://127.0.0.1:8000/")
+
+
+def corpus(root: Path) -> Path:
+    seeds = root / "seeds"
+    shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
+    return seeds
+
+
+# --- the meter --------------------------------------------------------------------------------------
+
+
+def test_a_stage_peak_is_its_own_not_the_process_s_so_far() -> None:
+    with memory.measured() as big:
+        block = b"x" * (96 << 20)  # written, so resident
+        del block
+    with memory.measured() as small:
+        pass
+    assert big.process is not None and small.process is not None
+    assert big.process >= small.process + 64  # the reset dropped the first block's mark
+
+
+def test_each_stage_reports_its_peak(tmp_path: Path) -> None:
+    out = io.StringIO()
+    result = quiet_build(
+        corpus(tmp_path), tmp_path, progress=b.RichProgress(Console(file=out, width=40)), use_cache=False
+    )
+    assert set(result.stage_memory) == set(result.stage_seconds)
+    assert all(p.process is not None and p.process > 10 for p in result.stage_memory.values())
+    lines = {m.group(1): m for m in _STAGE.finditer(out.getvalue())}
+    assert set(lines) == set(result.stage_seconds)
+    # bench.corpus reads each stage's peak from its progress line, one line however narrow the console
+    assert all(m.group(3) is not None and float(m.group(3)) > 10 for m in lines.values())
+
+
+# --- the tables ---------------------------------------------------------------------------------------
+
+
+def test_a_table_is_written_as_its_rows_come(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tables, "_ROWS", 2)
+    path = tmp_path / "t.csv"
+    body = [[f"http://example.org/{i}", f'值 "{i}",\n{i}'] for i in range(7)]
+    seen: list[int] = []
+
+    def rows() -> Any:
+        for i, row in enumerate(body):
+            seen.append(path.stat().st_size if path.exists() else 0)
+            if i >= 3:  # two batches of two rows were asked for: the first is on disk
+                assert seen[-1] > 0
+            yield row
+
+    size, sha256 = tables.write_csv(path, ["row", "value"], rows())
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows([["row", "value"], *body])
+    expected = buffer.getvalue().encode("utf-8")
+    assert path.read_bytes() == expected
+    assert size == len(expected)
+    assert seen[0] == 0 and seen[3] > 0  # written while the rows were still coming
+    assert sha256 == hashlib.sha256(expected).hexdigest()
+
+
+def test_a_table_s_rows_are_read_one_at_a_time() -> None:
+    table = next(t for t in tables.TABLES if t.name == "plans")
+    assert inspect.isgenerator(tables.rows(ox.Store(), table, VOCAB))
+
+
+# --- the description ----------------------------------------------------------------------------------
+
+
+def test_the_description_is_made_a_few_plans_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = corpus(tmp_path)
+    described: list[Graph] = []
+    description = versions.description
+
+    def spy(*args: Any, **kwargs: Any) -> Graph:
+        described.append(Graph() + args[3])  # the graph the versions' description reads
+        return description(*args, **kwargs)
+
+    monkeypatch.setattr(versions, "description", spy)
+    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1)
+    one = quiet_build(seeds, tmp_path / "one", use_cache=False)
+    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1000)
+    quiet_build(seeds, tmp_path / "all", use_cache=False)
+    assert files(tmp_path / "one" / "dist") == files(tmp_path / "all" / "dist")
+
+    plans = [VOCAB.thing("dataset", "plan", s.slug) for s in one.plans]
+    assert len(plans) == 4
+    catalogue = described[0]
+    # The catalogue names every plan's dataset, but what is said of each plan (its title, its
+    # distributions, its graph) was spilled with its plan, not held with the others.
+    assert set(catalogue.objects(VOCAB.thing("dataset"), None)) >= set(plans)
+    subjects = {str(s) for s in catalogue.subjects()}
+    assert not any(s.startswith(str(VOCAB.thing("dataset", "plan"))) for s in subjects)
+    assert not any(s.startswith(str(VOCAB.thing("dataset", "dump", "plan-"))) for s in subjects)
+    # …and is in the description written: void.ttl, and the store's description graph.
+    void = Graph().parse(tmp_path / "one" / "dist" / "void.ttl", format="turtle")
+    assert [str(void.value(plan, DCTERMS.identifier)) for plan in plans] == [s.slug for s in one.plans]
+    store = ox.Store.read_only(str(tmp_path / "one" / "var" / "store"))
+    graph = ox.NamedNode(b.description_graph(VOCAB))
+    stored = {
+        (str(q.subject)[1:-1], q.predicate.value) for q in store.quads_for_pattern(None, None, None, graph)
+    }
+    assert stored == {(str(s), str(p)) for s, p, _ in void}
+
+
+def test_a_rebuild_describes_each_plan_once(tmp_path: Path) -> None:
+    """The kept versions' description stops at the nodes the current build describes, the plans'
+    too (they are described apart, not in the graph the versions' description reads): a plan whose
+    text changed has one size and one checksum per file, the new ones, not the previous build's too."""
+    seeds = corpus(tmp_path)
+    first = quiet_build(seeds, tmp_path)
+    changed = seeds / "bailu-county-commerce-2023-2025.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    second = quiet_build(seeds, tmp_path)
+    assert second.build_id != first.build_id
+    void = Graph().parse(tmp_path / "dist" / "void.ttl", format="turtle")
+    sizes = [s for s in void.subjects(DCAT.byteSize, None)]
+    assert len(sizes) > 4 * 8  # every plan's dumps, the corpus's
+    assert all(len(list(void.objects(s, DCAT.byteSize))) == 1 for s in sizes)
+    assert all(len(list(void.objects(s, VOID.triples))) == 1 for s in void.subjects(VOID.triples, None))
+
+
+def test_a_kept_version_s_description_is_read_only_where_it_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept version's archived description is read for what the versions' description may take of
+    it (the dataset, the dump's twin, the nodes the current description lacks), not whole: the same
+    output as reading it whole, and none of the statements about the plans still described."""
+    seeds = corpus(tmp_path)
+    quiet_build(seeds, tmp_path / "a")
+    changed = seeds / "bailu-county-commerce-2023-2025.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    quiet_build(seeds, tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    changed.write_text(changed.read_text(encoding="utf-8").replace("紧密结合", "结合", 1), encoding="utf-8")
+    other = seeds / "donghai-industry-green-transition-2024-2026.txt"
+    other.write_text(other.read_text(encoding="utf-8").replace("结合", "紧密结合", 1), encoding="utf-8")
+    archived = versions._archived
+    held: list[Graph] = []
+
+    def whole(directory: Path, wanted: Any = None) -> Any:
+        return archived(directory)
+
+    def recorded(directory: Path, wanted: Any) -> Any:
+        found = archived(directory, wanted)
+        held.append(found[0])
+        return found
+
+    monkeypatch.setattr(versions, "_archived", whole)
+    quiet_build(seeds, tmp_path / "a")
+    monkeypatch.setattr(versions, "_archived", recorded)
+    result = quiet_build(seeds, tmp_path / "b")
+    assert files(tmp_path / "a" / "dist") == files(tmp_path / "b" / "dist")
+    assert len(held) == 2  # the two earlier builds are kept versions
+    for own in held:
+        subjects = {str(s) for s in own.subjects()}
+        assert str(VOCAB.thing("dataset")) in subjects
+        for plan in result.plans:  # described by the current build: not read from the archive
+            assert str(VOCAB.thing("dataset", "plan", plan.slug)) not in subjects
