@@ -236,13 +236,16 @@ class Bench:
         wrk left in flight when it stopped (rdflib-endpoint evaluates one at a time; ours replaces the
         query workers of abandoned requests, in each of its server processes). Idle: ``ASK {}`` answered
         with 200 within :data:`IDLE_ANSWER` seconds :data:`IDLE_IN_A_ROW` times in a row, each on a
-        connection of its own (so that the kernel spreads them over the server processes of one port)."""
+        connection of its own (so that the kernel spreads them over the server processes of one port)
+        and each a new text (so that no answer cache answers it)."""
         started = time.monotonic()
         quick = 0
         while quick < IDLE_IN_A_ROW and time.monotonic() - started < SETTLE_TIMEOUT and server.alive():
             asked = time.monotonic()
+            # A text of its own each time: a repeated ASK {} came from our answer cache at once, busy or not.
+            ask = f"ASK {{}}\n# settle {time.time_ns()}"
             try:
-                status, _ = fetch(server.query_url("ASK {}"), SETTLE_TIMEOUT)
+                status, _ = fetch(server.query_url(ask), SETTLE_TIMEOUT)
             except (OSError, urllib.error.URLError):
                 status = 0
             if status == 200 and time.monotonic() - asked <= IDLE_ANSWER:

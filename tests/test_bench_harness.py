@@ -400,14 +400,18 @@ def test_a_cell_with_enough_answers_runs_once(tmp_path: Any, monkeypatch: pytest
 
 def test_settling_waits_for_several_quick_answers_in_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """One quick ASK {} said a server of several processes was idle while another of its processes
-    still worked through a heavy query's abandoned requests: the next cell read ×0.00."""
+    still worked through a heavy query's abandoned requests, and ours answered that ASK {} from its
+    answer cache: the next cell read ×0.00."""
     from bench import run as bench_run
 
     clock = [0.0]
     answers = iter([0.1, 2.0, 0.1, 0.1, 0.1, 3.0, 0.1, 0.1, 0.1, 0.1, 9.9])
 
+    asked: list[str] = []
+
     def fake_fetch(url: str, timeout: float) -> tuple[int, bytes]:
         clock[0] += next(answers)
+        asked.append(url)
         return 200, b"{}"
 
     monkeypatch.setattr(bench_run, "fetch", fake_fetch)
@@ -415,8 +419,12 @@ def test_settling_waits_for_several_quick_answers_in_a_row(monkeypatch: pytest.M
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    monkeypatch.setattr("bench.run.time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep))
+    fake = SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep, time_ns=lambda: int(clock[0] * 1e9))
+    monkeypatch.setattr("bench.run.time", fake)
     bench = object.__new__(bench_run.Bench)
     waited = bench.settle(_FakeServer())  # type: ignore[arg-type]
     # Four quick answers in a row only after the two slow ones (with a pause after each).
     assert waited == pytest.approx(0.1 + 2.0 + 0.2 + 0.3 + 3.0 + 0.2 + 0.4)
+    # Each a text of its own: a repeated ASK {} was answered by our answer cache, busy or not.
+    assert len(set(asked)) == len(asked) == 10
+    assert all(url.startswith("http://127.0.0.1:1/sparql?query=ASK {}") for url in asked)
