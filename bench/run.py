@@ -59,6 +59,11 @@ NOTES = (
 )
 # Not run when (one answer's seconds × connections) is longer: the queue it leaves would take as long.
 SLOW_QUEUE_SECONDS = 20.0
+# The server is idle after a run when ASK {} is answered this quickly this many times in a row.
+IDLE_ANSWER = 0.5
+IDLE_IN_A_ROW = 4
+# A cell with fewer successful answers is run again, twice as long, up to --max-duration.
+MIN_ANSWERS = 20
 
 
 def log(message: str) -> None:
@@ -183,20 +188,37 @@ class Bench:
             return
         load = round(os.getloadavg()[0], 1)
         distinct = route == "distinct"
-        result = wrk.run(
-            self.url(server, query, route),
-            connections=concurrency,
-            seconds=self.args.duration,
-            script=self.distinct_hook if distinct else self.hook,
-            accept=ACCEPT,
-            timeout=5.0,
-            # A tag no other run uses: the texts of this run are new to the server's answer cache.
-            script_args=(f"{server.key}-{query.name}-c{concurrency}-{time.time_ns()}",) if distinct else (),
-        )
+        seconds = self.args.duration
+        cap = max(seconds, self.args.max_duration)
+        while True:
+            result = wrk.run(
+                self.url(server, query, route),
+                connections=concurrency,
+                seconds=seconds,
+                script=self.distinct_hook if distinct else self.hook,
+                accept=ACCEPT,
+                # Longer than the run: an answer still on its way when wrk stops is not counted, as in a
+                # 4 s run (wrk's own timeout counted it as a failure in the longer runs of a slow query).
+                timeout=max(5.0, seconds + 1.0),
+                # A tag no other run uses: the texts of this run are new to the server's answer cache.
+                script_args=(f"{server.key}-{query.name}-c{concurrency}-{time.time_ns()}",)
+                if distinct
+                else (),
+            )
+            if result.ok_requests >= self.args.min_answers or seconds >= cap:
+                break
+            # Too few answers for a ratio that means anything (a cell right after a heavy query's
+            # drain, or one long answer per connection): settle, then again, twice as long.
+            again = min(2 * seconds, cap)
+            log(f"{label} {result.ok_requests} answers in {seconds:g} s: again, for {again:g} s")
+            self.settle(server)
+            seconds = min(2 * seconds, cap)
         run: dict[str, Any] = {**base, **result.to_json(), "load1": load}
+        if seconds != self.args.duration:
+            run["run_seconds"] = seconds
         if result.ok_requests == 0:
             run["rps"] = None
-            run["note"] = f"no answer in {self.args.duration:g} s (one answer took {one_answer:.1f} s)"
+            run["note"] = f"no answer in {seconds:g} s (one answer took {one_answer:.1f} s)"
         elif result.failures:
             run["note"] = f"{result.failures} failed"
         drained = self.settle(server)
@@ -210,17 +232,26 @@ class Bench:
         )
 
     def settle(self, server: Server) -> float:
-        """Seconds until the server answers ``ASK {}`` with 200 again after a run: a server may still
-        work through the requests wrk left in flight when it stopped (rdflib-endpoint evaluates one at a
-        time; ours replaces the query workers of abandoned requests)."""
+        """Seconds until the server is idle again after a run: it may still work through the requests
+        wrk left in flight when it stopped (rdflib-endpoint evaluates one at a time; ours replaces the
+        query workers of abandoned requests, in each of its server processes). Idle: ``ASK {}`` answered
+        with 200 within :data:`IDLE_ANSWER` seconds :data:`IDLE_IN_A_ROW` times in a row, each on a
+        connection of its own (so that the kernel spreads them over the server processes of one port)
+        and each a new text (so that no answer cache answers it)."""
         started = time.monotonic()
-        while time.monotonic() - started < SETTLE_TIMEOUT and server.alive():
+        quick = 0
+        while quick < IDLE_IN_A_ROW and time.monotonic() - started < SETTLE_TIMEOUT and server.alive():
+            asked = time.monotonic()
+            # A text of its own each time: a repeated ASK {} came from our answer cache at once, busy or not.
+            ask = f"ASK {{}}\n# settle {time.time_ns()}"
             try:
-                status, _ = fetch(server.query_url("ASK {}"), SETTLE_TIMEOUT)
+                status, _ = fetch(server.query_url(ask), SETTLE_TIMEOUT)
             except (OSError, urllib.error.URLError):
                 status = 0
-            if status == 200:
-                break
+            if status == 200 and time.monotonic() - asked <= IDLE_ANSWER:
+                quick += 1
+                continue
+            quick = 0
             time.sleep(0.2)
         return time.monotonic() - started
 
@@ -355,6 +386,18 @@ def _commit() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per query and concurrency (2)")
+    parser.add_argument(
+        "--min-answers",
+        type=int,
+        default=MIN_ANSWERS,
+        help=f"a cell with fewer successful answers is run again twice as long ({MIN_ANSWERS})",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=16.0,
+        help="the longest a cell is run to reach --min-answers, in seconds (16)",
+    )
     parser.add_argument("--probe-seconds", type=float, default=4.0, help="seconds per probe level (4)")
     parser.add_argument(
         "--store", type=Path, help="a built store (default: build one into a temporary directory)"

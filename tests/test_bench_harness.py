@@ -5,6 +5,7 @@ Nothing here times anything or starts a server.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -311,3 +312,119 @@ def test_every_raw_bench_query_finds_rows_in_the_seed_graph(
     r = plan_client.get("/sparql", params={"query": text}, headers=accept)
     assert r.status_code == 200, r.text
     assert q.row_count(r.content) > 0
+
+
+class _FakeServer:
+    """What Bench.time reads of a server; nothing listens."""
+
+    key = "ours"
+
+    def alive(self) -> bool:
+        return True
+
+    def query_url(self, sparql: str) -> str:
+        return "http://127.0.0.1:1/sparql?query=" + sparql
+
+
+def _answers(count: int, seconds: float) -> wrk.WrkResult:
+    return wrk.WrkResult(count, seconds, 0, 0, 0, 1.0, 2.0, 3.0, 4.0, 1.5)
+
+
+def _bench(tmp_path: Any, *argv: str) -> Any:
+    from bench import run as bench_run
+
+    args = bench_run._parser().parse_args(["--duration", "4", *argv])
+    args.base = "http://127.0.0.1:8000/"
+    bench = bench_run.Bench(args, tmp_path)
+    bench.check_seconds[("ours", "distinct", q.SIMPLE)] = 0.01
+    return bench
+
+
+def test_a_cell_with_too_few_answers_is_run_again_twice_as_long_up_to_the_cap(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell right after a heavy query's drain held a handful of answers and read as ×0.00: such a
+    cell is run again, after the server settles, twice as long each time, until it holds
+    --min-answers or reaches --max-duration; the last run is the cell's, with its length."""
+    lengths: list[float] = []
+    settled: list[str] = []
+
+    def fake_run(url: str, *, seconds: float, timeout: float, **_: Any) -> wrk.WrkResult:
+        lengths.append(seconds)
+        assert timeout > seconds  # a slow answer in flight at the end is not a failure
+        return _answers(3 if seconds < 16 else 40, seconds)
+
+    monkeypatch.setattr(wrk, "run", fake_run)
+    bench = _bench(tmp_path, "--min-answers", "20", "--max-duration", "30")
+
+    def settle(server: _FakeServer) -> float:
+        settled.append(server.key)
+        return 0.0
+
+    monkeypatch.setattr(bench, "settle", settle)
+    query = bench.simple
+    bench.time(query, _FakeServer(), "distinct", 16)
+    assert lengths == [4.0, 8.0, 16.0]
+    assert settled == ["ours", "ours", "ours"]  # before each rerun, and after the cell
+    (run,) = bench.runs
+    assert run["requests"] == 40 and run["run_seconds"] == 16.0 and run["rps"] == 2.5
+
+    # Never past the cap: a query that answers too slowly keeps its few answers, said as such.
+    lengths.clear()
+    bench.runs.clear()
+
+    def answers_2(url: str, *, seconds: float, **_: Any) -> wrk.WrkResult:
+        lengths.append(seconds)
+        return _answers(2, seconds)
+
+    monkeypatch.setattr(wrk, "run", answers_2)
+    bench.time(query, _FakeServer(), "distinct", 16)
+    assert lengths == [4.0, 8.0, 16.0, 30.0]
+    assert bench.runs[0]["requests"] == 2 and bench.runs[0]["run_seconds"] == 30.0
+
+
+def test_a_cell_with_enough_answers_runs_once(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lengths: list[float] = []
+
+    def answers_500(url: str, *, seconds: float, **_: Any) -> wrk.WrkResult:
+        lengths.append(seconds)
+        return _answers(500, seconds)
+
+    monkeypatch.setattr(wrk, "run", answers_500)
+    bench = _bench(tmp_path)
+    monkeypatch.setattr(bench, "settle", lambda server: 0.0)
+    bench.time(bench.simple, _FakeServer(), "distinct", 16)
+    assert lengths == [4.0]
+    assert "run_seconds" not in bench.runs[0]
+
+
+def test_settling_waits_for_several_quick_answers_in_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One quick ASK {} said a server of several processes was idle while another of its processes
+    still worked through a heavy query's abandoned requests, and ours answered that ASK {} from its
+    answer cache: the next cell read ×0.00."""
+    from bench import run as bench_run
+
+    clock = [0.0]
+    answers = iter([0.1, 2.0, 0.1, 0.1, 0.1, 3.0, 0.1, 0.1, 0.1, 0.1, 9.9])
+
+    asked: list[str] = []
+
+    def fake_fetch(url: str, timeout: float) -> tuple[int, bytes]:
+        clock[0] += next(answers)
+        asked.append(url)
+        return 200, b"{}"
+
+    monkeypatch.setattr(bench_run, "fetch", fake_fetch)
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    fake = SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep, time_ns=lambda: int(clock[0] * 1e9))
+    monkeypatch.setattr("bench.run.time", fake)
+    bench = object.__new__(bench_run.Bench)
+    waited = bench.settle(_FakeServer())  # type: ignore[arg-type]
+    # Four quick answers in a row only after the two slow ones (with a pause after each).
+    assert waited == pytest.approx(0.1 + 2.0 + 0.2 + 0.3 + 3.0 + 0.2 + 0.4)
+    # Each a text of its own: a repeated ASK {} was answered by our answer cache, busy or not.
+    assert len(set(asked)) == len(asked) == 10
+    assert all(url.startswith("http://127.0.0.1:1/sparql?query=ASK {}") for url in asked)

@@ -244,6 +244,10 @@ def client_of(
     """The client a request counts against: its peer, or the forwarded address when the peer is a
     trusted proxy (the rightmost address of X-Forwarded-For that is not itself a trusted proxy).
     ``trusted`` holds addresses or networks (``PLANKG_TRUSTED_PROXIES``)."""
+    if peer is None:
+        return "(unknown)"
+    if not forwarded_for:
+        return peer  # nothing forwarded: whoever the peer is (checked first: the common case, cheaply)
     networks = [ipaddress.ip_network(t, strict=False) if isinstance(t, str) else t for t in trusted]
 
     def is_trusted(address: str) -> bool:
@@ -253,9 +257,7 @@ def client_of(
             return False
         return any(ip in network for network in networks)
 
-    if peer is None:
-        return "(unknown)"
-    if not is_trusted(peer) or not forwarded_for:
+    if not is_trusted(peer):
         return peer
     for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
         try:

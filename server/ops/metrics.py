@@ -41,12 +41,12 @@ NO_ROUTE = "(no route)"  # nothing at the path (a 404): one label, however many 
 STATIC = "static"  # every static file under one label
 
 
-def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
     """The routes of an app, those of included routers (FastAPI wraps them) in their place."""
     for route in routes:
         included = getattr(getattr(route, "original_router", None), "routes", None)
         if included is not None:
-            yield from _leaf_routes(included)
+            yield from leaf_routes(included)
         else:
             yield route
 
@@ -60,7 +60,7 @@ def route_label(scope: Scope) -> str:
     route: Any = scope.get("route")
     if route is None:
         app = scope.get("app")
-        for candidate in _leaf_routes(getattr(getattr(app, "router", None), "routes", ())):
+        for candidate in leaf_routes(getattr(getattr(app, "router", None), "routes", ())):
             match, _ = candidate.matches(scope)
             if match is not Match.NONE:
                 route = candidate
