@@ -363,7 +363,7 @@ def test_a_parameter_is_looked_up_in_a_group_of_its_own(query: CannedQuery) -> N
     optimiser does not see: a FILTER on it in the outer group was evaluated last, over the answers for
     every place, organisation or plan of the corpus. plans-by-place so took 10–20 s on 100 plans and
     was refused (503) on 1,000; with the lookup in its own group it takes 30–400 ms on 100 plans
-    (bench/results/2026-12-03-canned-1000.md).
+    (bench/results/2026-12-03-canned-100-before.md, …-canned-100-s5place.md).
     """
     # An optional parameter's FILTER is a switch (COALESCE(?plan, "") = "" when not given), no lookup.
     bound = {p.name for p in query.params if not p.optional}
