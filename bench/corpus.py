@@ -265,12 +265,15 @@ def query_latencies(out: Path) -> dict[str, float]:
         from server.settings import Settings
 
     # One client asks every query in turn: the per-client budgets (a public endpoint's defence) are
-    # lifted as in bench.servers, or the later queries would be refused (429) rather than timed.
+    # lifted as in bench.servers, or the later queries would be refused (429) rather than timed. The
+    # answer cache is off: with it, four of the five runs were answers from the cache, and the median
+    # hid a first run of seconds (bench/canned.py times each query through `plankg serve`).
     settings = Settings(
         store_dir=out / "var" / "store",
         dist_dir=out / "dist",
         client_query_seconds=0,
         client_heavy_seconds=0,
+        answer_cache_bytes=0,
     )
     latencies = {}
     with TestClient(create_app(settings)) as client:

@@ -3,19 +3,25 @@
 Canned queries come from our server's ``GET /queries`` listing (name, parameters with defaults, text);
 raw ones from ``bench/queries/*.rq``. Our canned queries write relative IRIs (``PREFIX pk: <def/>``)
 and are bound by the store (SEP-0007 pre-binding), which the other servers do not offer. So that
-every server runs the same query, :func:`portable_text` declares ``BASE`` and binds each parameter with
-a ``VALUES`` block at the start of the query's outer group, which gives the same solutions for these
-queries (the harness checks it: every server must give our row count before it is timed).
+every server runs the same query, :func:`portable_text` declares ``BASE`` and writes the bindings into
+the text as our server does for a remote engine (``server.stores.querytext.with_bindings``: the term
+wherever the grammar takes one, a ``VALUES`` row where only a variable may stand), which gives the
+same solutions (the harness checks it: every server must give our row count before it is timed). A
+``VALUES`` block at the start of the outer group would not: a FILTER in a nested group (a union's
+branch, the group a canned query looks its parameter up in) does not see it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from server.protocol.results import Iri, Literal, Term
+from server.stores.querytext import sparql_term, with_base, with_bindings
 
 RAW_DIR = Path(__file__).resolve().parent / "queries"
 HOSTILE = "hostile-cross-product"
@@ -36,77 +42,41 @@ class BenchQuery:
 
 def sparql_string(value: str) -> str:
     """A SPARQL string literal for ``value`` (quotes, backslashes and line breaks escaped)."""
-    escaped = (
-        value.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f'"{escaped}"'
+    return sparql_term(Literal(value))
 
 
-def parameter_term(kind: str, value: str, base: str) -> str:
-    """The SPARQL term our server binds for a canned query parameter of type ``kind``."""
+def parameter_value(kind: str, value: str, base: str) -> Term:
+    """The RDF term our server binds for a canned query parameter of type ``kind``."""
     if kind == "string":
-        return sparql_string(value)
+        return Literal(value)
     if kind == "integer":
-        return f"{sparql_string(str(int(value)))}^^<{XSD}integer>"
+        return Literal(str(int(value)), datatype=XSD + "integer")
     if kind == "year":
-        return f"{sparql_string(value)}^^<{XSD}gYear>"
+        return Literal(value, datatype=XSD + "gYear")
     if kind == "iri":
-        return f"<{urljoin(base, value)}>"
+        return Iri(urljoin(base, value))
     raise ValueError(f"unknown parameter type {kind!r}")
 
 
-def outer_group_start(sparql: str) -> int:
-    """The offset just after the ``{`` that opens the query's outer group pattern.
-
-    Skips comments, IRIs in angle brackets and string literals (where a ``{`` is no brace).
-    """
-    i, n = 0, len(sparql)
-    while i < n:
-        c = sparql[i]
-        if c == "#":
-            end = sparql.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if c == "<":
-            end = sparql.find(">", i + 1)
-            space = next((j for j in range(i + 1, end if end >= 0 else n) if sparql[j].isspace()), None)
-            if end >= 0 and space is None:  # an IRI; otherwise a less-than sign
-                i = end + 1
-                continue
-        elif c in "\"'":
-            j = i + 1
-            while j < n and sparql[j] != c:
-                j += 2 if sparql[j] == "\\" else 1
-            i = j + 1
-            continue
-        elif c == "{":
-            return i + 1
-        i += 1
-    raise ValueError("the query has no group pattern")
+def parameter_term(kind: str, value: str, base: str) -> str:
+    """The same term as SPARQL text."""
+    return sparql_term(parameter_value(kind, value, base))
 
 
-def portable_text(sparql: str, base: str, bindings: Sequence[tuple[str, str]] = ()) -> str:
-    """``sparql`` with ``BASE <base>`` declared and each (variable, term) bound by ``VALUES``."""
-    text = sparql
-    if bindings:
-        at = outer_group_start(text)
-        values = "".join(f" VALUES ?{name} {{ {term} }}" for name, term in bindings)
-        text = text[:at] + values + text[at:]
-    return f"BASE <{base}>\n{text}"
+def portable_text(sparql: str, base: str, bindings: Mapping[str, Term] | None = None) -> str:
+    """``sparql`` with ``BASE <base>`` declared and ``bindings`` written in as our server writes them
+    for a remote engine."""
+    return with_base(with_bindings(sparql, bindings or {}), base)
 
 
 def canned_queries(listing: Mapping[str, Any], base: str) -> list[BenchQuery]:
     """Our canned queries, from the ``GET /queries`` JSON, each bound with its parameters' defaults."""
     out = []
     for item in listing["queries"]:
-        bindings = []
+        bindings = {}
         for param in item["parameters"]:
             value = param["default"] if param["default"] is not None else param["example"]
-            bindings.append((param["name"], parameter_term(param["type"], value, base)))
+            bindings[param["name"]] = parameter_value(param["type"], value, base)
         path = urlsplit(item["url"]).path
         out.append(BenchQuery(item["name"], portable_text(item["sparql"], base, bindings), path))
     return out

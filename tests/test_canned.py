@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 
 from mapping.entities import load_catalogue
 from server.errors import BadRequest
@@ -322,6 +323,54 @@ def test_no_join_on_a_variable_a_parameter_may_leave_unbound(query: CannedQuery)
     for name in unbound:
         sharing = sum(1 for projected in projections if name in projected)
         assert sharing <= 1, f"{sharing} sub-selects of {query.name} are joined on ?{name}"
+
+
+def _variables(node: object) -> set[str]:
+    if isinstance(node, Variable):
+        return {str(node)}
+    if isinstance(node, CompValue):
+        return set().union(*(_variables(v) for v in node.values()))
+    if isinstance(node, list | tuple):
+        return set().union(*(_variables(v) for v in node))
+    return set()
+
+
+def _lookups(node: object, params: set[str], found: list[tuple[str, str, str]], parent: str = "") -> None:
+    """(parameters, the pattern it filters, the node holding the FILTER) for every FILTER conjunct
+    under ``node`` that compares a parameter for equality (``STR(?label) = ?place``)."""
+    if isinstance(node, CompValue):
+        if node.name == "Filter":
+            conjuncts = [node.expr]
+            if node.expr.name == "ConditionalAndExpression":
+                conjuncts = [node.expr.expr, *node.expr.other]
+            for c in conjuncts:
+                named = _variables(c) & params
+                if isinstance(c, CompValue) and c.name == "RelationalExpression" and c.op == "=" and named:
+                    found.append((",".join(sorted(named)), node.p.name, parent))
+        for value in node.values():
+            _lookups(value, params, found, node.name)
+    elif isinstance(node, list):
+        for item in node:
+            _lookups(item, params, found, parent)
+
+
+@pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.name)
+def test_a_parameter_is_looked_up_in_a_group_of_its_own(query: CannedQuery) -> None:
+    """A FILTER that finds the thing a parameter names (``STR(?label) = ?place``) filters the triple
+    patterns of the lookup alone, in a group of its own joined with the rest of the query.
+
+    The embedded store binds a parameter with pyoxigraph's ``substitutions``, which Oxigraph's
+    optimiser does not see: a FILTER on it in the outer group was evaluated last, over the answers for
+    every place, organisation or plan of the corpus. plans-by-place so took 10–20 s on 100 plans and
+    was refused (503) on 1,000; with the lookup in its own group it takes 30–400 ms on 100 plans
+    (bench/results/2026-12-03-canned-100-before.md, …-canned-100-s5place.md).
+    """
+    # An optional parameter's FILTER is a switch (COALESCE(?plan, "") = "" when not given), no lookup.
+    bound = {p.name for p in query.params if not p.optional}
+    found: list[tuple[str, str, str]] = []
+    _lookups(prepareQuery(query.sparql, base=BASE).algebra, bound, found)
+    # The lookup's group is joined with the rest (Join), or has the rest's OPTIONALs after it.
+    assert [f for f in found if f[1] != "BGP" or f[2] not in ("Join", "LeftJoin")] == []
 
 
 # --- the routes ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -333,3 +334,78 @@ def test_large_answers_are_spooled_whole_and_are_the_same_bytes(tmp_path: Path) 
         whole.close()
         spooling.close()
     assert spooling._spool_dir is not None and not spooling._spool_dir.exists()
+
+
+# --- temporary directories of processes that are gone ----------------------------------------------
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+HOLD_A_STORE = """
+import sys, time
+from pathlib import Path
+from server.stores.oxigraph import OxigraphStore
+store = OxigraphStore(None, data_files=[Path(sys.argv[1])], workers=1, spool_bytes=1000)
+print("ready", flush=True)
+if sys.argv[2] == "hold":
+    time.sleep(600)
+"""
+
+
+def _held_store(scratch: Path, how: str) -> subprocess.Popen[str]:
+    """A process with a store over the sample (a temporary store and a spool directory in
+    ``scratch``) that holds it (``hold``) or ends without closing it (``exit``)."""
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(Path(__file__).parent.parent)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_STORE, str(SAMPLE), how], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    with process.stdout:  # it writes nothing more
+        assert process.stdout.readline() == "ready\n"
+    return process
+
+
+def test_a_store_that_cannot_be_opened_leaves_no_spool_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server that retries a store that does not open (server.ops.processes) made one each time.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    garbage = tmp_path / "store"
+    garbage.mkdir()
+    (garbage / "CURRENT").write_text("MANIFEST-999999\n")
+    for _ in range(2):
+        with pytest.raises(StoreFailure):
+            OxigraphStore(garbage, workers=1, spool_bytes=1000)
+    assert list(scratch.iterdir()) == []
+
+
+def test_the_directories_of_a_killed_process_are_swept_by_the_next_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    killed = _held_store(scratch, "hold")
+    killed.kill()  # SIGKILL: no cleanup of its own
+    killed.wait()
+    left = sorted(p.name for p in scratch.iterdir())
+    assert len(left) == 2 and all(n.startswith(f"plankg-store-{killed.pid}-") for n in left)
+    alive = _held_store(scratch, "hold")  # a live process's directories are never touched
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+        store = OxigraphStore(None, data_files=[SAMPLE], workers=1, spool_bytes=1000)
+        try:
+            owners = sorted(p.name.split("-")[2] for p in scratch.iterdir())
+            assert owners == sorted([str(alive.pid)] * 2 + [str(os.getpid())] * 2)
+        finally:
+            store.close()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_process_that_ends_without_closing_its_store_leaves_nothing(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    ended = _held_store(scratch, "exit")
+    assert ended.wait(timeout=60) == 0
+    assert list(scratch.iterdir()) == []

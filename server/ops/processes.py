@@ -224,6 +224,7 @@ class Supervisor:
                 log.warning("server process %d did not stop in time; killing it", process.pid)
                 process.kill()
                 process.join()
+                _remove_leftovers(process.pid)
         self._holder.close()
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
 

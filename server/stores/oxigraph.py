@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -92,8 +93,40 @@ from server.stores.interface import (
 
 log = logging.getLogger("plankg.store")
 
-# A store materialised with data files: a temporary directory "plankg-store-<pid>-…".
+# A store materialised with data files, or a spool directory: a temporary directory
+# "plankg-store-<pid>-…" named by the server process that made it.
 TEMP_STORE_PREFIX = "plankg-store-"
+_TEMP_OWNER = re.compile(rf"{re.escape(TEMP_STORE_PREFIX)}(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_leftovers(directory: Path | None = None) -> list[Path]:
+    """Remove the temporary stores and spool directories that processes which are gone left behind
+    (in ``directory``, default the temporary directory); the removed paths.
+
+    A process removes its own when it closes its store, or at exit when it never did; one killed
+    (SIGKILL, a crash, a supervisor's kill after its grace) cannot, so every store that opens sweeps
+    those of pids no longer alive. A live process's directories are never touched (a pid reused by
+    another process keeps them until it ends too)."""
+    removed = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{TEMP_STORE_PREFIX}*"):
+        owner = _TEMP_OWNER.match(path.name)
+        if owner is None or not path.is_dir() or _alive(int(owner.group(1))):
+            continue
+        log.info("removing %s, left by process %s, which is gone", path, owner.group(1))
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
 
 # Written by mapping.build next to the store: {"build_id": ..., ...}.
 BUILD_INFO_FILE = "plankg-build.json"
@@ -602,6 +635,7 @@ class _Pool:
             # Named by the server process, so that its supervisor can remove it should the process be
             # killed before it could (server.ops.processes).
             self.temp = Path(tempfile.mkdtemp(prefix=f"{TEMP_STORE_PREFIX}{os.getpid()}-"))
+            weakref.finalize(self, shutil.rmtree, self.temp, ignore_errors=True)  # at exit, if never closed
             try:
                 materialise(plan_dir, data_files, self.temp)
             except BaseException:
@@ -787,8 +821,11 @@ class OxigraphStore:
         # Answers longer than this are spooled to a file by the worker and streamed from it (0: never).
         self._spool_bytes = spool_bytes
         self._spool_dir: Path | None = None
+        sweep_leftovers()
         if spool_bytes > 0:  # named like a temporary store, so a supervisor removes it too
             self._spool_dir = Path(tempfile.mkdtemp(prefix=f"{TEMP_STORE_PREFIX}{os.getpid()}-spool-"))
+            # Removed at exit if the store is never closed (an app whose lifespan never ran).
+            weakref.finalize(self, shutil.rmtree, self._spool_dir, ignore_errors=True)
         self._memory_limit = memory_limit  # bytes of resident memory per worker; 0: unwatched
         self._plan_dir = store_dir
         self._data_files = tuple(data_files)
@@ -810,7 +847,12 @@ class OxigraphStore:
         self._down: str | None = None  # why the store at its path cannot be served (None: it can)
         self._retired: list[_Pool] = []
         self.timeouts = 0  # queries stopped at their time limit
-        self._pool = self._open_pool()
+        try:
+            self._pool = self._open_pool()
+        except BaseException:  # a store that cannot be served: nothing of it is left behind
+            if self._spool_dir is not None:
+                shutil.rmtree(self._spool_dir, ignore_errors=True)
+            raise
         self.network_isolated = self._pool.network_isolated
         self._stop = threading.Event()
         if store_dir is not None and watch_interval is not None:
