@@ -389,7 +389,14 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
     _die_with_parent()
     try:
         store = ox.Store.read_only(store_dir)
-        default_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        # Counted by the engine: a Python loop over the quads took 20 s per worker at 1,000 plans
+        # (2.07M default-graph triples), and a worker killed at its time limit is started again.
+        counted = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(counted, ox.QuerySolutions)
+        (row,) = counted
+        count = row["n"]
+        assert isinstance(count, ox.Literal)
+        default_triples = int(count.value)
         info = {
             "triples": len(store),
             "default_graph_triples": default_triples,
