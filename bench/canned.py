@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="canned", help="results: bench/results/{date}-{name}.*")
     parser.add_argument("--note", default="", help="what was served (e.g. the build's size)")
     args = parser.parse_args(argv)
-    command = "python -m bench.canned " + shlex.join(argv if argv is not None else sys.argv[1:])
+    # A path of this machine is not recorded: an absolute one is shown from its build directory on.
+    given = argv if argv is not None else sys.argv[1:]
+    shown = [f"BUILD/{Path(a).parent.name}/{Path(a).name}" if a.startswith("/") else a for a in given]
+    command = "python -m bench.canned " + shlex.join(shown)
     with tempfile.TemporaryDirectory(prefix="plankg-bench-canned-") as work:
         server = serve(args.store.resolve(), args.dist.resolve(), Path(work) / "server.log")
         server.start()
