@@ -316,7 +316,9 @@ def test_canned_queries_are_examples_with_their_example_values(origin: str, driv
     wait_for(driver, ".yasqe .CodeMirror")
     query = driver.execute_script("return window.plankgYasgui.getTab().getQuery();")
     assert query.startswith(f"BASE <{BASE}>")
-    assert 'WHERE {\n  VALUES ?org { "中科院" }' in query  # the parameter's example: an alias
+    # The parameters' examples bound in the text where the query's own lookup sees them: an alias.
+    assert 'VALUES (?org ?plan) { ("中科院" ' in query
+    assert 'FILTER (STR(?label) = "中科院")' in query
     # 中科院 is an alias of 中国科学院; the tasks that mention it, asked of /sparql here.
     mentioning = sparql(
         origin,

@@ -30,7 +30,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Variable
 
 from mapping.errors import PlanKGError
-from server.errors import BadRequest, UnsafeQuery
+from server.errors import BadRequest, QueryNotSupported, UnsafeQuery
 from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
@@ -39,6 +39,7 @@ from server.protocol.results import NOT_IN_IRI, Iri, Literal, Term
 from server.protocol.safety import check_query
 from server.protocol.sparql import QueryRequest, answer
 from server.settings import Settings
+from server.stores.querytext import with_bindings
 from server.web.describe import Site
 from server.web.pages import templates
 
@@ -224,7 +225,7 @@ class CannedQuery:
         return bindings
 
     def listing(self, prefix: str) -> dict[str, Any]:
-        return {
+        listed = {
             "name": self.name,
             "title": {"zh": self.title_zh, "en": self.title_en},
             "description": self.description,
@@ -232,6 +233,22 @@ class CannedQuery:
             "parameters": [p.listing() for p in self.params],
             "sparql": self.sparql,
         }
+        example = self.example_sparql(prefix)
+        if example is not None:
+            listed["example_sparql"] = example
+        return listed
+
+    def example_sparql(self, base: str) -> str | None:
+        """The query with each parameter bound to its example (else its default) in the text, as a
+        remote engine gets it (``with_bindings``: a lookup in a group of its own sees the value, which
+        a VALUES block opening the WHERE clause would not); None when the text cannot take them."""
+        bindings = {
+            p.name: p.term(value, base) for p in self.params if (value := p.example or p.default) is not None
+        }
+        try:
+            return with_bindings(self.sparql, bindings)
+        except QueryNotSupported:
+            return None
 
     @property
     def body(self) -> str:

@@ -45,6 +45,12 @@
   }
 
   function exampleQuery(item) {
+    // The server's text with the examples bound where the query's own lookups see them (as a remote
+    // engine gets it); the VALUES block below only for a listing without it.
+    if (item.example_sparql) {
+      var bound = item.example_sparql;
+      return /^\s*BASE\s/im.test(bound) ? bound : "BASE <" + config.base + ">\n" + bound;
+    }
     var query = item.sparql || item.query || "";
     if (!/^\s*BASE\s/im.test(query)) query = "BASE <" + config.base + ">\n" + query;
     var values = [];
