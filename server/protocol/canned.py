@@ -15,6 +15,7 @@ Results are negotiated, evaluated, limited and cached exactly as at ``/sparql``:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -241,14 +242,9 @@ class CannedQuery:
     def example_sparql(self, base: str) -> str | None:
         """The query with each parameter bound to its example (else its default) in the text, as a
         remote engine gets it (``with_bindings``: a lookup in a group of its own sees the value, which
-        a VALUES block opening the WHERE clause would not); None when the text cannot take them."""
-        bindings = {
-            p.name: p.term(value, base) for p in self.params if (value := p.example or p.default) is not None
-        }
-        try:
-            return with_bindings(self.sparql, bindings)
-        except QueryNotSupported:
-            return None
+        a VALUES block opening the WHERE clause would not); None when the text cannot take them.
+        Made once per query and base, not on every listing."""
+        return _example_sparql(self, base)
 
     @property
     def body(self) -> str:
@@ -263,6 +259,17 @@ class CannedQuery:
             pairs.append(("format", format_name))
         query = "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
         return f"{prefix}queries/{self.name}" + (f"?{query}" if query else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _example_sparql(query: CannedQuery, base: str) -> str | None:
+    bindings = {
+        p.name: p.term(value, base) for p in query.params if (value := p.example or p.default) is not None
+    }
+    try:
+        return with_bindings(query.sparql, bindings)
+    except QueryNotSupported:
+        return None
 
 
 # --- reading query files ----------------------------------------------------------------------
