@@ -325,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="corpus-scale", help="results: bench/results/{date}-{name}.*")
     parser.add_argument("--jobs", type=int, help="the builds' --jobs (default: the build's own default)")
     parser.add_argument("--render", type=Path, help="only write the results again from this JSON file")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build in this new or empty directory and keep it (seeds-N/, out-N/: for bench.canned)",
+    )
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text(encoding="utf-8"))
@@ -333,7 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         write_results(runs, exponent, saved["canned_query_median_ms"], saved["served_plans"], args.name)
         return 0
     runs = []
-    work = Path(tempfile.mkdtemp(prefix="plankg-bench-corpus-"))
+    if args.keep:
+        if args.keep.exists() and any(args.keep.iterdir()):
+            parser.error(f"--keep {args.keep}: the directory is not empty")
+        args.keep.mkdir(parents=True, exist_ok=True)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="plankg-bench-corpus-"))
     try:
         largest = None
         for size in args.sizes:
@@ -348,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
         latencies = query_latencies(largest) if largest else {}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     write_results(runs, exponent, latencies, args.sizes[-1], args.name)
     return 0
 
