@@ -437,8 +437,12 @@ async def _evaluate(
             outcome = evaluate()
         if outcome is not None:
             return outcome
+    # A query that waits for a slot is given up if its client left meanwhile (499). One admitted at
+    # once is not looked at: its client was there a moment ago, and the watcher below takes over.
+    waited = not fairness.free(client)
     async with fairness.admit(client, wait=req.timeout) as background:
-        await give_up_if_gone(request)
+        if waited:
+            await give_up_if_gone(request)
         timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
         try:
             return await anyio.to_thread.run_sync(
