@@ -7,8 +7,6 @@ the caller; without one, the embedded Oxigraph store is opened at startup and cl
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -20,15 +18,16 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.swap import recover_interrupted_swap
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
+from server.ops.accesslog import AccessLog
+from server.ops.accesslog import configure as configure_logging
 from server.ops.fairness import Limits, LocalLimiter
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from server.ops.metrics import Metrics, route_label
+from server.ops.metrics import Metrics
 from server.ops.slowclients import guarded_protocol
 from server.protocol import canned, contract
 from server.protocol.direct import SparqlDirect
@@ -43,7 +42,6 @@ from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
 from server.web import dumps, pages, ui
 from server.web import versions as versions_web
 
-access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
 
 
@@ -77,43 +75,6 @@ def open_store(settings: Settings) -> Store:
         spool_bytes=settings.spool_bytes,
         bounded_lane=settings.bounded_lane,
     )
-
-
-class AccessLog:
-    """Logs every request with its duration and outcome, and records it in the metrics."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            seconds = time.perf_counter() - start
-            route = route_label(scope)
-            self.metrics.observe(route, scope["method"], status, seconds)
-            outcome = scope.get("state", {}).get("outcome", "")
-            access_log.info(
-                "%s %s %d %.1f ms%s",
-                scope["method"],
-                scope["path"],
-                status,
-                seconds * 1000,
-                f" {outcome}" if outcome else "",
-            )
 
 
 def _problem_response(
@@ -311,7 +272,7 @@ def serve(settings: Settings) -> int:
     if count > 1:
         open_store(settings).close()
         return serve_processes(settings, count)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = open_store(settings)
     try:
         uvicorn.run(
