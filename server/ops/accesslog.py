@@ -57,7 +57,7 @@ class AccessLog:
                         __file__,
                         0,
                         f"{message} {outcome}" if outcome else message,
-                        None,
+                        (),
                         None,
                     )
                 )
@@ -70,13 +70,14 @@ class _Formatter(logging.Formatter):
     _text = ""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        if datefmt is not None:
+        msec_format = self.default_msec_format
+        if datefmt is not None or msec_format is None:
             return super().formatTime(record, datefmt)
         second = int(record.created)
         if second != self._second:
             self._text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = second
-        return self.default_msec_format % (self._text, record.msecs)
+        return msec_format % (self._text, record.msecs)
 
 
 def configure(fmt: str) -> None:
