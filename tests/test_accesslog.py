@@ -7,11 +7,24 @@ import re
 
 import anyio
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.ops.accesslog import AccessLog, _Formatter
 from server.ops.metrics import Metrics
 from server.ops.processes import LOG_FORMAT
+
+
+def _request(app: ASGIApp, path: str) -> None:
+    """One GET of ``path`` through AccessLog over ``app``."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        pass
+
+    scope: Scope = {"type": "http", "method": "GET", "path": path, "headers": [], "state": {}}
+    anyio.run(AccessLog(app, Metrics()), scope, receive, send)
 
 
 @pytest.mark.parametrize(
@@ -31,18 +44,8 @@ def test_each_request_is_one_record_with_the_old_message(caplog: pytest.LogCaptu
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    async def run() -> None:
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b""}
-
-        async def send(message: Message) -> None:
-            pass
-
-        scope: Scope = {"type": "http", "method": "GET", "path": "/sparql", "headers": [], "state": {}}
-        await AccessLog(app, Metrics())(scope, receive, send)
-
     with caplog.at_level(logging.INFO, logger="plankg.access"):
-        anyio.run(run)
+        _request(app, "/sparql")
     (record,) = [r for r in caplog.records if r.name == "plankg.access"]
     assert record.levelno == logging.INFO
     message = record.getMessage()
@@ -54,17 +57,6 @@ def test_no_record_when_the_level_is_above_info(caplog: pytest.LogCaptureFixture
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    async def run() -> None:
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b""}
-
-        async def send(message: Message) -> None:
-            pass
-
-        await AccessLog(app, Metrics())(
-            {"type": "http", "method": "GET", "path": "/", "headers": []}, receive, send
-        )
-
     with caplog.at_level(logging.WARNING, logger="plankg.access"):
-        anyio.run(run)
+        _request(app, "/")
     assert [r for r in caplog.records if r.name == "plankg.access"] == []
