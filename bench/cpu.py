@@ -3,7 +3,8 @@
 ``python -m bench.cpu --store S --dist D --query simple-lookup`` starts ``plankg serve`` (one server
 process unless ``--processes``; the bench's lifted per-client limits; ``--cache-bytes``, 0 by default:
 no answer cache) and, as a peer, ``oxigraph serve-read-only`` over the same store; then drives each
-with wrk in the distinct-query mode (every request a new text) at ``--concurrency`` for ``--duration``
+with wrk in the distinct-query mode (every request a new text; ``--repeat``: the same text each time,
+which with ``--cache-bytes`` measures the answer-cache path) at ``--concurrency`` for ``--duration``
 seconds, ``--runs`` times in turn, and prints per run the successful requests per second, p99, and the
 CPU seconds (user + system, from ``/proc/<pid>/stat``, children that exited included) the server's
 processes spent per answered request: the server processes, and separately their query workers.
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=6.0)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--repeat",
+        action="store_true",
+        help="every request the same text (with --cache-bytes: the answer-cache path), not distinct ones",
+    )
     parser.add_argument("--no-oxigraph", action="store_true")
     parser.add_argument(
         "--before",
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     query = raw_queries(record["base"])[args.query]
     with tempfile.TemporaryDirectory(prefix="plankg-bench-cpu-") as tmp:
         work = Path(tmp)
-        hook = wrk.write_hook(work, distinct=True)
+        hook = wrk.write_hook(work, distinct=not args.repeat)
         servers = [_ours("ours", REPO, args, work)]
         if args.before is not None:
             servers.insert(0, _ours("ours-before", args.before, args, work))

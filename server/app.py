@@ -7,8 +7,6 @@ the caller; without one, the embedded Oxigraph store is opened at startup and cl
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -18,23 +16,22 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.errors import PlanKGError
 from mapping.swap import recover_interrupted_swap
 from mapping.vocab import Vocab
 from server.errors import ServerError, problem, problem_for
+from server.ops.accesslog import AccessLog
+from server.ops.accesslog import configure as configure_logging
 from server.ops.fairness import Limits, LocalLimiter
 from server.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from server.ops.metrics import Metrics, route_label
-from server.ops.security import SecurityHeaders
+from server.ops.metrics import Metrics
 from server.ops.slowclients import guarded_protocol
 from server.protocol import canned, contract
-from server.protocol.compression import GZip
 from server.protocol.direct import SparqlDirect
+from server.protocol.finishing import FinishAnswers
 from server.protocol.forwarded import ForwardedHeaders
 from server.protocol.head import HeadAsGet
 from server.protocol.sparql import make_router
@@ -45,7 +42,6 @@ from server.stores.oxigraph import OxigraphStore, QueryOutcome, Store
 from server.web import dumps, pages, ui
 from server.web import versions as versions_web
 
-access_log = logging.getLogger("plankg.access")
 PROBLEM = "application/problem+json"
 
 
@@ -79,43 +75,6 @@ def open_store(settings: Settings) -> Store:
         spool_bytes=settings.spool_bytes,
         bounded_lane=settings.bounded_lane,
     )
-
-
-class AccessLog:
-    """Logs every request with its duration and outcome, and records it in the metrics."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            seconds = time.perf_counter() - start
-            route = route_label(scope)
-            self.metrics.observe(route, scope["method"], status, seconds)
-            outcome = scope.get("state", {}).get("outcome", "")
-            access_log.info(
-                "%s %s %d %.1f ms%s",
-                scope["method"],
-                scope["path"],
-                status,
-                seconds * 1000,
-                f" {outcome}" if outcome else "",
-            )
 
 
 def _problem_response(
@@ -278,11 +237,12 @@ def create_app(
 
     # Innermost: protocol queries to /sparql go to the endpoint without the router (server.protocol.direct).
     app.add_middleware(SparqlDirect)
-    # Level 5: most of level 9's saving on RDF and result text at a third of its CPU.
-    app.add_middleware(GZip, minimum_size=1000, compresslevel=5)
-    app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets the headers of the GET it stands for
+    # gzip, CORS and the security headers (on every answer, errors included) in one pass.
     app.add_middleware(
-        CORSMiddleware,
+        FinishAnswers,
+        # Level 5: most of level 9's saving on RDF and result text at a third of its CPU.
+        minimum_size=1000,
+        compresslevel=5,
         allow_origins=["*"],
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
@@ -290,7 +250,7 @@ def create_app(
         expose_headers=["X-Result-Rows", "Content-Disposition", "ETag"],
         max_age=3600,
     )
-    app.add_middleware(SecurityHeaders)  # on every answer, errors included
+    app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets the headers of the GET it stands for
     app.add_middleware(AccessLog, metrics=metrics)
     # Outermost: the public scheme, host and client from PLANKG_TRUSTED_PROXIES only.
     app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
@@ -312,7 +272,7 @@ def serve(settings: Settings) -> int:
     if count > 1:
         open_store(settings).close()
         return serve_processes(settings, count)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = open_store(settings)
     try:
         uvicorn.run(

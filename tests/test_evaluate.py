@@ -3,6 +3,7 @@ and a client that hangs up stops it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from types import SimpleNamespace
@@ -94,3 +95,52 @@ def test_a_slow_query_whose_client_hangs_up_is_stopped() -> None:
     with pytest.raises(QueryCancelled):
         evaluate(FakeStore(10.0), receive)
     assert time.monotonic() - start < 2.0
+
+
+def test_a_query_admitted_at_once_does_not_look_at_its_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The look at the client once a slot is granted (give_up_if_gone) is for queries that waited for
+    # one; on a query admitted at once it was a cancelled receive on every request, for nothing.
+    monkeypatch.setattr(sparql, "_WATCH_CLIENT_AFTER", 3600.0)
+    looks: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        looks.append("receive")
+        await anyio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    assert evaluate(FakeStore(0.0), receive) is ANSWER
+    assert looks == []
+
+
+class CountingStore(FakeStore):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.asked = 0
+
+    def query(self, sparql: str, *, cancel: threading.Event | None = None, **_: Any) -> QueryOutcome:
+        self.asked += 1
+        return super().query(sparql, cancel=cancel)
+
+
+def test_a_query_that_waited_for_a_slot_whose_client_left_never_runs() -> None:
+    limiter = LocalLimiter(Limits(concurrent=1, queued=4, slots=1, seconds_per_minute=0))
+    store = CountingStore(0.0)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def run() -> None:
+        waiting = request(receive)
+        waiting.app.state.fairness = limiter
+        async with limiter.admit("another client"):  # the only slot, taken
+            task = asyncio.ensure_future(
+                _evaluate(waiting, store, Settings(), QueryRequest("ASK {}"), FormatChoice(None, None))  # type: ignore[arg-type]
+            )
+            await anyio.sleep(0.05)
+            assert not task.done()  # waiting for the slot
+        with pytest.raises(QueryCancelled, match="waited for a query slot"):
+            await task
+
+    anyio.run(run)
+    assert store.asked == 0
+    assert limiter.stats()["running"] == 0

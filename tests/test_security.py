@@ -124,12 +124,12 @@ def test_no_page_carries_an_inline_script(plan_client: TestClient) -> None:
 def test_a_header_a_route_sets_itself_is_kept(plan_client: TestClient) -> None:
     from starlette.responses import Response
 
-    from server.ops.security import SecurityHeaders
+    from server.protocol.finishing import FinishAnswers
 
     async def app(scope: object, receive: object, send: object) -> None:
         await Response("x", headers={"Referrer-Policy": "no-referrer"})(scope, receive, send)  # type: ignore[arg-type]
 
-    r = TestClient(SecurityHeaders(app)).get("/")  # type: ignore[arg-type]
+    r = TestClient(FinishAnswers(app)).get("/")  # type: ignore[arg-type]
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers.get_list("referrer-policy") == ["no-referrer"]
     assert r.headers["x-content-type-options"] == "nosniff"

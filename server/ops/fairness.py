@@ -70,6 +70,10 @@ class Limiter(Protocol):
         own time limit; at most ``Limits.wait``)."""
         ...
 
+    def free(self, client: str) -> bool:
+        """Whether a query of ``client`` would be admitted now, without waiting for a slot."""
+        ...
+
     def admit_bounded(self, client: str) -> AbstractContextManager[None]:
         """A context manager for a query of the bounded lane (server.stores.bounded), evaluated by
         the server process at once: it takes no slot and never waits, but the client's query-time
@@ -146,6 +150,10 @@ class LocalLimiter:
 
     def _heavy(self, state: _Client) -> bool:
         return self.limits.reserve > 0 and self._used(state) >= self.limits.heavy_seconds
+
+    def free(self, client: str) -> bool:
+        state = self._clients.get(client)
+        return self._free(_Client() if state is None else state)
 
     def _free(self, state: _Client) -> bool:
         if state.running >= self.limits.concurrent:

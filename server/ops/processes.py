@@ -39,6 +39,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from server.ops.accesslog import configure as configure_logging
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def server_process_main(settings: Settings, metrics_dir: str, parent: int, repla
     from server.app import create_app, open_store
     from server.ops.slowclients import guarded_protocol
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(LOG_FORMAT)
     _exit_with_parent(parent)
     if replacement:
         store = _open_when_good(settings)
@@ -231,5 +232,5 @@ class Supervisor:
 
 def serve_processes(settings: Settings, count: int) -> int:
     """Serve ``settings`` from ``count`` processes on one port until interrupted; the exit status."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(LOG_FORMAT)
     return Supervisor(settings, count).run()

@@ -1,4 +1,4 @@
-"""Security headers on every answer: one ASGI middleware, one table of headers.
+"""Security headers on every answer: one table of headers (added by server.protocol.finishing).
 
 The Content-Security-Policy fits what the server ships and nothing more: scripts only from this
 server's own files (``/static``: the query page's script, YASGUI, swagger-ui and the script that
@@ -11,8 +11,6 @@ framing by other sites (``frame-ancestors 'none'``). A header a route sets itsel
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -38,26 +36,4 @@ SECURITY_HEADERS: Mapping[str, str] = {
 }
 
 
-class SecurityHeaders:
-    """Adds :data:`SECURITY_HEADERS` to every HTTP response that does not set them itself."""
-
-    def __init__(self, app: ASGIApp, headers: Mapping[str, str] = SECURITY_HEADERS) -> None:
-        self.app = app
-        self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.raw if k not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "SecurityHeaders"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS"]
