@@ -60,6 +60,7 @@ from mapping import (
     incremental,
     layout,
     memory,
+    prune,
     resolved,
     spill,
     tables,
@@ -195,6 +196,7 @@ class BuildResult:
     chunk_owners: tuple[str, ...] = ()  # owners of the dump chunks serialised anew ("": no plan's)
     store_delta: tuple[int, int] | None = None  # quads added to, removed from the previous store
     table_rows: dict[str, int] | None = None  # rows read again per table; None: every table read whole
+    pruned: prune.Pruned | None = None  # cache entries removed after the swap (None: no cache)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -948,6 +950,7 @@ def build(
     progress = progress or QuietProgress()
     versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
+    began = time.time()  # cache leftovers older than this are no running build's (mapping.prune)
     timings: dict[str, float] = {}
     peaks: dict[str, memory.StagePeak] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
@@ -972,6 +975,8 @@ def build(
 
         new_dist = _temporary_sibling(dist_dir, temporaries)
         work = _temporary_sibling(store_dir.parent / "build", temporaries)
+        # The cache entries this build uses, read or written: what is left after it (mapping.prune).
+        journal = prune.Journal(work / "cache-used") if cache.directory is not None else None
         job = PlanJob(
             tuple(seeds),
             vocab,
@@ -990,6 +995,8 @@ def build(
             for record in _run(job, PlanJob.read, [(i,) for i in range(len(seeds))], jobs):
                 assert isinstance(record, PlanRecord)
                 records.append(record)
+                if journal is not None:
+                    journal.used(f"plans/{record.key}")
             check_unique((r.summary.slug, s) for r, s in zip(records, seeds, strict=True))
         parsed = [r.summary.slug for r in records if r.parsed]
         first = records[0].summary
@@ -1011,6 +1018,8 @@ def build(
                     by_key.setdefault(key, plan)
             calls = [(i, r, crossrefs.swaps(r.keys, r.stubs, by_key)) for i, r in enumerate(records)]
             del by_key
+            if journal is not None:
+                journal.used(*(f"resolved/{resolved.key(r.key, swap)}" for _, r, swap in calls))
             corpus_plans = {iri for r in records for iri in r.plan_iris}
             links: list[crossrefs.Link] = []  # citations of plans of the corpus (for the loops)
             for i, fact in enumerate(_run(job, PlanJob.spill, calls, jobs)):
@@ -1079,7 +1088,7 @@ def build(
                 ),
                 spill.merged_iris([work / f"{i}.iris" for i, _ in enumerate(kept)], spill.iris(extra), work),
                 str(vocab.thing("plan")) + "/",
-                chunks.ChunkCache(cache.directory, chunk_counts),
+                chunks.ChunkCache(cache.directory, chunk_counts, journal),
             )
             sizes = {str(vocab.for_plan(k.slug).plan_graph_iri()): k.size for k in kept}
             graphs: dict[str, int] = {"default": triples}
@@ -1094,6 +1103,8 @@ def build(
         # updated by the two dumps' difference, the tables' changed rows, the change set's subjects.
         nquads = next(f for f in files if f.name == "plankg.nq")
         incremental.save_index(cache.directory, nquads, chunk_counts.nquads)
+        if journal is not None:
+            journal.used(incremental.index_path(Path(), nquads.sha256).as_posix())
         previous = incremental.previous_build(
             dist_dir, store_dir, cache.directory, read_build_info(store_dir), vocab.base
         )
@@ -1251,6 +1262,11 @@ def build(
             report_text = reports_text.read_text(encoding="utf-8")
             _swap_in([(new_store, store_dir), *swaps])
             versions.commit(versions_dir, kept_versions)
+
+        pruned = None
+        if journal is not None and cache.directory is not None:
+            with stage("prune the cache"):  # only once the new output is in place
+                pruned = prune.prune(cache.directory, journal.path, began)
     finally:
         for path in temporaries:
             _remove(path)
@@ -1278,6 +1294,7 @@ def build(
         if change is not None and updated is not None
         else None,
         table_rows=dict(table_counts.redone) if table_files is not None else None,
+        pruned=pruned,
     )
 
 

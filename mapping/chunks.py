@@ -35,6 +35,7 @@ import pyoxigraph as ox
 
 from mapping import dumps
 from mapping.dumps import DumpFile, DumpFormat
+from mapping.prune import Journal
 
 # The header ``gzip.GzipFile(filename="", mtime=0, compresslevel=9)`` writes: no name, mtime 0,
 # "maximum compression" flag, unknown OS.
@@ -63,9 +64,12 @@ class ChunkCache:
     """``{directory}/chunks/{key[:2]}/{key}``: a chunk's cached forms, one file each; None as directory:
     nothing cached (a cold build), everything made."""
 
-    def __init__(self, directory: Path | None, counts: Counts | None = None) -> None:
+    def __init__(
+        self, directory: Path | None, counts: Counts | None = None, journal: Journal | None = None
+    ) -> None:
         self.directory = directory
         self.counts = counts if counts is not None else Counts()
+        self.journal = journal  # notes every key used (mapping.prune keeps those)
 
     def _path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / "chunks" / key[:2] / key
@@ -93,6 +97,8 @@ class ChunkCache:
 
     def made(self, key: str, make: Callable[[], bytes], owner: str) -> bytes:
         """The cached value of ``key``, or ``make()``'s (then cached)."""
+        if self.journal is not None:
+            self.journal.used(f"chunks/{key[:2]}/{key}")
         found = self.get(key)
         if found is not None:
             self.counts.reused += 1

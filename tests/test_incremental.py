@@ -10,7 +10,9 @@ so a citation is resolved between plans)."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +71,14 @@ def rebuild(root: Path, change: tuple[str, str, str]) -> Rebuilt:
     shutil.copytree(root / "inc" / "var" / "versions", root / "cold" / "var" / "versions")
     name, old, new = change
     edit(seeds / name, old, new)
+    # Leftovers of builds killed while writing an entry: one from before this build, one (its clock
+    # says) from a build that may still be running.
+    for leftover, age in ((".dead.new-killed", -3600), (".live.new-running", 3600)):
+        (root / "inc" / "var" / "cache" / "plans" / leftover).mkdir()
+        os.utime(root / "inc" / "var" / "cache" / "plans" / leftover, (time.time() + age,) * 2)
     incremental_result = quiet_build(seeds, root / "inc")
-    cold = quiet_build(seeds, root / "cold", use_cache=False)
+    # A cold build (its cache empty: nothing to reuse), whose cache holds what it used.
+    cold = quiet_build(seeds, root / "cold", cache_dir=root / "cold-cache")
     return Rebuilt(first, incremental_result, cold, root / "inc", root / "cold", slugs)
 
 
@@ -148,6 +156,45 @@ def test_a_cited_plans_new_title_resolves_its_citing_plan_again(tmp_path: Path) 
     inc, cold = files(done.inc / "dist"), files(done.cold_root / "dist")
     assert [n for n in inc.keys() | cold.keys() if inc.get(n) != cold.get(n)] == []
     assert store_quads(done.inc) == store_quads(done.cold_root)
+
+
+def cache_listing(cache: Path) -> set[str]:
+    return {p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()}
+
+
+def test_the_cache_keeps_what_the_rebuild_used_and_nothing_else(rebuilt: Rebuilt) -> None:
+    """After a rebuild, the caches hold the entries it used (mapping.prune): exactly what a cold build
+    of the same seeds makes in an empty cache (the changed plan's previous entry, resolved results and
+    chunks, and the previous dump's chunk list, are gone), every file of every entry; a leftover of
+    a killed build older than the rebuild is removed, a younger one is not."""
+    cache = rebuilt.inc / "var" / "cache"
+    visible = {name for name in cache_listing(cache) if "/." not in "/" + name}
+    assert visible == cache_listing(rebuilt.cold_root.parent / "cold-cache")
+    assert {p.name for p in (cache / "plans").iterdir() if p.name.startswith(".")} == {".live.new-running"}
+    assert rebuilt.incremental.pruned is not None and rebuilt.incremental.pruned.leftovers == 1
+    assert rebuilt.incremental.pruned.entries >= 1 + 1 + 1  # the plan, its resolved results, the old index
+    old_index = incremental.index_path(cache, "x").parent
+    assert len(list(old_index.iterdir())) == 1
+
+
+def test_a_build_that_fails_at_its_swap_prunes_nothing(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "out"
+    shutil.copytree(rebuilt.inc, root)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
+    edit(seeds / BAILU, "1000人次", "1400人次")
+    before = cache_listing(root / "var" / "cache")
+
+    def failing(pairs: Any) -> None:
+        raise OSError("rename refused")
+
+    monkeypatch.setattr(b, "_swap_in", failing)
+    with pytest.raises(OSError, match="rename refused"):
+        b.build(seeds, root / "dist", root / "var" / "store", VOCAB, cache_dir=root / "var" / "cache")
+    after = cache_listing(root / "var" / "cache")
+    assert before < after  # the failed build's new entries are there; none was removed
 
 
 def test_a_failing_rebuild_leaves_the_previous_store_and_dumps(
