@@ -163,7 +163,8 @@ class GzipOut:
 
 
 def owner(line: bytes, plan_prefix: bytes) -> bytes:
-    """The plan IRI space a line's subject is in (the slug's bytes), or b"" for none."""
+    """The plan IRI space a line's subject is in (the slug's bytes), or b"" for none (the same of
+    the line and of its subject ``<…>`` alone: the subject's ``>`` ends the search in both)."""
     if not line.startswith(plan_prefix):
         return b""
     rest = line[len(plan_prefix) :]
@@ -188,10 +189,12 @@ def chunked(
     a plan's new mention of an entity changes one chunk of them, not all."""
     run: list[bytes] = []
     key: tuple[bytes, bytes] | None = None
-    subject, cut = b"", False
+    subject, cut, whose = b"", False, b""
     for line in lines:
         this = line[: line.find(b" ")]
-        k = (owner(line, plan_prefix), _graph_of(line) if named else b"")
+        if this != subject:  # a subject's lines have one owner: looked up once a subject, not a line
+            whose = owner(this, plan_prefix)
+        k = (whose, _graph_of(line) if named else b"")
         if run and (k != key or (cut and this != subject)):
             assert key is not None
             yield key[0], b"".join(run)
