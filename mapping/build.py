@@ -197,6 +197,7 @@ class BuildResult:
     store_delta: tuple[int, int] | None = None  # quads added to, removed from the previous store
     table_rows: dict[str, int] | None = None  # rows read again per table; None: every table read whole
     pruned: prune.Pruned | None = None  # cache entries removed after the swap (None: no cache)
+    described: tuple[str, ...] = ()  # slugs whose description was made anew (not from the cache)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -780,7 +781,72 @@ def _facts(
 _DATES = frozenset({"http://www.w3.org/ns/dcat#startDate", "http://www.w3.org/ns/dcat#endDate"})
 
 
-_DESCRIBED_AT_ONCE = 10  # plans whose description is sorted and spilled together
+DESCRIBED_DIR = "described"  # in the cache: a plan's description, {cache}/described/{key}/
+
+
+@dataclass(frozen=True)
+class PlanDescribed:
+    """A plan's description as files (``_describe_plan``): its statements sorted as N-Triples with
+    their IRIs, and the catalogue's statements naming it."""
+
+    entry: Path
+    made: bool  # described by this build (not taken from the cache)
+
+    @property
+    def part(self) -> Path:
+        return self.entry / "part.nt"
+
+    @property
+    def iris(self) -> Path:
+        return self.entry / "part.iris"
+
+    @property
+    def catalogue(self) -> Path:
+        return self.entry / "catalogue.nt"
+
+
+def _describe_plan(
+    vocab: Vocab, publication: Publication, k: PlanKept, places: set[str], code: str, directory: Path
+) -> tuple[str, PlanDescribed]:
+    """One plan's description (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``), or the
+    one kept in ``directory/described/{key}/`` when nothing it says changed: ``key`` is the SHA-256 of
+    the code fingerprint (base IRI, mapping code), the plan's summary and facts (its dump files, its
+    years) as written, the publication settings and its places (``_coverage``). Its key and its files."""
+    summary_data, facts_data = (k.entry / "plan.json").read_bytes(), k.facts.read_bytes()
+    facts = PlanFacts(**resolved.facts_fields(facts_data))  # type: ignore[arg-type]
+    covered = _coverage([facts], places)
+    lines = [
+        code,
+        hashlib.sha256(summary_data).hexdigest(),
+        hashlib.sha256(facts_data).hexdigest(),
+        repr(publication),
+        *(str(place) for place in covered.places),
+    ]
+    key = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    entry = directory / DESCRIBED_DIR / key
+    if (entry / "catalogue.nt").is_file():
+        return key, PlanDescribed(entry, False)
+    summary = PlanSummary(**json.loads(summary_data))
+    node = vocab.thing("dataset", "plan", summary.slug)
+    part = dumps.plan_dataset_graph(vocab, summary, facts.files)
+    part += dcatap.plan_profile_graph(vocab, facts.files, publication, node, covered)
+    dataset = vocab.thing("dataset")
+    catalogue = [
+        ox.Triple(dumps.to_oxigraph(s), dumps.to_oxigraph(p), dumps.to_oxigraph(o))  # type: ignore[arg-type]
+        for s, p, o in sorted(part.triples((dataset, None, None)))
+    ]
+    part.remove((dataset, None, None))
+    quads = dumps.canonical_order(dumps.graph_quads(part, None, dumps.BlankNodeSkolemizer(vocab.base)))
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=entry.parent))
+    spill.write_sorted(staging / "part.nt", quads)
+    spill.write_iris(staging / "part.iris", spill.iris(quads))
+    (staging / "catalogue.nt").write_bytes(ox.serialize(catalogue, format=ox.RdfFormat.N_TRIPLES) or b"")
+    try:
+        staging.rename(entry)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another build described it first
+    return key, PlanDescribed(entry, True)
 
 
 def _describe_plans(
@@ -788,36 +854,30 @@ def _describe_plans(
     publication: Publication,
     kept: Sequence[PlanKept],
     places: set[str],
-    work: Path,
     catalogue: Graph,
-) -> tuple[list[tuple[Path, Path]], set[Node]]:
-    """The description of each plan (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``),
-    made ``_DESCRIBED_AT_ONCE`` plans at a time and spilled sorted, as N-Triples, with its IRIs, to
-    files in ``work`` (their paths: ``spill.merged`` makes the description's canonical order of them),
-    their summaries and facts read back a group at a time (``places``: as ``_coverage``'s);
-    the statements about the catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to
-    ``catalogue`` instead, where the versions' description reads them (``versions.description``).
-    Also the nodes the plans' descriptions describe (a kept version's description stops at them)."""
-    dataset = vocab.thing("dataset")
-    skolemize = dumps.BlankNodeSkolemizer(vocab.base)
+    code: str,
+    directory: Path,
+    journal: prune.Journal | None,
+) -> tuple[list[PlanDescribed], set[Node]]:
+    """The description of each plan (``_describe_plan``: made, or kept from an earlier build in
+    ``directory``, the cache or the build's staging directory), one plan at a time, as sorted files
+    (``spill.merged`` makes the description's canonical order of them); the statements about the
+    catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to ``catalogue`` instead,
+    where the versions' description reads them (``versions.description``). Also the nodes the plans'
+    descriptions describe (a kept version's description stops at them)."""
     spilled = []
     described: set[Node] = set()
-    for start in range(0, len(kept), _DESCRIBED_AT_ONCE):
-        part = Graph()
-        group = kept[start : start + _DESCRIBED_AT_ONCE]
-        for s, f in zip(_summaries(group), _plan_facts(group), strict=True):
-            node = vocab.thing("dataset", "plan", s.slug)
-            part += dumps.plan_dataset_graph(vocab, s, f.files)
-            part += dcatap.plan_profile_graph(vocab, f.files, publication, node, _coverage([f], places))
-        for triple in part.triples((dataset, None, None)):
-            catalogue.add(triple)
-        part.remove((dataset, None, None))
-        described.update(part.subjects())
-        quads = dumps.canonical_order(dumps.graph_quads(part, None, skolemize))
-        nt, iris = work / f"description-{start}.nt", work / f"description-{start}.iris"
-        spill.write_sorted(nt, quads)
-        spill.write_iris(iris, spill.iris(quads))
-        spilled.append((nt, iris))
+    for k in kept:
+        key, made = _describe_plan(vocab, publication, k, places, code, directory)
+        if journal is not None:
+            journal.used(f"{DESCRIBED_DIR}/{key}")
+        for t in ox.parse(path=str(made.catalogue), format=ox.RdfFormat.N_TRIPLES):
+            catalogue.add(
+                (dumps.to_rdflib(t.subject), dumps.to_rdflib(t.predicate), dumps.to_rdflib(t.object))
+            )
+        for line in spill.read_lines(made.part):
+            described.add(URIRef(line[1 : line.find(b" ") - 1].decode("utf-8")))
+        spilled.append(made)
     return spilled, described
 
 
@@ -1200,7 +1260,14 @@ def build(
                 )
             )
             described_plans, plan_nodes = _describe_plans(
-                vocab, publication or Publication(), kept, places, work, described_graph
+                vocab,
+                publication or Publication(),
+                kept,
+                places,
+                described_graph,
+                code,
+                cache.directory or work,
+                journal,
             )
             described_graph += versions.description(
                 vocab,
@@ -1218,18 +1285,20 @@ def build(
             with description.open("wb") as out:
                 out.writelines(
                     spill.merged(
-                        [path for path, _ in described_plans],
+                        [d.part for d in described_plans],
                         spill.nt_bytes(corpus_part).splitlines(keepends=True),
                         work,
                     )
                 )
             described = dumps.write_description_file(
                 description,
-                spill.merged_iris([iris for _, iris in described_plans], spill.iris(corpus_part), work),
+                spill.merged_iris([d.iris for d in described_plans], spill.iris(corpus_part), work),
                 new_dist,
                 vocab.prefixes(),
             )
             del corpus_part, described_graph
+            described_anew = tuple(k.slug for k, d in zip(kept, described_plans, strict=True) if d.made)
+            del described_plans
             dumps.write_manifest(
                 new_dist,
                 lambda: _by_name(
@@ -1295,6 +1364,7 @@ def build(
         else None,
         table_rows=dict(table_counts.redone) if table_files is not None else None,
         pruned=pruned,
+        described=described_anew,
     )
 
 

@@ -3,6 +3,7 @@ use is removed, so that ``var/cache/`` holds what the next build may reuse and n
 
 The caches (``{cache}/``, ``var/cache`` by default) are the per-plan results (``plans/{key}/``,
 ``mapping.build.PlanCache``), the plans' resolved results (``resolved/{key}/``, ``mapping.resolved``),
+the plans' descriptions (``described/{key}/``, ``mapping.build._describe_plan``),
 the dump chunks' forms (``chunks/{key[:2]}/{key}``, ``mapping.chunks``) and the chunk lists of the
 N-Quads dumps (``chunks/index/{sha256}.json``, ``mapping.incremental``). A rebuild reuses only
 entries of the build now in ``dist/`` and the store: the kept versions (``mapping.versions``) are
@@ -26,7 +27,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("plans", "resolved")  # a directory per entry
+KINDS = ("plans", "resolved", "described")  # a directory per entry
 CHUNKS = "chunks"  # chunks/{key[:2]}/{key} files and chunks/index/{sha256}.json
 _GONE = ".gone-"
 

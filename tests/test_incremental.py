@@ -116,13 +116,14 @@ def test_the_corpus_wide_stages_process_only_the_changed_plan(rebuilt: Rebuilt) 
     changed = rebuilt.slugs[BAILU]
     first, again, cold = rebuilt.first, rebuilt.incremental, rebuilt.cold
     # the first build did everything: every plan resolved, every chunk made, the store loaded whole
-    assert set(first.resolved) == set(rebuilt.slugs.values())
+    assert set(first.resolved) == set(rebuilt.slugs.values()) == set(first.described)
     assert set(first.chunk_owners) >= set(rebuilt.slugs.values())
     assert first.store_delta is None and first.table_rows is None
     # the rebuild: one plan read, resolved, and serialised again ("": the shared entities' chunks,
     # which hold the plan's mentions of catalogued ones)
     assert again.parsed == (changed,)
     assert again.resolved == (changed,)
+    assert again.described == (changed,)  # the other plans' descriptions from the cache
     assert set(again.chunk_owners) <= {changed, ""} and changed in again.chunk_owners
     # the previous store updated by the difference of the dumps, not loaded whole
     assert again.store_delta is not None
