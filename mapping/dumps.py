@@ -110,8 +110,11 @@ class BlankNodeSkolemizer:
         return URIRef(self.prefix + str(node))
 
 
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
-    """An rdflib term for a pyoxigraph one (quoted triples are not expected in a plan's graph)."""
+def to_rdflib(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, plain_strings: bool = False
+) -> Node:
+    """An rdflib term for a pyoxigraph one (quoted triples are not expected in a plan's graph);
+    ``plain_strings``: a simple literal without a datatype, as rdflib's parsers make it."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -119,6 +122,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Nod
     if isinstance(term, ox.Literal):
         if term.language:
             return RdfLiteral(term.value, lang=term.language)
+        if plain_strings and term.datatype.value == str(XSD.string):
+            return RdfLiteral(term.value)
         return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"no rdflib term for {term!r}")
 

@@ -33,14 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
+from mapping.dumps import SPDX, to_rdflib
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, MANIFEST_FILE
 from mapping.vocab import DCAT, PROV, VOID, Vocab
 
-SPDX = Namespace("http://spdx.org/rdf/terms#")  # as mapping.dumps
 DEFAULT_VERSIONS = Path("var/versions")
 DEFAULT_KEEP = 5
 INDEX_FILE = "index.json"
@@ -291,21 +291,6 @@ def _checksum(g: Graph, node: URIRef, sha256: str) -> None:
     g.add((checksum, SPDX.checksumValue, Literal(sha256, datatype=XSD.hexBinary)))
 
 
-def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
-    """The rdflib term rdflib's own Turtle parser makes of a term (a simple literal has no datatype)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise ValueError(f"a quoted triple in a dataset description: {term}")
-
-
 def _archived(
     directory: Path, wanted: Callable[[Node], bool] = lambda _: True
 ) -> tuple[Graph, dict[str, str], str | None]:
@@ -316,9 +301,9 @@ def _archived(
     own = Graph()
     try:
         for triple in ox.parse(path=str(directory / DESCRIPTION_FILE), format=ox.RdfFormat.TURTLE):
-            subject = _rdflib(triple.subject)
+            subject = to_rdflib(triple.subject, plain_strings=True)  # as rdflib's Turtle parser
             if wanted(subject):
-                own.add((subject, _rdflib(triple.predicate), _rdflib(triple.object)))
+                own.add((subject, to_rdflib(triple.predicate), to_rdflib(triple.object, plain_strings=True)))
     except (OSError, SyntaxError, ValueError):
         own = Graph()
     manifest = read_manifest(directory) or {}

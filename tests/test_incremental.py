@@ -178,14 +178,20 @@ def test_the_cache_keeps_what_the_rebuild_used_and_nothing_else(rebuilt: Rebuilt
     assert len(list(old_index.iterdir())) == 1
 
 
-def test_a_build_that_fails_at_its_swap_prunes_nothing(
-    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def changed_copy(rebuilt: Rebuilt, tmp_path: Path, figure: str) -> tuple[Path, Path]:
+    """A copy of the rebuilt output (``out``) and the corpus with bailu's figure changed (``seeds``)."""
     root = tmp_path / "out"
     shutil.copytree(rebuilt.inc, root)
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
-    edit(seeds / BAILU, "1000人次", "1400人次")
+    edit(seeds / BAILU, "1000人次", figure)
+    return root, seeds
+
+
+def test_a_build_that_fails_at_its_swap_prunes_nothing(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, seeds = changed_copy(rebuilt, tmp_path, "1400人次")
     before = cache_listing(root / "var" / "cache")
 
     def failing(pairs: Any) -> None:
@@ -201,11 +207,7 @@ def test_a_build_that_fails_at_its_swap_prunes_nothing(
 def test_a_failing_rebuild_leaves_the_previous_store_and_dumps(
     rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "out"
-    shutil.copytree(rebuilt.inc, root)
-    seeds = tmp_path / "seeds"
-    shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
-    edit(seeds / BAILU, "1000人次", "1300人次")
+    root, seeds = changed_copy(rebuilt, tmp_path, "1300人次")
     before = files(root / "dist"), files(root / "var" / "store")
     write_tables = incremental.write_tables
 
