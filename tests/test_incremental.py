@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import pytest
 
 from mapping import build as b
-from mapping import chunks, dumps, incremental, spill
+from mapping import chunks, dumps, incremental, spill, tables
 from mapping.vocab import Vocab
 from tests.test_stream_build import files, quiet_build
 
@@ -257,3 +257,32 @@ def test_chunked_dumps_are_the_bytes_of_the_whole_dumps(rebuilt: Rebuilt, tmp_pa
         if target == warm:
             assert counts.made == 0 and counts.reused > 10
     assert files(cold) == files(warm)
+
+
+def test_a_rebuild_s_tables_merge_the_previous_rows_as_they_are_read(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tables of a rebuild: the previous build's rows streamed from its files, the rows read again
+    merged in, never a table's rows in a list (the divisions' are 1.1 MB at 100 plans); the same
+    bytes. Here over the rebuilt store and its own tables, the changed plan's node read again."""
+    bodies: list[tuple[str, type]] = []
+    write = tables.write_table_files
+
+    def spy(directory: Path, vocab: Any, made: Any) -> Any:
+        def seen() -> Any:
+            for t, body in made:
+                bodies.append((t.name, type(body)))
+                yield t, body
+
+        return write(directory, vocab, seen())
+
+    monkeypatch.setattr(tables, "write_table_files", spy)
+    store = ox.Store.read_only(str(rebuilt.inc / "var" / "store"))
+    counts = incremental.TableCounts()
+    changed = {str(VOCAB.for_plan(rebuilt.slugs[BAILU]).plan())}
+    made = incremental.write_tables(store, tmp_path, VOCAB, rebuilt.inc / "dist", changed, counts)
+    assert made is not None and len(bodies) == len(tables.TABLES)
+    assert all(kind is not list for _, kind in bodies), bodies
+    assert counts.redone["plans"] == 1 and sum(counts.redone.values()) > 1
+    for f in made:
+        assert (tmp_path / f.name).read_bytes() == (rebuilt.inc / "dist" / f.name).read_bytes(), f.name
