@@ -27,6 +27,7 @@ new → target); if the second swap fails, the first is rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import heapq
@@ -600,6 +601,7 @@ class PlanKept:
     slug: str
     entry: Path  # write_entry's files: plan.json (the summary), graph.nt, report.nt
     facts: Path  # facts_path: the plan's PlanFacts as JSON
+    brief: Path  # the same without the entities, names and links (what most stages read: ~1 KB)
     size: int  # triples of its graph
     resolved: bool  # resolved and spilled by this build (not taken from the resolved cache)
     source_name: str
@@ -615,10 +617,17 @@ def _summaries(kept: Iterable[PlanKept]) -> Iterator[PlanSummary]:
     return (_summary(k.entry) for k in kept)
 
 
-def _plan_facts(kept: Iterable[PlanKept]) -> Iterator[PlanFacts]:
-    """The plans' facts, read back from their files one at a time."""
+def _plan_facts(kept: Iterable[PlanKept], *, brief: bool = True) -> Iterator[PlanFacts]:
+    """The plans' facts, read back from their files one at a time: ``brief``, without the entities,
+    their names and the citations (``PlanKept.brief``), which only the linksets' index reads."""
     for k in kept:
-        yield PlanFacts(**resolved.facts_fields(k.facts.read_bytes()), resolved=k.resolved)  # type: ignore[arg-type]
+        data = (k.brief if brief else k.facts).read_bytes()
+        yield PlanFacts(**resolved.facts_fields(data), resolved=k.resolved)  # type: ignore[arg-type]
+
+
+def _brief(facts: PlanFacts) -> bytes:
+    """``PlanKept.brief``'s bytes."""
+    return resolved.facts_json(dataclasses.replace(facts, typed=(), names={}, links=(), resolved=True))
 
 
 def _plan_files(kept: Sequence[PlanKept]) -> Iterator[dumps.DumpFile]:
@@ -812,7 +821,7 @@ def _describe_plan(
     one kept in ``directory/described/{key}/`` when nothing it says changed: ``key`` is the SHA-256 of
     the code fingerprint (base IRI, mapping code), the plan's summary and facts (its dump files, its
     years) as written, the publication settings and its places (``_coverage``). Its key and its files."""
-    summary_data, facts_data = (k.entry / "plan.json").read_bytes(), k.facts.read_bytes()
+    summary_data, facts_data = (k.entry / "plan.json").read_bytes(), k.brief.read_bytes()
     facts = PlanFacts(**resolved.facts_fields(facts_data))  # type: ignore[arg-type]
     covered = _coverage([facts], places)
     lines = [
@@ -883,14 +892,19 @@ def _describe_plans(
 
 def _entity_index(kept: Sequence[PlanKept], vocab: Vocab) -> EntityIndex:
     """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph),
-    from the plans' facts read back one at a time (twice: the typed entities, then their names)."""
-    iris = {iri for f in _plan_facts(kept) for iri in f.typed}
+    from the plans' facts read back one at a time: the typed entities, and every named IRI's names
+    (distinct IRIs), kept for the typed ones."""
+    iris: set[str] = set()
+    named: dict[str, set[str]] = {}
+    for f in _plan_facts(kept, brief=False):
+        iris.update(f.typed)
+        for iri, given in f.names.items():
+            named.setdefault(iri, set()).update(given)
     names: dict[str, set[str]] = {}
-    for f in _plan_facts(kept):
-        for iri, labels in f.names.items():
-            if iri in iris:
-                for label in labels:
-                    names.setdefault(label, set()).add(iri)
+    for iri, found in named.items():
+        if iri in iris:
+            for label in found:
+                names.setdefault(label, set()).add(iri)
     return EntityIndex(vocab.base, frozenset(iris), {k: frozenset(v) for k, v in names.items()})
 
 
@@ -1087,11 +1101,14 @@ def build(
                 r = records[i]
                 links += [link for link in fact.links if link.target in corpus_plans]
                 mentioned.update(fact.mentions)
+                brief = facts_path(work, i).with_suffix(".brief.json")
+                brief.write_bytes(_brief(fact))
                 kept.append(
                     PlanKept(
                         r.summary.slug,
                         r.entry,
                         facts_path(work, i),
+                        brief,
                         fact.size,
                         fact.resolved,
                         r.summary.source_name,
