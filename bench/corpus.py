@@ -330,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="build in this new or empty directory and keep it (seeds-N/, out-N/: for bench.canned)",
     )
+    parser.add_argument(
+        "--no-queries", action="store_true", help="builds only: no canned queries over the largest corpus"
+    )
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text(encoding="utf-8"))
@@ -355,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
             largest = out
         exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
-        latencies = query_latencies(largest) if largest else {}
+        latencies = query_latencies(largest) if largest and not args.no_queries else {}
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -27,8 +27,10 @@ new → target); if the second swap fails, the first is rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import heapq
 import itertools
 import json
 import multiprocessing
@@ -37,7 +39,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -59,6 +61,7 @@ from mapping import (
     incremental,
     layout,
     memory,
+    prune,
     resolved,
     spill,
     tables,
@@ -194,6 +197,8 @@ class BuildResult:
     chunk_owners: tuple[str, ...] = ()  # owners of the dump chunks serialised anew ("": no plan's)
     store_delta: tuple[int, int] | None = None  # quads added to, removed from the previous store
     table_rows: dict[str, int] | None = None  # rows read again per table; None: every table read whole
+    pruned: prune.Pruned | None = None  # cache entries removed after the swap (None: no cache)
+    described: tuple[str, ...] = ()  # slugs whose description was made anew (not from the cache)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -579,6 +584,64 @@ class PlanFacts:
     resolved: bool = True  # resolved and spilled by this build (not taken from the resolved cache)
 
 
+def facts_path(work: Path, index: int) -> Path:
+    """Where the build keeps plan ``index``'s ``PlanFacts`` (``resolved.facts_json``) once its citations
+    are resolved: the corpus-level stages read them from there, one plan at a time."""
+    return work / f"{index}.facts.json"
+
+
+@dataclass(frozen=True)
+class PlanKept:
+    """What the build holds of a plan from its citations on: where the rest is (its entry's summary,
+    its facts file) and its graph's size. Everything else is read back one plan at a time where a
+    stage needs it (``_summaries``, ``_plan_facts``), so that the corpus-level stages (the store's
+    load, the tables, the description) hold no plan's summary, dump files or facts for the whole
+    build (issue 8 point 5: memory that grew ~36 KB a plan)."""
+
+    slug: str
+    entry: Path  # write_entry's files: plan.json (the summary), graph.nt, report.nt
+    facts: Path  # facts_path: the plan's PlanFacts as JSON
+    brief: Path  # the same without the entities, names and links (what most stages read: ~1 KB)
+    size: int  # triples of its graph
+    resolved: bool  # resolved and spilled by this build (not taken from the resolved cache)
+    source_name: str
+    source_sha256: str
+
+
+def _summary(entry: Path) -> PlanSummary:
+    return PlanSummary(**json.loads((entry / "plan.json").read_text(encoding="utf-8")))
+
+
+def _summaries(kept: Iterable[PlanKept]) -> Iterator[PlanSummary]:
+    """The plans' summaries, read back from their entries one at a time."""
+    return (_summary(k.entry) for k in kept)
+
+
+def _plan_facts(kept: Iterable[PlanKept], *, brief: bool = True) -> Iterator[PlanFacts]:
+    """The plans' facts, read back from their files one at a time: ``brief``, without the entities,
+    their names and the citations (``PlanKept.brief``), which only the linksets' index reads."""
+    for k in kept:
+        data = (k.brief if brief else k.facts).read_bytes()
+        yield PlanFacts(**resolved.facts_fields(data), resolved=k.resolved)  # type: ignore[arg-type]
+
+
+def _brief(facts: PlanFacts) -> bytes:
+    """``PlanKept.brief``'s bytes."""
+    return resolved.facts_json(dataclasses.replace(facts, typed=(), names={}, links=(), resolved=True))
+
+
+def _plan_files(kept: Sequence[PlanKept]) -> Iterator[dumps.DumpFile]:
+    """Every plan's own dump files, by name (a plan's files all start ``plan-{slug}.``, so the plans
+    in the order of ``{slug}.`` give them in name order), read back one plan at a time."""
+    for f in _plan_facts(sorted(kept, key=lambda k: k.slug + ".")):
+        yield from sorted(f.files, key=lambda d: d.name)
+
+
+def _by_name(*files: Iterable[dumps.DumpFile]) -> Iterator[dumps.DumpFile]:
+    """The files of iterables each in name order, merged in name order."""
+    return heapq.merge(*files, key=lambda f: f.name)
+
+
 @dataclass(frozen=True)
 class PlanJob:
     """The per-plan work of a build (read, map, validate or take from the cache; then resolve the
@@ -650,6 +713,7 @@ class PlanJob:
             output = PlanOutput(record.summary, [], [], extracted.read_bytes().decode("utf-8"))
             output.write_sources(self.dist, self.seeds[index].path)
         if kept is not None:
+            facts_path(self.work, index).write_bytes(kept)
             return PlanFacts(**resolved.facts_fields(kept), resolved=False)  # type: ignore[arg-type]
         quads = _from_nt((record.entry / "graph.nt").read_bytes())
         if swap:
@@ -661,9 +725,9 @@ class PlanJob:
             quads + _in_graph(quads, graph), self.dist, self.vocab.prefixes(), stem=layout.plan_stem(slug)
         )
         facts = _facts(quads, self.vocab, str(self.vocab.for_plan(slug).plan()), len(quads), tuple(files))
-        self.resolved_cache.put(
-            resolved_key, spilled, iris, [self.dist / f.name for f in files], resolved.facts_json(facts)
-        )
+        data = resolved.facts_json(facts)
+        facts_path(self.work, index).write_bytes(data)
+        self.resolved_cache.put(resolved_key, spilled, iris, [self.dist / f.name for f in files], data)
         return facts
 
 
@@ -726,63 +790,141 @@ def _facts(
 _DATES = frozenset({"http://www.w3.org/ns/dcat#startDate", "http://www.w3.org/ns/dcat#endDate"})
 
 
-_DESCRIBED_AT_ONCE = 10  # plans whose description is sorted and spilled together
+DESCRIBED_DIR = "described"  # in the cache: a plan's description, {cache}/described/{key}/
+
+
+@dataclass(frozen=True)
+class PlanDescribed:
+    """A plan's description as files (``_describe_plan``): its statements sorted as N-Triples with
+    their IRIs, and the catalogue's statements naming it."""
+
+    entry: Path
+    made: bool  # described by this build (not taken from the cache)
+
+    @property
+    def part(self) -> Path:
+        return self.entry / "part.nt"
+
+    @property
+    def iris(self) -> Path:
+        return self.entry / "part.iris"
+
+    @property
+    def catalogue(self) -> Path:
+        return self.entry / "catalogue.nt"
+
+
+def _describe_plan(
+    vocab: Vocab, publication: Publication, k: PlanKept, places: set[str], code: str, directory: Path
+) -> tuple[str, PlanDescribed]:
+    """One plan's description (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``), or the
+    one kept in ``directory/described/{key}/`` when nothing it says changed: ``key`` is the SHA-256 of
+    the code fingerprint (base IRI, mapping code), the plan's summary and facts (its dump files, its
+    years) as written, the publication settings and its places (``_coverage``). Its key and its files."""
+    summary_data, facts_data = (k.entry / "plan.json").read_bytes(), k.brief.read_bytes()
+    facts = PlanFacts(**resolved.facts_fields(facts_data))  # type: ignore[arg-type]
+    covered = _coverage([facts], places)
+    lines = [
+        code,
+        hashlib.sha256(summary_data).hexdigest(),
+        hashlib.sha256(facts_data).hexdigest(),
+        repr(publication),
+        *(str(place) for place in covered.places),
+    ]
+    key = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    entry = directory / DESCRIBED_DIR / key
+    if (entry / "catalogue.nt").is_file():
+        return key, PlanDescribed(entry, False)
+    summary = PlanSummary(**json.loads(summary_data))
+    node = vocab.thing("dataset", "plan", summary.slug)
+    part = dumps.plan_dataset_graph(vocab, summary, facts.files)
+    part += dcatap.plan_profile_graph(vocab, facts.files, publication, node, covered)
+    dataset = vocab.thing("dataset")
+    catalogue = [
+        ox.Triple(dumps.to_oxigraph(s), dumps.to_oxigraph(p), dumps.to_oxigraph(o))  # type: ignore[arg-type]
+        for s, p, o in sorted(part.triples((dataset, None, None)))
+    ]
+    part.remove((dataset, None, None))
+    quads = dumps.canonical_order(dumps.graph_quads(part, None, dumps.BlankNodeSkolemizer(vocab.base)))
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.new-", dir=entry.parent))
+    spill.write_sorted(staging / "part.nt", quads)
+    spill.write_iris(staging / "part.iris", spill.iris(quads))
+    (staging / "catalogue.nt").write_bytes(ox.serialize(catalogue, format=ox.RdfFormat.N_TRIPLES) or b"")
+    try:
+        staging.rename(entry)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another build described it first
+    return key, PlanDescribed(entry, True)
 
 
 def _describe_plans(
     vocab: Vocab,
     publication: Publication,
-    summaries: Sequence[PlanSummary],
-    facts: Sequence[PlanFacts],
-    divisions: set[str],
-    work: Path,
+    kept: Sequence[PlanKept],
+    places: set[str],
     catalogue: Graph,
-) -> tuple[list[tuple[Path, Path]], set[Node]]:
-    """The description of each plan (``dumps.plan_dataset_graph``, ``dcatap.plan_profile_graph``),
-    made ``_DESCRIBED_AT_ONCE`` plans at a time and spilled sorted, as N-Triples, with its IRIs, to
-    files in ``work`` (their paths: ``spill.merged`` makes the description's canonical order of them);
-    the statements about the catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to
-    ``catalogue`` instead, where the versions' description reads them (``versions.description``).
-    Also the nodes the plans' descriptions describe (a kept version's description stops at them)."""
-    dataset = vocab.thing("dataset")
-    skolemize = dumps.BlankNodeSkolemizer(vocab.base)
+    code: str,
+    directory: Path,
+    journal: prune.Journal | None,
+) -> tuple[list[PlanDescribed], set[Node]]:
+    """The description of each plan (``_describe_plan``: made, or kept from an earlier build in
+    ``directory``, the cache or the build's staging directory), one plan at a time, as sorted files
+    (``spill.merged`` makes the description's canonical order of them); the statements about the
+    catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to ``catalogue`` instead,
+    where the versions' description reads them (``versions.description``). Also the nodes the plans'
+    descriptions describe (a kept version's description stops at them)."""
     spilled = []
     described: set[Node] = set()
-    for start in range(0, len(summaries), _DESCRIBED_AT_ONCE):
-        part = Graph()
-        for s, f in zip(summaries[start : start + _DESCRIBED_AT_ONCE], facts[start:], strict=False):
-            node = vocab.thing("dataset", "plan", s.slug)
-            part += dumps.plan_dataset_graph(vocab, s, f.files)
-            part += dcatap.plan_profile_graph(vocab, f.files, publication, node, _coverage([f], divisions))
-        for triple in part.triples((dataset, None, None)):
-            catalogue.add(triple)
-        part.remove((dataset, None, None))
-        described.update(part.subjects())
-        quads = dumps.canonical_order(dumps.graph_quads(part, None, skolemize))
-        nt, iris = work / f"description-{start}.nt", work / f"description-{start}.iris"
-        spill.write_sorted(nt, quads)
-        spill.write_iris(iris, spill.iris(quads))
-        spilled.append((nt, iris))
+    for k in kept:
+        key, made = _describe_plan(vocab, publication, k, places, code, directory)
+        if journal is not None:
+            journal.used(f"{DESCRIBED_DIR}/{key}")
+        for t in ox.parse(path=str(made.catalogue), format=ox.RdfFormat.N_TRIPLES):
+            catalogue.add(
+                (dumps.to_rdflib(t.subject), dumps.to_rdflib(t.predicate), dumps.to_rdflib(t.object))
+            )
+        for line in spill.read_lines(made.part):
+            described.add(URIRef(line[1 : line.find(b" ") - 1].decode("utf-8")))
+        spilled.append(made)
     return spilled, described
 
 
-def _entity_index(facts: Sequence[PlanFacts], vocab: Vocab) -> EntityIndex:
-    """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph)."""
-    iris = {iri for f in facts for iri in f.typed}
+def _entity_index(kept: Sequence[PlanKept], vocab: Vocab) -> EntityIndex:
+    """The linksets' entity index of the corpus (``linksets_rdf.entity_index`` of the whole graph),
+    from the plans' facts read back one at a time: the typed entities, and every named IRI's names
+    (distinct IRIs), kept for the typed ones."""
+    iris: set[str] = set()
+    named: dict[str, set[str]] = {}
+    for f in _plan_facts(kept, brief=False):
+        iris.update(f.typed)
+        for iri, given in f.names.items():
+            named.setdefault(iri, set()).update(given)
     names: dict[str, set[str]] = {}
-    for f in facts:
-        for iri, labels in f.names.items():
-            if iri in iris:
-                for label in labels:
-                    names.setdefault(label, set()).add(iri)
+    for iri, found in named.items():
+        if iri in iris:
+            for label in found:
+                names.setdefault(label, set()).add(iri)
     return EntityIndex(vocab.base, frozenset(iris), {k: frozenset(v) for k, v in names.items()})
 
 
-def _coverage(facts: Sequence[PlanFacts], divisions: set[str]) -> dcatap.Coverage:
-    """``dcatap.coverage`` of the plans of ``facts`` (``divisions``: the corpus's typed divisions)."""
-    years = [y for f in facts for y in f.years]
-    places = {URIRef(m) for f in facts for m in f.mentions if m in divisions}
-    return dcatap.Coverage(min(years, default=None), max(years, default=None), tuple(sorted(places)))
+def _coverage(facts: Iterable[PlanFacts], places: set[str]) -> dcatap.Coverage:
+    """``dcatap.coverage`` of the plans of ``facts`` (``places``: what the corpus's plans mention and
+    some plan types as an administrative division, ``_places``)."""
+    first = last = None
+    found: set[URIRef] = set()
+    for f in facts:
+        if f.years:
+            first = min(f.years) if first is None else min(first, *f.years)
+            last = max(f.years) if last is None else max(last, *f.years)
+        found.update(URIRef(m) for m in f.mentions if m in places)
+    return dcatap.Coverage(first, last, tuple(sorted(found)))
+
+
+def _places(kept: Sequence[PlanKept], mentioned: set[str]) -> set[str]:
+    """Of the IRIs ``mentioned`` by the plans' nodes, those a plan of the corpus types as an
+    administrative division (the corpus's divisions are not held: read back one plan at a time)."""
+    return {d for f in _plan_facts(kept) for d in f.divisions if d in mentioned}
 
 
 def _in_pool(jobs: int, count: int) -> bool:
@@ -804,13 +946,16 @@ def _run(
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(calls)), mp_context=context, initializer=_adopt, initargs=(job,)
     ) as pool:
-        futures = [pool.submit(_call, method.__name__, call) for call in calls]
+        futures: list[Future[object] | None] = [pool.submit(_call, method.__name__, call) for call in calls]
         try:
-            for future in futures:
+            for i, future in enumerate(futures):
+                assert future is not None
+                futures[i] = None  # its result is the caller's from now on: not held to the end here
                 yield future.result()
         finally:
-            for future in futures:
-                future.cancel()
+            for left in futures:
+                if left is not None:
+                    left.cancel()
 
 
 _WORKER: list[PlanJob] = []  # in a worker process of ``_run`` only: the job it was forked with
@@ -879,6 +1024,7 @@ def build(
     progress = progress or QuietProgress()
     versions_dir = versions_dir if versions_dir is not None else store_dir.parent / "versions"
     started = time.perf_counter()
+    began = time.time()  # cache leftovers older than this are no running build's (mapping.prune)
     timings: dict[str, float] = {}
     peaks: dict[str, memory.StagePeak] = {}
     cache = PlanCache((cache_dir or store_dir.parent / CACHE_DIR_NAME) if use_cache else None)
@@ -903,6 +1049,8 @@ def build(
 
         new_dist = _temporary_sibling(dist_dir, temporaries)
         work = _temporary_sibling(store_dir.parent / "build", temporaries)
+        # The cache entries this build uses, read or written: what is left after it (mapping.prune).
+        journal = prune.Journal(work / "cache-used") if cache.directory is not None else None
         job = PlanJob(
             tuple(seeds),
             vocab,
@@ -921,11 +1069,20 @@ def build(
             for record in _run(job, PlanJob.read, [(i,) for i in range(len(seeds))], jobs):
                 assert isinstance(record, PlanRecord)
                 records.append(record)
+                if journal is not None:
+                    journal.used(f"plans/{record.key}")
             check_unique((r.summary.slug, s) for r, s in zip(records, seeds, strict=True))
         parsed = [r.summary.slug for r in records if r.parsed]
-        summaries = [r.summary for r in records]
+        first = records[0].summary
+        violations = sum(r.summary.violations for r in records)
+        warnings = sum(r.summary.warnings for r in records)
+        report_text = "\n".join(r.summary.report_text for r in records if r.summary.warnings)
+        reports_text = work / "warnings.txt"  # read back for the result: not held through the build
+        reports_text.write_text(report_text, encoding="utf-8")
 
-        facts: list[PlanFacts] = []
+        # From here on the build holds of each plan only its PlanKept; its facts are in its file.
+        kept: list[PlanKept] = []
+        mentioned: set[str] = set()
         with stage("resolve citations between the plans"):
             # A cited document that is a plan of the corpus becomes that plan's node (mapping.crossrefs),
             # from the plans' matching keys alone; each plan is then read back, resolved and spilled.
@@ -934,20 +1091,45 @@ def build(
                 for plan, key in r.keys.items():
                     by_key.setdefault(key, plan)
             calls = [(i, r, crossrefs.swaps(r.keys, r.stubs, by_key)) for i, r in enumerate(records)]
-            for fact in _run(job, PlanJob.spill, calls, jobs):
+            del by_key
+            if journal is not None:
+                journal.used(*(f"resolved/{resolved.key(r.key, swap)}" for _, r, swap in calls))
+            corpus_plans = {iri for r in records for iri in r.plan_iris}
+            links: list[crossrefs.Link] = []  # citations of plans of the corpus (for the loops)
+            for i, fact in enumerate(_run(job, PlanJob.spill, calls, jobs)):
                 assert isinstance(fact, PlanFacts)
-                facts.append(fact)
-            _warn_loops(facts, records, seeds, progress)
-        warnings = sum(s.warnings for s in summaries)
-        report_text = "\n".join(s.report_text for s in summaries if s.warnings)
+                r = records[i]
+                links += [link for link in fact.links if link.target in corpus_plans]
+                mentioned.update(fact.mentions)
+                brief = facts_path(work, i).with_suffix(".brief.json")
+                brief.write_bytes(_brief(fact))
+                kept.append(
+                    PlanKept(
+                        r.summary.slug,
+                        r.entry,
+                        facts_path(work, i),
+                        brief,
+                        fact.size,
+                        fact.resolved,
+                        r.summary.source_name,
+                        r.summary.source_sha256,
+                    )
+                )
+                del fact
+            del calls
+            _warn_loops(links, records, seeds, progress)
+            del records, r, record, links, corpus_plans  # the loops' last record too
+            places = _places(kept, mentioned)
+            del mentioned
         if warnings:
             progress.warn(report_text)
+        del report_text
 
         with stage("merge linksets"):
             # Researchers' links, resolved against the entities of every plan, in the default graph.
             linked = Graph()
             linkset_description = (
-                merge_linksets(linked, vocab, linksets_dir, index=_entity_index(facts, vocab))
+                merge_linksets(linked, vocab, linksets_dir, index=_entity_index(kept, vocab))
                 if linksets_dir
                 else Graph()
             )
@@ -962,14 +1144,14 @@ def build(
             skolemize = dumps.BlankNodeSkolemizer(vocab.base)
             ontology = dumps.graph_quads(load_ontology(vocab, ontology_dir), None, skolemize)
             extra = dumps.canonical_order(ontology + linkset_quads)
-            spilled = [work / f"{i}.nt" for i in range(len(records))]
+            spilled = [work / f"{i}.nt" for i in range(len(kept))]
             validation = validation_graph(vocab)
-            reports = [r.entry / "report.nt" for r in records]
+            reports = [k.entry / "report.nt" for k in kept]
             named: list[tuple[str, Callable[[], Iterator[bytes]]]] = [
                 (validation, lambda: spill.in_graph(spill.merged(reports, work=work), validation))
             ]
-            for i, r in enumerate(records):
-                name = str(vocab.for_plan(r.summary.slug).plan_graph_iri())
+            for i, k in enumerate(kept):
+                name = str(vocab.for_plan(k.slug).plan_graph_iri())
                 named.append((name, functools.partial(_graph_lines, spilled[i], name)))
             named.sort(key=lambda g: str(ox.NamedNode(g[0])))  # as canonical_order sorts them: "<iri>"
             report_count = [0]
@@ -981,16 +1163,11 @@ def build(
                     _counted(lines(), report_count) if name == validation else lines()
                     for name, lines in named
                 ),
-                spill.merged_iris(
-                    [work / f"{i}.iris" for i, _ in enumerate(records)], spill.iris(extra), work
-                ),
+                spill.merged_iris([work / f"{i}.iris" for i, _ in enumerate(kept)], spill.iris(extra), work),
                 str(vocab.thing("plan")) + "/",
-                chunks.ChunkCache(cache.directory, chunk_counts),
+                chunks.ChunkCache(cache.directory, chunk_counts, journal),
             )
-            sizes = {
-                str(vocab.for_plan(r.summary.slug).plan_graph_iri()): f.size
-                for r, f in zip(records, facts, strict=True)
-            }
+            sizes = {str(vocab.for_plan(k.slug).plan_graph_iri()): k.size for k in kept}
             graphs: dict[str, int] = {"default": triples}
             for name, _ in named:
                 if name != validation:
@@ -1003,6 +1180,8 @@ def build(
         # updated by the two dumps' difference, the tables' changed rows, the change set's subjects.
         nquads = next(f for f in files if f.name == "plankg.nq")
         incremental.save_index(cache.directory, nquads, chunk_counts.nquads)
+        if journal is not None:
+            journal.used(incremental.index_path(Path(), nquads.sha256).as_posix())
         previous = incremental.previous_build(
             dist_dir, store_dir, cache.directory, read_build_info(store_dir), vocab.base
         )
@@ -1043,11 +1222,9 @@ def build(
                     table_counts,
                 )
             files += table_files if table_files is not None else tables.write_tables(store, new_dist, vocab)
-            plan_files = {r.summary.slug: list(f.files) for r, f in zip(records, facts, strict=True)}
-            every_file = files + [f for fs in plan_files.values() for f in fs]
-            build_id = dumps.build_id(every_file)
-            first = summaries[0]
-            violations = sum(s.violations for s in summaries)
+            corpus_files = sorted(files, key=lambda f: f.name)
+            # Every file (the corpus's, and each plan's read back from its facts) in name order.
+            build_id = dumps.build_id(_by_name(corpus_files, _plan_files(kept)), in_order=True)
             lineage = versions.lineage(dist_dir, build_id)
             change_files = _change_set(
                 lineage,
@@ -1058,7 +1235,7 @@ def build(
                 vocab,
                 (previous, change, chunk_counts.nquads) if previous and change else None,
             )
-            kept = versions.planned(versions_dir, lineage, keep_versions)
+            kept_versions = versions.planned(versions_dir, lineage, keep_versions)
             info: dict[str, object] = {
                 "build_id": build_id,
                 "base": vocab.base,
@@ -1068,7 +1245,15 @@ def build(
                     "sha256": first.source_sha256,
                     "bytes": first.source_bytes,
                 },
-                "plans": [
+                "triples": triples,
+                "quads": quad_count,
+                "graphs": graphs,
+                "previous_version": lineage.previous,
+                "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
+            }
+            # The build record's list of the plans, made from their summaries as it is written.
+            plan_list = {
+                "plans": lambda: (
                     {
                         "slug": s.slug,
                         "title": s.title,
@@ -1077,37 +1262,38 @@ def build(
                         "triples": s.triples,
                         "graph": str(vocab.for_plan(s.slug).plan_graph_iri()),
                     }
-                    for s in summaries
-                ],
-                "triples": triples,
-                "quads": quad_count,
-                "graphs": graphs,
-                "previous_version": lineage.previous,
-                "validation": {"conforms": violations == 0, "violations": violations, "warnings": warnings},
+                    for s in _summaries(kept)
+                )
             }
             # The description of the corpus as a whole, and of each plan apart (written sorted to
             # files a few plans at a time and merged, as the dumps are: _describe_plans).
-            divisions = {d for f in facts for d in f.divisions}
             described_graph = (
                 dumps.dataset_graph(
-                    vocab, info, files, first.title if len(summaries) == 1 else None, catalogue=True
+                    vocab, info, files, first.title if len(kept) == 1 else None, catalogue=True
                 )
                 + linkset_description
                 + dcatap.profile_graph(
-                    vocab, files, publication or Publication(), _coverage(facts, divisions)
+                    vocab, files, publication or Publication(), _coverage(_plan_facts(kept), places)
                 )
             )
             described_plans, plan_nodes = _describe_plans(
-                vocab, publication or Publication(), summaries, facts, divisions, work, described_graph
+                vocab,
+                publication or Publication(),
+                kept,
+                places,
+                described_graph,
+                code,
+                cache.directory or work,
+                journal,
             )
             described_graph += versions.description(
                 vocab,
                 lineage,
-                kept,
+                kept_versions,
                 described_graph,
                 versions_dir,
-                {s.source_name: s.source_sha256 for s in summaries},
-                {f.name: f.sha256 for f in every_file},
+                {k.source_name: k.source_sha256 for k in kept},
+                {f.name: f.sha256 for f in files},  # (it reads the N-Quads dump's: a corpus file)
                 plan_nodes | set(described_graph.subjects()),
             )
             del plan_nodes
@@ -1116,19 +1302,29 @@ def build(
             with description.open("wb") as out:
                 out.writelines(
                     spill.merged(
-                        [path for path, _ in described_plans],
+                        [d.part for d in described_plans],
                         spill.nt_bytes(corpus_part).splitlines(keepends=True),
                         work,
                     )
                 )
             described = dumps.write_description_file(
                 description,
-                spill.merged_iris([iris for _, iris in described_plans], spill.iris(corpus_part), work),
+                spill.merged_iris([d.iris for d in described_plans], spill.iris(corpus_part), work),
                 new_dist,
                 vocab.prefixes(),
             )
             del corpus_part, described_graph
-            dumps.write_manifest(new_dist, [*every_file, *change_files, described], info)
+            described_anew = tuple(k.slug for k, d in zip(kept, described_plans, strict=True) if d.made)
+            del described_plans
+            dumps.write_manifest(
+                new_dist,
+                lambda: _by_name(
+                    sorted([*corpus_files, *change_files, described], key=lambda f: f.name),
+                    _plan_files(kept),
+                ),
+                info,
+                plan_list,
+            )
             swaps = [(new_dist, dist_dir)]
             if not (versions_dir / build_id).is_dir():  # a kept version is never rewritten
                 staging = _temporary_sibling(versions_dir / build_id, temporaries)
@@ -1143,12 +1339,20 @@ def build(
                 del store, updated
                 raise
             del store  # closes the store before its directory is renamed
-            build_record = json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            (new_store / BUILD_INFO_FILE).write_bytes(build_record.encode("utf-8"))
+            dumps.write_json(new_store / BUILD_INFO_FILE, info, plan_list)
 
         with stage("swap in"):
+            # What the result tells of the plans, read back now (the staging directory goes next).
+            summaries = tuple(_summaries(kept))
+            every_file = tuple(files) + tuple(f for p in _plan_facts(kept) for f in p.files)
+            report_text = reports_text.read_text(encoding="utf-8")
             _swap_in([(new_store, store_dir), *swaps])
-            versions.commit(versions_dir, kept)
+            versions.commit(versions_dir, kept_versions)
+
+        pruned = None
+        if journal is not None and cache.directory is not None:
+            with stage("prune the cache"):  # only once the new output is in place
+                pruned = prune.prune(cache.directory, journal.path, began)
     finally:
         for path in temporaries:
             _remove(path)
@@ -1162,20 +1366,22 @@ def build(
         quads=quad_count,
         warnings=warnings,
         report_text=report_text,
-        files=tuple(every_file),
+        files=every_file,
         dist_dir=dist_dir,
         store_dir=store_dir,
         seconds=time.perf_counter() - started,
         stage_seconds=timings,
         stage_memory=peaks,
-        plans=tuple(summaries),
+        plans=summaries,
         parsed=tuple(parsed),
-        resolved=tuple(r.summary.slug for r, f in zip(records, facts, strict=True) if f.resolved),
+        resolved=tuple(k.slug for k in kept if k.resolved),
         chunk_owners=tuple(sorted(chunk_counts.made_owners)),
         store_delta=(len(change.added), len(change.removed))
         if change is not None and updated is not None
         else None,
         table_rows=dict(table_counts.redone) if table_files is not None else None,
+        pruned=pruned,
+        described=described_anew,
     )
 
 
@@ -1210,15 +1416,13 @@ def _change_set(
 
 
 def _warn_loops(
-    facts: Sequence[PlanFacts], records: Sequence[PlanRecord], seeds: Sequence[Seed], progress: Progress
+    links: Sequence[crossrefs.Link], records: Sequence[PlanRecord], seeds: Sequence[Seed], progress: Progress
 ) -> None:
     """A circle of plans implementing each other is a warning naming each citation's file, line,
     column (``crossrefs.loops`` over the plans' implements/based_on citations of plans of the corpus)."""
     plans = {iri for r in records for iri in r.plan_iris}
     by_plan = {iri: seed for r, seed in zip(records, seeds, strict=True) for iri in r.plan_iris}
-    links = sorted(
-        (link for f in facts for link in f.links if link.target in plans), key=lambda link: link.citation
-    )
+    links = sorted((link for link in links if link.target in plans), key=lambda link: link.citation)
 
     def where(link: crossrefs.Link) -> str:
         seed = by_plan[link.source]

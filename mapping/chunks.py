@@ -35,6 +35,7 @@ import pyoxigraph as ox
 
 from mapping import dumps
 from mapping.dumps import DumpFile, DumpFormat
+from mapping.prune import Journal
 
 # The header ``gzip.GzipFile(filename="", mtime=0, compresslevel=9)`` writes: no name, mtime 0,
 # "maximum compression" flag, unknown OS.
@@ -63,9 +64,12 @@ class ChunkCache:
     """``{directory}/chunks/{key[:2]}/{key}``: a chunk's cached forms, one file each; None as directory:
     nothing cached (a cold build), everything made."""
 
-    def __init__(self, directory: Path | None, counts: Counts | None = None) -> None:
+    def __init__(
+        self, directory: Path | None, counts: Counts | None = None, journal: Journal | None = None
+    ) -> None:
         self.directory = directory
         self.counts = counts if counts is not None else Counts()
+        self.journal = journal  # notes every key used (mapping.prune keeps those)
 
     def _path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / "chunks" / key[:2] / key
@@ -93,6 +97,8 @@ class ChunkCache:
 
     def made(self, key: str, make: Callable[[], bytes], owner: str) -> bytes:
         """The cached value of ``key``, or ``make()``'s (then cached)."""
+        if self.journal is not None:
+            self.journal.used(f"chunks/{key[:2]}/{key}")
         found = self.get(key)
         if found is not None:
             self.counts.reused += 1
@@ -157,7 +163,8 @@ class GzipOut:
 
 
 def owner(line: bytes, plan_prefix: bytes) -> bytes:
-    """The plan IRI space a line's subject is in (the slug's bytes), or b"" for none."""
+    """The plan IRI space a line's subject is in (the slug's bytes), or b"" for none (the same of
+    the line and of its subject ``<…>`` alone: the subject's ``>`` ends the search in both)."""
     if not line.startswith(plan_prefix):
         return b""
     rest = line[len(plan_prefix) :]
@@ -182,10 +189,12 @@ def chunked(
     a plan's new mention of an entity changes one chunk of them, not all."""
     run: list[bytes] = []
     key: tuple[bytes, bytes] | None = None
-    subject, cut = b"", False
+    subject, cut, whose = b"", False, b""
     for line in lines:
         this = line[: line.find(b" ")]
-        k = (owner(line, plan_prefix), _graph_of(line) if named else b"")
+        if this != subject:  # a subject's lines have one owner: looked up once a subject, not a line
+            whose = owner(this, plan_prefix)
+        k = (whose, _graph_of(line) if named else b"")
         if run and (k != key or (cut and this != subject)):
             assert key is not None
             yield key[0], b"".join(run)

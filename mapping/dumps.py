@@ -23,7 +23,7 @@ import itertools
 import json
 import tempfile
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -110,8 +110,11 @@ class BlankNodeSkolemizer:
         return URIRef(self.prefix + str(node))
 
 
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
-    """An rdflib term for a pyoxigraph one (quoted triples are not expected in a plan's graph)."""
+def to_rdflib(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, plain_strings: bool = False
+) -> Node:
+    """An rdflib term for a pyoxigraph one (quoted triples are not expected in a plan's graph);
+    ``plain_strings``: a simple literal without a datatype, as rdflib's parsers make it."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -119,6 +122,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Nod
     if isinstance(term, ox.Literal):
         if term.language:
             return RdfLiteral(term.value, lang=term.language)
+        if plain_strings and term.datatype.value == str(XSD.string):
+            return RdfLiteral(term.value)
         return RdfLiteral(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"no rdflib term for {term!r}")
 
@@ -395,18 +400,43 @@ def write_dumps(
     return files
 
 
+def _sum_line(f: DumpFile) -> str:
+    return f"{f.sha256}  {f.name}\n"
+
+
+def _name(f: DumpFile) -> str:
+    return f.name
+
+
 def sums_text(files: Iterable[DumpFile]) -> str:
     """``sha256sum`` format: ``<hex>  <name>`` per line, sorted by name (``sha256sum -c`` reads it)."""
-    return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name))
+    return "".join(_sum_line(f) for f in sorted(files, key=_name))
 
 
-def write_manifest(directory: Path, files: Sequence[DumpFile], info: dict[str, object]) -> None:
-    """Write ``SHA256SUMS`` and ``manifest.json`` (``info`` plus the file list) into ``directory``."""
-    (directory / SUMS_FILE).write_bytes(sums_text(files).encode("utf-8"))
-    manifest = {
-        **info,
-        "files": [
-            {
+FileList = Sequence[DumpFile] | Callable[[], Iterable[DumpFile]]
+
+
+def _ordered(files: FileList) -> Iterable[DumpFile]:
+    """The files in name order: a sequence sorted, or what a callable gives (already in name order,
+    made as it is read: a corpus's plans' files are not held)."""
+    return files() if callable(files) else sorted(files, key=_name)
+
+
+def write_manifest(
+    directory: Path,
+    files: FileList,
+    info: dict[str, object],
+    lists: Mapping[str, Callable[[], Iterable[object]]] | None = None,
+) -> None:
+    """Write ``SHA256SUMS`` and ``manifest.json`` (``info`` plus the file list) into ``directory``.
+    ``files``: the files, or a callable giving them in name order (called twice); ``lists``: more
+    keys of ``info`` whose list is made as it is written (``write_json``)."""
+    with (directory / SUMS_FILE).open("w", encoding="utf-8", newline="") as out:
+        out.writelines(_sum_line(f) for f in _ordered(files))
+
+    def listed() -> Iterator[dict[str, object]]:
+        for f in _ordered(files):
+            yield {
                 "name": f.name,
                 "format": f.format,
                 "media_type": f.media_type,
@@ -414,16 +444,43 @@ def write_manifest(directory: Path, files: Sequence[DumpFile], info: dict[str, o
                 "bytes": f.size,
                 "sha256": f.sha256,
             }
-            for f in sorted(files, key=lambda f: f.name)
-        ],
-    }
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    (directory / MANIFEST_FILE).write_bytes(text.encode("utf-8"))
+
+    write_json(directory / MANIFEST_FILE, info, {**(lists or {}), "files": listed})
 
 
-def build_id(files: Iterable[DumpFile]) -> str:
-    """A short identifier of the build's output: it changes exactly when some dump's bytes change."""
-    return hashlib.sha256(sums_text(files).encode("utf-8")).hexdigest()[:16]
+_LIST_MARK = "\ue000{}\ue000"  # a private-use character: no key or value of ours holds it
+
+
+def write_json(
+    path: Path, value: dict[str, object], lists: Mapping[str, Callable[[], Iterable[object]]]
+) -> None:
+    """Write ``json.dumps(value | {key: list(make()) for key, make in lists}, ensure_ascii=False,
+    indent=2, sort_keys=True) + "\n"`` to ``path``, the same bytes, with each list's items made and
+    written one at a time (a corpus's plans and files are never a list in memory)."""
+    marks = {key: _LIST_MARK.format(key) for key in lists}
+    text = json.dumps({**value, **marks}, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for key in sorted(lists, key=lambda k: text.index(json.dumps(marks[k], ensure_ascii=False))):
+            quoted = json.dumps(marks[key], ensure_ascii=False)
+            before, _, text = text.partition(quoted)
+            out.write(before)
+            opened = False
+            for item in lists[key]():
+                out.write(",\n" if opened else "[\n")
+                opened = True
+                item_text = json.dumps(item, ensure_ascii=False, indent=2, sort_keys=True)
+                out.write(textwrap.indent(item_text, "    ", lambda _line: True))
+            out.write("\n  ]" if opened else "[]")
+        out.write(text)
+
+
+def build_id(files: Iterable[DumpFile], *, in_order: bool = False) -> str:
+    """A short identifier of the build's output: it changes exactly when some dump's bytes change
+    (the SHA-256 of ``sums_text``; ``in_order``: ``files`` are already in name order, read once)."""
+    digest = hashlib.sha256()
+    for f in files if in_order else sorted(files, key=_name):
+        digest.update(_sum_line(f).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 # --- the dataset description (DCAT 3, VoID) -----------------------------------------------------------

@@ -27,12 +27,13 @@ the previous build is not there whole. The output is the same bytes either way
 from __future__ import annotations
 
 import csv
-import io
+import heapq
+import itertools
 import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,8 +253,25 @@ def rows_to_redo(store: ox.Store, table: tables.Table, vocab: Vocab, changed: se
     return found
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    """The rows of a CSV file, read as they are parsed."""
+    with path.open(encoding="utf-8", newline="") as f:
+        yield from csv.reader(f)
+
+
+def _in_key_order(path: Path) -> bool:
+    """Whether the body rows of a table file are in strictly increasing order of their key (as the
+    build writes them: ``ORDER BY STR(?key)``, or sorted by it), read as they are parsed."""
+    previous = None
+    for row in itertools.islice(_csv_rows(path), 1, None):
+        if previous is not None and row[0] <= previous:
+            return False
+        previous = row[0]
+    return True
+
+
+def _row_key(row: Sequence[str]) -> str:
+    return row[0]
 
 
 @dataclass
@@ -277,11 +295,11 @@ def write_tables(
         if not (previous_dist / t.file_name).is_file():
             return None
 
-    def made() -> Iterable[tuple[tables.Table, list[list[str]]]]:
-        for t in tables.TABLES:  # one table in memory at a time
+    def made() -> Iterable[tuple[tables.Table, Iterable[Sequence[str]]]]:
+        for t in tables.TABLES:  # one table at a time
             header = [t.key, *(c.name for c in t.columns)]
-            old = _csv_rows((previous_dist / t.file_name).read_bytes())
-            if old[:1] != [header]:  # another layout of the table: read it whole
+            path = previous_dist / t.file_name
+            if next(_csv_rows(path), None) != header:  # another layout of the table: read it whole
                 fresh = list(tables.rows(store, t, vocab))
                 counts.redone[t.name] = len(fresh)
                 yield t, fresh
@@ -289,8 +307,16 @@ def write_tables(
             redo = rows_to_redo(store, t, vocab, changed)
             fresh = list(tables.rows(store, t, vocab, only=sorted(redo))) if redo else []
             counts.redone[t.name] = len(fresh)
-            body = [r for r in old[1:] if r[0] not in redo] + fresh
-            body.sort(key=lambda r: r[0])
-            yield t, body
+            fresh.sort(key=_row_key)
+            kept = (r for r in itertools.islice(_csv_rows(path), 1, None) if r[0] not in redo)
+            if _in_key_order(path):
+                # The previous rows as they are read, the few read again merged in: the rows a
+                # sort of both gives (a merge keeps the previous row first on an equal key, as the
+                # stable sort did), never the whole table in memory (11 MB of divisions at 1,000 plans).
+                yield t, heapq.merge(kept, fresh, key=_row_key)
+            else:
+                body = [*kept, *fresh]
+                body.sort(key=_row_key)
+                yield t, body
 
     return tables.write_table_files(directory, vocab, made())

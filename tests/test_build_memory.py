@@ -10,10 +10,13 @@ tests/fixtures/corpus/ (four fictional plans)."""
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import inspect
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +103,7 @@ def test_a_table_s_rows_are_read_one_at_a_time() -> None:
 # --- the description ----------------------------------------------------------------------------------
 
 
-def test_the_description_is_made_a_few_plans_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_description_is_made_one_plan_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seeds = corpus(tmp_path)
     described: list[Graph] = []
     description = versions.description
@@ -112,10 +113,13 @@ def test_the_description_is_made_a_few_plans_at_a_time(
         return description(*args, **kwargs)
 
     monkeypatch.setattr(versions, "description", spy)
-    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1)
-    one = quiet_build(seeds, tmp_path / "one", use_cache=False)
-    monkeypatch.setattr(b, "_DESCRIBED_AT_ONCE", 1000)
-    quiet_build(seeds, tmp_path / "all", use_cache=False)
+    one = quiet_build(seeds, tmp_path / "one")
+    assert len(one.described) == 4
+    # Built again over a copy of the first build's cache and output: every plan's description is the
+    # one kept in the cache (mapping.build._describe_plan), the same bytes.
+    shutil.copytree(tmp_path / "one", tmp_path / "all")
+    again = quiet_build(seeds, tmp_path / "all")
+    assert again.described == ()
     assert files(tmp_path / "one" / "dist") == files(tmp_path / "all" / "dist")
 
     plans = [VOCAB.thing("dataset", "plan", s.slug) for s in one.plans]
@@ -192,3 +196,58 @@ def test_a_kept_version_s_description_is_read_only_where_it_differs(
         assert str(VOCAB.thing("dataset")) in subjects
         for plan in result.plans:  # described by the current build: not read from the archive
             assert str(VOCAB.thing("dataset", "plan", plan.slug)) not in subjects
+
+
+# --- what the build holds of each plan ------------------------------------------------------------------
+
+
+class Census:
+    """A progress that counts, at the start and the end of each stage, the plans' summaries, records
+    and facts alive in the process (the garbage collector's objects of those types)."""
+
+    KINDS = (b.PlanSummary, b.PlanRecord, b.PlanFacts)
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[dict[str, int]]] = {}
+
+    def count(self) -> dict[str, int]:
+        gc.collect()
+        found = dict.fromkeys((k.__name__ for k in self.KINDS), 0)
+        for thing in gc.get_objects():
+            if isinstance(thing, self.KINDS):
+                found[type(thing).__name__] += 1
+        return found
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.counts[name] = [self.count()]
+        yield
+        self.counts[name].append(self.count())
+
+    def warn(self, text: str) -> None:
+        pass
+
+
+def test_the_corpus_stages_hold_no_plan_s_summary_records_or_facts(tmp_path: Path) -> None:
+    """From the citations on, the build holds of each plan its ``PlanKept`` (where its files are, its
+    size): its summary, dump files and facts are read back one plan at a time where a stage needs
+    them. So the stages where the build's peak is (the store's load, the tables and the description)
+    hold none of them, however many plans there are; the first plan's summary is the one kept (the
+    build record's "source"). Before: every plan's summary, record and facts, to the end."""
+    census = Census()
+    result = quiet_build(corpus(tmp_path), tmp_path, progress=census, use_cache=False)
+    assert len(result.plans) == 4
+    read = next(name for name in census.counts if name.startswith("parse, map and validate"))
+    assert census.counts[read][1]["PlanRecord"] == 4  # the read stage's records: what the test counts
+    corpus_stages = [
+        "merge linksets",
+        "write dumps",
+        next(name for name in census.counts if name.startswith("load the store")),
+        "write tables and the description",
+    ]
+    for name in corpus_stages:
+        for counted in census.counts[name]:
+            assert counted == {"PlanSummary": 1, "PlanRecord": 0, "PlanFacts": 0}, (name, counted)
+    assert census.counts["resolve citations between the plans"][1]["PlanFacts"] == 0
+    # The result still tells every plan, read back at the end (after the store is closed).
+    assert census.counts["swap in"][1]["PlanSummary"] == 1 + 4

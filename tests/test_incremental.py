@@ -10,7 +10,9 @@ so a citation is resolved between plans)."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ import pyoxigraph as ox
 import pytest
 
 from mapping import build as b
-from mapping import chunks, dumps, incremental, spill
+from mapping import chunks, dumps, incremental, spill, tables
 from mapping.vocab import Vocab
 from tests.test_stream_build import files, quiet_build
 
@@ -69,8 +71,14 @@ def rebuild(root: Path, change: tuple[str, str, str]) -> Rebuilt:
     shutil.copytree(root / "inc" / "var" / "versions", root / "cold" / "var" / "versions")
     name, old, new = change
     edit(seeds / name, old, new)
+    # Leftovers of builds killed while writing an entry: one from before this build, one (its clock
+    # says) from a build that may still be running.
+    for leftover, age in ((".dead.new-killed", -3600), (".live.new-running", 3600)):
+        (root / "inc" / "var" / "cache" / "plans" / leftover).mkdir()
+        os.utime(root / "inc" / "var" / "cache" / "plans" / leftover, (time.time() + age,) * 2)
     incremental_result = quiet_build(seeds, root / "inc")
-    cold = quiet_build(seeds, root / "cold", use_cache=False)
+    # A cold build (its cache empty: nothing to reuse), whose cache holds what it used.
+    cold = quiet_build(seeds, root / "cold", cache_dir=root / "cold-cache")
     return Rebuilt(first, incremental_result, cold, root / "inc", root / "cold", slugs)
 
 
@@ -108,13 +116,14 @@ def test_the_corpus_wide_stages_process_only_the_changed_plan(rebuilt: Rebuilt) 
     changed = rebuilt.slugs[BAILU]
     first, again, cold = rebuilt.first, rebuilt.incremental, rebuilt.cold
     # the first build did everything: every plan resolved, every chunk made, the store loaded whole
-    assert set(first.resolved) == set(rebuilt.slugs.values())
+    assert set(first.resolved) == set(rebuilt.slugs.values()) == set(first.described)
     assert set(first.chunk_owners) >= set(rebuilt.slugs.values())
     assert first.store_delta is None and first.table_rows is None
     # the rebuild: one plan read, resolved, and serialised again ("": the shared entities' chunks,
     # which hold the plan's mentions of catalogued ones)
     assert again.parsed == (changed,)
     assert again.resolved == (changed,)
+    assert again.described == (changed,)  # the other plans' descriptions from the cache
     assert set(again.chunk_owners) <= {changed, ""} and changed in again.chunk_owners
     # the previous store updated by the difference of the dumps, not loaded whole
     assert again.store_delta is not None
@@ -150,14 +159,55 @@ def test_a_cited_plans_new_title_resolves_its_citing_plan_again(tmp_path: Path) 
     assert store_quads(done.inc) == store_quads(done.cold_root)
 
 
-def test_a_failing_rebuild_leaves_the_previous_store_and_dumps(
-    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def cache_listing(cache: Path) -> set[str]:
+    return {p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()}
+
+
+def test_the_cache_keeps_what_the_rebuild_used_and_nothing_else(rebuilt: Rebuilt) -> None:
+    """After a rebuild, the caches hold the entries it used (mapping.prune): exactly what a cold build
+    of the same seeds makes in an empty cache (the changed plan's previous entry, resolved results and
+    chunks, and the previous dump's chunk list, are gone), every file of every entry; a leftover of
+    a killed build older than the rebuild is removed, a younger one is not."""
+    cache = rebuilt.inc / "var" / "cache"
+    visible = {name for name in cache_listing(cache) if "/." not in "/" + name}
+    assert visible == cache_listing(rebuilt.cold_root.parent / "cold-cache")
+    assert {p.name for p in (cache / "plans").iterdir() if p.name.startswith(".")} == {".live.new-running"}
+    assert rebuilt.incremental.pruned is not None and rebuilt.incremental.pruned.leftovers == 1
+    assert rebuilt.incremental.pruned.entries >= 1 + 1 + 1  # the plan, its resolved results, the old index
+    old_index = incremental.index_path(cache, "x").parent
+    assert len(list(old_index.iterdir())) == 1
+
+
+def changed_copy(rebuilt: Rebuilt, tmp_path: Path, figure: str) -> tuple[Path, Path]:
+    """A copy of the rebuilt output (``out``) and the corpus with bailu's figure changed (``seeds``)."""
     root = tmp_path / "out"
     shutil.copytree(rebuilt.inc, root)
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds, ignore=shutil.ignore_patterns("malformed", "README.md"))
-    edit(seeds / BAILU, "1000人次", "1300人次")
+    edit(seeds / BAILU, "1000人次", figure)
+    return root, seeds
+
+
+def test_a_build_that_fails_at_its_swap_prunes_nothing(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, seeds = changed_copy(rebuilt, tmp_path, "1400人次")
+    before = cache_listing(root / "var" / "cache")
+
+    def failing(pairs: Any) -> None:
+        raise OSError("rename refused")
+
+    monkeypatch.setattr(b, "_swap_in", failing)
+    with pytest.raises(OSError, match="rename refused"):
+        b.build(seeds, root / "dist", root / "var" / "store", VOCAB, cache_dir=root / "var" / "cache")
+    after = cache_listing(root / "var" / "cache")
+    assert before < after  # the failed build's new entries are there; none was removed
+
+
+def test_a_failing_rebuild_leaves_the_previous_store_and_dumps(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, seeds = changed_copy(rebuilt, tmp_path, "1300人次")
     before = files(root / "dist"), files(root / "var" / "store")
     write_tables = incremental.write_tables
 
@@ -207,3 +257,32 @@ def test_chunked_dumps_are_the_bytes_of_the_whole_dumps(rebuilt: Rebuilt, tmp_pa
         if target == warm:
             assert counts.made == 0 and counts.reused > 10
     assert files(cold) == files(warm)
+
+
+def test_a_rebuild_s_tables_merge_the_previous_rows_as_they_are_read(
+    rebuilt: Rebuilt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tables of a rebuild: the previous build's rows streamed from its files, the rows read again
+    merged in, never a table's rows in a list (the divisions' are 1.1 MB at 100 plans); the same
+    bytes. Here over the rebuilt store and its own tables, the changed plan's node read again."""
+    bodies: list[tuple[str, type]] = []
+    write = tables.write_table_files
+
+    def spy(directory: Path, vocab: Any, made: Any) -> Any:
+        def seen() -> Any:
+            for t, body in made:
+                bodies.append((t.name, type(body)))
+                yield t, body
+
+        return write(directory, vocab, seen())
+
+    monkeypatch.setattr(tables, "write_table_files", spy)
+    store = ox.Store.read_only(str(rebuilt.inc / "var" / "store"))
+    counts = incremental.TableCounts()
+    changed = {str(VOCAB.for_plan(rebuilt.slugs[BAILU]).plan())}
+    made = incremental.write_tables(store, tmp_path, VOCAB, rebuilt.inc / "dist", changed, counts)
+    assert made is not None and len(bodies) == len(tables.TABLES)
+    assert all(kind is not list for _, kind in bodies), bodies
+    assert counts.redone["plans"] == 1 and sum(counts.redone.values()) > 1
+    for f in made:
+        assert (tmp_path / f.name).read_bytes() == (rebuilt.inc / "dist" / f.name).read_bytes(), f.name
