@@ -178,6 +178,13 @@ def time_queries(origin: str, runs: int, found: dict[str, str] | None = None) ->
     return out
 
 
+def shown_command(module: str, argv: list[str]) -> str:
+    """The command as recorded: a path of this machine is not, an absolute one is shown from its
+    build directory on (``BUILD/var/store``)."""
+    shown = [f"BUILD/{Path(a).parent.name}/{Path(a).name}" if a.startswith("/") else a for a in argv]
+    return f"python -m {module} " + shlex.join(shown)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True)
@@ -191,10 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also run each query with parameter values the served store holds (STORE_LOOKUPS)",
     )
     args = parser.parse_args(argv)
-    # A path of this machine is not recorded: an absolute one is shown from its build directory on.
-    given = argv if argv is not None else sys.argv[1:]
-    shown = [f"BUILD/{Path(a).parent.name}/{Path(a).name}" if a.startswith("/") else a for a in given]
-    command = "python -m bench.canned " + shlex.join(shown)
+    command = shown_command("bench.canned", argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="plankg-bench-canned-") as work:
         server = serve(args.store.resolve(), args.dist.resolve(), Path(work) / "server.log")
         server.start()
