@@ -4,9 +4,10 @@ A file is read once, when the routes are made: its header (format in ``queries/R
 titles, the description and the typed parameters; the query is parsed (rdflib's SPARQL parser) to check
 that it is a SELECT that projects every parameter, and the SERVICE safety check is run on it. A request's
 parameter values are checked against their types and become typed RDF terms (an ``xsd:string``, an
-``xsd:integer``, an ``xsd:gYear``, an IRI under the base) handed to the store as variable bindings: the
-query text never changes with the input, so nothing a client sends can alter it. A bad value is a 400
-that names the parameter.
+``xsd:integer``, an ``xsd:gYear``, an IRI under the base) handed to the store as variable bindings,
+which the store writes into the text as escaped terms before the engine plans it
+(``server.stores.querytext.with_bindings``): nothing a client sends is spliced in as text, so nothing
+can alter the query's shape. A bad value is a 400 that names the parameter.
 
 Every query is its own route, so the OpenAPI document lists each as an operation with its parameters.
 Results are negotiated, evaluated, limited and cached exactly as at ``/sparql``: the route hands a

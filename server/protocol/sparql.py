@@ -71,7 +71,8 @@ class QueryRequest:
     named_graph_uris: tuple[str, ...] = ()
     timeout: float | None = None  # what the client asked for (never more than the server's limit)
     format_name: str | None = None  # ?format=, overriding Accept
-    # Typed values for variables (the canned queries' parameters): never spliced into the text.
+    # Typed values for variables (the canned queries' parameters): the store writes them into the
+    # text only as escaped terms (server.stores.querytext.with_bindings), never as the client's text.
     bindings: Mapping[str, Term] = field(default_factory=dict)
     base_iri: str | None = None  # for relative IRIs (canned queries write `PREFIX pk: <def/>`)
 
