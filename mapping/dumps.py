@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
-from rdflib import RDF, XSD, BNode, Graph, Namespace, URIRef
+from rdflib import RDF, XSD, BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, FOAF
@@ -37,9 +37,8 @@ from rdflib.term import Node
 
 from mapping import spill
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, GZIP_MEDIA_TYPE, MANIFEST_FILE, SUMS_FILE
-from mapping.vocab import DCAT, PROV, SD, VOID, Vocab
+from mapping.vocab import DCAT, PROV, SD, SPDX, VOID, Vocab
 
-SPDX = Namespace("http://spdx.org/rdf/terms#")
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
 

@@ -22,9 +22,8 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF
 
-from mapping.dumps import SPDX
 from mapping.linksets import EntityIndex, Link, Linkset, Relation, TargetKind, read_linksets, resolve
-from mapping.vocab import ORG, PROV, SCHEMA, VOID, Vocab
+from mapping.vocab import ORG, PROV, SCHEMA, SPDX, VOID, Vocab
 
 PREDICATES: dict[Relation, URIRef] = {
     Relation.EXACT_MATCH: SKOS.exactMatch,

@@ -32,14 +32,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from mapping.dumps import SPDX, to_rdflib
 from mapping.layout import DESCRIPTION_FILE, DUMP_STEM, MANIFEST_FILE
-from mapping.vocab import DCAT, PROV, VOID, Vocab
+from mapping.vocab import DCAT, PROV, SPDX, VOID, Vocab
 
 DEFAULT_VERSIONS = Path("var/versions")
 DEFAULT_KEEP = 5
@@ -297,7 +295,13 @@ def _archived(
     """A kept version's own description (the statements of the subjects ``wanted`` accepts: what
     ``_inherit`` may read of it), seeds and ``plankg.nq.gz`` hash, from its archived files. Its
     ``void.ttl`` is read by Oxigraph's parser and only the wanted statements become rdflib's: rdflib's
-    Turtle parser took ~0.1 s a plan for each kept version, in every rebuild (issue 8 point 5)."""
+    Turtle parser took ~0.1 s a plan for each kept version, in every rebuild (issue 8 point 5).
+    pyoxigraph is imported here, by the build: the routes import this module, and serving reaches
+    pyoxigraph only through server.stores.oxigraph (tests/test_store.py)."""
+    import pyoxigraph as ox
+
+    from mapping.dumps import to_rdflib
+
     own = Graph()
     try:
         for triple in ox.parse(path=str(directory / DESCRIPTION_FILE), format=ox.RdfFormat.TURTLE):

@@ -203,18 +203,23 @@ def test_a_kept_version_s_description_is_read_only_where_it_differs(
 
 class Census:
     """A progress that counts, at the start and the end of each stage, the plans' summaries, records
-    and facts alive in the process (the garbage collector's objects of those types)."""
+    and facts alive in the process (the garbage collector's objects of those types). Those alive
+    before the census began (another test's, in the same pytest process) are not counted: they are
+    held here, so that no object of the build can take the identity of one of them."""
 
     KINDS = (b.PlanSummary, b.PlanRecord, b.PlanFacts)
 
     def __init__(self) -> None:
         self.counts: dict[str, list[dict[str, int]]] = {}
+        gc.collect()
+        self.earlier = [thing for thing in gc.get_objects() if isinstance(thing, self.KINDS)]
+        self.earlier_ids = {id(thing) for thing in self.earlier}
 
     def count(self) -> dict[str, int]:
         gc.collect()
         found = dict.fromkeys((k.__name__ for k in self.KINDS), 0)
         for thing in gc.get_objects():
-            if isinstance(thing, self.KINDS):
+            if isinstance(thing, self.KINDS) and id(thing) not in self.earlier_ids:
                 found[type(thing).__name__] += 1
         return found
 
