@@ -232,6 +232,44 @@ def test_past_the_lane_s_rows_the_workers_answer_and_the_row_limit_is_the_same(
     assert "more than 2 rows" in str(lane.value)
 
 
+class _Spy:
+    """The lane's engine handle, recording the texts it is given."""
+
+    def __init__(self, handle: object) -> None:
+        self.handle = handle
+        self.texts: list[str] = []
+
+    def query(self, text: str, **options: object) -> object:
+        self.texts.append(text)
+        return self.handle.query(text, **options)  # type: ignore[attr-defined]
+
+
+def test_the_engine_writing_the_lane_s_json_reads_one_row_past_the_lane_s_limit(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = _Spy(store._pool.bounded)
+    monkeypatch.setattr(store._pool, "bounded", spy)
+    monkeypatch.setattr(oxigraph, "BOUNDED_ROWS", 3)
+    lookup = EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o } # seven rows"
+    assert store.query_bounded(lookup, formats=CHOICES[0], max_rows=100) is None  # a worker's job
+    assert spy.texts[-1] == lookup + "\nLIMIT 4"  # after the comment's line, never more rows than that
+    with pytest.raises(TooManyRows, match="more than 2 rows"):
+        store.query_bounded(lookup, formats=CHOICES[0], max_rows=2)
+    assert spy.texts[-1] == lookup + "\nLIMIT 3"
+    # A LIMIT of its own within the lane's: the text as it is, and the engine's JSON is the answer.
+    two = EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o } LIMIT 2"
+    outcome = store.query_bounded(two, formats=CHOICES[0], max_rows=100)
+    assert spy.texts[-1] == two
+    assert outcome is not None and outcome.rows == 2
+    assert outcome.body == store.query(two, formats=CHOICES[0], max_rows=100).body
+    # A larger LIMIT of its own: read row by row up to the lane's limit, as any other format.
+    fifty = EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o } LIMIT 50"
+    assert store.query_bounded(fifty, formats=CHOICES[0], max_rows=100) is None
+    assert spy.texts[-1] == fifty
+    assert store.query_bounded(lookup, formats=CHOICES[2], max_rows=100) is None
+    assert spy.texts[-1] == lookup
+
+
 def test_a_syntax_error_in_the_lane_is_the_workers_error(store: OxigraphStore) -> None:
     undeclared = "SELECT ?o WHERE { nope:plan ?p ?o }"
     assert is_bounded(undeclared)

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 
 from server.protocol import formats as fmts
 from server.protocol.results import Solutions, serialize_solutions
-from server.stores.oxigraph import _json_answer, _term
+from server.stores.oxigraph import _engine_json_answer, _json_answer, _term
 
 EX = "http://example.org/"
 VALUES = [
@@ -54,3 +54,26 @@ def test_the_row_limit_still_stops_the_answer() -> None:
         store.add(ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.Literal(str(i))))
     result = store.query("SELECT ?s WHERE { ?s ?p ?o }")
     assert _json_answer(result, ("s",), 4) == ("error", "too-many-rows", "rows", 4)
+
+
+def test_the_engine_s_own_json_is_the_same_bytes_and_rows() -> None:
+    store = ox.Store()
+    subject = ox.NamedNode(EX + "s")
+    for i, value in enumerate(VALUES):
+        store.add(ox.Quad(subject, ox.NamedNode(f"{EX}p{i}"), value))
+    store.add(
+        ox.Quad(ox.NamedNode(EX + "t"), ox.NamedNode(EX + "says"), ox.Triple(subject, subject, VALUES[1]))
+    )
+    query = "SELECT ?s ?p ?o ?none WHERE { ?s ?p ?o OPTIONAL { ?o <urn:x> ?none } } ORDER BY STR(?p) STR(?o)"
+    result = store.query(query)
+    assert isinstance(result, ox.QuerySolutions)
+    ours = _json_answer(result, tuple(v.value for v in result.variables), None)
+    engine = store.query(query)
+    assert isinstance(engine, ox.QuerySolutions)
+    reply = _engine_json_answer(engine, None)
+    assert reply[0] == "ok" and ours[0] == "ok"
+    assert reply[1].body == ours[1].body
+    assert reply[1].rows == ours[1].rows == len(VALUES) + 1
+    again = store.query(query)
+    assert isinstance(again, ox.QuerySolutions)
+    assert _engine_json_answer(again, len(VALUES)) == ("error", "too-many-rows", "rows", len(VALUES))

@@ -18,7 +18,6 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import APIRouter, Request, Response
@@ -48,6 +47,7 @@ from server.protocol import formats as fmts
 from server.protocol.contract import responses
 from server.protocol.formats import Format, Kind
 from server.protocol.negotiation import negotiate
+from server.protocol.querystring import parse_qsl
 from server.protocol.results import NOT_IN_IRI, Term
 from server.protocol.safety import check_query, mentions_service, silence_refused_services
 from server.settings import Settings
@@ -142,7 +142,7 @@ def url_query(request: Request) -> str:
 
 async def read_request(request: Request, settings: Settings) -> QueryRequest | None:
     """The query of a protocol request; None for a GET without a query (the service description)."""
-    url_params = multi_params(parse_qsl(url_query(request), keep_blank_values=True))
+    url_params = multi_params(parse_qsl(url_query(request)))
     if "update" in url_params:
         raise UpdateRefused(_READ_ONLY)
     params = url_params
@@ -170,7 +170,7 @@ async def read_request(request: Request, settings: Settings) -> QueryRequest | N
                 raise both
             query = _text(body, "query")
         else:
-            form = multi_params(parse_qsl(_text(body, "form"), keep_blank_values=True))
+            form = multi_params(parse_qsl(_text(body, "form")))
             if "update" in form:
                 raise UpdateRefused(_READ_ONLY)
             query = _single(form, "query")

@@ -100,14 +100,24 @@ def _constant(tokens: list[tuple[str, str]], i: int, *, literal: bool) -> int | 
     return i + 1
 
 
+# What :func:`lane_shape` says of a query of the lane: its form ("select" or "ask") and its own LIMIT
+# (None when it has none).
+LaneShape = tuple[str, int | None]
+
+
 def is_bounded(query: str) -> bool:
     """True when ``query`` is in the bounded lane (see the module): one triple pattern anchored on a
     constant subject or object, nothing else that could make its evaluation work grow."""
+    return lane_shape(query) is not None
+
+
+def lane_shape(query: str) -> LaneShape | None:
+    """:func:`is_bounded`, and for a query of the lane its form and its LIMIT; None when not in the lane."""
     if "\\u" in query or "\\U" in query:  # escapes the engine might decode before reading the text
-        return False
+        return None
     tokens = _lex(query)
     if tokens is None:
-        return False
+        return None
     i = 0
 
     def word(at: int) -> str:
@@ -117,13 +127,13 @@ def is_bounded(query: str) -> bool:
     while word(i) in ("base", "prefix"):
         if word(i) == "base":
             if i + 1 >= len(tokens) or tokens[i + 1][0] != "iri":
-                return False
+                return None
             i += 2
         else:
             if i + 2 >= len(tokens) or tokens[i + 1][0] != "pname" or not tokens[i + 1][1].endswith(":"):
-                return False
+                return None
             if tokens[i + 2][0] != "iri":
-                return False
+                return None
             i += 3
     form = word(i)
     i += 1
@@ -135,20 +145,20 @@ def is_bounded(query: str) -> bool:
             while i < len(tokens) and tokens[i][0] == "var":
                 i += 1
             if i == start:
-                return False
+                return None
     elif form != "ask":
-        return False
+        return None
     if word(i) == "where":
         i += 1
     if i >= len(tokens) or tokens[i] != ("punct", "{"):
-        return False
+        return None
     i += 1
     # The one triple pattern.
     variables: list[str] = []
     subject_end = _constant(tokens, i, literal=False)
     if subject_end is None:
         if i >= len(tokens) or tokens[i][0] != "var":
-            return False
+            return None
         variables.append(tokens[i][1][1:])
         i += 1
     else:
@@ -161,30 +171,32 @@ def is_bounded(query: str) -> bool:
     else:
         predicate_end = _constant(tokens, i, literal=False)
         if predicate_end is None:
-            return False
+            return None
         i = predicate_end
     object_end = _constant(tokens, i, literal=True)
     if object_end is None:
         if i >= len(tokens) or tokens[i][0] != "var":
-            return False
+            return None
         if subject_end is None:
-            return False  # neither the subject nor the object is a constant
+            return None  # neither the subject nor the object is a constant
         variables.append(tokens[i][1][1:])
         i += 1
     else:
         i = object_end
     if len(set(variables)) != len(variables):
-        return False
+        return None
     if i < len(tokens) and tokens[i] == ("punct", "."):
         i += 1
     if i >= len(tokens) or tokens[i] != ("punct", "}"):
-        return False
+        return None
     i += 1
+    limit: int | None = None
     if form == "select" and word(i) == "limit":
         if i + 1 >= len(tokens) or not _INTEGER.fullmatch(tokens[i + 1][1]):
-            return False
+            return None
+        limit = int(tokens[i + 1][1])
         i += 2
-    return i == len(tokens)
+    return (form, limit) if i == len(tokens) else None
 
 
-__all__ = ["BOUNDED_ROWS", "is_bounded"]
+__all__ = ["BOUNDED_ROWS", "LaneShape", "is_bounded", "lane_shape"]
