@@ -172,3 +172,34 @@ def test_a_compressed_answer_decompresses_to_the_body_and_has_its_length() -> No
     assert headers[b"content-encoding"] == b"gzip"
     assert int(headers[b"content-length"]) == len(body["body"])
     assert gzip.decompress(body["body"]) == LARGE
+
+
+def test_large_bodies_are_compressed_in_threads_of_the_layer_s_own_limiter() -> None:
+    """A body past ``thread_minimum_size`` is compressed in a worker thread under the layer's own
+    limiter (no module-wide one: each app its own), whatever event loop runs the layer, with more
+    answers at once than the limiter has tokens; every answer is the body, gzipped."""
+    layer = FinishAnswers(
+        _answer(200, _ct(b"application/json"), LARGE), minimum_size=1000, thread_minimum_size=1000
+    )
+    other = FinishAnswers(_answer(200, _ct(b"application/json"), LARGE), thread_minimum_size=1000)
+    assert layer.compressing is not other.compressing
+    layer.compressing.total_tokens = 2
+
+    async def many() -> list[list[Message]]:
+        answers: list[list[Message]] = []
+
+        async def one() -> None:
+            answers.append(await _run(layer, "GET", [(b"accept-encoding", b"gzip")]))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(one)
+        return answers
+
+    for _ in range(2):  # two event loops, one after the other, through the same layer
+        answers = anyio.run(many)
+        assert len(answers) == 8
+        for sent in answers:
+            assert dict(sent[0]["headers"])[b"content-encoding"] == b"gzip"
+            assert gzip.decompress(sent[1]["body"]) == LARGE
+    assert layer.compressing.borrowed_tokens == 0

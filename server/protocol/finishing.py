@@ -41,7 +41,6 @@ from server.protocol.negotiation import accepts_coding
 Raw = list[tuple[bytes, bytes]]
 
 _EXCLUDED = frozenset(t.partition(";")[0].strip().lower() for t in DEFAULT_EXCLUDED_CONTENT_TYPES)
-_GZIP_LIMITER = anyio.CapacityLimiter(40)  # threads compressing large bodies (as Starlette's)
 
 
 def _get(raw: Raw, name: bytes) -> bytes | None:
@@ -102,6 +101,7 @@ class FinishAnswers:
         self.minimum_size = minimum_size
         self.compresslevel = compresslevel
         self.thread_minimum_size = thread_minimum_size
+        self.compressing = anyio.CapacityLimiter(40)  # threads compressing large bodies, this app's own
         # Starlette's layer, kept for its policy: the preflight answer and which origins are allowed.
         self.cors = CORSMiddleware(
             app,
@@ -224,7 +224,7 @@ class _Answer:
 
     async def _compress(self, body: bytes, more: bool) -> bytes:
         if len(body) >= self.layer.thread_minimum_size:
-            return await anyio.to_thread.run_sync(self._deflate, body, more, limiter=_GZIP_LIMITER)
+            return await anyio.to_thread.run_sync(self._deflate, body, more, limiter=self.layer.compressing)
         return self._deflate(body, more)
 
     def _deflate(self, body: bytes, more: bool) -> bytes:
