@@ -33,7 +33,7 @@ from tests.conftest import REPO, SEEDS, TestClient
 from tests.test_dcatap import results
 from tests.test_linksets import assert_the_verified_links_are_merged
 from tests.test_reconcile import reconcile, validate
-from tests.test_tables import comparable, csvw_to_rdf
+from tests.test_tables import assert_csvw_valid, comparable, csvw_to_rdf
 
 pytestmark = pytest.mark.slow
 
@@ -233,6 +233,7 @@ def test_the_tables_of_a_corpus_validate_and_round_trip_to_the_graphs_own_triple
     assert counts["plankg-divisions.csv"] == 59 + 5 + 24 + 16 + 14
     assert counts["plankg-citations.csv"] == 7  # 青川 implements 东海 by its exact title: one resolves
     assert group.check_referential_integrity()
+    assert_csvw_valid(corpus.dist / tables.METADATA_FILE)
     data = Graph().parse(corpus.dist / "plankg.nt")
     graph = {(s, p, comparable(o)) for s, p, o in data}
     produced = {(s, p, comparable(o)) for s, p, o in csvw_to_rdf(corpus.dist / tables.METADATA_FILE)}
