@@ -322,6 +322,11 @@ def test_a_second_build_of_the_corpus_gives_its_change_set_per_plan_and_keeps_bo
         a.startswith(f"{yunling}/") for a in summary["divisions"]["added"] + summary["targets"]["added"]
     )
     assert all(summary[k] == {"added": [], "removed": [], "changed": []} for k in ("organisations", "places"))
+    # In words: every entity the summary lists has its name, a changed one the properties that changed.
+    listed = {iri for by in summary.values() for iris in by.values() for iri in iris}
+    assert set(document["labels"]) == listed
+    assert document["labels"][f"{donghai}/target/1.2-3"] == "绿色工厂数量达到300家以上"
+    assert PK + "value" in document["changed_properties"][f"{donghai}/target/1.2-3"]
     with TestClient(create_app(corpus.settings)) as c:
         html = c.get("/changes", headers={"accept": "text/html"}).text
         assert f"{donghai}/target/1.2-3" in html and str(yunling) in html
