@@ -33,7 +33,7 @@ from tests.conftest import REPO, SEEDS, TestClient
 from tests.test_dcatap import results
 from tests.test_linksets import assert_the_verified_links_are_merged
 from tests.test_reconcile import reconcile, validate
-from tests.test_tables import assert_csvw_valid, comparable, csvw_to_rdf
+from tests.test_tables import assert_csvw_valid, comparable, csvw_to_rdf, facts_left_out
 
 pytestmark = pytest.mark.slow
 
@@ -238,6 +238,7 @@ def test_the_tables_of_a_corpus_validate_and_round_trip_to_the_graphs_own_triple
     graph = {(s, p, comparable(o)) for s, p, o in data}
     produced = {(s, p, comparable(o)) for s, p, o in csvw_to_rdf(corpus.dist / tables.METADATA_FILE)}
     assert produced - graph == set()
+    assert facts_left_out(corpus.dist / tables.METADATA_FILE, data) == []  # and nothing is left out
     donghai = VOCAB.for_plan(corpus.slug(GENERAL[0])).plan()
     qingchuan = VOCAB.for_plan(corpus.slug(GENERAL[1])).plan()
     division = URIRef(f"{donghai}/division/1.2")
