@@ -22,7 +22,7 @@ from typing import Any
 import csvw
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from mapping import tables
 from mapping.build import BuildResult, build
@@ -263,6 +263,8 @@ def test_the_built_and_the_served_description_of_a_corpus_conform_to_dcat_ap(
     catalogue = VOCAB.thing("dataset")
     for description in (built, served):
         assert results(description, "shapes.ttl", "range.ttl") == set()
+        titles = {str(t) for t in description.objects(catalogue, DCTERMS.title)}
+        assert titles == {"The plans as a knowledge graph"}  # a corpus: no one plan's title, plural
         datasets = set(description.objects(catalogue, DCAT.dataset))
         assert datasets == {VOCAB.thing("dataset", "plan", p.slug) for p in corpus.result.plans}
         assert all((d, RDF.type, DCAT.Dataset) in description for d in datasets)
