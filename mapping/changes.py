@@ -12,7 +12,9 @@ Every build writes three files into ``dist/`` (listed in its manifest and ``SHA2
   reader uses: which plans, divisions (pillars, tasks), targets, indicators, organisations,
   places and projects were added, removed or changed. An entity is compared by its IRI and by its own
   triples (those whose subject it is): present only now = added, only before = removed, in both with
-  different triples = changed.
+  different triples = changed. For a reader, ``labels`` gives each listed entity's name (its Chinese
+  label, name or title) and ``changed_properties`` the properties whose values changed in each
+  changed entity.
 
 The very first build has an empty change set "from nothing" (``previous`` null, ``first: true``): a
 diff against nothing would list the whole graph, which is what the dumps already are.
@@ -189,6 +191,56 @@ def summary(
     return out
 
 
+# The name a reader knows an entity by, best first: its Chinese label, name or title, then any label.
+LABELS = (
+    ("http://www.w3.org/2000/01/rdf-schema#label", "zh"),
+    ("http://www.w3.org/2004/02/skos/core#prefLabel", "zh"),
+    ("http://data.europa.eu/eli/ontology#title", "zh"),
+    ("http://www.w3.org/2000/01/rdf-schema#label", None),
+    ("http://www.w3.org/2004/02/skos/core#prefLabel", None),
+)
+
+
+Pair = tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]  # a subject's (predicate, object)
+
+
+def _label(pairs: Iterable[Pair]) -> str | None:
+    found: dict[tuple[str, str | None], str] = {}
+    for predicate, o in pairs:
+        if isinstance(o, ox.Literal):
+            for key in ((predicate, o.language), (predicate, None)):
+                if key in LABELS:
+                    found[key] = min(found.get(key, o.value), o.value)
+    return next((found[key] for key in LABELS if key in found), None)
+
+
+def in_words(
+    old: Sequence[ox.Quad], new: Sequence[ox.Quad], entities: dict[str, dict[str, list[str]]]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """For the summary's reader: each listed entity's label (as it is now; a removed one's as it
+    was), and for each changed one the properties whose values changed (their IRIs, sorted)."""
+    listed = {iri for by in entities.values() for iris in by.values() for iri in iris}
+    changed = {iri for by in entities.values() for iri in by["changed"]}
+
+    def own(quads: Iterable[ox.Quad]) -> dict[str, set[Pair]]:
+        by: dict[str, set[Pair]] = defaultdict(set)
+        for q in quads:
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value in listed:
+                by[q.subject.value].add((q.predicate.value, q.object))
+        return by
+
+    before, after = own(old), own(new)
+    labels = {}
+    for iri in sorted(listed):
+        label = _label(after.get(iri) or before.get(iri) or ())
+        if label is not None:
+            labels[iri] = label
+    properties = {
+        iri: sorted({p for p, _ in before.get(iri, set()) ^ after.get(iri, set())}) for iri in sorted(changed)
+    }
+    return labels, properties
+
+
 def diff(old: Iterable[ox.Quad], new: Iterable[ox.Quad]) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """(added, removed), each in canonical order."""
     before, after = set(old), set(new)
@@ -231,6 +283,7 @@ def write_change_set(
         graphs[graph] = {"added": len(plus), "removed": len(minus)}
     # The corpus's summary: entities by their triples (each plan's graph repeats the shared ones).
     entities = summary(old or (), new, added, removed, vocab, triples=True) if not first else {}
+    labels, properties = in_words(old or (), new, entities)
     if not first:
         # Per named graph (per plan once every plan has its graph): what changed in that graph alone.
         olds, news = _grouped(old or ()), _grouped(new)
@@ -249,6 +302,8 @@ def write_change_set(
         "graphs": dict(sorted(graphs.items())),
         "entities": entities,
         "counts": {kind: {change: len(iris) for change, iris in by.items()} for kind, by in entities.items()},
+        "labels": labels,
+        "changed_properties": properties,
         "files": {"added": ADDED_FILE, "removed": REMOVED_FILE},
     }
 

@@ -530,7 +530,9 @@ def dataset_graph(
     g.add((dataset, RDF.type, VOID.Dataset))
     if title:
         g.add((dataset, DCTERMS.title, RdfLiteral(title, lang="zh")))
-    g.add((dataset, DCTERMS.title, RdfLiteral("The plan as a knowledge graph", lang="en")))
+    # One plan is "the plan"; a corpus (no single title) is its plans.
+    english = "The plan as a knowledge graph" if title else "The plans as a knowledge graph"
+    g.add((dataset, DCTERMS.title, RdfLiteral(english, lang="en")))
     g.add((dataset, DCAT.version, RdfLiteral(str(info["build_id"]))))
     g.add((dataset, VOID.triples, RdfLiteral(int(str(info["triples"])), datatype=XSD.integer)))
     g.add((dataset, VOID.uriSpace, RdfLiteral(str(vocab.id))))

@@ -14,7 +14,7 @@ default). The CSV has one header row and the columns
 The sidecar says who made the linkset and when: ``title``, ``creator``, ``created`` (a date),
 ``objects_target`` (the dataset the targets belong to, e.g. ``http://www.wikidata.org/``) and an
 optional ``description``. Everything is checked before anything is merged; a ``LinksetError`` names
-the file and line (and column, for a cell) of the first problem: an unknown or ambiguous entity, a
+the file and line (and column, for a cell) of every problem, one a line: an unknown or ambiguous entity, a
 malformed identifier or IRI, a wrong check character, a relation that does not fit the target,
 a duplicate row, or a conflict (one entity matched exactly to two different items of one dataset,
 or one item to two entities, or one organisation given two credit codes), across files too.
@@ -31,7 +31,7 @@ import hashlib
 import io
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,12 +54,21 @@ _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 
 
 class LinksetError(PlanKGError):
-    """A linkset file is malformed or does not fit the graph; the message starts with file:line."""
+    """A linkset file is malformed or does not fit the graph; the message starts with file:line.
 
-    def __init__(self, message: str, location: Location) -> None:
-        super().__init__(f"{location}: {message}")
+    One error carries every problem found (``problems``, in file and line order), one per line of its
+    message, so a researcher fixes a file in one round; ``message`` and ``location`` are the first."""
+
+    def __init__(self, message: str, location: Location, more: Sequence[tuple[str, Location]] = ()) -> None:
+        super().__init__("\n".join(f"{where}: {text}" for text, where in ((message, location), *more)))
         self.message = message
         self.location = location
+        self.problems = ((message, location), *more)
+
+    @classmethod
+    def of_all(cls, found: Sequence[LinksetError]) -> LinksetError:
+        problems = [p for error in found for p in error.problems]
+        return cls(problems[0][0], problems[0][1], problems[1:])
 
 
 class Relation(enum.Enum):
@@ -198,23 +207,35 @@ def read_linkset(csv_path: Path) -> Linkset:
         before = data[: err.start].decode("utf-8", errors="replace")
         raise LinksetError("not UTF-8", Location.at(str(csv_path), before, len(before))) from err
     raw = raw.removeprefix("\ufeff").replace("\r\n", "\n")
-    meta = _read_sidecar(csv_path.with_suffix(".toml"))
+    problems: list[LinksetError] = []  # every one is reported, not only the first
+    try:
+        meta = _read_sidecar(csv_path.with_suffix(".toml"))
+    except LinksetError as err:
+        problems.append(err)
     reader = csv.reader(io.StringIO(raw, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        raise LinksetError(f"empty file: the header row {','.join(COLUMNS)} is missing", where) from None
+        raise LinksetError.of_all(
+            [*problems, LinksetError(f"empty file: the header row {','.join(COLUMNS)} is missing", where)]
+        ) from None
     if tuple(h.strip() for h in header) != COLUMNS:
-        raise LinksetError(f"the header row must be {','.join(COLUMNS)}, not {','.join(header)}", where)
+        message = f"the header row must be {','.join(COLUMNS)}, not {','.join(header)}"
+        raise LinksetError.of_all([*problems, LinksetError(message, where)])
     rows: list[Row] = []
     try:
         for cells in reader:
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            rows.append(_read_row(csv_path, raw, line, cells))
-    except csv.Error as err:
-        raise LinksetError(f"malformed CSV: {err}", Location(str(csv_path), reader.line_num, 1, 0)) from err
+            try:
+                rows.append(_read_row(csv_path, raw, line, cells))
+            except LinksetError as err:
+                problems.append(err)
+    except csv.Error as err:  # the rest of the file cannot be read
+        problems.append(LinksetError(f"malformed CSV: {err}", Location(str(csv_path), reader.line_num, 1, 0)))
+    if problems:
+        raise LinksetError.of_all(problems)
     if not rows:
         raise LinksetError("no links: a linkset needs at least one row", where)
     created = meta["created"]
@@ -306,7 +327,15 @@ def read_linksets(directory: Path) -> list[Linkset]:
         raise LinksetError(
             f"sidecar without its CSV: {stray[0]}", Location(str(directory / stray[0]), 1, 1, 0)
         )
-    return [read_linkset(p) for p in sorted(directory.glob("*.csv"))]
+    linksets, problems = [], []
+    for path in sorted(directory.glob("*.csv")):
+        try:
+            linksets.append(read_linkset(path))
+        except LinksetError as err:
+            problems.append(err)
+    if problems:
+        raise LinksetError.of_all(problems)
+    return linksets
 
 
 def linkset_files(directory: Path) -> list[Path]:
@@ -353,39 +382,58 @@ class EntityIndex:
 
 
 def resolve(linksets: Iterable[Linkset], index: EntityIndex) -> list[Link]:
-    """Every row resolved to one entity; duplicates and conflicts refused, across files too."""
+    """Every row resolved to one entity; duplicates and conflicts refused, across files too (every
+    problem of every row in one ``LinksetError``; a refused row is not compared with later ones)."""
     links: list[Link] = []
+    problems: list[LinksetError] = []
     seen: dict[tuple[str, Relation, str], Location] = {}
     identity: dict[tuple[str, str], tuple[str, Location]] = {}  # (subject, namespace) → target
     owner: dict[str, tuple[str, Location]] = {}  # identifying target → subject
     for linkset in linksets:
         for row in linkset.rows:
-            subject = index.resolve(row)
-            key = (subject, row.relation, row.target.value)
-            if key in seen:
-                raise LinksetError(
-                    f"duplicate link: {subject} {row.relation.value} {row.target.value} is already stated "
-                    f"at {seen[key]}",
-                    row.location,
-                )
-            seen[key] = row.location
+            try:
+                subject = index.resolve(row)
+                _check(row, subject, seen, identity, owner)
+            except LinksetError as err:
+                problems.append(err)
+                continue
+            seen[(subject, row.relation, row.target.value)] = row.location
             if row.relation.identifies:
-                slot = (subject, row.target.namespace)
-                earlier = identity.get(slot)
-                if earlier is not None and earlier[0] != row.target.value:
-                    raise LinksetError(
-                        f"conflict: {subject} is already identified with {earlier[0]} (at {earlier[1]}), "
-                        f"not also {row.target.value}",
-                        row.location,
-                    )
-                identity[slot] = (row.target.value, row.location)
-                other = owner.get(row.target.value)
-                if other is not None and other[0] != subject:
-                    raise LinksetError(
-                        f"conflict: {row.target.value} already identifies {other[0]} (at {other[1]}), "
-                        f"not also {subject}",
-                        row.location,
-                    )
-                owner[row.target.value] = (subject, row.location)
+                identity.setdefault((subject, row.target.namespace), (row.target.value, row.location))
+                owner.setdefault(row.target.value, (subject, row.location))
             links.append(Link(subject, row))
+    if problems:
+        raise LinksetError.of_all(problems)
     return links
+
+
+def _check(
+    row: Row,
+    subject: str,
+    seen: Mapping[tuple[str, Relation, str], Location],
+    identity: Mapping[tuple[str, str], tuple[str, Location]],
+    owner: Mapping[str, tuple[str, Location]],
+) -> None:
+    """Refuse ``row`` if it repeats a link already stated or contradicts an identity already given."""
+    key = (subject, row.relation, row.target.value)
+    if key in seen:
+        raise LinksetError(
+            f"duplicate link: {subject} {row.relation.value} {row.target.value} is already stated "
+            f"at {seen[key]}",
+            row.location,
+        )
+    if not row.relation.identifies:
+        return
+    earlier = identity.get((subject, row.target.namespace))
+    if earlier is not None and earlier[0] != row.target.value:
+        raise LinksetError(
+            f"conflict: {subject} is already identified with {earlier[0]} (at {earlier[1]}), "
+            f"not also {row.target.value}",
+            row.location,
+        )
+    other = owner.get(row.target.value)
+    if other is not None and other[0] != subject:
+        raise LinksetError(
+            f"conflict: {row.target.value} already identifies {other[0]} (at {other[1]}), not also {subject}",
+            row.location,
+        )

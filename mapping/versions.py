@@ -293,7 +293,7 @@ def _archived(
     directory: Path, wanted: Callable[[Node], bool] = lambda _: True
 ) -> tuple[Graph, dict[str, str], str | None]:
     """A kept version's own description (the statements of the subjects ``wanted`` accepts: what
-    ``_inherit`` may read of it), seeds and ``plankg.nq.gz`` hash, from its archived files. Its
+    ``_inherit`` may read of it), seeds (every plan's) and ``plankg.nq.gz`` hash, from its archived files. Its
     ``void.ttl`` is read by Oxigraph's parser and only the wanted statements become rdflib's: rdflib's
     Turtle parser took ~0.1 s a plan for each kept version, in every rebuild (issue 8 point 5).
     pyoxigraph is imported here, by the build: the routes import this module, and serving reaches
@@ -312,8 +312,14 @@ def _archived(
         own = Graph()
     manifest = read_manifest(directory) or {}
     sources: dict[str, str] = {}
+    # Every plan's seed (a corpus's build record lists them under "plans"); a record without that
+    # list names its one seed under "source".
+    plans = manifest.get("plans")
+    for plan in plans if isinstance(plans, list) else []:
+        if isinstance(plan, dict) and isinstance(plan.get("source"), str):
+            sources[plan["source"]] = str(plan.get("sha256", ""))
     source = manifest.get("source")
-    if isinstance(source, dict) and isinstance(source.get("name"), str):
+    if not sources and isinstance(source, dict) and isinstance(source.get("name"), str):
         sources[str(source["name"])] = str(source.get("sha256", ""))
     dump_sha = None
     listed = manifest.get("files")

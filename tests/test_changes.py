@@ -149,6 +149,16 @@ def test_the_summary_names_the_changed_task_and_target(two: Two) -> None:
         "targets": {"added": [], "removed": [], "changed": [f"{PART}target/16-2"]},
     }
     assert document["counts"]["targets"] == {"added": 0, "removed": 0, "changed": 1}
+    # In words: each entity by its name as it is now, and which of its properties changed.
+    assert document["labels"] == {
+        f"{PART}task/16": "(十六)促进外贸提质增效",
+        f"{PART}target/16-2": "经济外向度提高到25%左右",
+    }
+    pk, rdfs_label = Vocab().base + "def/", "http://www.w3.org/2000/01/rdf-schema#label"
+    assert document["changed_properties"] == {
+        f"{PART}task/16": [pk + "text"],
+        f"{PART}target/16-2": [pk + "value", pk + "valueAsWritten", rdfs_label],
+    }
     # per named graph: the default graph and the plan's graph changed alike
     assert document["graphs"] == {
         "default": {"added": 14, "removed": 14, "entities": changed},
@@ -189,6 +199,11 @@ def test_changes_are_served_as_json_and_html(two: Two, client: TestClient) -> No
     assert html.headers["content-type"].startswith("text/html")
     assert f"{PART}target/16-2" in html.text and f"{PART}task/16" in html.text
     assert "28 triples added, 28 removed" in html.text
+    assert (
+        f'changed: 经济外向度提高到25%左右 <a href="{PART}target/16-2"><code>{PART}target/16-2</code></a>'
+        " (value, valueAsWritten, label)" in html.text
+    )
+    assert f'changed: (十六)促进外贸提质增效 <a href="{PART}task/16">' in html.text
 
 
 def test_a_kept_change_set_by_its_two_build_ids(two: Two, client: TestClient) -> None:

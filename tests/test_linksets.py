@@ -274,6 +274,43 @@ def test_a_close_match_may_point_at_two_targets_and_conflicts_span_files(tmp_pat
         resolved(tmp_path)
 
 
+def test_every_problem_is_named_at_once_with_its_file_and_line(tmp_path: Path) -> None:
+    """A researcher fixes a file in one round: every malformed row of every file, then every row that
+    does not fit the graph, each on its own line of the one error."""
+    write(
+        tmp_path,
+        "a",
+        "济南市,Q01,skos:exactMatch,x\n"
+        "比亚迪股份有限公司,91350100M000100Y44,org:identifier,x\n"
+        "山东省,Q43407,skos:exactMatch,x\n"
+        "济南市,Q170247,skos:sameAs,x\n",
+    )
+    write(tmp_path, "b", "济南市,Q170247,skos:exactMatch,\n")
+    with pytest.raises(LinksetError) as err:
+        read_linksets(tmp_path)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    lines = str(err.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{a}:2:5", f"{a}:3:11", f"{a}:5:13", f"{b}:2:29"]
+    assert "'Q01' is not a Wikidata item ID" in lines[0] and "fails its check character" in lines[1]
+    assert "unknown relation 'skos:sameAs'" in lines[2] and "no justification" in lines[3]
+    assert (err.value.location.line, len(err.value.problems)) == (2, 4)
+    write(
+        tmp_path,
+        "a",
+        "青岛市,Q1,skos:exactMatch,x\n"
+        "济南市,Q170247,skos:exactMatch,x\n"
+        "济南市,Q170247,skos:exactMatch,y\n"
+        "山东省,Q170247,skos:exactMatch,z\n",
+    )
+    write(tmp_path, "b", "id/place/379999,Q2,skos:exactMatch,x\n")
+    with pytest.raises(LinksetError) as err:
+        resolved(tmp_path)
+    lines = str(err.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{a}:2:1", f"{a}:4:1", f"{a}:5:1", f"{b}:2:1"]
+    assert "unknown entity '青岛市'" in lines[0] and "duplicate link" in lines[1]
+    assert "Q170247 already identifies" in lines[2] and "379999" in lines[3]
+
+
 def test_the_index_names_only_entities() -> None:
     index = entity_index(small_graph(), VOCAB)
     assert isinstance(index, EntityIndex)

@@ -22,7 +22,7 @@ from typing import Any
 import csvw
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from mapping import tables
 from mapping.build import BuildResult, build
@@ -33,7 +33,7 @@ from tests.conftest import REPO, SEEDS, TestClient
 from tests.test_dcatap import results
 from tests.test_linksets import assert_the_verified_links_are_merged
 from tests.test_reconcile import reconcile, validate
-from tests.test_tables import comparable, csvw_to_rdf
+from tests.test_tables import assert_csvw_valid, comparable, csvw_to_rdf, facts_left_out
 
 pytestmark = pytest.mark.slow
 
@@ -233,10 +233,12 @@ def test_the_tables_of_a_corpus_validate_and_round_trip_to_the_graphs_own_triple
     assert counts["plankg-divisions.csv"] == 59 + 5 + 24 + 16 + 14
     assert counts["plankg-citations.csv"] == 7  # 青川 implements 东海 by its exact title: one resolves
     assert group.check_referential_integrity()
+    assert_csvw_valid(corpus.dist / tables.METADATA_FILE)
     data = Graph().parse(corpus.dist / "plankg.nt")
     graph = {(s, p, comparable(o)) for s, p, o in data}
     produced = {(s, p, comparable(o)) for s, p, o in csvw_to_rdf(corpus.dist / tables.METADATA_FILE)}
     assert produced - graph == set()
+    assert facts_left_out(corpus.dist / tables.METADATA_FILE, data) == []  # and nothing is left out
     donghai = VOCAB.for_plan(corpus.slug(GENERAL[0])).plan()
     qingchuan = VOCAB.for_plan(corpus.slug(GENERAL[1])).plan()
     division = URIRef(f"{donghai}/division/1.2")
@@ -261,6 +263,8 @@ def test_the_built_and_the_served_description_of_a_corpus_conform_to_dcat_ap(
     catalogue = VOCAB.thing("dataset")
     for description in (built, served):
         assert results(description, "shapes.ttl", "range.ttl") == set()
+        titles = {str(t) for t in description.objects(catalogue, DCTERMS.title)}
+        assert titles == {"The plans as a knowledge graph"}  # a corpus: no one plan's title, plural
         datasets = set(description.objects(catalogue, DCAT.dataset))
         assert datasets == {VOCAB.thing("dataset", "plan", p.slug) for p in corpus.result.plans}
         assert all((d, RDF.type, DCAT.Dataset) in description for d in datasets)
@@ -321,6 +325,11 @@ def test_a_second_build_of_the_corpus_gives_its_change_set_per_plan_and_keeps_bo
         a.startswith(f"{yunling}/") for a in summary["divisions"]["added"] + summary["targets"]["added"]
     )
     assert all(summary[k] == {"added": [], "removed": [], "changed": []} for k in ("organisations", "places"))
+    # In words: every entity the summary lists has its name, a changed one the properties that changed.
+    listed = {iri for by in summary.values() for iris in by.values() for iri in iris}
+    assert set(document["labels"]) == listed
+    assert document["labels"][f"{donghai}/target/1.2-3"] == "绿色工厂数量达到300家以上"
+    assert PK + "value" in document["changed_properties"][f"{donghai}/target/1.2-3"]
     with TestClient(create_app(corpus.settings)) as c:
         html = c.get("/changes", headers={"accept": "text/html"}).text
         assert f"{donghai}/target/1.2-3" in html and str(yunling) in html

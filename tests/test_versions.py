@@ -221,3 +221,27 @@ def test_a_kept_description_is_read_as_rdflib_s_turtle_parser_reads_it(tmp_path:
     assert set(own) == set(expected) and len(own) == 10
     only_e, _, _ = versions._archived(tmp_path, lambda s: s == URIRef(ex + "e"))
     assert set(only_e) == {t for t in expected if t[0] == URIRef(ex + "e")}
+
+
+def test_every_kept_version_names_every_seed_it_was_built_from(dirs: Dirs) -> None:
+    """A corpus's older version keeps the hashes of all its plans' seeds, not only its first plan's."""
+    (dirs.seeds / "second.plan.toml").write_text('slug = "toy-two"\n', encoding="utf-8")
+    texts = {"plan.txt": seed(0), "second.txt": "title: 第二个计划\ntask 1: 建设低碳城市\n"}
+    for name, text in texts.items():
+        dirs.write_seed(text, name)
+    first = run_build(dirs).build_id
+    old = dict(texts)
+    texts["second.txt"] = texts["second.txt"].replace("低碳", "零碳")
+    dirs.write_seed(texts["second.txt"], "second.txt")
+    second = run_build(dirs).build_id
+    g = Graph().parse(dirs.dist / "void.ttl")
+    checksum = URIRef("http://spdx.org/rdf/terms#checksumValue")
+    for build_id, sources in ((first, old), (second, texts)):
+        named = {
+            str(g.value(node, URIRef("http://purl.org/dc/terms/title"))): str(
+                g.value(URIRef(f"{node}/sha256"), checksum)
+            )
+            for node in g.objects(version(build_id), PROV.wasDerivedFrom)
+            if "/seed/" in str(node)
+        }
+        assert named == {n: hashlib.sha256(t.encode()).hexdigest() for n, t in sources.items()}, build_id
