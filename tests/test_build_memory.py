@@ -30,6 +30,7 @@ from bench.corpus import _STAGE
 from mapping import build as b
 from mapping import memory, tables, versions
 from mapping.vocab import DCAT, VOID, Vocab
+from tests.conftest import BuiltPlan
 from tests.test_stream_build import files, quiet_build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -256,3 +257,75 @@ def test_the_corpus_stages_hold_no_plan_s_summary_records_or_facts(tmp_path: Pat
     assert census.counts["resolve citations between the plans"][1]["PlanFacts"] == 0
     # The result still tells every plan, read back at the end (after the store is closed).
     assert census.counts["swap in"][1]["PlanSummary"] == 1 + 4
+
+
+def test_a_table_is_asked_of_the_store_a_few_rows_at_a_time(
+    built_plan: BuiltPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's query grouped and sorted every row of the table in the store's memory at once (the
+    divisions with their texts: memory that grew with the corpus in the stage of the build's peak).
+    Now its rows' IRIs are read from the store's index, sorted a run at a time (runs spilled and
+    merged), and the store is asked for ``_KEYS`` rows at a time: the same rows in the same order."""
+    store = ox.Store.read_only(str(built_plan.settings.store_dir))
+    asked: list[int] = []
+    text_of = tables.query
+
+    def recorded(table: tables.Table, vocab: Vocab, only: Any = ()) -> str:
+        asked.append(len(only))
+        return text_of(table, vocab, only)
+
+    monkeypatch.setattr(tables, "query", recorded)
+    monkeypatch.setattr(tables, "_KEYS", 3)
+    monkeypatch.setattr(tables, "_RUN", 4)  # row IRIs sorted 4 at a time: runs spilled and merged
+    large = 0
+    for table in tables.TABLES:
+        whole = list(tables._rows_of(store, table, VOCAB, ()))  # one query, no VALUES: the whole table
+        asked.clear()
+        assert list(tables.rows(store, table, VOCAB, work=tmp_path)) == whole, table.name
+        assert all(1 <= n <= 3 for n in asked), (table.name, asked)
+        assert len(asked) == -(-len(whole) // 3)
+        large += len(whole) > 4
+    assert large >= 4  # divisions, statistics, targets, mentions… each sorted in spilled runs
+    assert not any(tmp_path.iterdir())  # the runs' files are gone
+    typed = store.quads_for_pattern(
+        None, tables._TYPE, ox.NamedNode(str(VOCAB.pk) + "Target"), ox.DefaultGraph()
+    )
+    targets = sorted(q.subject.value for q in typed if isinstance(q.subject, ox.NamedNode))
+    assert list(tables.keys(store, next(t for t in tables.TABLES if t.name == "targets"), VOCAB)) == targets
+
+
+def test_the_tables_read_a_compacted_store_and_the_description_is_loaded_in_small_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is compacted after its load, before the tables read it whole (the store keeps each
+    of its files' index and filter in memory once read, and the bulk loader leaves a set of files per
+    batch of 20,000 quads); the description (~150 quads a plan) is loaded ``_DESCRIPTION_BATCH``
+    quads at a time, not 20,000 at once. Before: the tables read the loaded files as they were, and
+    the description went to the bulk loader in one batch up to 133 plans. The output is the same."""
+    events: list[str] = []
+    load, compact, write_tables = b._load, b._compact, tables.write_tables
+
+    def loading(store: ox.Store, quads: Any, batch_size: int = b._LOAD_BATCH) -> int:
+        given = load(store, quads, batch_size)
+        events.append(f"load {given} by {batch_size}")
+        return given
+
+    def compacting(store: ox.Store) -> None:
+        events.append("compact")
+        compact(store)
+
+    def tabling(*args: Any, **kwargs: Any) -> Any:
+        events.append("tables")
+        return write_tables(*args, **kwargs)
+
+    monkeypatch.setattr(b, "_load", loading)
+    monkeypatch.setattr(b, "_compact", compacting)
+    monkeypatch.setattr(tables, "write_tables", tabling)
+    monkeypatch.setattr(b, "_DESCRIPTION_BATCH", 50)
+    seeds = corpus(tmp_path)
+    result = quiet_build(seeds, tmp_path / "one")
+    assert [e.split(" ")[0] for e in events] == ["load", "compact", "tables", "load", "compact"]
+    assert events[0] == f"load {result.quads} by {b._LOAD_BATCH}"
+    assert events[3].endswith(" by 50") and int(events[3].split(" ")[1]) > 50  # several batches
+    monkeypatch.undo()
+    assert files(quiet_build(seeds, tmp_path / "two").dist_dir) == files(result.dist_dir)

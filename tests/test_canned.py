@@ -32,6 +32,7 @@ from server.protocol.canned import (
     read_query,
 )
 from server.protocol.results import Iri, Literal
+from server.protocol.safety import mentions_service
 from tests.conftest import BuiltPlan, TestClient
 from tests.seed import SLUG
 
@@ -371,6 +372,81 @@ def test_a_parameter_is_looked_up_in_a_group_of_its_own(query: CannedQuery) -> N
     _lookups(prepareQuery(query.sparql, base=BASE).algebra, bound, found)
     # The lookup's group is joined with the rest (Join), or has the rest's OPTIONALs after it.
     assert [f for f in found if f[1] != "BGP" or f[2] not in ("Join", "LeftJoin")] == []
+
+
+def _parts(node: CompValue) -> list[CompValue]:
+    """The patterns a group joins (rdflib's algebra: nested Joins, a Filter around them)."""
+    if node.name == "Join":
+        return _parts(node.p1) + _parts(node.p2)
+    if node.name == "Filter":
+        return _parts(node.p)
+    return [node]
+
+
+def _triple_variables(node: object) -> list[set[str]]:
+    """The variables of every triple pattern under ``node``."""
+    found: list[set[str]] = []
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            found += [{str(t) for t in triple if isinstance(t, Variable)} for triple in node.triples]
+        for value in node.values():
+            found += _triple_variables(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _triple_variables(item)
+    return found
+
+
+def _graphs_by_variable(node: object, found: dict[int, CompValue], sought: set[int]) -> None:
+    """Every ``GRAPH ?g`` under ``node`` (``found``), and those a pattern of their own group seeks
+    (``sought``): the group has a triple pattern outside ``GRAPH ?g`` that binds ``?g``, or a
+    ``GRAPH ?g`` whose triple pattern shares a variable other than ``?g`` with one outside."""
+    if isinstance(node, CompValue):
+        if node.name == "Graph" and isinstance(node.term, Variable):
+            found[id(node)] = node
+        if node.name == "Join":
+            parts = _parts(node)
+            for part in parts:
+                if part.name != "Graph" or not isinstance(part.term, Variable):
+                    continue
+                g = str(part.term)
+                inside = [p for p in parts if p.name == "Graph" and str(p.term) == g]
+                outside = [v for p in parts if p not in inside for v in _triple_variables(p)]
+                linked = any(g in v for v in outside) or any(
+                    (names - {g}) & other
+                    for p in inside
+                    for names in _triple_variables(p)
+                    for other in outside
+                )
+                if linked:
+                    sought.add(id(part))
+        for value in node.values():
+            _graphs_by_variable(value, found, sought)
+    elif isinstance(node, list):
+        for item in node:
+            _graphs_by_variable(item, found, sought)
+
+
+@pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.name)
+def test_a_graph_named_by_a_variable_is_found_by_a_seek(query: CannedQuery) -> None:
+    """A ``GRAPH ?g`` is joined, in its group, with triple patterns that find ``?g`` by seeks (one
+    that binds ``?g``, or a ``GRAPH ?g`` of a node found outside it), so that the engine reads the
+    statements of the graphs found, never every graph to keep those a FILTER names. search's
+    plan-scoped branch named the plan's graph in a FILTER only (``?g = IRI(CONCAT(…, ?plan))``):
+    2.9 CPU-s at 1,000 plans against 1.7 s for every plan, and 1.0–1.1 s at 300 plans; found through
+    the dataset description and the graph that types the plan, 30–60 ms, the same rows
+    (bench/results/2026-12-03-corpus-s7-mem.md)."""
+    found: dict[int, CompValue] = {}
+    sought: set[int] = set()
+    _graphs_by_variable(prepareQuery(query.sparql, base=BASE).algebra, found, sought)
+    assert [str(g.term) for i, g in found.items() if i not in sought] == [], query.name
+
+
+def test_no_canned_query_sends_its_text_to_the_safety_parser() -> None:
+    """A query whose text has the letters "service" (a namespace's name, a comment) is parsed by
+    rdflib on every request (server.protocol.safety's slow path): +250 ms for search over 100 plans
+    through the server when its plan lookup used the service description's namespace."""
+    assert [q.name for q in load_queries() if mentions_service(q.sparql)] == []
 
 
 # --- the routes ----------------------------------------------------------------------------------
