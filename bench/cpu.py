@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from bench import wrk
-from bench.queries import raw_queries
+from bench.queries import BenchQuery, canned_queries, raw_queries
+from bench.run import fetch
 from bench.servers import LIFTED_LIMITS, Server, free_port, oxigraph
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,11 +83,26 @@ def _ours(key: str, source: Path, args: argparse.Namespace, work: Path) -> Serve
     )
 
 
+def _canned(server: Server, base: str, name: str) -> BenchQuery:
+    """The canned query ``name`` from ``server``'s listing, bound as bench.run binds it."""
+    status, body = fetch(server.origin + "/queries?format=json", 30)
+    if status != 200:
+        raise SystemExit(f"GET /queries answered {status}")
+    for query in canned_queries(json.loads(body), base):
+        if query.name == name:
+            return query
+    raise SystemExit(f"{name!r} is neither a raw query of bench/queries nor a canned query")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--dist", type=Path, required=True)
-    parser.add_argument("--query", default="simple-lookup", help="a raw query of bench/queries")
+    parser.add_argument(
+        "--query",
+        default="simple-lookup",
+        help="a raw query of bench/queries, or a canned query (bound with its defaults as bench.run does)",
+    )
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--cache-bytes", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -108,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     record = json.loads((args.store / "plankg-build.json").read_text(encoding="utf-8"))
-    query = raw_queries(record["base"])[args.query]
+    raw = raw_queries(record["base"])
     with tempfile.TemporaryDirectory(prefix="plankg-bench-cpu-") as tmp:
         work = Path(tmp)
         hook = wrk.write_hook(work, distinct=not args.repeat)
@@ -124,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
                 server.start()
             for server in servers:
                 server.wait_ready()
+            query = raw.get(args.query) or _canned(
+                servers[-1 if args.no_oxigraph else -2], record["base"], args.query
+            )
             for run in range(args.runs):
                 for server in servers:
                     url = server.query_url(query.sparql)
