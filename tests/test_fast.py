@@ -274,3 +274,20 @@ def test_the_row_limit_and_an_answer_longer_than_the_lane_reads(
         assert got[True] == got[False]
         assert got[True].split(b" ", 2)[1] == status
     assert answered == []
+
+
+def test_a_fault_of_the_fast_path_leaves_the_request_to_the_app(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast, reference = servers
+
+    def broken(self: fast_module.FastAnswers, scope: dict[str, Any]) -> fast_module.FastAnswer | None:
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(fast_module.FastAnswers, "answer", broken)
+    raw = _get({"query": LOOKUP + " # after a fault"}, {"accept": JSON})
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+        got = _same_second(fast.exchange(raw)[0])
+    assert got == _same_second(reference.exchange(raw)[0])
+    assert got.startswith(b"HTTP/1.1 200 ")
+    assert any("the fast path failed" in r.getMessage() for r in caplog.records)

@@ -120,7 +120,11 @@ class GuardedProtocol(HttpToolsProtocol):
         scope["path"] = path
         scope["raw_path"] = raw_path
         scope["query_string"] = parsed.query or b""
-        answer = fast.answer(scope) if fast is not None else None
+        try:
+            answer = fast.answer(scope) if fast is not None else None
+        except Exception:  # a fault of the fast path itself: the app answers (and reports what it meets)
+            self.logger.exception("the fast path failed on %s %s; the app answers", scope["method"], path)
+            return False
         if answer is None:
             return False
         keep_alive = self.parser.should_keep_alive()
