@@ -19,7 +19,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from bench import wrk
 from bench.queries import BenchQuery, canned_queries, raw_queries
@@ -83,15 +85,25 @@ def _ours(key: str, source: Path, args: argparse.Namespace, work: Path) -> Serve
     )
 
 
-def _canned(server: Server, base: str, name: str) -> BenchQuery:
-    """The canned query ``name`` from ``server``'s listing, bound as bench.run binds it."""
-    status, body = fetch(server.origin + "/queries?format=json", 30)
-    if status != 200:
-        raise SystemExit(f"GET /queries answered {status}")
-    for query in canned_queries(json.loads(body), base):
+def pick_query(
+    name: str, raw: Mapping[str, BenchQuery], listing: Callable[[], Mapping[str, Any]], base: str
+) -> BenchQuery:
+    """The raw query ``name``, else the canned query ``name`` of ``listing()`` (our server's
+    ``GET /queries`` JSON, asked for only then), bound with its defaults as bench.run binds it."""
+    if name in raw:
+        return raw[name]
+    for query in canned_queries(listing(), base):
         if query.name == name:
             return query
     raise SystemExit(f"{name!r} is neither a raw query of bench/queries nor a canned query")
+
+
+def _listing(server: Server) -> Mapping[str, Any]:
+    status, body = fetch(server.origin + "/queries?format=json", 30)
+    if status != 200:
+        raise SystemExit(f"GET /queries answered {status}")
+    listing: Mapping[str, Any] = json.loads(body)
+    return listing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 server.start()
             for server in servers:
                 server.wait_ready()
-            query = raw.get(args.query) or _canned(
-                servers[-1 if args.no_oxigraph else -2], record["base"], args.query
-            )
+            ours = servers[-1 if args.no_oxigraph else -2]
+            query = pick_query(args.query, raw, lambda: _listing(ours), record["base"])
             for run in range(args.runs):
                 for server in servers:
                     url = server.query_url(query.sparql)
