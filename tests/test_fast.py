@@ -291,3 +291,30 @@ def test_a_fault_of_the_fast_path_leaves_the_request_to_the_app(
     assert got == _same_second(reference.exchange(raw)[0])
     assert got.startswith(b"HTTP/1.1 200 ")
     assert any("the fast path failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_worker_s_query_is_read_looked_up_and_classified_once(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.protocol import sparql
+
+    fast, _ = servers
+    calls: dict[str, int] = {"parse_qsl": 0, "lane_shape": 0}
+    parse_qsl, lane_shape = sparql.parse_qsl, oxigraph.lane_shape
+
+    def counted_parse(text: str) -> list[tuple[str, str]]:
+        calls["parse_qsl"] += 1
+        return parse_qsl(text)
+
+    def counted_shape(query: str) -> Any:
+        calls["lane_shape"] += 1
+        return lane_shape(query)
+
+    monkeypatch.setattr(sparql, "parse_qsl", counted_parse)
+    monkeypatch.setattr(oxigraph, "lane_shape", counted_shape)
+    cache = fast.app.state.answer_cache
+    misses = cache.misses
+    answer = fast.exchange(_get({"query": SCAN + " # once"}, {"accept": JSON}))[0]
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"x-cache: miss" in answer
+    assert calls == {"parse_qsl": 1, "lane_shape": 1}
+    assert cache.misses == misses + 1

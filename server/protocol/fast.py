@@ -20,11 +20,13 @@ status line and uvicorn's default headers (``date``, ``server``) as uvicorn writ
 Anything else goes to the app as before, untouched: a request this path does not read to the end
 (another method or path, a body, a pipelined request behind an unanswered one, a paused writer, a
 trusted proxy's request), an error of the request (400, 406 … are the app's to answer), a query
-outside the lane, a cache miss outside the lane. Once the lane has run here, what it gave is handed
-to the app in the scope (:class:`server.protocol.sparql.LaneDone`): an error (429, a syntax error
-the engine found, too many rows) is answered by the app's handlers as if raised there, and an answer
-longer than the lane reads goes on to a worker; the cache is not consulted twice, the lane not run
-twice, the budget not charged twice.
+outside the lane that is not in the cache. Once the cache and the lane have been tried here, what
+they gave is handed to the app in the scope (:class:`server.protocol.sparql.LaneDone`, and the read
+request under ``READ_REQUEST``): an error (429, a syntax error the engine found, too many rows) is
+answered by the app's handlers as if raised there, a query outside the lane or longer than the lane
+reads goes on to a worker without being read, looked up or classified again (a worker's query pays
+for the fast path's attempt only the scope's two entries); the cache is not consulted twice, the lane
+not run twice, the budget not charged twice.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from server.protocol.finishing import FinishAnswers, Raw, excluded, read_headers
 from server.protocol.forwarded import is_trusted
 from server.protocol.sparql import (
     LANE_DONE,
+    READ_REQUEST,
     LaneDone,
     bounded_query,
     cache_answer,
@@ -101,10 +104,10 @@ class FastAnswers:
         if query_string is None:
             return None
         try:
-            req = read_get(query_string, settings)
-            if req is None:
+            read = read_get(query_string, settings)
+            if read is None:
                 return None  # the service description or the query page: the route's
-            req = dataclasses.replace(req, base_iri=scope_endpoint_url(scope))
+            req = dataclasses.replace(read, base_iri=scope_endpoint_url(scope))
             choice = choose_formats(accept, req.format_name)
         except Exception:  # a 400, 403, 406 …: answered by the app, with its handlers
             return None
@@ -123,9 +126,11 @@ class FastAnswers:
                 evaluate = bounded_query(store, settings, req, choice)
             except Exception:  # refused by the SERVICE or update checks: the app's 400
                 return None
-            if evaluate is None:
-                return None  # a worker's query
             cache.get(key)  # the miss, counted once
+            if evaluate is None:  # a worker's query: the app goes on without reading it again
+                scope[READ_REQUEST] = read
+                scope[LANE_DONE] = LaneDone()
+                return None
             try:
                 with state.fairness.admit_bounded(client_of(peer, forwarded_for, settings.trusted_proxies)):
                     outcome = evaluate()

@@ -162,7 +162,8 @@ def read_get(query_string: str, settings: Settings) -> QueryRequest | None:
 async def read_request(request: Request, settings: Settings) -> QueryRequest | None:
     """The query of a protocol request; None for a GET without a query (the service description)."""
     if request.method in ("GET", "HEAD"):
-        return read_get(url_query(request), settings)
+        read: QueryRequest | None = request.scope.get(READ_REQUEST)
+        return read if read is not None else read_get(url_query(request), settings)
     url_params = multi_params(parse_qsl(url_query(request)))
     if "update" in url_params:
         raise UpdateRefused(_READ_ONLY)
@@ -417,9 +418,9 @@ async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
 @dataclass(frozen=True)
 class LaneDone:
     """What the protocol's fast path (server.protocol.fast) did with a request before it handed it
-    to the app: it consulted the answer cache (a miss, counted) and evaluated the query in the bounded
-    lane, which gave ``outcome`` (None: longer than the lane reads, a worker's job) or raised
-    ``error``. The app then goes on from there instead of doing it again (:func:`answer`)."""
+    to the app: it consulted the answer cache (a miss, counted) and tried the bounded lane, which gave
+    ``outcome`` (None: not a query of the lane, or one longer than the lane reads: a worker's job) or
+    raised ``error``. The app then goes on from there instead of doing it again (:func:`answer`)."""
 
     outcome: QueryOutcome | None = None
     error: Exception | None = None
@@ -427,6 +428,8 @@ class LaneDone:
 
 # In a request's scope when the fast path handed it over (the value a LaneDone).
 LANE_DONE = "plankg.lane_done"
+# In a GET's scope when the fast path read its query already (the QueryRequest read_get gave).
+READ_REQUEST = "plankg.read_request"
 
 # A query still running after this long has its client watched (most answer sooner: no watcher at all).
 _WATCH_CLIENT_AFTER = 0.05
