@@ -19,10 +19,13 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from bench import wrk
-from bench.queries import raw_queries
+from bench.queries import BenchQuery, canned_queries, raw_queries
+from bench.run import fetch
 from bench.servers import LIFTED_LIMITS, Server, free_port, oxigraph
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,11 +85,36 @@ def _ours(key: str, source: Path, args: argparse.Namespace, work: Path) -> Serve
     )
 
 
+def pick_query(
+    name: str, raw: Mapping[str, BenchQuery], listing: Callable[[], Mapping[str, Any]], base: str
+) -> BenchQuery:
+    """The raw query ``name``, else the canned query ``name`` of ``listing()`` (our server's
+    ``GET /queries`` JSON, asked for only then), bound with its defaults as bench.run binds it."""
+    if name in raw:
+        return raw[name]
+    for query in canned_queries(listing(), base):
+        if query.name == name:
+            return query
+    raise SystemExit(f"{name!r} is neither a raw query of bench/queries nor a canned query")
+
+
+def _listing(server: Server) -> Mapping[str, Any]:
+    status, body = fetch(server.origin + "/queries?format=json", 30)
+    if status != 200:
+        raise SystemExit(f"GET /queries answered {status}")
+    listing: Mapping[str, Any] = json.loads(body)
+    return listing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--dist", type=Path, required=True)
-    parser.add_argument("--query", default="simple-lookup", help="a raw query of bench/queries")
+    parser.add_argument(
+        "--query",
+        default="simple-lookup",
+        help="a raw query of bench/queries, or a canned query (bound with its defaults as bench.run does)",
+    )
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--cache-bytes", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -108,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     record = json.loads((args.store / "plankg-build.json").read_text(encoding="utf-8"))
-    query = raw_queries(record["base"])[args.query]
+    raw = raw_queries(record["base"])
     with tempfile.TemporaryDirectory(prefix="plankg-bench-cpu-") as tmp:
         work = Path(tmp)
         hook = wrk.write_hook(work, distinct=not args.repeat)
@@ -124,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 server.start()
             for server in servers:
                 server.wait_ready()
+            ours = servers[-1 if args.no_oxigraph else -2]
+            query = pick_query(args.query, raw, lambda: _listing(ours), record["base"])
             for run in range(args.runs):
                 for server in servers:
                     url = server.query_url(query.sparql)

@@ -31,6 +31,7 @@ from server.ops.metrics import Metrics
 from server.ops.slowclients import guarded_protocol
 from server.protocol import canned, contract
 from server.protocol.direct import SparqlDirect
+from server.protocol.fast import FastAnswers
 from server.protocol.finishing import FinishAnswers
 from server.protocol.forwarded import ForwardedHeaders
 from server.protocol.head import HeadAsGet
@@ -238,18 +239,21 @@ def create_app(
     # Innermost: protocol queries to /sparql go to the endpoint without the router (server.protocol.direct).
     app.add_middleware(SparqlDirect)
     # gzip, CORS and the security headers (on every answer, errors included) in one pass.
-    app.add_middleware(
-        FinishAnswers,
+    finishing: dict[str, Any] = {
         # Level 5: most of level 9's saving on RDF and result text at a third of its CPU.
-        minimum_size=1000,
-        compresslevel=5,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type"],
-        expose_headers=["X-Result-Rows", "Content-Disposition", "ETag"],
-        max_age=3600,
-    )
+        "minimum_size": 1000,
+        "compresslevel": 5,
+        "allow_origins": ["*"],
+        "allow_credentials": False,
+        "allow_methods": ["GET", "HEAD", "POST", "OPTIONS"],
+        "allow_headers": ["Accept", "Content-Type"],
+        "expose_headers": ["X-Result-Rows", "Content-Disposition", "ETag"],
+        "max_age": 3600,
+    }
+    app.add_middleware(FinishAnswers, **finishing)
+    # The HTTP protocol's fast path for /sparql GETs answered at once (server.protocol.fast), with
+    # the same finishing policy.
+    app.state.fast_answers = FastAnswers(app.state, FinishAnswers(app, **finishing), metrics)
     app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets the headers of the GET it stands for
     app.add_middleware(AccessLog, metrics=metrics)
     # Outermost: the public scheme, host and client from PLANKG_TRUSTED_PROXIES only.

@@ -102,6 +102,33 @@ def test_canned_queries_are_bound_with_their_defaults() -> None:
     assert second.sparql == "BASE <http://127.0.0.1:8000/>\nSELECT ?x { ?x ?p ?o }"
 
 
+def test_bench_cpu_takes_a_raw_query_or_a_canned_one_bound_with_its_defaults() -> None:
+    from bench.cpu import pick_query
+
+    raw = {"simple-lookup": q.BenchQuery("simple-lookup", "ASK {}")}
+    asked: list[bool] = []
+
+    def listing() -> dict[str, Any]:
+        asked.append(True)
+        return {
+            "queries": [
+                {
+                    "name": "by-year",
+                    "url": "/queries/by-year",
+                    "sparql": "SELECT ?year WHERE { ?x <p> ?year }",
+                    "parameters": [{"name": "year", "type": "year", "default": "2025", "example": "2023"}],
+                }
+            ]
+        }
+
+    assert pick_query("simple-lookup", raw, listing, "http://b/") is raw["simple-lookup"]
+    assert asked == []  # the listing is asked for only for a canned query
+    by_year = pick_query("by-year", raw, listing, "http://b/")
+    assert by_year.canned and '"2025"^^<http://www.w3.org/2001/XMLSchema#gYear>' in by_year.sparql
+    with pytest.raises(SystemExit, match="neither a raw query"):
+        pick_query("nope", raw, listing, "http://b/")
+
+
 def test_row_count_of_sparql_json() -> None:
     assert q.row_count(b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}') == 2
     assert q.row_count(b'{"head":{},"boolean":false}') == 1

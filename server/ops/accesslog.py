@@ -46,21 +46,29 @@ class AccessLog:
             await self.app(scope, receive, recording_send)
         finally:
             seconds = time.perf_counter() - start
-            self.metrics.observe(route_label(scope), scope["method"], status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
-                outcome = scope.get("state", {}).get("outcome", "")
-                message = f"{scope['method']} {scope['path']} {status} {seconds * 1000:.1f} ms"
-                access_log.handle(
-                    access_log.makeRecord(
-                        access_log.name,
-                        logging.INFO,
-                        __file__,
-                        0,
-                        f"{message} {outcome}" if outcome else message,
-                        (),
-                        None,
-                    )
-                )
+            outcome = scope.get("state", {}).get("outcome", "")
+            record(self.metrics, route_label(scope), scope["method"], scope["path"], status, seconds, outcome)
+
+
+def record(
+    metrics: Metrics, route: str, method: str, path: str, status: int, seconds: float, outcome: str
+) -> None:
+    """A request's metrics and its log line (what :class:`AccessLog` records for every request; the
+    protocol's fast path, server.protocol.fast, records its answers with it too)."""
+    metrics.observe(route, method, status, seconds)
+    if access_log.isEnabledFor(logging.INFO):
+        message = f"{method} {path} {status} {seconds * 1000:.1f} ms"
+        access_log.handle(
+            access_log.makeRecord(
+                access_log.name,
+                logging.INFO,
+                __file__,
+                0,
+                f"{message} {outcome}" if outcome else message,
+                (),
+                None,
+            )
+        )
 
 
 class _Formatter(logging.Formatter):
@@ -89,4 +97,4 @@ def configure(fmt: str) -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
-__all__ = ["AccessLog", "access_log", "configure"]
+__all__ = ["AccessLog", "access_log", "configure", "record"]

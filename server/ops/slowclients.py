@@ -9,6 +9,11 @@ connection's (or a keep-alive request's) first byte until the request is complet
 and one that runs while writing is paused. Either, when it fires, aborts the connection. Its writes
 go through :class:`server.ops.coalesce.CoalescingTransport` (an answer's head and body in one write).
 
+A complete ``GET``/``HEAD`` of ``/sparql`` without a body is first offered to the app's fast path
+(:mod:`server.protocol.fast`, ``app.state.fast_answers``): a query of the bounded lane or in the answer
+cache is answered right here, without the request cycle, its task and the ASGI stack, with the bytes
+the app would have sent; anything else goes on to the app as every request does.
+
 A request the parser refuses before the app sees it (malformed, or a request line past httptools'
 limit: a GET with a URL over 64 KiB, e.g. a long reconciliation batch) is answered as every other 400,
 a problem document (``application/problem+json``), not uvicorn's ``text/plain``.
@@ -18,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
+from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from server.errors import problem
@@ -28,11 +36,17 @@ REQUEST_TIMEOUT = 20.0
 WRITE_TIMEOUT = 30.0
 
 
+_SPARQL = b"/sparql?"
+_BODY_HEADERS = (b"content-length", b"transfer-encoding")
+
+
 class GuardedProtocol(HttpToolsProtocol):
     request_timeout = REQUEST_TIMEOUT
     write_timeout = WRITE_TIMEOUT
+    fast = True  # offer /sparql GETs to the app's fast path (server.protocol.fast)
     _request_timer: asyncio.TimerHandle | None = None
     _write_timer: asyncio.TimerHandle | None = None
+    _deferred = False  # the request's cycle not started yet: the fast path may answer it
 
     def _cut(self) -> None:
         if not self.transport.is_closing():
@@ -53,12 +67,78 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        # A request parsed right after a fast answer (pipelined in the same read) runs without the
+        # keep-alive timer that answer armed, as every request does.
+        self._unset_keepalive_if_required()
         self._start_request_timer()
+
+    def on_headers_complete(self) -> None:
+        if self._fast_candidate():
+            self._deferred = True  # decided once the request is complete (on_message_complete)
+            return
+        super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._stop(self._request_timer)
         self._request_timer = None
+        if self._deferred:
+            self._deferred = False
+            if self._answer_fast():
+                return
+            super().on_headers_complete()  # the app's, as if never deferred
         super().on_message_complete()
+
+    def _fast_answers(self) -> Any:
+        return getattr(getattr(self.app, "state", None), "fast_answers", None) if self.fast else None
+
+    def _fast_candidate(self) -> bool:
+        """A request the fast path may answer: GET or HEAD of /sparql with a query string, HTTP/1.1,
+        no body, no upgrade, nothing before it still unanswered, the writer not paused."""
+        if not self.url.startswith(_SPARQL) or self.parser.get_method() not in (b"GET", b"HEAD"):
+            return False
+        if self.parser.get_http_version() != "1.1" or self.parser.should_upgrade():
+            return False
+        if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
+            return False
+        if self.flow.write_paused or self.limit_concurrency is not None or self.root_path:
+            return False
+        if any(name in _BODY_HEADERS for name, _ in self.headers):
+            return False
+        return self._fast_answers() is not None
+
+    def _answer_fast(self) -> bool:
+        """Answer the deferred request here if the app's fast path can (see the module)."""
+        fast = self._fast_answers()
+        scope: Any = self.scope
+        parsed = httptools.parse_url(self.url)
+        raw_path = parsed.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        # The scope as uvicorn fills it (on_headers_complete does it again should the app answer).
+        scope["method"] = self.parser.get_method().decode("ascii")
+        scope["path"] = path
+        scope["raw_path"] = raw_path
+        scope["query_string"] = parsed.query or b""
+        try:
+            answer = fast.answer(scope) if fast is not None else None
+        except Exception:  # a fault of the fast path itself: the app answers (and reports what it meets)
+            self.logger.exception("the fast path failed on %s %s; the app answers", scope["method"], path)
+            return False
+        if answer is None:
+            return False
+        keep_alive = self.parser.should_keep_alive()
+        head = [STATUS_LINE[answer.status]]
+        for name, value in (*self.server_state.default_headers, *answer.headers):
+            head += [name.lower(), b": ", value, b"\r\n"]
+        if not keep_alive:
+            head.append(b"connection: close\r\n")
+        head += [b"\r\n", answer.body]
+        self.transport.write(b"".join(head))
+        if not keep_alive:
+            self.transport.close()
+        self.on_response_complete()  # counted; the keep-alive timer armed, reading resumed
+        return True
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -95,13 +175,14 @@ class GuardedProtocol(HttpToolsProtocol):
 
 
 def guarded_protocol(
-    request_timeout: float = REQUEST_TIMEOUT, write_timeout: float = WRITE_TIMEOUT
+    request_timeout: float = REQUEST_TIMEOUT, write_timeout: float = WRITE_TIMEOUT, *, fast: bool = True
 ) -> type[GuardedProtocol]:
-    """The protocol class for ``uvicorn.run(http=...)`` with these timeouts."""
+    """The protocol class for ``uvicorn.run(http=...)`` with these timeouts; ``fast``: with the app's
+    fast path for /sparql GETs (server.protocol.fast)."""
     return type(
         "GuardedProtocol",
         (GuardedProtocol,),
-        {"request_timeout": request_timeout, "write_timeout": write_timeout},
+        {"request_timeout": request_timeout, "write_timeout": write_timeout, "fast": fast},
     )
 
 

@@ -67,7 +67,25 @@ def _add_vary(raw: Raw, token: bytes) -> None:
     _set(raw, b"vary", b", ".join([*(v for k, v in raw if k == b"vary"), token]))
 
 
-def _excluded(raw: Raw) -> bool:
+def read_headers(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, bool, bool]:
+    """What the finishing layer reads of a request's headers: its first ``Origin``, whether it takes
+    gzip (its first ``Accept-Encoding``), and whether it asks a CORS preflight's method."""
+    origin: bytes | None = None
+    coding: bytes | None = None
+    preflight = False
+    for key, value in headers:
+        if key == b"origin":
+            origin = value if origin is None else origin
+        elif key == b"accept-encoding":
+            coding = value if coding is None else coding
+        elif key == b"access-control-request-method":
+            preflight = True
+    text = None if coding is None else coding.decode("latin-1")
+    gzip = text is not None and "gzip" in text.lower() and accepts_coding(text, "gzip")
+    return (None if origin is None else origin.decode("latin-1")), gzip, preflight
+
+
+def excluded(raw: Raw) -> bool:
     """Whether an answer with these headers is sent as it is (encoded already, partial, or of a media
     type that does not compress)."""
     if _get(raw, b"content-encoding") is not None:
@@ -123,16 +141,7 @@ class FinishAnswers:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin: bytes | None = None
-        coding: bytes | None = None
-        preflight = False
-        for key, value in scope["headers"]:
-            if key == b"origin":
-                origin = value if origin is None else origin
-            elif key == b"accept-encoding":
-                coding = value if coding is None else coding
-            elif key == b"access-control-request-method":
-                preflight = True
+        origin, gzip, preflight = read_headers(scope["headers"])
         if origin is not None and preflight and scope["method"] == "OPTIONS":
             # Starlette's preflight answer (it never reaches the app), with the security headers.
             async def secured(message: Message) -> None:
@@ -145,10 +154,27 @@ class FinishAnswers:
 
             await self.cors(scope, receive, secured)
             return
-        text = None if coding is None else coding.decode("latin-1")
-        gzip = text is not None and "gzip" in text.lower() and accepts_coding(text, "gzip")
-        answer = _Answer(self, send, origin.decode("latin-1") if origin is not None else None, gzip)
+        answer = _Answer(self, send, origin, gzip)
         await self.app(scope, receive, answer.send)
+
+    def finish_whole(self, raw: Raw, body: bytes, origin: str | None, gzip: bool) -> bytes | None:
+        """The body to send of an answer sent in one piece (not excluded, not a 206, no trailers),
+        its ``raw`` headers finished in place: gzip's, then CORS and the security headers. None, and
+        the headers untouched, when the body is to be compressed in a thread (as long as
+        ``thread_minimum_size`` or longer)."""
+        if len(body) >= self.minimum_size:
+            if gzip and len(body) >= self.thread_minimum_size:
+                return None
+            _add_vary(raw, b"Accept-Encoding")
+            if gzip:
+                compressor = zlib.compressobj(self.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                compressed = compressor.compress(body) + compressor.flush()
+                if compressed != body:
+                    _set(raw, b"content-encoding", b"gzip")
+                    _set(raw, b"content-length", str(len(compressed)).encode("latin-1"))
+                    body = compressed
+        self.finish(raw, origin)
+        return body
 
     def finish(self, raw: Raw, origin: str | None) -> None:
         """The CORS and security headers added to an answer's ``raw`` headers (after gzip's)."""
@@ -184,7 +210,7 @@ class _Answer:
         if kind == "http.response.start":
             raw: Raw = list(message.get("headers", ()))
             message = {**message, "headers": raw}
-            if message["status"] == 206 or _excluded(raw):
+            if message["status"] == 206 or excluded(raw):
                 self.layer.finish(raw, self.origin)
                 await self.send_on(message)
                 return
@@ -207,6 +233,12 @@ class _Answer:
             return
         body = message.get("body", b"")
         more = message.get("more_body", False)
+        if not more and not start.get("trailers", False):
+            whole = self.layer.finish_whole(raw, body, self.origin, self.gzip)
+            if whole is not None:
+                await self.send_on(start)
+                await self.send_on(message if whole is body else {**message, "body": whole})
+                return
         if len(body) >= self.layer.minimum_size or more:
             _add_vary(raw, b"Accept-Encoding")
             if self.gzip:

@@ -134,55 +134,74 @@ def url_query(request: Request) -> str:
     """``request.url.query`` without building the request's URL (a host header parsed, the URL joined
     and split again: 2% of a one-subject lookup's CPU): the query string as Starlette decodes it, and
     through ``request.url`` whenever the URL's parser would read it differently."""
-    query: str = request.scope.get("query_string", b"").decode()
-    if _URL_ODD.search(query):
-        return request.url.query
-    return query
+    query = plain_query_string(request.scope)
+    return request.url.query if query is None else query
+
+
+def plain_query_string(scope: Scope) -> str | None:
+    """The query string of ``scope`` as Starlette decodes it; None when the URL's parser would read it
+    differently (:func:`url_query` then builds the URL)."""
+    query: str = scope.get("query_string", b"").decode()
+    return None if _URL_ODD.search(query) else query
+
+
+def read_get(query_string: str, settings: Settings) -> QueryRequest | None:
+    """The query of a protocol GET (or HEAD) whose URL's query string is ``query_string``, as
+    :func:`read_request` reads it; None without a query (the service description)."""
+    params = multi_params(parse_qsl(query_string))
+    if "update" in params:
+        raise UpdateRefused(_READ_ONLY)
+    query = _single(params, "query")
+    if query is None:
+        # The description's timeout= is a positive number on every GET: checked though unused.
+        _timeout(_single(params, "timeout"), settings.query_timeout)
+        return None
+    return _query_request(query, params, settings)
 
 
 async def read_request(request: Request, settings: Settings) -> QueryRequest | None:
     """The query of a protocol request; None for a GET without a query (the service description)."""
+    if request.method in ("GET", "HEAD"):
+        read: QueryRequest | None = request.scope.get(READ_REQUEST)
+        return read if read is not None else read_get(url_query(request), settings)
     url_params = multi_params(parse_qsl(url_query(request)))
     if "update" in url_params:
         raise UpdateRefused(_READ_ONLY)
     params = url_params
     query: str | None
-    if request.method in ("GET", "HEAD"):
-        query = _single(params, "query")
-        if query is None:
-            # The description's timeout= is a positive number on every GET: checked though unused.
-            _timeout(_single(params, "timeout"), settings.query_timeout)
-            return None
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == SPARQL_UPDATE:
+        raise UpdateRefused(_READ_ONLY)
+    if media_type not in (FORM, SPARQL_QUERY):
+        shown = media_type or "no media type"
+        raise UnsupportedMediaType(
+            f"a SPARQL query is POSTed as {SPARQL_QUERY} or {FORM}, not {shown}",
+            supported=[SPARQL_QUERY, FORM],
+        )
+    body = await read_body(request, settings.max_body_bytes)
+    both = BadRequest("the query is given both in the URL and in the request body; give it once")
+    if media_type == SPARQL_QUERY:
+        if "query" in url_params:
+            raise both
+        query = _text(body, "query")
     else:
-        media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media_type == SPARQL_UPDATE:
+        form = multi_params(parse_qsl(_text(body, "form")))
+        if "update" in form:
             raise UpdateRefused(_READ_ONLY)
-        if media_type not in (FORM, SPARQL_QUERY):
-            shown = media_type or "no media type"
-            raise UnsupportedMediaType(
-                f"a SPARQL query is POSTed as {SPARQL_QUERY} or {FORM}, not {shown}",
-                supported=[SPARQL_QUERY, FORM],
-            )
-        body = await read_body(request, settings.max_body_bytes)
-        both = BadRequest("the query is given both in the URL and in the request body; give it once")
-        if media_type == SPARQL_QUERY:
-            if "query" in url_params:
-                raise both
-            query = _text(body, "query")
-        else:
-            form = multi_params(parse_qsl(_text(body, "form")))
-            if "update" in form:
-                raise UpdateRefused(_READ_ONLY)
-            query = _single(form, "query")
-            if query is not None and "query" in url_params:
-                raise both
-            if query is None:
-                raise BadRequest("a POSTed form carries the query in its 'query' field; it has none")
-            # The form's own timeout= or format= wins over the URL's; graph IRIs from both count.
-            params = {
-                **url_params,
-                **{k: v if k in _SINGLE_VALUED else url_params.get(k, []) + v for k, v in form.items()},
-            }
+        query = _single(form, "query")
+        if query is not None and "query" in url_params:
+            raise both
+        if query is None:
+            raise BadRequest("a POSTed form carries the query in its 'query' field; it has none")
+        # The form's own timeout= or format= wins over the URL's; graph IRIs from both count.
+        params = {
+            **url_params,
+            **{k: v if k in _SINGLE_VALUED else url_params.get(k, []) + v for k, v in form.items()},
+        }
+    return _query_request(query, params, settings)
+
+
+def _query_request(query: str, params: Mapping[str, list[str]], settings: Settings) -> QueryRequest:
     if not query.strip():
         raise BadRequest("the query is empty")
     if len(query) > settings.max_query_length:
@@ -279,7 +298,11 @@ def _options(settings: Settings, req: QueryRequest, choice: FormatChoice) -> Que
 
 def endpoint_url(request: Request) -> str:
     """The URL of the endpoint as the request reached it (scheme, host, port and path; no query)."""
-    scope = request.scope
+    return scope_endpoint_url(request.scope)
+
+
+def scope_endpoint_url(scope: Scope) -> str:
+    """:func:`endpoint_url` of the request ``scope`` describes."""
     host = next((value for key, value in scope["headers"] if key == b"host"), None)
     server = scope.get("server")
     return _endpoint_url(
@@ -392,6 +415,22 @@ async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
     cancel.set()
 
 
+@dataclass(frozen=True)
+class LaneDone:
+    """What the protocol's fast path (server.protocol.fast) did with a request before it handed it
+    to the app: it consulted the answer cache (a miss, counted) and tried the bounded lane, which gave
+    ``outcome`` (None: not a query of the lane, or one longer than the lane reads: a worker's job) or
+    raised ``error``. The app then goes on from there instead of doing it again (:func:`answer`)."""
+
+    outcome: QueryOutcome | None = None
+    error: Exception | None = None
+
+
+# In a request's scope when the fast path handed it over (the value a LaneDone).
+LANE_DONE = "plankg.lane_done"
+# In a GET's scope when the fast path read its query already (the QueryRequest read_get gave).
+READ_REQUEST = "plankg.read_request"
+
 # A query still running after this long has its client watched (most answer sooner: no watcher at all).
 _WATCH_CLIENT_AFTER = 0.05
 
@@ -445,7 +484,13 @@ async def _evaluate(
     fairness: Limiter = request.app.state.fairness
     # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
     # lowest CPU priority (server.ops.priority).
-    evaluate = bounded_query(store, settings, req, choice)
+    done: LaneDone | None = request.scope.get(LANE_DONE)
+    if done is not None:  # the fast path tried the lane already: its error, or on to a worker
+        if done.error is not None:
+            raise done.error
+        evaluate = None
+    else:
+        evaluate = bounded_query(store, settings, req, choice)
     if evaluate is not None:
         # No worker, no slot: the client's query-time budget only (server.ops.fairness).
         with fairness.admit_bounded(client):
@@ -480,6 +525,44 @@ def _entry_bytes(req: QueryRequest, body: bytes) -> int:
     return len(body) + len(req.query.encode("utf-8", "surrogatepass")) + _ENTRY_OVERHEAD
 
 
+def cache_key(
+    build_id: str, req: QueryRequest, choice: FormatChoice, settings: Settings
+) -> tuple[object, ...]:
+    """Everything an answer depends on; the build id retires every entry when the data changes."""
+    return (
+        build_id,
+        req.query,
+        req.default_graph_uris,
+        req.named_graph_uris,
+        tuple(sorted(req.bindings.items())),
+        req.base_iri,
+        choice,
+        settings.max_result_rows,
+    )
+
+
+def cache_answer(
+    cache: AnswerCache[QueryOutcome],
+    key: tuple[object, ...],
+    req: QueryRequest,
+    outcome: QueryOutcome,
+    build_id: str,
+) -> None:
+    """Keep a computed answer: not one of a build swapped in meanwhile, nor one too large to hold
+    (spooled)."""
+    if outcome.body is not None and outcome.build_id in (None, build_id):
+        cache.put(key, outcome, _entry_bytes(req, outcome.body))
+
+
+def whole_answer(outcome: QueryOutcome, cached: bool) -> tuple[str, Response]:
+    """The response of an answer held whole (not spooled), and what the access log says of it."""
+    assert outcome.format is not None and outcome.body is not None
+    headers = {"Vary": "Accept", "X-Result-Rows": str(outcome.rows), "X-Cache": "hit" if cached else "miss"}
+    hit = " (cached)" if cached else ""
+    note = f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}"
+    return note, Response(outcome.body, media_type=outcome.format.content_type, headers=headers)
+
+
 async def answer(request: Request, req: QueryRequest) -> Response:
     """Negotiate, check and evaluate off the event loop, and answer with the whole result.
 
@@ -492,32 +575,27 @@ async def answer(request: Request, req: QueryRequest) -> Response:
     cache: AnswerCache[QueryOutcome] = request.app.state.answer_cache
     build_id = store.build_id
     cache.use_build(build_id)
-    # Everything the answer depends on; the build id retires every entry when the data changes.
-    key = (
-        build_id,
-        req.query,
-        req.default_graph_uris,
-        req.named_graph_uris,
-        tuple(sorted(req.bindings.items())),
-        req.base_iri,
-        choice,
-        settings.max_result_rows,
-    )
-    outcome = cache.get(key)
-    cached = outcome is not None
+    key = cache_key(build_id, req, choice, settings)
+    done: LaneDone | None = request.scope.get(LANE_DONE)
+    # Handed over by the fast path: the cache was consulted there (a miss, counted once).
+    outcome = cache.get(key) if done is None else done.outcome
+    cached = outcome is not None and done is None
     if outcome is None:
         try:
             outcome = await _evaluate(request, store, settings, req, choice)
         except QueryTimeout:
             request.app.state.metrics.query_timed_out()
             raise
-        # Not an answer of a build swapped in meanwhile, nor one too large to hold (spooled).
-        if outcome.body is not None and outcome.build_id in (None, build_id):
-            cache.put(key, outcome, _entry_bytes(req, outcome.body))
+        cache_answer(cache, key, req, outcome, build_id)
+    elif done is not None:
+        cache_answer(cache, key, req, outcome, build_id)
     assert outcome.format is not None
-    hit = " (cached)" if cached else ""
-    headers = {"Vary": "Accept", "X-Result-Rows": str(outcome.rows), "X-Cache": "hit" if cached else "miss"}
     if outcome.spooled is not None:
+        headers = {
+            "Vary": "Accept",
+            "X-Result-Rows": str(outcome.rows),
+            "X-Cache": "hit" if cached else "miss",
+        }
         # Whole on disk before its 200, sent in chunks (read in a thread) with its Content-Length: a
         # transfer cut short is seen as such by the client (fewer bytes than announced).
         _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name} (spooled)")
@@ -525,9 +603,9 @@ async def answer(request: Request, req: QueryRequest) -> Response:
         return StreamingResponse(
             outcome.spooled.chunks(), media_type=outcome.format.content_type, headers=headers
         )
-    assert outcome.body is not None
-    _note(request, f"{outcome.kind.value}, {outcome.rows} rows as {outcome.format.name}{hit}")
-    return Response(outcome.body, media_type=outcome.format.content_type, headers=headers)
+    note, response = whole_answer(outcome, cached)
+    _note(request, note)
+    return response
 
 
 def _parameter(name: str, description: str, schema: dict[str, object]) -> dict[str, object]:

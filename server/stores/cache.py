@@ -46,6 +46,11 @@ class AnswerCache(Generic[V]):
         self.hits += 1
         return entry[0]
 
+    def peek(self, key: Hashable) -> V | None:
+        """The answer under ``key`` if there is one, neither counted nor made the most recent."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry[0]
+
     def put(self, key: Hashable, value: V, size: int) -> None:
         if not self.enabled or size > self.max_entry_bytes:
             return

@@ -1,0 +1,320 @@
+"""/sparql GETs answered at the HTTP protocol (server.protocol.fast), over real sockets.
+
+The fast path must change nothing but the cost: every request gets the same status line, headers (in
+order, uvicorn's own included) and body from a server whose protocol has it as from one whose protocol
+does not, errors included, with the same log lines and metrics; and it must really answer the
+requests it is for without the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.ops.slowclients import guarded_protocol
+from server.protocol import fast as fast_module
+from server.settings import Settings
+from server.stores import oxigraph
+from server.stores.oxigraph import OxigraphStore
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sparql-sample.trig"
+EX = "http://example.org/"
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{EX}plan> ?p ?o }}"  # the bounded lane: 7 rows
+BY_OBJECT = f"SELECT ?s WHERE {{ ?s <{EX}partOf> <{EX}plan> }}"  # the lane: 2 rows (the default graph)
+SCAN = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"  # a worker's
+JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[OxigraphStore]:
+    s = OxigraphStore(None, data_files=[SAMPLE], workers=2, prefixes={"ex": EX})
+    yield s
+    s.close()
+
+
+class Running:
+    """An app served by uvicorn in a thread on a loopback port, with or without the fast path."""
+
+    def __init__(self, store: OxigraphStore, settings: Settings, *, fast: bool) -> None:
+        self.app = create_app(settings, store)
+        config = uvicorn.Config(
+            self.app,
+            http=guarded_protocol(fast=fast),
+            access_log=False,
+            proxy_headers=False,
+            log_config=None,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the server did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.sock.close()
+
+    def exchange(self, raw: bytes, answers: int = 1) -> list[bytes]:
+        """Send ``raw`` on one connection and read ``answers`` responses (whole, as bytes)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as conn:
+            conn.sendall(raw)
+            buffer = b""
+            out: list[bytes] = []
+            heads = [m for m in re.finditer(rb"(?m)^(GET|HEAD|POST|OPTIONS|DELETE) ", raw)]
+            methods = [m.group(1) for m in heads]
+            while len(out) < answers:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    assert chunk, f"the connection closed early: {buffer!r}"
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length: *([0-9]+)", head)
+                size = 0 if methods[len(out)] == b"HEAD" or length is None else int(length.group(1))
+                if length is None and b"transfer-encoding: chunked" in head.lower():
+                    while not buffer.endswith(b"0\r\n\r\n"):
+                        chunk = conn.recv(65536)
+                        assert chunk
+                        buffer += chunk
+                    size = len(buffer)
+                while len(buffer) < size:
+                    chunk = conn.recv(65536)
+                    assert chunk, "the connection closed inside a body"
+                    buffer += chunk
+                out.append(head + b"\r\n\r\n" + buffer[:size])
+                buffer = buffer[size:]
+            return out
+
+
+def _same_second(answer: bytes) -> bytes:
+    """The answer with uvicorn's Date header blanked (the two servers may answer a second apart)."""
+    return re.sub(rb"(?m)^date: [^\r]*", b"date: -", answer)
+
+
+def _get(params: dict[str, str], headers: dict[str, str] | None = None, method: str = "GET") -> bytes:
+    lines = [f"{method} /sparql?{urlencode(params)} HTTP/1.1", "host: testserver"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+# (raw request bytes, answers): in the lane, cache hits, every format, Accept and Accept-Encoding
+# variant, CORS, HEAD, HTTP/1.0, Connection: close, pipelining; and what goes to the app: the errors
+# of the request and of the lane, a worker's query, the description, a POST, a body on a GET.
+REQUESTS: list[tuple[bytes, int]] = [
+    (_get({"query": LOOKUP}, {"accept": JSON}), 1),
+    (_get({"query": LOOKUP}, {"accept": JSON}), 1),  # now a cache hit
+    (_get({"query": LOOKUP}, {"accept": "text/csv", "origin": "https://a.example"}), 1),
+    (_get({"query": LOOKUP, "format": "xml"}, {"accept-encoding": "gzip"}), 1),  # over 1000 bytes: gzip
+    (_get({"query": LOOKUP, "format": "xml"}, {"accept-encoding": "gzip;q=0, br"}), 1),
+    (_get({"query": LOOKUP, "format": "tsv"}, {"origin": "https://b.example", "accept-encoding": "gzip"}), 1),
+    (_get({"query": BY_OBJECT}, {"accept": "application/sparql-results+xml;q=0.5, */*;q=0.1"}), 1),
+    (_get({"query": f"ASK {{ <{EX}plan> ?p ?o }}"}, {"accept": JSON}), 1),
+    (_get({"query": LOOKUP}, {"accept": JSON}, method="HEAD"), 1),
+    (_get({"query": LOOKUP + " # new"}, {"accept": JSON, "connection": "close"}), 1),
+    (_get({"query": LOOKUP}).replace(b"HTTP/1.1", b"HTTP/1.0"), 1),
+    (_get({"query": LOOKUP + " #1"}) + _get({"query": LOOKUP + " #2"}, {"accept": "text/csv"}), 2),
+    (_get({"query": LOOKUP + " #3"}) + _get({"query": SCAN}) + _get({"query": LOOKUP + " #4"}), 3),
+    (_get({"query": "SELECT ?p ?o WHERE { nope:plan ?p ?o }"}, {"accept": JSON}), 1),  # 400: the engine
+    (_get({"query": "SELEC nothing"}, {"accept": JSON}), 1),  # 400
+    (_get({"query": LOOKUP}, {"accept": "image/png"}), 1),  # 406
+    (_get({"query": LOOKUP, "timeout": "soon"}), 1),  # 400
+    (_get({"query": LOOKUP, "default-graph-uri": f"{EX}extra"}), 1),  # not the lane's
+    (_get({"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}), 1),  # 400
+    (_get({"query": f"SELECT ?o {{ <{EX}service> ?p ?o }}"}), 1),  # mentions service: a worker's
+    (_get({"update": "DROP ALL"}), 1),  # 403
+    (_get({"query": "   "}), 1),  # 400: empty
+    (_get({"query": SCAN}, {"accept": JSON, "accept-encoding": "gzip"}), 1),
+    (_get({}, {"accept": "text/turtle"}).replace(b"/sparql?", b"/sparql"), 1),  # the description
+    (_get({"query": LOOKUP}).replace(b"\r\n\r\n", b"\r\ncontent-length: 0\r\n\r\n"), 1),
+    (_get({"query": LOOKUP}).replace(b"/sparql?", b"/sparql/?"), 1),  # 404
+    (
+        b"POST /sparql HTTP/1.1\r\nhost: testserver\r\ncontent-type: application/sparql-query\r\n"
+        + f"content-length: {len(LOOKUP)}\r\n\r\n{LOOKUP}".encode(),
+        1,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(store: OxigraphStore) -> Iterator[tuple[Running, Running]]:
+    settings = Settings(data_files=(SAMPLE,), without_plan=True)
+    pair = (Running(store, settings, fast=True), Running(store, settings, fast=False))
+    yield pair
+    for running in pair:
+        running.stop()
+
+
+def test_every_request_gets_the_bytes_the_app_gives(servers: tuple[Running, Running]) -> None:
+    fast, reference = servers
+    for raw, answers in REQUESTS:
+        got = [_same_second(a) for a in fast.exchange(raw, answers)]
+        want = [_same_second(a) for a in reference.exchange(raw, answers)]
+        assert got == want, raw
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The status of every answer the fast path gives itself."""
+    answered: list[int] = []
+    answer = fast_module.FastAnswers.answer
+
+    def counting(self: fast_module.FastAnswers, scope: dict[str, Any]) -> fast_module.FastAnswer | None:
+        out = answer(self, scope)
+        if out is not None:
+            answered.append(out.status)
+        return out
+
+    monkeypatch.setattr(fast_module.FastAnswers, "answer", counting)
+    return answered
+
+
+def test_lane_queries_and_cache_hits_are_answered_without_the_app(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, reference = servers
+    answered = _counted(monkeypatch)
+    fast.exchange(_get({"query": LOOKUP + " # fresh"}, {"accept": JSON}))
+    fast.exchange(_get({"query": SCAN + " # fresh"}, {"accept": JSON}))  # a worker's: the app's
+    fast.exchange(_get({"query": SCAN + " # fresh"}, {"accept": JSON}))  # now in the cache: here
+    fast.exchange(_get({"query": "SELEC"}))  # an error: the app's
+    assert answered == [200, 200]
+    reference.exchange(_get({"query": LOOKUP + " # other"}, {"accept": JSON}))
+    assert answered == [200, 200]  # a protocol without the fast path never offers it
+
+
+def test_the_access_log_and_the_metrics_say_the_same(
+    store: OxigraphStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_files=(SAMPLE,), without_plan=True)
+    lines: dict[bool, list[str]] = {}
+    metrics: dict[bool, list[str]] = {}
+    for with_fast in (True, False):
+        running = Running(store, settings, fast=with_fast)
+        try:
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="plankg.access"):
+                running.exchange(_get({"query": LOOKUP}, {"accept": JSON}))
+                running.exchange(_get({"query": LOOKUP}, {"accept": JSON}))
+                running.exchange(_get({"query": LOOKUP}, method="HEAD"))
+                running.exchange(_get({"query": "SELECT ?p ?o WHERE { nope:plan ?p ?o }"}))
+            lines[with_fast] = [re.sub(r" [0-9.]+ ms", "", r.getMessage()) for r in caplog.records]
+            metrics[with_fast] = [
+                re.sub(r"_(sum|bucket)\{.*", "", line)
+                for line in running.app.state.metrics.render().splitlines()
+                if line.startswith(("plankg_http_requests_total", "plankg_answer_cache"))
+            ]
+        finally:
+            running.stop()
+    assert lines[True] == lines[False]
+    assert [line.split(" ", 3)[:3] for line in lines[True]] == [
+        ["GET", "/sparql", "200"],
+        ["GET", "/sparql", "200"],
+        ["HEAD", "/sparql", "200"],
+        ["GET", "/sparql", "400"],
+    ]
+    assert "(cached)" in lines[True][1]
+    assert metrics[True] == metrics[False] and metrics[True]
+
+
+def test_a_spent_query_time_budget_is_a_429_on_the_fast_path_too(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget that one lane query spends: the next query of that client is refused until it recovers.
+    settings = Settings(
+        data_files=(SAMPLE,), without_plan=True, client_query_seconds=1e-9, answer_cache_bytes=0
+    )
+    answered = _counted(monkeypatch)
+    got: dict[bool, list[bytes]] = {}
+    for with_fast in (True, False):
+        running = Running(store, settings, fast=with_fast)
+        try:
+            got[with_fast] = [
+                _same_second(running.exchange(_get({"query": f"{LOOKUP} #{n}"}, {"accept": JSON}))[0])
+                for n in range(3)
+            ]
+        finally:
+            running.stop()
+    assert got[True] == got[False]
+    assert [answer.split(b" ", 2)[1] for answer in got[True]] == [b"200", b"429", b"429"]
+    assert answered == [200]  # the 429s are the app's handler's
+
+
+def test_the_row_limit_and_an_answer_longer_than_the_lane_reads(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered = _counted(monkeypatch)
+    for settings, bounded_rows, status in (
+        (Settings(data_files=(SAMPLE,), without_plan=True, max_result_rows=3), 1000, b"400"),  # too many rows
+        (Settings(data_files=(SAMPLE,), without_plan=True), 3, b"200"),  # the lane gives up: a worker answers
+    ):
+        monkeypatch.setattr(oxigraph, "BOUNDED_ROWS", bounded_rows)
+        got: dict[bool, bytes] = {}
+        for with_fast in (True, False):
+            running = Running(store, settings, fast=with_fast)
+            try:
+                got[with_fast] = _same_second(running.exchange(_get({"query": LOOKUP}, {"accept": JSON}))[0])
+            finally:
+                running.stop()
+        assert got[True] == got[False]
+        assert got[True].split(b" ", 2)[1] == status
+    assert answered == []
+
+
+def test_a_fault_of_the_fast_path_leaves_the_request_to_the_app(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast, reference = servers
+
+    def broken(self: fast_module.FastAnswers, scope: dict[str, Any]) -> fast_module.FastAnswer | None:
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(fast_module.FastAnswers, "answer", broken)
+    raw = _get({"query": LOOKUP + " # after a fault"}, {"accept": JSON})
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+        got = _same_second(fast.exchange(raw)[0])
+    assert got == _same_second(reference.exchange(raw)[0])
+    assert got.startswith(b"HTTP/1.1 200 ")
+    assert any("the fast path failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_worker_s_query_is_read_looked_up_and_classified_once(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.protocol import sparql
+
+    fast, _ = servers
+    calls: dict[str, int] = {"parse_qsl": 0, "lane_shape": 0}
+    parse_qsl, lane_shape = sparql.parse_qsl, oxigraph.lane_shape
+
+    def counted_parse(text: str) -> list[tuple[str, str]]:
+        calls["parse_qsl"] += 1
+        return parse_qsl(text)
+
+    def counted_shape(query: str) -> Any:
+        calls["lane_shape"] += 1
+        return lane_shape(query)
+
+    monkeypatch.setattr(sparql, "parse_qsl", counted_parse)
+    monkeypatch.setattr(oxigraph, "lane_shape", counted_shape)
+    cache = fast.app.state.answer_cache
+    misses = cache.misses
+    answer = fast.exchange(_get({"query": SCAN + " # once"}, {"accept": JSON}))[0]
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"x-cache: miss" in answer
+    assert calls == {"parse_qsl": 1, "lane_shape": 1}
+    assert cache.misses == misses + 1
