@@ -318,3 +318,17 @@ def test_a_worker_s_query_is_read_looked_up_and_classified_once(
     assert answer.startswith(b"HTTP/1.1 200 ") and b"x-cache: miss" in answer
     assert calls == {"parse_qsl": 1, "lane_shape": 1}
     assert cache.misses == misses + 1
+
+
+def test_an_unavailable_store_is_the_app_s_503_without_a_fault_of_the_fast_path(
+    servers: tuple[Running, Running], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast, reference = servers
+    # Both servers share the module's store: marked gone as its watcher marks it.
+    monkeypatch.setattr(fast.app.state.store, "_down", "the store at its path is missing")
+    raw = _get({"query": LOOKUP + " # while unavailable"}, {"accept": JSON})
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+        got = _same_second(fast.exchange(raw)[0])
+    assert got == _same_second(reference.exchange(raw)[0])
+    assert got.startswith(b"HTTP/1.1 503 ")
+    assert not any("the fast path failed" in r.getMessage() for r in caplog.records)

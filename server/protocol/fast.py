@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from server.errors import StoreUnavailable
 from server.ops.accesslog import record
 from server.ops.fairness import client_of
 from server.ops.metrics import Metrics
@@ -112,7 +113,10 @@ class FastAnswers:
         except Exception:  # a 400, 403, 406 …: answered by the app, with its handlers
             return None
         cache = state.answer_cache
-        build_id = store.build_id
+        try:
+            build_id = store.build_id
+        except StoreUnavailable:  # the app's 503 with its reason (no cached answer, nothing logged here)
+            return None
         cache.use_build(build_id)
         key = cache_key(build_id, req, choice, settings)
         outcome = cache.peek(key)
