@@ -863,31 +863,48 @@ def _describe_plans(
     publication: Publication,
     kept: Sequence[PlanKept],
     places: set[str],
-    catalogue: Graph,
+    catalogue: spill.Runs,
+    build_id: str,
     code: str,
     directory: Path,
     journal: prune.Journal | None,
+    nodes: bool,
 ) -> tuple[list[PlanDescribed], set[Node]]:
     """The description of each plan (``_describe_plan``: made, or kept from an earlier build in
     ``directory``, the cache or the build's staging directory), one plan at a time, as sorted files
     (``spill.merged`` makes the description's canonical order of them); the statements about the
-    catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …) go to ``catalogue`` instead,
-    where the versions' description reads them (``versions.description``). Also the nodes the plans'
-    descriptions describe (a kept version's description stops at them)."""
+    catalogue itself (``{base}id/dataset dcat:dataset`` each plan's …), and what the current version
+    ``build_id`` inherits of them (``versions.inherited_by_current``), go to the sorted runs
+    ``catalogue``: none is held for all plans (the versions' description reads the rest of the
+    description, ``versions.description``). With ``nodes``, also the nodes the plans' descriptions
+    describe (a kept version's description stops at them; only a kept version other than the current
+    one needs them)."""
     spilled = []
     described: set[Node] = set()
     for k in kept:
         key, made = _describe_plan(vocab, publication, k, places, code, directory)
         if journal is not None:
             journal.used(f"{DESCRIBED_DIR}/{key}")
-        for t in ox.parse(path=str(made.catalogue), format=ox.RdfFormat.N_TRIPLES):
-            catalogue.add(
-                (dumps.to_rdflib(t.subject), dumps.to_rdflib(t.predicate), dumps.to_rdflib(t.object))
-            )
-        for line in spill.read_lines(made.part):
-            described.add(URIRef(line[1 : line.find(b" ") - 1].decode("utf-8")))
+        statements = [
+            (dumps.to_rdflib(t.subject), dumps.to_rdflib(t.predicate), dumps.to_rdflib(t.object))
+            for t in ox.parse(path=str(made.catalogue), format=ox.RdfFormat.N_TRIPLES)
+        ]
+        for statement in (*statements, *versions.inherited_by_current(vocab, build_id, statements)):
+            catalogue.add(_triple(statement))
+        if nodes:
+            for line in spill.read_lines(made.part):
+                described.add(URIRef(line[1 : line.find(b" ") - 1].decode("utf-8")))
         spilled.append(made)
     return spilled, described
+
+
+def _triple(statement: tuple[Node, Node, Node]) -> ox.Triple:
+    """An rdflib statement (no blank nodes) as a pyoxigraph triple."""
+    s, p, o = statement
+    subject, predicate = dumps.to_oxigraph(s), dumps.to_oxigraph(p)
+    if not isinstance(subject, ox.NamedNode) or not isinstance(predicate, ox.NamedNode):
+        raise TypeError(f"not a statement of the description: {statement!r}")
+    return ox.Triple(subject, predicate, dumps.to_oxigraph(o))
 
 
 def _entity_index(kept: Sequence[PlanKept], vocab: Vocab) -> EntityIndex:
@@ -1285,15 +1302,20 @@ def build(
                     vocab, files, publication or Publication(), _coverage(_plan_facts(kept), places)
                 )
             )
+            # Statements that are many per plan (the catalogue's naming each plan, each version's
+            # seeds) are spilled in sorted runs as they are made, and merged with the rest.
+            runs = spill.Runs(work / "description-runs")
             described_plans, plan_nodes = _describe_plans(
                 vocab,
                 publication or Publication(),
                 kept,
                 places,
-                described_graph,
+                runs,
+                build_id,
                 code,
                 cache.directory or work,
                 journal,
+                any(v.build_id != build_id for v in kept_versions),
             )
             described_graph += versions.description(
                 vocab,
@@ -1301,24 +1323,28 @@ def build(
                 kept_versions,
                 described_graph,
                 versions_dir,
-                {k.source_name: k.source_sha256 for k in kept},
+                ((k.source_name, k.source_sha256) for k in kept),
                 {f.name: f.sha256 for f in files},  # (it reads the N-Quads dump's: a corpus file)
                 plan_nodes | set(described_graph.subjects()),
+                out=lambda statement: runs.add(_triple(statement)),
             )
+            runs.flush()
             del plan_nodes
             corpus_part = dumps.canonical_order(dumps.graph_quads(described_graph, None, skolemize))
             description = work / "description.nt"
             with description.open("wb") as out:
                 out.writelines(
                     spill.merged(
-                        [d.part for d in described_plans],
+                        [*(d.part for d in described_plans), *runs.paths],
                         spill.nt_bytes(corpus_part).splitlines(keepends=True),
                         work,
                     )
                 )
             described = dumps.write_description_file(
                 description,
-                spill.merged_iris([d.iris for d in described_plans], spill.iris(corpus_part), work),
+                spill.merged_iris(
+                    [*(d.iris for d in described_plans), *runs.iris], spill.iris(corpus_part), work
+                ),
                 new_dist,
                 vocab.prefixes(),
             )

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 FAN_IN = 128  # files merged at once; more are merged in groups into intermediate files first
 _BATCH = 20_000  # quads serialised at a time
+RUN = 5_000  # triples held by ``Runs`` before they are written as a sorted run
 
 
 def nt_bytes(quads: Sequence[ox.Quad]) -> bytes:
@@ -112,6 +113,38 @@ def iris(quads: Iterable[ox.Quad | ox.Triple]) -> list[str]:
 def write_iris(path: Path, values: Sequence[str]) -> None:
     """Spill sorted IRIs, one a line (an IRI holds no line break)."""
     path.write_bytes("".join(f"{v}\n" for v in values).encode("utf-8"))
+
+
+class Runs:
+    """Triples given in any order, kept as sorted files: held ``size`` at a time, then written as a
+    run (its distinct lines sorted, and its distinct IRIs, as ``write_iris``), so that ``merged`` and
+    ``merged_iris`` read them with the other sorted files. For statements that are many per plan,
+    made one plan at a time (the catalogue's, each version's seeds), never all held at once."""
+
+    def __init__(self, work: Path, size: int | None = None) -> None:
+        self.work = work
+        self.size = RUN if size is None else size
+        self.paths: list[Path] = []
+        self.iris: list[Path] = []
+        self._held: list[ox.Triple] = []
+
+    def add(self, triple: ox.Triple) -> None:
+        self._held.append(triple)
+        if len(self._held) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is held as a run (nothing when nothing is)."""
+        if not self._held:
+            return
+        self.work.mkdir(parents=True, exist_ok=True)
+        data = ox.serialize(self._held, format=ox.RdfFormat.N_TRIPLES) or b""
+        path = self.work / f"run-{len(self.paths)}.nt"
+        path.write_bytes(b"".join(unique(sorted(data.splitlines(keepends=True)))))
+        write_iris(path.with_suffix(".iris"), iris(self._held))
+        self.paths.append(path)
+        self.iris.append(path.with_suffix(".iris"))
+        self._held = []
 
 
 def merged_iris(paths: Sequence[Path], extra: Sequence[str], work: Path | None = None) -> Iterator[str]:

@@ -28,7 +28,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,9 +168,10 @@ def description(
     kept: list[Version],
     described: Graph,
     versions_dir: Path,
-    seeds: dict[str, str],
+    seeds: Mapping[str, str] | Iterable[tuple[str, str]],
     files: dict[str, str],
     present: Collection[Node] | None = None,
+    out: Callable[[tuple[Node, Node, Node]], None] | None = None,
 ) -> Graph:
     """The DCAT 3 versioning of the dataset (see the module's docstring).
 
@@ -180,7 +181,10 @@ def description(
     own description said of ``{base}id/dataset`` when it was the current build (``void.ttl`` in the
     archive), so a version is described by its own build, never by a later one. ``present``: every
     node the current description describes, when ``described`` holds only part of it (the build
-    describes the plans apart); by default the subjects of ``described``.
+    describes the plans apart); by default the subjects of ``described``. ``out``: where the
+    statements that are many per plan go (each version's seeds: ``seed_statements``) instead of the
+    graph returned, which then holds none per plan (the build spills them: ``spill.Runs``); ``seeds``
+    may then be read once, in any order.
     """
     g = Graph()
     dataset = vocab.thing("dataset")
@@ -203,7 +207,8 @@ def description(
             )
         v = version_node(vocab, bid)
         g.add((dataset, DCAT.hasVersion, v))
-        _inherit(g, own, dataset, v, present)
+        # (a kept version's description names each of its plans' datasets: that goes to ``out``)
+        _inherit(g, own, dataset, v, present, add=out if bid != current.build_id else None)
         g.add((v, RDF.type, DCAT.Dataset))
         g.add((v, DCAT.isVersionOf, dataset))
         g.add((v, DCAT.version, Literal(bid)))
@@ -216,11 +221,13 @@ def description(
         if version.previous is not None:
             g.add((v, DCAT.previousVersion, version_node(vocab, version.previous)))
             g.add((v, PROV.wasRevisionOf, version_node(vocab, version.previous)))
-        for name, sha256 in sorted(sources.items()):
-            seed = vocab.thing("dataset", "version", bid, "seed", name)
-            g.add((v, PROV.wasDerivedFrom, seed))
-            g.add((seed, DCTERMS.title, Literal(name)))
-            _checksum(g, seed, sha256)
+        listed = sources.items() if isinstance(sources, Mapping) else sources
+        for name, sha256 in listed if out is not None else sorted(listed):
+            for statement in seed_statements(vocab, bid, name, sha256):
+                if out is not None:
+                    out(statement)
+                else:
+                    g.add(statement)
         if dump_sha is not None:
             url = versioned_url(vocab, bid, ARCHIVED_DUMP)
             dist = vocab.thing("dataset", "version", bid, "dump", ARCHIVED_DUMP)
@@ -231,6 +238,32 @@ def description(
             g.add((dist, DCAT.accessURL, url))
             _checksum(g, dist, dump_sha)
     return g
+
+
+def seed_statements(vocab: Vocab, build_id: str, name: str, sha256: str) -> Iterator[tuple[Node, Node, Node]]:
+    """What the version ``build_id`` says of one of its seeds: derived from it, its file name, its
+    checksum."""
+    v = version_node(vocab, build_id)
+    seed = vocab.thing("dataset", "version", build_id, "seed", name)
+    yield v, PROV.wasDerivedFrom, seed
+    yield seed, DCTERMS.title, Literal(name)
+    checksum = Graph()
+    _checksum(checksum, seed, sha256)
+    yield from sorted(checksum)
+
+
+def inherited_by_current(
+    vocab: Vocab, build_id: str, statements: Iterable[tuple[Node, Node, Node]]
+) -> Iterator[tuple[Node, Node, Node]]:
+    """Of ``statements`` (part of the current build's description, made apart from the graph
+    ``description`` reads: the catalogue's statements naming each plan), what the current version
+    ``build_id`` inherits (``_inherit``): the dataset's, but for ``_NOT_INHERITED``, said of the
+    version. Nothing beyond them: the current version's closure reads the current description,
+    where every node it could reach is described already."""
+    dataset, v = vocab.thing("dataset"), version_node(vocab, build_id)
+    for s, p, o in statements:
+        if s == dataset and p not in _NOT_INHERITED:
+            yield v, p, o
 
 
 # What a version does not inherit from its build's description of the dataset: its title and its
@@ -261,23 +294,26 @@ def _inherit(
     new: URIRef,
     present: Collection[Node],
     keep: frozenset[URIRef] | set[URIRef] = frozenset(),
+    add: Callable[[tuple[Node, Node, Node]], None] | None = None,
 ) -> None:
     """Copy ``old``'s statements in ``source`` onto ``new`` (except ``_NOT_INHERITED`` other than
-    ``keep``), with the statements of the nodes they reach that the current description lacks."""
+    ``keep``), with the statements of the nodes they reach that the current description lacks; into
+    ``g``, or given to ``add``."""
     skip = _NOT_INHERITED - set(keep)
     seen: set[Node] = {old}
+    put = g.add if add is None else add
 
     def closure(node: Node) -> None:
         if not isinstance(node, URIRef) or node in seen or node in present:
             return
         seen.add(node)
         for p, o in source.predicate_objects(node):
-            g.add((node, p, o))
+            put((node, p, o))
             closure(o)
 
     for p, o in source.predicate_objects(old):
         if p not in skip:
-            g.add((new, p, o))
+            put((new, p, o))
             closure(o)
 
 
