@@ -5,11 +5,13 @@ answers are the workers' answers byte for byte, and that nothing hostile ever ta
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ from server.protocol import formats as fmts
 from server.protocol.sparql import QueryRequest, run_bounded
 from server.settings import Settings
 from server.stores import oxigraph
-from server.stores.bounded import is_bounded
+from server.stores.bounded import is_bounded, lane_shape
 from server.stores.interface import FormatChoice
 from server.stores.oxigraph import OxigraphStore
 from tests.test_timeout import computing
@@ -357,3 +359,31 @@ def test_a_lane_query_takes_no_slot_but_the_client_s_budget_applies() -> None:
             pass
 
     asyncio.run(scenario())
+
+
+def test_the_lane_counts_its_json_rows_without_reading_the_answer_back(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lane_shape(EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o }") == ("select", None, True)
+    assert lane_shape(EX + "SELECT * WHERE { ex:plan ?p ?o } LIMIT 3") == ("select", 3, True)
+    assert lane_shape(EX + "SELECT ?x ?o WHERE { ex:plan ?p ?o }") == ("select", None, True)
+    # Rows that bind nothing ({}), or no variable at all: read back.
+    assert lane_shape(EX + "SELECT ?nowhere WHERE { ex:plan ?p ?o }") == ("select", None, False)
+    assert lane_shape(EX + "SELECT * WHERE { ex:plan ex:tasks 24 }") == ("select", None, False)
+    assert lane_shape(EX + "ASK { ex:plan ?p ?o }") == ("ask", None, False)
+    read_back: list[bytes] = []
+    loads = json.loads
+
+    def counted(body: Any, **kwargs: Any) -> Any:
+        read_back.append(body)
+        return loads(body, **kwargs)
+
+    monkeypatch.setattr(oxigraph.json, "loads", counted)
+    outcome = store.query_bounded(EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o }", formats=CHOICES[0])
+    assert outcome is not None and outcome.rows == 7 and read_back == []
+    outcome = store.query_bounded(EX + "SELECT ?nowhere WHERE { ex:plan ?p ?o }", formats=CHOICES[0])
+    assert outcome is not None and outcome.rows == 7 and len(read_back) == 1
+    assert (
+        outcome.body
+        == b'{"head":{"vars":["nowhere"]},"results":{"bindings":[' + b",".join([b"{}"] * 7) + b"]}}"
+    )

@@ -100,9 +100,10 @@ def _constant(tokens: list[tuple[str, str]], i: int, *, literal: bool) -> int | 
     return i + 1
 
 
-# What :func:`lane_shape` says of a query of the lane: its form ("select" or "ask") and its own LIMIT
-# (None when it has none).
-LaneShape = tuple[str, int | None]
+# What :func:`lane_shape` says of a query of the lane: its form ("select" or "ask"), its own LIMIT
+# (None when it has none), and whether every row of its answer binds a variable (a SELECT projecting
+# a variable of its pattern: one triple pattern binds all of its variables in every solution).
+LaneShape = tuple[str, int | None, bool]
 
 
 def is_bounded(query: str) -> bool:
@@ -137,6 +138,7 @@ def lane_shape(query: str) -> LaneShape | None:
             i += 3
     form = word(i)
     i += 1
+    projection: set[str] | None = None  # None: every variable of the pattern (SELECT *)
     if form == "select":
         if i < len(tokens) and tokens[i] == ("punct", "*"):
             i += 1
@@ -146,6 +148,7 @@ def lane_shape(query: str) -> LaneShape | None:
                 i += 1
             if i == start:
                 return None
+            projection = {text[1:] for _, text in tokens[start:i]}
     elif form != "ask":
         return None
     if word(i) == "where":
@@ -196,7 +199,12 @@ def lane_shape(query: str) -> LaneShape | None:
             return None
         limit = int(tokens[i + 1][1])
         i += 2
-    return (form, limit) if i == len(tokens) else None
+    if i != len(tokens):
+        return None
+    bound = (
+        form == "select" and bool(variables) and (projection is None or not projection.isdisjoint(variables))
+    )
+    return (form, limit, bound)
 
 
 __all__ = ["BOUNDED_ROWS", "LaneShape", "is_bounded", "lane_shape"]
