@@ -46,10 +46,14 @@ BOUNDED_ROWS = 1000
 _PN_PREFIX = r"[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 _PLX = r"%[0-9A-Fa-f]{2}"
 _PN_LOCAL = rf"(?:[A-Za-z0-9_:]|{_PLX})(?:(?:[A-Za-z0-9_.:-]|{_PLX})*(?:[A-Za-z0-9_:-]|{_PLX}))?"
+# White space and comments, read whole (atomic: never given back to let a token start inside them).
+_SKIP = r"(?>(?:[ \t\r\n]++|\#[^\r\n]*+)*)"
+# One token, after the white space and comments before it (one match per token, not two).
 _TOKEN = re.compile(
     rf"""
-      (?P<space>(?:[ \t\r\n]|\#[^\r\n]*)+)
-    | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+    {_SKIP}
+    (?:
+      (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
     | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
     | (?P<var>[?$][A-Za-z0-9_]+)
     | (?P<string>"(?:[^"\\\r\n]|\\[tbnrf\\"'])*"|'(?:[^'\\\r\n]|\\[tbnrf\\"'])*')
@@ -57,9 +61,11 @@ _TOKEN = re.compile(
     | (?P<number>[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.?[0-9]+[eE][+-]?[0-9]+|[0-9]*\.[0-9]+|[0-9]+))
     | (?P<word>[A-Za-z]+)
     | (?P<punct>\^\^|[{{}}.*])
+    )
     """,
     re.VERBOSE,
 )
+_END = re.compile(rf"{_SKIP}\Z", re.VERBOSE)  # white space and comments to the end of the text
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -68,14 +74,14 @@ def _lex(query: str) -> list[tuple[str, str]] | None:
     a token of the grammar (the whole text must be read)."""
     tokens: list[tuple[str, str]] = []
     at, end = 0, len(query)
+    match = _TOKEN.match
     while at < end:
-        found = _TOKEN.match(query, at)
+        found = match(query, at)
         if found is None:
-            return None
+            return tokens if _END.match(query, at) is not None else None
         kind = found.lastgroup
         assert kind is not None
-        if kind != "space":
-            tokens.append((kind, found.group()))
+        tokens.append((kind, found.group(kind)))
         at = found.end()
     return tokens
 
