@@ -5,13 +5,18 @@ answers are the workers' answers byte for byte, and that nothing hostile ever ta
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from server.app import create_app
 from server.errors import QuerySyntaxError, TooManyRequests, TooManyRows
@@ -19,8 +24,8 @@ from server.ops.fairness import Limits, LocalLimiter
 from server.protocol import formats as fmts
 from server.protocol.sparql import QueryRequest, run_bounded
 from server.settings import Settings
-from server.stores import oxigraph
-from server.stores.bounded import is_bounded
+from server.stores import bounded, oxigraph
+from server.stores.bounded import is_bounded, lane_shape
 from server.stores.interface import FormatChoice
 from server.stores.oxigraph import OxigraphStore
 from tests.test_timeout import computing
@@ -357,3 +362,76 @@ def test_a_lane_query_takes_no_slot_but_the_client_s_budget_applies() -> None:
             pass
 
     asyncio.run(scenario())
+
+
+def test_the_lane_counts_its_json_rows_without_reading_the_answer_back(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lane_shape(EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o }") == ("select", None, True)
+    assert lane_shape(EX + "SELECT * WHERE { ex:plan ?p ?o } LIMIT 3") == ("select", 3, True)
+    assert lane_shape(EX + "SELECT ?x ?o WHERE { ex:plan ?p ?o }") == ("select", None, True)
+    # Rows that bind nothing ({}), or no variable at all: read back.
+    assert lane_shape(EX + "SELECT ?nowhere WHERE { ex:plan ?p ?o }") == ("select", None, False)
+    assert lane_shape(EX + "SELECT * WHERE { ex:plan ex:tasks 24 }") == ("select", None, False)
+    assert lane_shape(EX + "ASK { ex:plan ?p ?o }") == ("ask", None, False)
+    read_back: list[bytes] = []
+    loads = json.loads
+
+    def counted(body: Any, **kwargs: Any) -> Any:
+        read_back.append(body)
+        return loads(body, **kwargs)
+
+    monkeypatch.setattr(oxigraph.json, "loads", counted)
+    outcome = store.query_bounded(EX + "SELECT ?p ?o WHERE { ex:plan ?p ?o }", formats=CHOICES[0])
+    assert outcome is not None and outcome.rows == 7 and read_back == []
+    outcome = store.query_bounded(EX + "SELECT ?nowhere WHERE { ex:plan ?p ?o }", formats=CHOICES[0])
+    assert outcome is not None and outcome.rows == 7 and len(read_back) == 1
+    assert (
+        outcome.body
+        == b'{"head":{"vars":["nowhere"]},"results":{"bindings":[' + b",".join([b"{}"] * 7) + b"]}}"
+    )
+
+
+# The lane's lexer before white space and comments were read with the token after them (one match
+# per token): the reference the lexer must agree with on every text.
+_REFERENCE_TOKEN = re.compile(
+    r"(?P<space>(?:[ \t\r\n]|\#[^\r\n]*)+)|(?P<iri>"
+    + bounded._TOKEN.pattern.split("(?P<iri>")[1].rsplit(")", 1)[0],
+    re.VERBOSE,
+)
+
+
+def _reference_lex(query: str) -> list[tuple[str, str]] | None:
+    tokens: list[tuple[str, str]] = []
+    at = 0
+    while at < len(query):
+        found = _REFERENCE_TOKEN.match(query, at)
+        if found is None:
+            return None
+        if found.lastgroup != "space":
+            tokens.append((found.lastgroup or "", found.group()))
+        at = found.end()
+    return tokens
+
+
+# Fragments that meet at every boundary the lexer has: comments with tokens in them, line ends, names
+# next to names, an IRI cut short, prefixes ending in a dot.
+_FRAGMENTS = [
+    " ", "\n", "\r\n", "\t", "# select ?x { <a> ?p ?o }", "#", "# c\n", "SELECT", "select", "ASK", "WHERE",
+    "LIMIT", "a", "?p", "$o", "?", "<http://x/a>", "<a", ">", "ex:", "ex:plan", ":", "pk.:", "a.b:c",
+    "ex:a.", "%41", '"x"', "'y'", '"a\\"b"', "@en-GB", "^^", "12", "1.5e3", ".", "{", "}", "*", "BASE",
+    "PREFIX", "\\u0041", "服", "-", "+1",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=25))
+@settings(derandomize=True, deadline=None, max_examples=400, suppress_health_check=list(HealthCheck))
+def test_the_lexer_reads_every_text_as_its_reference_does(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert bounded._lex(text) == _reference_lex(text)
+
+
+def test_the_lexer_reads_comments_and_white_space_with_the_token_after_them() -> None:
+    query = "SELECT ?p ?o # a comment { ?s }\nWHERE { <s> ?p ?o }  \n# end"
+    assert bounded._lex(query) == _reference_lex(query)
+    assert bounded._TOKEN.match(query, 6) is not None and bounded._TOKEN.match(query, 6).group() == " ?p"

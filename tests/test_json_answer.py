@@ -5,12 +5,13 @@ solutions: awkward strings, language tags, datatypes, blank nodes, quoted triple
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pyoxigraph as ox
 
 from server.protocol import formats as fmts
 from server.protocol.results import Solutions, serialize_solutions
-from server.stores.oxigraph import _engine_json_answer, _json_answer, _term
+from server.stores.oxigraph import _engine_json_answer, _json_answer, _json_rows, _term
 
 EX = "http://example.org/"
 VALUES = [
@@ -77,3 +78,49 @@ def test_the_engine_s_own_json_is_the_same_bytes_and_rows() -> None:
     again = store.query(query)
     assert isinstance(again, ox.QuerySolutions)
     assert _engine_json_answer(again, len(VALUES)) == ("error", "too-many-rows", "rows", len(VALUES))
+
+
+# Strings that look like the engine's JSON between two rows, inside a value (written raw, except "
+# and \ escaped): none of them may be counted as a row.
+LOOK_ALIKES = [
+    "},{",
+    '},{"',
+    '},{"p',
+    '}},{"p":{"type":"uri","value":"x"}},{"o',
+    "ends in },{",
+    '\\},{\\"p',
+    "[]}}",
+    "",
+]
+
+
+def test_the_rows_of_the_engine_s_json_are_counted_without_reading_it_back() -> None:
+    store = ox.Store()
+    subject = ox.NamedNode(EX + "s")
+    values: list[Any] = [*VALUES, *(ox.Literal(text) for text in LOOK_ALIKES)]
+    values += [ox.Literal(text, language="en") for text in LOOK_ALIKES]
+    values += [ox.NamedNode(EX + "%7D,%7B"), ox.NamedNode(EX + "a?q=%7D,%7B%22")]
+    for i, value in enumerate(values):
+        store.add(ox.Quad(subject, ox.NamedNode(f"{EX}p{i}"), value))
+    store.add(ox.Quad(ox.NamedNode(EX + "t"), subject, ox.Triple(subject, subject, ox.Literal('},{"o'))))
+    queries = [
+        f"SELECT ?p ?o WHERE {{ <{EX}s> ?p ?o }}",
+        f"SELECT ?o WHERE {{ <{EX}s> ?p ?o }}",
+        f"SELECT ?o ?none WHERE {{ <{EX}s> ?p ?o }}",
+        f"SELECT ?p ?o WHERE {{ <{EX}t> ?p ?o }}",
+        f"SELECT ?o WHERE {{ <{EX}s> <{EX}p0> ?o }}",  # one row
+        f"SELECT ?o WHERE {{ <{EX}nothing> ?p ?o }}",  # none
+    ]
+    for query in queries:
+        for limit in (None, 3):
+            text = query if limit is None else f"{query} LIMIT {limit}"
+            result = store.query(text)
+            assert isinstance(result, ox.QuerySolutions)
+            body = result.serialize(format=ox.QueryResultsFormat.JSON)
+            assert body is not None
+            assert _json_rows(body) == len(json.loads(body)["results"]["bindings"]), text
+            again = store.query(text)
+            assert isinstance(again, ox.QuerySolutions)
+            reply = _engine_json_answer(again, None, rows_bound=True)
+            assert reply[0] == "ok" and reply[1].body == body
+    assert _json_rows(store.query(queries[0]).serialize(format=ox.QueryResultsFormat.JSON)) == len(values)

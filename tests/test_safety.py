@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
+from server.protocol import safety
 from server.protocol.safety import (
     check_query,
     lexical_service_count,
     looks_like_update,
+    mentions_service,
     silence_refused_services,
 )
 from server.stores.oxigraph import OxigraphStore
@@ -188,3 +190,37 @@ def test_a_prefix_named_silent_is_not_the_keyword() -> None:
     assert silence_refused_services(query, NONE) == query
     with pytest.raises(UnsafeQuery, match=r"^SERVICE \(federated query\) is not allowed on this server"):
         check_query(query, NONE)
+
+
+MENTIONS = [
+    "SELECT * { ?s ?p ?o }",
+    "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+    "select * { sErViCe <http://x/> { ?s ?p ?o } }",
+    "SELECT ?o { <http://example.org/service> ?p ?o . ?o ?q ?r }",
+    "# servic\ne\nSELECT * {}",
+    "SELECT * { ſervice <http://x/> { } }",  # U+017F: the regex reads it as s
+    "SELECT * { servİce <http://x/> { } }",  # U+0130
+    "SELECT * { servıce <http://x/> { } }",  # U+0131
+    "SELECT * { ＳＥＲＶＩＣＥ <http://x/> { } }",  # fullwidth: not the letters
+    "# 服务 service\nSELECT * {}",
+    "# 服务\nSELECT * {}",
+]
+
+
+@pytest.mark.parametrize("query", MENTIONS)
+def test_mentions_service_is_the_case_insensitive_regex(query: str) -> None:
+    assert mentions_service(query) == (safety._MENTIONS_SERVICE.search(query) is not None)
+
+
+def test_an_ascii_text_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Refuse:
+        def search(self, text: str) -> None:
+            raise AssertionError("the regex searched an ASCII text")
+
+    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", Refuse())
+    assert mentions_service("SELECT * { SeRvIcE <http://x/> {} }")
+    assert not mentions_service("SELECT ?o { <http://example.org/plan> ?p ?o }\n#bench-1")
+    with pytest.raises(UnsafeQuery):
+        check_query("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", frozenset())
+    with pytest.raises(AssertionError):
+        mentions_service("SELECT * { ſervice <http://x/> {} }")  # not ASCII: the regex decides

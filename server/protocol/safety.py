@@ -65,7 +65,13 @@ _NO_SERVICE = (
 
 
 def mentions_service(query: str) -> bool:
-    """True when the letters ``service`` occur anywhere in ``query``, in any case (see step 1 above)."""
+    """True when the letters ``service`` occur anywhere in ``query``, in any case (see step 1 above):
+    where :data:`_MENTIONS_SERVICE` finds them. On an ASCII text that regex's case-insensitive search
+    (which also reads ``ſ`` as ``s`` and ``İ``, ``ı`` as ``i``) is ASCII case-insensitive equality, so
+    there the lowered text is searched (a search of the bytes; the regex tests every position: ~34,000
+    instructions for a 250-character lookup, ~2% of its request)."""
+    if query.isascii():
+        return "service" in query.lower()
     return _MENTIONS_SERVICE.search(query) is not None
 
 
@@ -181,7 +187,7 @@ def silence_refused_services(
     clause whose target cannot be resolved here (a variable, an unknown prefix) is silenced only when no
     host at all is allowed; otherwise it is left for :func:`check_query` to refuse.
     """
-    if not _MENTIONS_SERVICE.search(query):
+    if not mentions_service(query):
         return query
     tokens = _tokens(query)
     declared_base, prefixes = _prologue(tokens)
@@ -234,7 +240,7 @@ def check_query(query: str, allowed_hosts: frozenset[str], *, base_iri: str | No
     """Raise :class:`UnsafeQuery` (400) or :class:`UpdateRefused` (403) unless ``query`` may run."""
     if looks_like_update(query):
         raise UpdateRefused("this endpoint is read-only: SPARQL Update operations are refused")
-    if not _MENTIONS_SERVICE.search(query):
+    if not mentions_service(query):
         return
     lexical = lexical_service_count(query)
     if lexical and not allowed_hosts:

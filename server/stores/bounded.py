@@ -46,10 +46,14 @@ BOUNDED_ROWS = 1000
 _PN_PREFIX = r"[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 _PLX = r"%[0-9A-Fa-f]{2}"
 _PN_LOCAL = rf"(?:[A-Za-z0-9_:]|{_PLX})(?:(?:[A-Za-z0-9_.:-]|{_PLX})*(?:[A-Za-z0-9_:-]|{_PLX}))?"
+# White space and comments, read whole (atomic: never given back to let a token start inside them).
+_SKIP = r"(?>(?:[ \t\r\n]++|\#[^\r\n]*+)*)"
+# One token, after the white space and comments before it (one match per token, not two).
 _TOKEN = re.compile(
     rf"""
-      (?P<space>(?:[ \t\r\n]|\#[^\r\n]*)+)
-    | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+    {_SKIP}
+    (?:
+      (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
     | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
     | (?P<var>[?$][A-Za-z0-9_]+)
     | (?P<string>"(?:[^"\\\r\n]|\\[tbnrf\\"'])*"|'(?:[^'\\\r\n]|\\[tbnrf\\"'])*')
@@ -57,9 +61,11 @@ _TOKEN = re.compile(
     | (?P<number>[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.?[0-9]+[eE][+-]?[0-9]+|[0-9]*\.[0-9]+|[0-9]+))
     | (?P<word>[A-Za-z]+)
     | (?P<punct>\^\^|[{{}}.*])
+    )
     """,
     re.VERBOSE,
 )
+_END = re.compile(rf"{_SKIP}\Z", re.VERBOSE)  # white space and comments to the end of the text
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -68,14 +74,14 @@ def _lex(query: str) -> list[tuple[str, str]] | None:
     a token of the grammar (the whole text must be read)."""
     tokens: list[tuple[str, str]] = []
     at, end = 0, len(query)
+    match = _TOKEN.match
     while at < end:
-        found = _TOKEN.match(query, at)
+        found = match(query, at)
         if found is None:
-            return None
+            return tokens if _END.match(query, at) is not None else None
         kind = found.lastgroup
         assert kind is not None
-        if kind != "space":
-            tokens.append((kind, found.group()))
+        tokens.append((kind, found.group(kind)))
         at = found.end()
     return tokens
 
@@ -100,9 +106,10 @@ def _constant(tokens: list[tuple[str, str]], i: int, *, literal: bool) -> int | 
     return i + 1
 
 
-# What :func:`lane_shape` says of a query of the lane: its form ("select" or "ask") and its own LIMIT
-# (None when it has none).
-LaneShape = tuple[str, int | None]
+# What :func:`lane_shape` says of a query of the lane: its form ("select" or "ask"), its own LIMIT
+# (None when it has none), and whether every row of its answer binds a variable (a SELECT projecting
+# a variable of its pattern: one triple pattern binds all of its variables in every solution).
+LaneShape = tuple[str, int | None, bool]
 
 
 def is_bounded(query: str) -> bool:
@@ -137,6 +144,7 @@ def lane_shape(query: str) -> LaneShape | None:
             i += 3
     form = word(i)
     i += 1
+    projection: set[str] | None = None  # None: every variable of the pattern (SELECT *)
     if form == "select":
         if i < len(tokens) and tokens[i] == ("punct", "*"):
             i += 1
@@ -146,6 +154,7 @@ def lane_shape(query: str) -> LaneShape | None:
                 i += 1
             if i == start:
                 return None
+            projection = {text[1:] for _, text in tokens[start:i]}
     elif form != "ask":
         return None
     if word(i) == "where":
@@ -196,7 +205,12 @@ def lane_shape(query: str) -> LaneShape | None:
             return None
         limit = int(tokens[i + 1][1])
         i += 2
-    return (form, limit) if i == len(tokens) else None
+    if i != len(tokens):
+        return None
+    bound = (
+        form == "select" and bool(variables) and (projection is None or not projection.isdisjoint(variables))
+    )
+    return (form, limit, bound)
 
 
 __all__ = ["BOUNDED_ROWS", "LaneShape", "is_bounded", "lane_shape"]

@@ -221,6 +221,9 @@ class _Request:
     # SPARQL JSON written by the engine itself (the bounded lane: its text then carries a LIMIT one past
     # max_rows, so that the engine never reads more than the lane's rows).
     engine_json: bool = False
+    # Every row of the answer binds a variable (server.stores.bounded.lane_shape): its rows are counted
+    # in the engine's JSON without reading it back (_json_rows).
+    rows_bound: bool = False
 
 
 def _rdf_format(fmt: Format) -> ox.RdfFormat:
@@ -292,7 +295,7 @@ def _answer(store: ox.Store, req: _Request, prefixes: Mapping[str, str]) -> tupl
             variables = tuple(v.value for v in result.variables)
             if fmt is fmts.SPARQL_JSON:
                 if req.engine_json:
-                    return _engine_json_answer(result, limit)
+                    return _engine_json_answer(result, limit, rows_bound=req.rows_bound)
                 return _json_answer(result, variables, limit)
             rows: list[tuple[Term | None, ...]] = []
             for solution in result:
@@ -375,13 +378,31 @@ def _json_answer(result: Any, variables: tuple[str, ...], limit: int | None) -> 
     return ("ok", QueryOutcome(ResultKind.SOLUTIONS, len(rows), fmts.SPARQL_JSON, body))
 
 
-def _engine_json_answer(result: ox.QuerySolutions, limit: int | None) -> tuple[Any, ...]:
+# Where a row of the engine's SPARQL JSON starts after another: ``},{"`` and a variable's first
+# character. Inside a string a ``"`` is always escaped, so an unescaped ``"`` there is the string's end,
+# and after a string's end comes ``,``, ``:``, ``}`` or ``]``, never a name's character; and within a
+# row, the objects of a term follow keys (``},"value":{``), never ``},{``.
+_NEXT_ROW = re.compile(rb'\},\{"[A-Za-z0-9_]')
+_NO_ROWS = b"[]}}"  # the end of an answer without rows (one with rows ends with its last row's "}]}}")
+
+
+def _json_rows(body: bytes) -> int:
+    """The number of rows of the engine's SPARQL JSON ``body`` when every row binds a variable (a row
+    ``{}`` would not be told apart from a string's text): 14 rows in ~4 µs instead of ~20 µs for
+    ``json.loads`` (tests/test_json_answer.py compares the two over awkward strings)."""
+    return 0 if body.endswith(_NO_ROWS) else len(_NEXT_ROW.findall(body)) + 1
+
+
+def _engine_json_answer(
+    result: ox.QuerySolutions, limit: int | None, *, rows_bound: bool = False
+) -> tuple[Any, ...]:
     """A SELECT answer as SPARQL JSON written by the engine (the same bytes as :func:`_json_answer`,
-    tests/test_json_answer.py), its rows counted by reading it back. For a query whose text bounds its
-    rows (the bounded lane's): the whole answer is read before the row limit is looked at."""
+    tests/test_json_answer.py), its rows counted by reading it back (or by :func:`_json_rows` when
+    ``rows_bound``: every row binds a variable). For a query whose text bounds its rows (the bounded
+    lane's): the whole answer is read before the row limit is looked at."""
     body = result.serialize(format=ox.QueryResultsFormat.JSON)
     assert body is not None
-    rows = len(json.loads(body)["results"]["bindings"])
+    rows = _json_rows(body) if rows_bound else len(json.loads(body)["results"]["bindings"])
     if limit is not None and rows > limit:
         return ("error", "too-many-rows", "rows", limit)
     return ("ok", QueryOutcome(ResultKind.SOLUTIONS, rows, fmts.SPARQL_JSON, body))
@@ -1053,7 +1074,7 @@ class OxigraphStore:
             return None
         formats, max_rows = options.get("formats"), options.get("max_rows")
         limit = BOUNDED_ROWS if max_rows is None else min(max_rows, BOUNDED_ROWS)
-        form, own_limit = shape
+        form, own_limit, rows_bound = shape
         # SELECT as SPARQL JSON: written by the engine, the text bounded to one row past the lane's
         # (after a line break: the text may end in a comment); a LIMIT of its own that reads no more
         # than that is bound enough. Otherwise the rows are read one by one up to the limit.
@@ -1074,6 +1095,7 @@ class OxigraphStore:
             options.get("base_iri"),
             (),
             engine_json=engine_json,
+            rows_bound=rows_bound,
         )
         reply = _answer(handle, request, pool.prefixes)
         if reply[0] == "error" and reply[1] == "too-many-rows" and limit != max_rows:
