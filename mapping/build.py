@@ -1251,9 +1251,12 @@ def build(
                     change.subjects(default_only=True),
                     table_counts,
                 )
-            files += (
-                table_files if table_files is not None else tables.write_tables(store, new_dist, vocab, work)
-            )
+            del store  # the tables' reading memory is not held under the description's load
+            if table_files is None:  # each table read from the store opened anew (tables.write_tables)
+                table_files = tables.write_tables(
+                    functools.partial(_open_store, new_store), new_dist, vocab, work
+                )
+            files += table_files
             corpus_files = sorted(files, key=lambda f: f.name)
             # Every file (the corpus's, and each plan's read back from its facts) in name order.
             build_id = dumps.build_id(_by_name(corpus_files, _plan_files(kept)), in_order=True)
@@ -1268,7 +1271,6 @@ def build(
                 (previous, change, chunk_counts.nquads) if previous and change else None,
             )
             kept_versions = versions.planned(versions_dir, lineage, keep_versions)
-            del store  # the tables' reading memory is not held under the description's load
             store = _open_store(new_store)
             info: dict[str, object] = {
                 "build_id": build_id,

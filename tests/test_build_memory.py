@@ -384,11 +384,13 @@ def test_the_tables_read_a_compacted_store_and_the_description_is_loaded_in_smal
     assert [e.split(" ")[0] for e in events] == [
         *("open", "load", "compact"),
         *("open", "tables"),
+        *["open"] * len(tables.TABLES),  # each table from the store opened anew
         *("open", "load", "compact"),
         "open",
     ]
     assert events[1] == f"load {result.quads} by {b._LOAD_BATCH}"
-    assert events[6].endswith(" by 50") and int(events[6].split(" ")[1]) > 50  # several batches
+    described = events[6 + len(tables.TABLES)]
+    assert described.endswith(" by 50") and int(described.split(" ")[1]) > 50  # several batches
     monkeypatch.undo()
     assert files(quiet_build(seeds, tmp_path / "two").dist_dir) == files(result.dist_dir)
 
@@ -479,7 +481,7 @@ def test_the_store_is_opened_anew_between_the_stages_that_read_it(
     monkeypatch.setattr(incremental, "write_tables", tabling)
     seeds = corpus(tmp_path)
     quiet_build(seeds, tmp_path / "out")
-    assert events == ["open"] * 4
+    assert events == ["open"] * (4 + len(tables.TABLES))
     events.clear()
     bailu = seeds / "bailu-county-commerce-2023-2025.txt"
     text = bailu.read_text(encoding="utf-8")
@@ -499,3 +501,24 @@ def test_a_store_that_lost_quads_fails_the_build_and_is_closed(tmp_path: Path) -
     with pytest.raises(b.BuildError, match="holds 1 quads, not 2"):
         b._check_store(tmp_path / "store", 2)
     assert len(ox.Store(str(tmp_path / "store"))) == 1  # closed (a second open in one process fails)
+
+
+def test_each_table_can_be_read_from_the_store_opened_anew(built_plan: BuiltPlan, tmp_path: Path) -> None:
+    """Given a function that opens the store, ``tables.write_tables`` reads each table from the store
+    opened anew and closes it before the next (what one table's reading made the store hold is not held
+    under the next): the same files as from one open store. A store still open when the next table
+    opens it would fail that open (Oxigraph locks a store's directory against a second open)."""
+    shutil.copytree(built_plan.settings.store_dir, tmp_path / "store")
+    opened: list[int] = []
+
+    def opener() -> ox.Store:
+        opened.append(1)
+        return ox.Store(str(tmp_path / "store"))
+
+    (tmp_path / "each").mkdir()
+    (tmp_path / "one").mkdir()
+    each = tables.write_tables(opener, tmp_path / "each", VOCAB)
+    assert len(opened) == len(tables.TABLES)
+    one = tables.write_tables(ox.Store(str(tmp_path / "store")), tmp_path / "one", VOCAB)
+    assert each == one
+    assert files(tmp_path / "each") == files(tmp_path / "one")
