@@ -1252,6 +1252,7 @@ def build(
                     table_counts,
                 )
             del store  # the tables' reading memory is not held under the description's load
+            tables_updated = table_files is not None
             if table_files is None:  # each table read from the store opened anew (tables.write_tables)
                 table_files = tables.write_tables(
                     functools.partial(_open_store, new_store), new_dist, vocab, work
@@ -1419,7 +1420,7 @@ def build(
         resolved=tuple(k.slug for k in kept if k.resolved),
         chunk_owners=tuple(sorted(chunk_counts.made_owners)),
         store_delta=(len(change.added), len(change.removed)) if change is not None and was_updated else None,
-        table_rows=dict(table_counts.redone) if table_files is not None else None,
+        table_rows=dict(table_counts.redone) if tables_updated else None,
         pruned=pruned,
         described=described_anew,
     )
