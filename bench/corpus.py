@@ -10,7 +10,10 @@ For each corpus size (default 1, 10, 100, 1000) it runs ``plankg build`` in a fr
 fresh output directory and records the wall time and the peak resident memory of that process (from
 ``wait4`` and from the build's own report of each stage's peak, ``mapping.memory``: its process's
 ``VmHWM`` reset at the stage's start, and the largest worker process that ended in the stage), then
-changes one plan and builds again (the per-plan cache re-reads only that plan). On the
+changes one plan and builds again (the per-plan cache re-reads only that plan). After each cold
+build it measures the store's own needs for that build (``bench.store_needs``: a fresh process that
+loads the build's quads, compacts the store and reads every quad once) and reports the builds' peaks
+above it. On the
 largest corpus built it starts the app in-process over the store and records each canned query's
 latency (median of 5, default parameters). The fitted exponent is the slope of log(time) over
 log(plans) by least squares. Results: ``bench/results/{date}-corpus.{md,json}``.
@@ -35,6 +38,8 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from bench.store_needs import store_needs
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -331,12 +336,21 @@ def main(argv: list[str] | None = None) -> int:
         help="build in this new or empty directory and keep it (seeds-N/, out-N/: for bench.canned)",
     )
     parser.add_argument(
+        "--store-needs",
+        type=Path,
+        metavar="KEPT",
+        help="with --render: measure the store's own needs anew from KEPT/out-N/dist (bench.store_needs)",
+    )
+    parser.add_argument(
         "--no-queries", action="store_true", help="builds only: no canned queries over the largest corpus"
     )
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text(encoding="utf-8"))
         runs = saved["runs"]
+        if args.store_needs:
+            for r in runs:
+                r["cold"]["store_needs"] = store_needs(args.store_needs / f"out-{r['plans']}" / "dist")
         exponent = fit_exponent([(int(str(r["plans"])), _cold_seconds(r)) for r in runs])
         write_results(runs, exponent, saved["canned_query_median_ms"], saved["served_plans"], args.name)
         return 0
@@ -352,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             seeds, out = work / f"seeds-{size}", work / f"out-{size}"
             paths = generate(size, seeds, args.seed)
             cold = timed_build(seeds, out, args.jobs)
+            cold["store_needs"] = store_needs(out / "dist")
             change_one(paths[len(paths) // 2])
             rebuild = timed_build(seeds, out, args.jobs)
             runs.append({"plans": size, "cold": cold, "rebuild_one_changed": rebuild})
@@ -386,6 +401,60 @@ def _per_plan(run: dict[str, object]) -> float | None:
         if name.startswith("parse, map and validate"):
             return round(float(seconds) / int(str(run["plans"])), 2)
     return None
+
+
+def _needs(run: dict[str, object]) -> float | None:
+    cold = run["cold"]
+    assert isinstance(cold, dict)
+    needs = cold.get("store_needs")
+    return float(needs["store_needs_mib"]) if isinstance(needs, dict) else None
+
+
+def slope(points: list[tuple[int, float]]) -> float | None:
+    """Least squares slope of ``y`` over ``x`` (MiB per plan); None with fewer than two sizes."""
+    if len({x for x, _ in points}) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+
+
+def memory_lines(runs: list[dict[str, object]]) -> list[str]:
+    """The builds' peaks against the store's own needs (``bench.store_needs``), with the slopes."""
+    measured = [r for r in runs if _needs(r) is not None]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "Peak memory against the store's own needs (MiB; `bench.store_needs`: a fresh process with the",
+        "build's imports loads the build's quads as the build does, compacts the store and reads every",
+        "quad once, nothing else):",
+        "",
+        "| plans | store's own needs | cold peak | cold above the needs | rebuild peak | rebuild above |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    series: dict[str, list[tuple[int, float]]] = {"needs": [], "cold": [], "rebuild": []}
+    for r in measured:
+        cold, warm = r["cold"], r["rebuild_one_changed"]
+        assert isinstance(cold, dict) and isinstance(warm, dict)
+        plans, needs = int(str(r["plans"])), _needs(r)
+        assert needs is not None
+        above, again = float(cold["peak_rss_mib"]) - needs, float(warm["peak_rss_mib"]) - needs
+        series["needs"].append((plans, needs))
+        series["cold"].append((plans, above))
+        series["rebuild"].append((plans, again))
+        lines.append(
+            f"| {plans} | {needs:.1f} | {cold['peak_rss_mib']} | {above:+.1f} "
+            f"| {warm['peak_rss_mib']} | {again:+.1f} |"
+        )
+    slopes = {k: slope(v) for k, v in series.items()}
+    if all(v is not None for v in slopes.values()):
+        lines += [
+            "",
+            f"Slopes (least squares, MiB per plan): the store's needs {slopes['needs']:.3f}; the cold"
+            f" peak above them {slopes['cold']:.3f}; the rebuild's peak above them {slopes['rebuild']:.3f}.",
+        ]
+    return lines
 
 
 def write_results(
@@ -459,6 +528,7 @@ def write_results(
             "",
             f"**Projection, not measured:** 1000 plans ≈ {projection['seconds']} s (fitted law).",
         ]
+    lines += memory_lines(runs)
     lines += ["", "Stages of each cold build (s):", ""]
     for r in runs:
         cold = r["cold"]

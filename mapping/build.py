@@ -1225,7 +1225,7 @@ def build(
             if updated is not None:
                 store, loaded, new_store = updated, quad_count, new_store / "store"
             else:
-                store = ox.Store(str(new_store))
+                store = _open_store(new_store)
                 loaded = _load(store, changes.stream_nquads(new_dist / "plankg.nq"))
                 # Compacted now, before the tables read the whole store: the bulk loader leaves a set
                 # of files per batch, and the store keeps each file's index and filter in memory
@@ -1233,6 +1233,12 @@ def build(
                 # 15 compacted ones). Compacted again once the description is in (_close_store).
                 _compact(store)
             del updated  # the store is closed where it is deleted (not held here too)
+            # Opened anew before each stage that reads it (the tables; the description's load and the
+            # closing count), so that what one stage made the store hold (the compaction's or the
+            # update's buffers, the blocks and file indexes the tables read) is not held under the
+            # next: the reading memory of each stage alone, as the store's own needs measure it.
+            del store
+            store = _open_store(new_store)
 
         with stage("write tables and the description"):
             table_files = None
@@ -1245,9 +1251,13 @@ def build(
                     change.subjects(default_only=True),
                     table_counts,
                 )
-            files += (
-                table_files if table_files is not None else tables.write_tables(store, new_dist, vocab, work)
-            )
+            del store  # the tables' reading memory is not held under the description's load
+            tables_updated = table_files is not None
+            if table_files is None:  # each table read from the store opened anew (tables.write_tables)
+                table_files = tables.write_tables(
+                    functools.partial(_open_store, new_store), new_dist, vocab, work
+                )
+            files += table_files
             corpus_files = sorted(files, key=lambda f: f.name)
             # Every file (the corpus's, and each plan's read back from its facts) in name order.
             build_id = dumps.build_id(_by_name(corpus_files, _plan_files(kept)), in_order=True)
@@ -1262,6 +1272,7 @@ def build(
                 (previous, change, chunk_counts.nquads) if previous and change else None,
             )
             kept_versions = versions.planned(versions_dir, lineage, keep_versions)
+            store = _open_store(new_store)
             info: dict[str, object] = {
                 "build_id": build_id,
                 "base": vocab.base,
@@ -1368,14 +1379,9 @@ def build(
             loaded += _load(
                 store, spill.read_quads(description, description_graph(vocab)), _DESCRIPTION_BATCH
             )
-            try:
-                _close_store(store, loaded, optimize=not was_updated)
-            except BuildError:
-                # Closed now (its background work ended), not when the traceback goes: the build's
-                # temporaries are removed next, and an open store may still write into its directory.
-                del store
-                raise
-            del store  # closes the store before its directory is renamed
+            _close_store(store, optimize=not was_updated)
+            del store  # closed: counted anew, and closed before its directory is renamed
+            _check_store(new_store, loaded)
             dumps.write_json(new_store / BUILD_INFO_FILE, info, plan_list)
 
         with stage("swap in"):
@@ -1414,7 +1420,7 @@ def build(
         resolved=tuple(k.slug for k in kept if k.resolved),
         chunk_owners=tuple(sorted(chunk_counts.made_owners)),
         store_delta=(len(change.added), len(change.removed)) if change is not None and was_updated else None,
-        table_rows=dict(table_counts.redone) if table_files is not None else None,
+        table_rows=dict(table_counts.redone) if tables_updated else None,
         pruned=pruned,
         described=described_anew,
     )
@@ -1522,8 +1528,24 @@ def _compact(store: ox.Store) -> None:
     store.optimize()
 
 
-def _close_store(store: ox.Store, given: int, *, optimize: bool = True) -> None:
-    """Flush and compact a loaded store, checking it holds every quad it was given.
+def _open_store(path: Path) -> ox.Store:
+    """The store at ``path``, opened (anew: the one that was open there is deleted first)."""
+    return ox.Store(str(path))
+
+
+def _close_store(store: ox.Store, *, optimize: bool = True) -> None:
+    """Flush and compact a loaded store (an updated checkpoint is flushed only: compacting it would
+    rewrite every file it shares with the previous store). The caller then lets it go and counts it
+    anew (``_check_store``)."""
+    if optimize:
+        _compact(store)
+    else:
+        store.flush()
+
+
+def _check_store(path: Path, given: int) -> None:
+    """Check the store at ``path`` holds every quad it was given, counting them in the store opened
+    anew (what its load and compaction held is not held under the count).
 
     Oxigraph stores literals in canonical form: derived integer types become ``xsd:integer``
     (``oa:start`` is written ``xsd:nonNegativeInteger`` in the dumps) and lexical forms are
@@ -1531,13 +1553,10 @@ def _close_store(store: ox.Store, given: int, *, optimize: bool = True) -> None:
     store holds the same quads up to that canonicalisation. Should two quads collapse into one, the
     store would lose data, and the build fails instead.
     """
-    if optimize:  # not for an updated checkpoint: that would rewrite every file it shares
-        _compact(store)
-    else:
-        store.flush()
+    store = _open_store(path)
     loaded = len(store)
+    del store  # closed before the directory is renamed (and not kept by a traceback)
     if loaded != given:
-        del store  # this frame, kept by the traceback, holds the store no longer
         raise BuildError(
             f"the store holds {loaded} quads, not {given}: Oxigraph's canonical literal forms made "
             'distinct literals equal (e.g. "1.0" and "1.00" as xsd:decimal)'

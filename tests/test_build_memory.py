@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 import pytest
@@ -28,7 +28,7 @@ from rich.console import Console
 
 from bench.corpus import _STAGE
 from mapping import build as b
-from mapping import memory, spill, tables, versions
+from mapping import incremental, memory, spill, tables, versions
 from mapping.vocab import DCAT, PROV, SPDX, VOID, Vocab
 from tests.conftest import BuiltPlan
 from tests.test_stream_build import files, quiet_build
@@ -354,7 +354,7 @@ def test_the_tables_read_a_compacted_store_and_the_description_is_loaded_in_smal
     quads at a time, not 20,000 at once. Before: the tables read the loaded files as they were, and
     the description went to the bulk loader in one batch up to 133 plans. The output is the same."""
     events: list[str] = []
-    load, compact, write_tables = b._load, b._compact, tables.write_tables
+    load, compact, write_tables, open_store = b._load, b._compact, tables.write_tables, b._open_store
 
     def loading(store: ox.Store, quads: Any, batch_size: int = b._LOAD_BATCH) -> int:
         given = load(store, quads, batch_size)
@@ -369,14 +369,156 @@ def test_the_tables_read_a_compacted_store_and_the_description_is_loaded_in_smal
         events.append("tables")
         return write_tables(*args, **kwargs)
 
+    def opening(path: Path) -> ox.Store:
+        events.append("open")
+        return open_store(path)
+
     monkeypatch.setattr(b, "_load", loading)
     monkeypatch.setattr(b, "_compact", compacting)
     monkeypatch.setattr(tables, "write_tables", tabling)
+    monkeypatch.setattr(b, "_open_store", opening)
     monkeypatch.setattr(b, "_DESCRIPTION_BATCH", 50)
     seeds = corpus(tmp_path)
     result = quiet_build(seeds, tmp_path / "one")
-    assert [e.split(" ")[0] for e in events] == ["load", "compact", "tables", "load", "compact"]
-    assert events[0] == f"load {result.quads} by {b._LOAD_BATCH}"
-    assert events[3].endswith(" by 50") and int(events[3].split(" ")[1]) > 50  # several batches
+    # The store is opened anew before each stage that reads it (see the next test).
+    assert [e.split(" ")[0] for e in events] == [
+        *("open", "load", "compact"),
+        *("open", "tables"),
+        *["open"] * len(tables.TABLES),  # each table from the store opened anew
+        *("open", "load", "compact"),
+        "open",
+    ]
+    assert events[1] == f"load {result.quads} by {b._LOAD_BATCH}"
+    described = events[6 + len(tables.TABLES)]
+    assert described.endswith(" by 50") and int(described.split(" ")[1]) > 50  # several batches
     monkeypatch.undo()
     assert files(quiet_build(seeds, tmp_path / "two").dist_dir) == files(result.dist_dir)
+
+
+class _Graphs:
+    """A stand-in for the checkpoint store: an in-memory store (literals held in canonical form, as
+    the checkpoint holds them) that records what was asked of it."""
+
+    def __init__(self, quads: set[ox.Quad]) -> None:
+        self.store = ox.Store()
+        self.store.extend(quads)
+        self.events: list[str] = []
+
+    def remove(self, quad: ox.Quad) -> None:
+        self.store.remove(quad)
+        self.events.append("remove")
+
+    def flush(self) -> None:
+        self.events.append("flush")
+
+    def remove_graph(self, graph: ox.NamedNode) -> None:
+        held = sum(1 for _ in self.store.quads_for_pattern(None, None, None, graph))
+        self.events.append(f"remove_graph holding {held}")
+        self.store.remove_graph(graph)
+
+
+def test_a_rebuild_removes_the_previous_description_as_its_file_lists_it(
+    built_plan: BuiltPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild's checkpoint dropped the previous description graph with ``remove_graph``: one
+    transaction that reads the graph from the store and holds every deletion until it commits (+27
+    MiB at 100 plans, more at the 1,000-plan rebuild's peak). Now the quads the previous
+    ``void.ttl`` lists are removed one by one as it is parsed, the store flushed every
+    ``_REMOVE_FLUSH``, and ``remove_graph`` finds an empty graph (it drops the graph's name)."""
+    store = ox.Store.read_only(str(built_plan.settings.store_dir))
+    graph = ox.NamedNode(b.description_graph(VOCAB))
+    every = set(store)
+    described = {q for q in every if q.graph_name == graph}
+    assert len(described) > 100
+    fake = _Graphs(every)
+    monkeypatch.setattr(incremental, "_REMOVE_FLUSH", 40)
+    listed = incremental.remove_description(cast(ox.Store, fake), built_plan.dist / "void.ttl", graph.value)
+    assert listed == len(described)
+    assert set(fake.store) == every - described
+    assert fake.events[-1] == "remove_graph holding 0"
+    assert fake.events.count("flush") == len(described) // 40
+    assert fake.events.count("remove") == len(described)
+    # a file that does not list the graph whole: the rest goes with the graph
+    fake = _Graphs(every)
+    assert (
+        incremental.remove_description(cast(ox.Store, fake), built_plan.dist / "missing.ttl", graph.value)
+        == 0
+    )
+    assert fake.events == [f"remove_graph holding {len(described)}"] and set(fake.store) == every - described
+
+
+def test_the_store_is_opened_anew_between_the_stages_that_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build's store kept what each stage made it hold while the next ran: the compaction's (or a
+    rebuild's update's) buffers under the tables, the blocks and file indexes the tables read under
+    the description's load and compaction, all of it under the closing count, which reads every quad
+    (at 300 plans the rebuild's stage of the tables and the description went +30 MiB over the
+    updated store). Now the store is closed and opened anew before the tables, before the
+    description's load and before the count: in a cold build and in a rebuild, and never two at once
+    (Oxigraph refuses a second open of a store's directory in one process)."""
+    events: list[str] = []
+    open_store, updated, write_incremental = (
+        b._open_store,
+        incremental.updated_store,
+        incremental.write_tables,
+    )
+
+    def opening(path: Path) -> ox.Store:
+        events.append("open")
+        return open_store(path)
+
+    def updating(*args: Any, **kwargs: Any) -> ox.Store:
+        events.append("update")
+        return updated(*args, **kwargs)
+
+    def tabling(*args: Any, **kwargs: Any) -> Any:
+        events.append("tables")
+        return write_incremental(*args, **kwargs)
+
+    monkeypatch.setattr(b, "_open_store", opening)
+    monkeypatch.setattr(incremental, "updated_store", updating)
+    monkeypatch.setattr(incremental, "write_tables", tabling)
+    seeds = corpus(tmp_path)
+    quiet_build(seeds, tmp_path / "out")
+    assert events == ["open"] * (4 + len(tables.TABLES))
+    events.clear()
+    bailu = seeds / "bailu-county-commerce-2023-2025.txt"
+    text = bailu.read_text(encoding="utf-8")
+    assert "1000人次" in text
+    bailu.write_text(text.replace("1000人次", "1200人次", 1), encoding="utf-8")
+    rebuilt = quiet_build(seeds, tmp_path / "out")
+    assert rebuilt.store_delta is not None  # the previous store updated, not loaded whole
+    assert events == ["update", "open", "tables", "open", "open"]
+
+
+def test_a_store_that_lost_quads_fails_the_build_and_is_closed(tmp_path: Path) -> None:
+    store = ox.Store(str(tmp_path / "store"))
+    store.extend([ox.Quad(ox.NamedNode("http://example.org/s"), tables._TYPE, ox.Literal("1.0"))])
+    b._close_store(store)
+    del store
+    b._check_store(tmp_path / "store", 1)
+    with pytest.raises(b.BuildError, match="holds 1 quads, not 2"):
+        b._check_store(tmp_path / "store", 2)
+    assert len(ox.Store(str(tmp_path / "store"))) == 1  # closed (a second open in one process fails)
+
+
+def test_each_table_can_be_read_from_the_store_opened_anew(built_plan: BuiltPlan, tmp_path: Path) -> None:
+    """Given a function that opens the store, ``tables.write_tables`` reads each table from the store
+    opened anew and closes it before the next (what one table's reading made the store hold is not held
+    under the next): the same files as from one open store. A store still open when the next table
+    opens it would fail that open (Oxigraph locks a store's directory against a second open)."""
+    shutil.copytree(built_plan.settings.store_dir, tmp_path / "store")
+    opened: list[int] = []
+
+    def opener() -> ox.Store:
+        opened.append(1)
+        return ox.Store(str(tmp_path / "store"))
+
+    (tmp_path / "each").mkdir()
+    (tmp_path / "one").mkdir()
+    each = tables.write_tables(opener, tmp_path / "each", VOCAB)
+    assert len(opened) == len(tables.TABLES)
+    one = tables.write_tables(ox.Store(str(tmp_path / "store")), tmp_path / "one", VOCAB)
+    assert each == one
+    assert files(tmp_path / "each") == files(tmp_path / "one")
