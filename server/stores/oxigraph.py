@@ -404,10 +404,11 @@ def _spool(reply: tuple[Any, ...], req: _Request) -> tuple[Any, ...]:
     return ("spooled", dataclasses.replace(outcome, body=None), len(body))
 
 
-# What crosses a worker's socket pair, both ways, is a plain tuple of builtins pickled once: a
-# request's fields, and an answer's kind, rows, format name and body (the server names its own Format
-# again). Pickled as dataclasses, the request and the answer (with its Format's every field) cost
-# ~20 us per query in the worker and as much in the server process (2026-12-03-speed-s8-worker.md).
+# What crosses a worker's socket pair, both ways, is a plain tuple pickled once: a request's fields,
+# and an answer's kind, rows, format name and body (the server names its own Format again; only a value
+# asked for without a format, e.g. Solutions, and bound terms keep their classes). Pickled as
+# dataclasses, the request and the answer (with its Format's every field) cost ~10 us more per query in
+# the worker and as much in the server process (bench/results/2026-12-03-speed-s8-worker.md).
 _PICKLE = pickle.HIGHEST_PROTOCOL
 
 
