@@ -454,3 +454,18 @@ def test_settling_waits_for_several_quick_answers_in_a_row(monkeypatch: pytest.M
     # Each a text of its own: a repeated ASK {} was answered by our answer cache, busy or not.
     assert len(set(asked)) == len(asked) == 10
     assert all(url.startswith("http://127.0.0.1:1/sparql?query=ASK {}") for url in asked)
+
+
+def test_bench_worker_cpu_binds_a_canned_query_with_its_defaults_as_the_server_lists_it() -> None:
+    """bench.worker_cpu asks the store the text bench.cpu sends for a canned query: the query as the
+    server loads it, its default (else example) written in, and the build's base declared."""
+    from bench.worker_cpu import _text
+    from server.protocol.results import Iri
+
+    base = "http://127.0.0.1:8000/"
+    text = _text("source-passage", base)
+    assert text.startswith(f"BASE <{base}>\n")
+    node = Iri(base + "id/plan/jinan-green-low-carbon-2023-2025/task/6")
+    assert f"?mention oa:hasBody <{node.value}> ;" in text
+    with pytest.raises(SystemExit, match="not a canned query"):
+        _text("nope", base)

@@ -409,3 +409,63 @@ def test_a_process_that_ends_without_closing_its_store_leaves_nothing(tmp_path: 
     ended = _held_store(scratch, "exit")
     assert ended.wait(timeout=60) == 0
     assert list(scratch.iterdir()) == []
+
+
+# --- what crosses a worker's socket pair ------------------------------------------------------------
+
+
+def test_a_query_and_its_answer_cross_the_socket_pair_as_builtins_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request and a worker's answer (whole, spooled, or an error) cross as plain tuples pickled
+    once: no class is named on the wire for the worker or the server to look up and build field by
+    field (as the request and QueryOutcome dataclasses, with the Format's every field, were), and the
+    server names its own Format object again; the answers come whole, spooled or not."""
+    import pickletools
+    from multiprocessing.connection import Connection
+
+    from server.errors import QuerySyntaxError
+    from server.protocol import formats as fmts
+    from server.stores.interface import FormatChoice, ResultKind
+
+    data = tmp_path / "d.ttl"
+    data.write_text('<http://e/s> <http://e/p> "x"@en , "y" , 3 .\n', encoding="utf-8")
+    wire: list[bytes] = []
+    real_send, real_recv = Connection._send_bytes, Connection._recv_bytes
+
+    def record_send(self: Connection, buf: memoryview) -> None:
+        wire.append(bytes(buf))
+        real_send(self, buf)
+
+    def record_recv(self: Connection, maxsize: int | None = None) -> object:
+        buf = real_recv(self, maxsize)
+        wire.append(buf.getvalue())
+        return buf
+
+    store = OxigraphStore(None, data_files=[data], workers=1, spool_bytes=100)
+    choice = FormatChoice(results=fmts.SPARQL_JSON, graph=None)
+    query = "SELECT ?o WHERE { <http://e/s> <http://e/p> ?o } ORDER BY ?o"
+    try:
+        monkeypatch.setattr(Connection, "_send_bytes", record_send)
+        monkeypatch.setattr(Connection, "_recv_bytes", record_recv)
+        small = store.query("ASK { ?s ?p ?o }", formats=choice)
+        spooled = store.query(query, formats=choice)
+        with pytest.raises(QuerySyntaxError):
+            store.query("SELECT nonsense", formats=choice)
+        monkeypatch.undo()
+        assert len(wire) == 6  # three requests, three replies
+        for message in wire:
+            named = [
+                op.name
+                for op, _, _ in pickletools.genops(message)
+                if "GLOBAL" in op.name or op.name == "INST"
+            ]
+            assert named == [], message
+        assert small.kind is ResultKind.BOOLEAN and small.format is fmts.SPARQL_JSON
+        assert json.loads(small.body or b"") == {"head": {}, "boolean": True}
+        assert spooled.spooled is not None and spooled.format is fmts.SPARQL_JSON and spooled.rows == 3
+        body = b"".join(spooled.spooled.chunks())
+        assert [b["o"]["value"] for b in json.loads(body)["results"]["bindings"]] == ["3", "x", "y"]
+        assert spooled.kind is ResultKind.SOLUTIONS and spooled.build_id == store.build_id
+    finally:
+        store.close()

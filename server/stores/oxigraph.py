@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import queue
 import re
 import shutil
@@ -40,12 +41,11 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from json.encoder import encode_basestring as _json_string  # what json.dumps uses, in C
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 from typing_extensions import Unpack
@@ -202,8 +202,7 @@ def _ox_term(term: Term) -> Any:
 _LOCATION = re.compile(r"^error at (\d+):(\d+): ")
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):
     sparql: str
     default_graph_uris: tuple[str, ...]
     named_graph_uris: tuple[str, ...]
@@ -213,6 +212,7 @@ class _Request:
     max_rows: int | None
     base_iri: str | None
     bindings: tuple[tuple[str, Term], ...]
+    # (A NamedTuple: it crosses the socket pair as a plain tuple, see _send_request.)
     # A serialised answer longer than spool_bytes is written to spool_path (a file the server names and
     # removes) instead of crossing the socket; 0: never.
     spool_path: str | None = None
@@ -425,6 +425,45 @@ def _spool(reply: tuple[Any, ...], req: _Request) -> tuple[Any, ...]:
     return ("spooled", dataclasses.replace(outcome, body=None), len(body))
 
 
+# What crosses a worker's socket pair, both ways, is a plain tuple pickled once: a request's fields,
+# and an answer's kind, rows, format name and body (the server names its own Format again; only a value
+# asked for without a format, e.g. Solutions, and bound terms keep their classes). Pickled as
+# dataclasses, the request and the answer (with its Format's every field) cost ~10 us more per query in
+# the worker and as much in the server process (bench/results/2026-12-03-speed-s8-worker.md).
+_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+def _send_request(conn: Connection, request: _Request) -> None:
+    conn.send_bytes(pickle.dumps(tuple(request), _PICKLE))
+
+
+def _receive_request(conn: Connection) -> _Request:
+    return _Request._make(pickle.loads(conn.recv_bytes()))
+
+
+def _send_reply(conn: Connection, reply: tuple[Any, ...]) -> None:
+    """("ok", outcome) as ("ok", kind, rows, format name, body, value); ("spooled", outcome, size) as
+    ("spooled", kind, rows, format name, size); an error as it is (strings and numbers)."""
+    if reply[0] in ("ok", "spooled"):
+        outcome: QueryOutcome = reply[1]
+        name = None if outcome.format is None else outcome.format.name
+        head = (reply[0], outcome.kind.value, outcome.rows, name)
+        reply = (*head, outcome.body, outcome.value) if reply[0] == "ok" else (*head, reply[2])
+    conn.send_bytes(pickle.dumps(reply, _PICKLE))
+
+
+def _receive_reply(conn: Connection) -> tuple[Any, ...]:
+    """A worker's reply in the form _answer and _spool give it (the inverse of _send_reply)."""
+    reply: tuple[Any, ...] = pickle.loads(conn.recv_bytes())
+    if reply[0] == "ok":
+        _, kind, rows, name, body, value = reply
+        return ("ok", QueryOutcome(ResultKind(kind), rows, fmts.by_name(name) if name else None, body, value))
+    if reply[0] == "spooled":
+        _, kind, rows, name, size = reply
+        return ("spooled", QueryOutcome(ResultKind(kind), rows, fmts.by_name(name) if name else None), size)
+    return reply
+
+
 def _die_with_parent(interval: float = 0.5) -> None:
     """Exit when the server process is gone, even in the middle of a long query.
 
@@ -468,14 +507,14 @@ def _worker_main(conn: Connection, store_dir: str, isolate: bool, prefixes: dict
     lane = priority.Lane()  # after the store opened and the network was unshared (single thread then)
     while True:
         try:
-            request = conn.recv()
+            request = _receive_request(conn)
         except (EOFError, OSError):
             return
         if request.background:
             answer = lane.call(partial(_answer, store, request, prefixes))
         else:
             answer = _answer(store, request, prefixes)
-        conn.send(_spool(answer, request))
+        _send_reply(conn, _spool(answer, request))
 
 
 # --- the server side -------------------------------------------------------------------------
@@ -1115,9 +1154,9 @@ class OxigraphStore:
         cancel: threading.Event | None,
     ) -> QueryOutcome:
         try:
-            worker.conn.send(request)
+            _send_request(worker.conn, request)
             self._await_reply(worker, deadline, cancel)
-            reply = worker.conn.recv()
+            reply = _receive_reply(worker.conn)
         except _Cancelled:
             pool.discard(worker)
             raise QueryCancelled("the client went away; its query was stopped") from None
