@@ -562,14 +562,15 @@ def write_results(
                 f"{k}: {p}" + (f" + {w}" if w is not None else "") for k, (p, w) in peaks.items()
             )
             lines.append(f"- {r['plans']} plans, {kind.replace('_', ' ')}: {text or '(not recorded)'}")
-    lines += [
-        "",
-        f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",
-        "",
-        "| query | ms |",
-        "|---|---:|",
-    ]
-    lines += [f"| {q} | {ms} |" for q, ms in sorted(latencies.items())]
+    if latencies:  # none with --no-queries: no section rather than an empty table
+        lines += [
+            "",
+            f"## Canned queries over the {served}-plan graph (median of 5, ms, default parameters)",
+            "",
+            "| query | ms |",
+            "|---|---:|",
+        ]
+        lines += [f"| {q} | {ms} |" for q, ms in sorted(latencies.items())]
     (RESULTS / f"{day}-{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -1,11 +1,14 @@
 """bench/corpus.py's generator: fictional plans of both layouts that the readers take as they are
 meant (the Jinan genre; the general numbering with frame parts, restarting or running sections, items
-and sub-items), the same for the same seed."""
+and sub-items), the same for the same seed; and its report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bench import corpus
 from bench.corpus import change_one, fit, generate
 from mapping.outline import read_outline
 from mapping.outline_model import NumberingStyle, Outline, Role, Sequencing, Shape
@@ -52,3 +55,20 @@ def test_the_fit_recovers_a_power_law() -> None:
     fitted = fit([(1, 3.0), (10, 30.0), (100, 300.0)])
     assert fitted is not None
     assert round(fitted[0], 6) == 1.0 and round(fitted[1], 6) == 3.0
+
+
+def _report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latencies: dict[str, float]) -> str:
+    monkeypatch.setattr(corpus, "RESULTS", tmp_path)
+    build = {"seconds": 2.0, "cpu_seconds": 1.5, "peak_rss_mib": 100.0, "stages": {}}
+    build |= {"load_before": 1.0, "load_after": 1.0, "plans_read_anew": 10}
+    run = {"plans": 10, "cold": build, "rebuild_one_changed": build | {"plans_read_anew": 1}}
+    corpus.write_results([run], None, latencies, 10, "report")
+    (md,) = tmp_path.glob("*-report.md")
+    return md.read_text(encoding="utf-8")
+
+
+def test_a_run_without_queries_reports_no_empty_query_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "Canned queries" not in _report(tmp_path, monkeypatch, {})
+    assert "| plans | 12.5 |" in _report(tmp_path, monkeypatch, {"plans": 12.5})
