@@ -1233,16 +1233,17 @@ def build(
                 # 15 compacted ones). Compacted again once the description is in (_close_store).
                 _compact(store)
             del updated  # the store is closed where it is deleted (not held here too)
-            # Opened anew before each stage that reads it (the tables; the description's load and the
-            # closing count), so that what one stage made the store hold (the compaction's or the
-            # update's buffers, the blocks and file indexes the tables read) is not held under the
-            # next: the reading memory of each stage alone, as the store's own needs measure it.
+            # Closed here and opened anew by each stage that reads it (the tables; the description's
+            # load and the closing count), so that what one stage made the store hold (the
+            # compaction's or the update's buffers, the blocks and file indexes the tables read) is
+            # not held under the next: the reading memory of each stage alone, as the store's own
+            # needs measure it.
             del store
-            store = _open_store(new_store)
 
         with stage("write tables and the description"):
             table_files = None
             if previous is not None and change is not None:
+                store = _open_store(new_store)
                 table_files = incremental.write_tables(
                     store,
                     new_dist,
@@ -1251,7 +1252,7 @@ def build(
                     change.subjects(default_only=True),
                     table_counts,
                 )
-            del store  # the tables' reading memory is not held under the description's load
+                del store  # the tables' reading memory is not held under the description's load
             tables_updated = table_files is not None
             if table_files is None:  # each table read from the store opened anew (tables.write_tables)
                 table_files = tables.write_tables(

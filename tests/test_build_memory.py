@@ -383,13 +383,13 @@ def test_the_tables_read_a_compacted_store_and_the_description_is_loaded_in_smal
     # The store is opened anew before each stage that reads it (see the next test).
     assert [e.split(" ")[0] for e in events] == [
         *("open", "load", "compact"),
-        *("open", "tables"),
+        "tables",  # opens the store itself, no sooner:
         *["open"] * len(tables.TABLES),  # each table from the store opened anew
         *("open", "load", "compact"),
         "open",
     ]
     assert events[1] == f"load {result.quads} by {b._LOAD_BATCH}"
-    described = events[6 + len(tables.TABLES)]
+    described = events[5 + len(tables.TABLES)]
     assert described.endswith(" by 50") and int(described.split(" ")[1]) > 50  # several batches
     monkeypatch.undo()
     assert files(quiet_build(seeds, tmp_path / "two").dist_dir) == files(result.dist_dir)
@@ -481,7 +481,7 @@ def test_the_store_is_opened_anew_between_the_stages_that_read_it(
     monkeypatch.setattr(incremental, "write_tables", tabling)
     seeds = corpus(tmp_path)
     quiet_build(seeds, tmp_path / "out")
-    assert events == ["open"] * (4 + len(tables.TABLES))
+    assert events == ["open"] * (3 + len(tables.TABLES))  # the load, each table, the description, the count
     events.clear()
     bailu = seeds / "bailu-county-commerce-2023-2025.txt"
     text = bailu.read_text(encoding="utf-8")
