@@ -216,12 +216,15 @@ def test_mentions_service_is_the_case_insensitive_regex(query: str) -> None:
     assert mentions_service(query) == (safety._MENTIONS_SERVICE.search(query) is not None)
 
 
-def test_an_ascii_text_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Refuse:
-        def search(self, text: str) -> None:
-            raise AssertionError("the regex searched an ASCII text")
+class _Refuse:
+    """In place of safety._MENTIONS_SERVICE: a search of the regex fails the test."""
 
-    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", Refuse())
+    def search(self, text: str) -> None:
+        raise AssertionError("the regex searched the text")
+
+
+def test_an_ascii_text_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", _Refuse())
     assert mentions_service("SELECT * { SeRvIcE <http://x/> {} }")
     assert not mentions_service("SELECT ?o { <http://example.org/plan> ?p ?o }\n#bench-1")
     with pytest.raises(UnsafeQuery):
@@ -252,11 +255,7 @@ def test_mentions_service_is_the_regex_on_any_text(query: str) -> None:
 
 
 def test_a_text_in_chinese_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Refuse:
-        def search(self, text: str) -> None:
-            raise AssertionError("the regex searched the text")
-
-    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", Refuse())
+    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", _Refuse())
     assert not mentions_service('SELECT ?t { ?t rdfs:label "济南市" }')
     assert mentions_service("# 服务 SerVice\nSELECT * {}")
     with pytest.raises(AssertionError):

@@ -12,7 +12,11 @@ go through :class:`server.ops.coalesce.CoalescingTransport` (an answer's head an
 A complete ``GET``/``HEAD`` of ``/sparql`` without a body is first offered to the app's fast path
 (:mod:`server.protocol.fast`, ``app.state.fast_answers``): a query of the bounded lane or in the answer
 cache is answered right here, without the request cycle, its task and the ASGI stack, with the bytes
-the app would have sent; anything else goes on to the app as every request does.
+the app would have sent. A query that needs a query worker is run by a task of the protocol with the
+app's cycle built but held (the connection's current cycle, so that a request pipelined behind it
+waits as behind any other): its whole 200 answer is written here as the cycle would write it, and
+anything else (an error, a spooled answer) starts the held cycle with what became of the query
+(``WORKER_DONE``). Anything else goes on to the app as every request does.
 
 A request the parser refuses before the app sees it (malformed, or a request line past httptools'
 limit: a GET with a URL over 64 KiB, e.g. a long reconciliation batch) is answered as every other 400,

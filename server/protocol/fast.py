@@ -27,6 +27,15 @@ answered by the app's handlers as if raised there, a query outside the lane or l
 reads goes on to a worker without being read, looked up or classified again (a worker's query pays
 for the fast path's attempt only the scope's two entries); the cache is not consulted twice, the lane
 not run twice, the budget not charged twice.
+
+A query that needs a worker is, in the common case, answered here too (session 9): :meth:`answer`
+leaves a :class:`WorkerQuery` in the scope, and the protocol, holding the app's request cycle
+unstarted, awaits :meth:`FastAnswers.answer_worker`, which admits and runs it with the app's own
+:func:`server.protocol.sparql.run_in_worker` (the same limiter, query slots, threads, time and memory
+limits, SERVICE check, and the running query stopped when the client goes) and gives back the whole
+200 answer, cached and recorded as the app does. Whatever else becomes of it — an error, a spooled
+answer, a body to compress in a thread — is handed to the app's cycle as a
+:class:`server.protocol.sparql.WorkerDone`, which the app answers as if it had run the query itself.
 """
 
 from __future__ import annotations
