@@ -524,3 +524,35 @@ def test_a_client_that_leaves_stops_its_worker_s_query_499(
     assert lines[True] == lines[False]
     assert [line.split(" ", 3)[:3] for line in lines[True]] == [["GET", "/sparql", "499"]]
     assert outcomes == ["app"]
+
+
+def test_a_client_past_its_limits_gets_the_app_s_429_from_the_worker_path(
+    slow_store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One query at a time and none waiting: while the first runs, the second is refused at admission.
+    settings = Settings(
+        data_files=(SAMPLE,), without_plan=True, query_timeout=1.0, client_queries=1, client_queue=0
+    )
+    outcomes = _counted_workers(monkeypatch)
+    got: dict[bool, list[bytes]] = {}
+    for with_fast in (True, False):
+        running = Running(slow_store, settings, fast=with_fast)
+        try:
+            with socket.create_connection(("127.0.0.1", running.port), timeout=20) as first:
+                first.sendall(_get({"query": HOSTILE}, {"accept": JSON}))
+                deadline = time.monotonic() + 10
+                while running.app.state.fairness.stats()["running"] == 0:
+                    assert time.monotonic() < deadline, "the first query did not start"
+                    time.sleep(0.01)
+                refused = running.exchange(_get({"query": SCAN + " # past the limit"}, {"accept": JSON}))[0]
+                timed_out = b""
+                while b"\r\n\r\n" not in timed_out or not timed_out.endswith(b"}"):
+                    chunk = first.recv(65536)
+                    assert chunk
+                    timed_out += chunk
+            got[with_fast] = [_same_second(refused), _same_second(timed_out)]
+        finally:
+            running.stop()
+    assert got[True] == got[False]
+    assert [answer.split(b" ", 2)[1] for answer in got[True]] == [b"429", b"503"]
+    assert outcomes == ["app", "app"]

@@ -127,6 +127,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return cycle.disconnected or lost.done()
 
         async def until_gone() -> None:
+            self.flow.resume_reading()  # as the cycle's receive does: a hang-up is read behind a pipeline
             if not cycle.disconnected:
                 await asyncio.shield(lost)
 

@@ -128,7 +128,7 @@ def _text(body: bytes, what: str) -> str:
 
 
 def _url_odd(query: str) -> bool:
-    """Whether ``query`` holds what urlsplit strips or cuts from a URL: a fragment, a tab or line end,
+    r"""Whether ``query`` holds what urlsplit strips or cuts from a URL: a fragment, a tab or line end,
     or a C0 control or space at its end (the regex ``[#\t\r\n]|[\x00-\x20]$``, which tried both
     alternatives at every position: ~0.1 ms for the 2 kB query string of a canned query, on every GET
     of /sparql; tests/test_url_query.py compares the two)."""
