@@ -55,7 +55,6 @@ class GuardedProtocol(HttpToolsProtocol):
     _deferred = False  # the request's cycle not started yet: the fast path may answer it
     _hold = False  # the next request cycle is kept, not started: the fast path runs its worker's query
     _held: tuple[RequestResponseCycle, Any] | None = None
-    _lost: asyncio.Future[None] | None = None  # set when the connection is lost (a worker's query runs)
 
     def _cut(self) -> None:
         if not self.transport.is_closing():
@@ -121,29 +120,24 @@ class GuardedProtocol(HttpToolsProtocol):
         """Run a worker's query the fast path read (:meth:`FastAnswers.answer_worker`) and write its
         answer as the app's cycle would; or start the app's cycle with what became of it."""
         fast = self._fast_answers()
-        lost = self._lost = self.loop.create_future()
 
-        async def gone() -> bool:
-            return cycle.disconnected or lost.done()
+        async def gone() -> bool:  # as Starlette's is_disconnected reads the cycle
+            return cycle.disconnected
 
-        async def until_gone() -> None:
-            self.flow.resume_reading()  # as the cycle's receive does: a hang-up is read behind a pipeline
-            if not cycle.disconnected:
-                await asyncio.shield(lost)
+        async def until_gone() -> None:  # as the app's watcher reads the cycle's receive
+            while (await cycle.receive())["type"] != "http.disconnect":
+                pass
 
         try:
             answer = await fast.answer_worker(query, gone, until_gone)
         except Exception as exc:  # a fault of the fast path itself (the query may have run): the app's 500
             self.logger.exception("the fast path failed on a worker's query; the app answers")
             answer = WorkerDone(error=exc)
-        finally:
-            if self._lost is lost:
-                self._lost = None
         if isinstance(answer, WorkerDone):
             cycle.scope[WORKER_DONE] = answer  # type: ignore[literal-required]
             super()._start_asgi_task(cycle, app)
             return
-        if cycle.disconnected or lost.done():
+        if cycle.disconnected:
             return  # nothing is written to a client that left (as the cycle's send does)
         if self.flow.write_paused:
             await self.flow.drain()
@@ -240,8 +234,6 @@ class GuardedProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._lost is not None and not self._lost.done():
-            self._lost.set_result(None)  # the fast path's running query is stopped (its watcher)
         self._stop(self._request_timer)
         self._stop(self._write_timer)
         super().connection_lost(exc)
