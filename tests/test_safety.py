@@ -7,9 +7,13 @@ decision itself, and the second layer (query workers without network).
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.errors import QuerySyntaxError, StoreFailure, UnsafeQuery, UpdateRefused
 from server.protocol import safety
@@ -212,15 +216,47 @@ def test_mentions_service_is_the_case_insensitive_regex(query: str) -> None:
     assert mentions_service(query) == (safety._MENTIONS_SERVICE.search(query) is not None)
 
 
-def test_an_ascii_text_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Refuse:
-        def search(self, text: str) -> None:
-            raise AssertionError("the regex searched an ASCII text")
+class _Refuse:
+    """In place of safety._MENTIONS_SERVICE: a search of the regex fails the test."""
 
-    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", Refuse())
+    def search(self, text: str) -> None:
+        raise AssertionError("the regex searched the text")
+
+
+def test_an_ascii_text_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", _Refuse())
     assert mentions_service("SELECT * { SeRvIcE <http://x/> {} }")
     assert not mentions_service("SELECT ?o { <http://example.org/plan> ?p ?o }\n#bench-1")
     with pytest.raises(UnsafeQuery):
         check_query("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", frozenset())
     with pytest.raises(AssertionError):
         mentions_service("SELECT * { ſervice <http://x/> {} }")  # not ASCII: the regex decides
+
+
+def test_lowering_finds_the_letters_the_regex_reads_in_every_other_character() -> None:
+    # mentions_service lowers any text without safety._FOLDED_APART: exact only if, for every other
+    # code point, the lowered character is a letter of "service" exactly when the regex reads the
+    # character as that letter, and lowering keeps one character for one.
+    letters = {letter: re.compile(letter, re.IGNORECASE) for letter in "servic"}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char in safety._FOLDED_APART:
+            assert any(r.fullmatch(char) for r in letters.values()) and char.lower() not in letters
+            continue
+        lowered = char.lower()
+        assert len(lowered) == 1, hex(code)
+        for letter, regex in letters.items():
+            assert (lowered == letter) == (regex.fullmatch(char) is not None), (hex(code), letter)
+
+
+@given(st.text(alphabet=st.sampled_from("serviceSERVICE \u017f\u0130\u0131\u212a济服务éÉ"), max_size=12))
+def test_mentions_service_is_the_regex_on_any_text(query: str) -> None:
+    assert mentions_service(query) == (safety._MENTIONS_SERVICE.search(query) is not None)
+
+
+def test_a_text_in_chinese_is_searched_without_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_MENTIONS_SERVICE", _Refuse())
+    assert not mentions_service('SELECT ?t { ?t rdfs:label "济南市" }')
+    assert mentions_service("# 服务 SerVice\nSELECT * {}")
+    with pytest.raises(AssertionError):
+        mentions_service("SELECT * { servıce <http://x/> {} }")  # ı: the regex decides

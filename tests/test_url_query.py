@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.requests import Request
 
+from server.protocol import sparql
 from server.protocol.sparql import url_query
 
 RAW = [
@@ -36,3 +41,18 @@ def test_the_query_string_is_the_urls(raw: bytes, host: bytes | None) -> None:
         "headers": headers,
     }
     assert url_query(Request(scope)) == Request(scope).url.query
+
+
+# The regex plain_query_string used before (what urlsplit strips or cuts from a URL): the reference.
+URL_ODD = re.compile(r"[#\t\r\n]|[\x00-\x20]$")
+
+
+@given(st.text(alphabet=st.sampled_from("a=&%#\t\r\n \x00\x1f\x20\x21~é济"), max_size=12))
+def test_an_odd_query_string_is_found_as_the_regex_finds_it(query: str) -> None:
+    assert sparql._url_odd(query) == (URL_ODD.search(query) is not None)
+
+
+@pytest.mark.parametrize("raw", RAW)
+def test_an_odd_query_string_of_the_table_is_found_as_the_regex_finds_it(raw: bytes) -> None:
+    query = raw.decode()
+    assert sparql._url_odd(query) == (URL_ODD.search(query) is not None)

@@ -20,12 +20,17 @@ from server.ops.priority import BACKGROUND
 from server.settings import Settings
 
 
+def gone_while_waiting() -> QueryCancelled:
+    """The error (499) of a request whose client hung up while it waited for a query slot."""
+    return QueryCancelled("the client closed the connection while its request waited for a query slot")
+
+
 async def give_up_if_gone(request: Request) -> None:
-    """Raise :class:`QueryCancelled` (499) when the client hung up while its request waited for a slot:
+    """Raise :func:`gone_while_waiting` when the client hung up while its request waited for a slot:
     a client that polls with a short timeout (or a crawler that gave up) leaves no queue of abandoned
     work behind it. Only for requests whose body is not read (GET): the check takes the next message."""
     if await request.is_disconnected():
-        raise QueryCancelled("the client closed the connection while its request waited for a query slot")
+        raise gone_while_waiting()
 
 
 def client_for(request: Request) -> str:

@@ -12,7 +12,11 @@ go through :class:`server.ops.coalesce.CoalescingTransport` (an answer's head an
 A complete ``GET``/``HEAD`` of ``/sparql`` without a body is first offered to the app's fast path
 (:mod:`server.protocol.fast`, ``app.state.fast_answers``): a query of the bounded lane or in the answer
 cache is answered right here, without the request cycle, its task and the ASGI stack, with the bytes
-the app would have sent; anything else goes on to the app as every request does.
+the app would have sent. A query that needs a query worker is run by a task of the protocol with the
+app's cycle built but held (the connection's current cycle, so that a request pipelined behind it
+waits as behind any other): its whole 200 answer is written here as the cycle would write it, and
+anything else (an error, a spooled answer) starts the held cycle with what became of the query
+(``WORKER_DONE``). Anything else goes on to the app as every request does.
 
 A request the parser refuses before the app sees it (malformed, or a request line past httptools'
 limit: a GET with a URL over 64 KiB, e.g. a long reconciliation batch) is answered as every other 400,
@@ -27,10 +31,12 @@ import urllib.parse
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from server.errors import problem
 from server.ops.coalesce import CoalescingTransport
+from server.protocol.fast import WORKER_QUERY
+from server.protocol.sparql import WORKER_DONE, WorkerDone
 
 REQUEST_TIMEOUT = 20.0
 WRITE_TIMEOUT = 30.0
@@ -47,6 +53,8 @@ class GuardedProtocol(HttpToolsProtocol):
     _request_timer: asyncio.TimerHandle | None = None
     _write_timer: asyncio.TimerHandle | None = None
     _deferred = False  # the request's cycle not started yet: the fast path may answer it
+    _hold = False  # the next request cycle is kept, not started: the fast path runs its worker's query
+    _held: tuple[RequestResponseCycle, Any] | None = None
 
     def _cut(self) -> None:
         if not self.transport.is_closing():
@@ -85,8 +93,60 @@ class GuardedProtocol(HttpToolsProtocol):
             self._deferred = False
             if self._answer_fast():
                 return
-            super().on_headers_complete()  # the app's, as if never deferred
+            scope: Any = self.scope
+            query = scope.pop(WORKER_QUERY, None)
+            # The app's cycle, as if never deferred; kept unstarted when the fast path runs the query.
+            self._hold = query is not None
+            try:
+                super().on_headers_complete()
+            finally:
+                self._hold = False
+            held, self._held = self._held, None
+            super().on_message_complete()
+            if held is not None:
+                task = self.loop.create_task(self._answer_worker(held[0], held[1], query))
+                task.add_done_callback(self.tasks.discard)
+                self.tasks.add(task)
+            return
         super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        if self._hold:
+            self._held = (cycle, app)
+            return
+        super()._start_asgi_task(cycle, app)
+
+    async def _answer_worker(self, cycle: RequestResponseCycle, app: Any, query: Any) -> None:
+        """Run a worker's query the fast path read (:meth:`FastAnswers.answer_worker`) and write its
+        answer as the app's cycle would; or start the app's cycle with what became of it."""
+        fast = self._fast_answers()
+
+        async def gone() -> bool:  # as Starlette's is_disconnected reads the cycle
+            return cycle.disconnected
+
+        async def until_gone() -> None:  # as the app's watcher reads the cycle's receive
+            while (await cycle.receive())["type"] != "http.disconnect":
+                pass
+
+        try:
+            answer = await fast.answer_worker(query, gone, until_gone)
+        except Exception as exc:  # a fault of the fast path itself (the query may have run): the app's 500
+            self.logger.exception("the fast path failed on a worker's query; the app answers")
+            answer = WorkerDone(error=exc)
+        if isinstance(answer, WorkerDone):
+            cycle.scope[WORKER_DONE] = answer  # type: ignore[literal-required]
+            super()._start_asgi_task(cycle, app)
+            return
+        if cycle.disconnected:
+            return  # nothing is written to a client that left (as the cycle's send does)
+        if self.flow.write_paused:
+            await self.flow.drain()
+            if cycle.disconnected:
+                return
+        self._write_answer(answer, cycle.keep_alive)
+        cycle.response_complete = True
+        cycle.message_event.set()
+        self.on_response_complete()
 
     def _fast_answers(self) -> Any:
         return getattr(getattr(self.app, "state", None), "fast_answers", None) if self.fast else None
@@ -128,6 +188,13 @@ class GuardedProtocol(HttpToolsProtocol):
         if answer is None:
             return False
         keep_alive = self.parser.should_keep_alive()
+        self._write_answer(answer, keep_alive)
+        self.on_response_complete()  # counted; the keep-alive timer armed, reading resumed
+        return True
+
+    def _write_answer(self, answer: Any, keep_alive: bool) -> None:
+        """The status line, uvicorn's default headers, the answer's, and its body; the connection
+        closed after it unless ``keep_alive``."""
         head = [STATUS_LINE[answer.status]]
         for name, value in (*self.server_state.default_headers, *answer.headers):
             head += [name.lower(), b": ", value, b"\r\n"]
@@ -137,8 +204,6 @@ class GuardedProtocol(HttpToolsProtocol):
         self.transport.write(b"".join(head))
         if not keep_alive:
             self.transport.close()
-        self.on_response_complete()  # counted; the keep-alive timer armed, reading resumed
-        return True
 
     def pause_writing(self) -> None:
         super().pause_writing()

@@ -27,12 +27,22 @@ answered by the app's handlers as if raised there, a query outside the lane or l
 reads goes on to a worker without being read, looked up or classified again (a worker's query pays
 for the fast path's attempt only the scope's two entries); the cache is not consulted twice, the lane
 not run twice, the budget not charged twice.
+
+A query that needs a worker is, in the common case, answered here too (session 9): :meth:`answer`
+leaves a :class:`WorkerQuery` in the scope, and the protocol, holding the app's request cycle
+unstarted, awaits :meth:`FastAnswers.answer_worker`, which admits and runs it with the app's own
+:func:`server.protocol.sparql.run_in_worker` (the same limiter, query slots, threads, time and memory
+limits, SERVICE check, and the running query stopped when the client goes) and gives back the whole
+200 answer, cached and recorded as the app does. Whatever else becomes of it — an error, a spooled
+answer, a body to compress in a thread — is handed to the app's cycle as a
+:class:`server.protocol.sparql.WorkerDone`, which the app answers as if it had run the query itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +56,19 @@ from server.protocol.sparql import (
     LANE_DONE,
     READ_REQUEST,
     LaneDone,
+    QueryRequest,
+    WorkerDone,
     bounded_query,
     cache_answer,
     cache_key,
     choose_formats,
     plain_query_string,
     read_get,
+    run_in_worker,
     scope_endpoint_url,
     whole_answer,
 )
+from server.stores.interface import FormatChoice, QueryOutcome
 
 PATH = "/sparql"
 ROUTE = "/sparql"  # the route label the metrics give /sparql (server.ops.metrics.route_label)
@@ -67,6 +81,27 @@ class FastAnswer:
     status: int
     headers: Raw
     body: bytes
+
+
+@dataclass(frozen=True)
+class WorkerQuery:
+    """A GET's query that needs a worker, as :meth:`FastAnswers.answer` read and looked it up (in the
+    scope under ``WORKER_QUERY``, for the protocol to run with :meth:`FastAnswers.answer_worker`)."""
+
+    req: QueryRequest  # with the endpoint URL as base
+    choice: FormatChoice
+    key: tuple[object, ...]  # in the answer cache
+    build_id: str
+    client: str  # whom the query counts against (server.ops.fairness)
+    method: str
+    path: str
+    origin: str | None
+    gzip: bool
+    started: float  # perf_counter at the request's start (the log line's duration)
+
+
+# In a request's scope when the fast path read, looked up and classified a worker's query (a WorkerQuery).
+WORKER_QUERY = "plankg.worker_query"
 
 
 class FastAnswers:
@@ -131,12 +166,17 @@ class FastAnswers:
             except Exception:  # refused by the SERVICE or update checks: the app's 400
                 return None
             cache.get(key)  # the miss, counted once
+            client = client_of(peer, forwarded_for, settings.trusted_proxies)
             if evaluate is None:  # a worker's query: the app goes on without reading it again
                 scope[READ_REQUEST] = read
                 scope[LANE_DONE] = LaneDone()
+                # The protocol may run it itself (answer_worker), or leave it to the app.
+                scope[WORKER_QUERY] = WorkerQuery(
+                    req, choice, key, build_id, client, method, scope["path"], origin, gzip, started
+                )
                 return None
             try:
-                with state.fairness.admit_bounded(client_of(peer, forwarded_for, settings.trusted_proxies)):
+                with state.fairness.admit_bounded(client):
                     outcome = evaluate()
             except Exception as exc:  # 429, the engine's syntax error, too many rows …
                 scope[LANE_DONE] = LaneDone(error=exc)
@@ -145,6 +185,52 @@ class FastAnswers:
                 scope[LANE_DONE] = LaneDone(outcome=outcome)
                 return None
             cache_answer(cache, key, req, outcome, build_id)
+        return self._finished(outcome, cached, method, scope["path"], origin, gzip, started)
+
+    async def answer_worker(
+        self,
+        query: WorkerQuery,
+        gone: Callable[[], Awaitable[bool]],
+        until_gone: Callable[[], Awaitable[None]],
+    ) -> FastAnswer | WorkerDone:
+        """The answer to a worker's query :meth:`answer` left in the scope (``WORKER_QUERY``), admitted
+        and run as the app runs it (:func:`server.protocol.sparql.run_in_worker`: the same limiter,
+        slots, thread pool, time and memory limits, and the query stopped once the client is
+        ``gone()``/``until_gone()`` returns), cached and logged as the app does; or what became of it
+        (its error, or an answer this path does not write: spooled, or to compress in a thread), for
+        the app to answer with (``WORKER_DONE``)."""
+        state = self.state
+        try:
+            outcome = await run_in_worker(
+                state,
+                state.store,
+                state.settings,
+                query.client,
+                query.req,
+                query.choice,
+                gone,
+                until_gone,
+            )
+        except Exception as exc:  # 429, 503, 499, a syntax error, too many rows …: the app's handlers
+            return WorkerDone(error=exc)
+        if outcome.body is None or not self._fits(outcome.body, query.gzip):
+            return WorkerDone(outcome=outcome)
+        cache_answer(state.answer_cache, query.key, query.req, outcome, query.build_id)
+        return self._finished(
+            outcome, False, query.method, query.path, query.origin, query.gzip, query.started
+        )
+
+    def _finished(
+        self,
+        outcome: QueryOutcome,
+        cached: bool,
+        method: str,
+        path: str,
+        origin: str | None,
+        gzip: bool,
+        started: float,
+    ) -> FastAnswer:
+        """A whole answer as the app sends it (headers, gzip, CORS, security headers), recorded."""
         note, response = whole_answer(outcome, cached)
         raw: Raw = list(response.raw_headers)
         body = bytes(response.body)  # the answer's bytes as Response holds them (already bytes)
@@ -158,7 +244,7 @@ class FastAnswers:
             self.metrics,
             ROUTE,
             method,
-            scope["path"],
+            path,
             response.status_code,
             time.perf_counter() - started,
             note,
@@ -170,4 +256,4 @@ class FastAnswers:
         return not gzip or len(body) < self.finishing.thread_minimum_size
 
 
-__all__ = ["FastAnswer", "FastAnswers"]
+__all__ = ["WORKER_QUERY", "FastAnswer", "FastAnswers", "WorkerQuery"]

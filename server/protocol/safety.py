@@ -39,6 +39,8 @@ from urllib.parse import urljoin, urlsplit
 from server.errors import UnsafeQuery, UpdateRefused
 
 _MENTIONS_SERVICE = re.compile("service", re.IGNORECASE)
+# The characters that regex reads as letters of "service" and str.lower() does not lower to them.
+_FOLDED_APART = ("\u017f", "\u0130", "\u0131")  # ſ (s), İ and ı (i)
 
 # One left-to-right pass over the text: the first alternative that matches at a position wins, as in
 # a lexer. Everything but bare words is skipped.
@@ -69,8 +71,13 @@ def mentions_service(query: str) -> bool:
     where :data:`_MENTIONS_SERVICE` finds them. On an ASCII text that regex's case-insensitive search
     (which also reads ``ſ`` as ``s`` and ``İ``, ``ı`` as ``i``) is ASCII case-insensitive equality, so
     there the lowered text is searched (a search of the bytes; the regex tests every position: ~34,000
-    instructions for a 250-character lookup, ~2% of its request)."""
-    if query.isascii():
+    instructions for a 250-character lookup, ~2% of its request). So it is on any text without the three
+    characters of :data:`_FOLDED_APART`: every other character that regex reads as a letter of
+    ``service`` lowers to that letter, none other does, and only ``İ`` lowers to two characters, so
+    the lowered text has the letters where the text has them (tests/test_safety.py checks every code
+    point). A canned query's text holds Chinese: the regex took ~0.05 ms of its 2 kB, three times a
+    request (the lane's decision, the SILENT rewrite, the check)."""
+    if query.isascii() or not any(c in query for c in _FOLDED_APART):
         return "service" in query.lower()
     return _MENTIONS_SERVICE.search(query) is not None
 

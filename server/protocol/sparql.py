@@ -18,6 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
@@ -40,7 +41,7 @@ from server.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from server.ops.admission import client_for, give_up_if_gone
+from server.ops.admission import client_for, gone_while_waiting
 from server.ops.fairness import Limiter
 from server.ops.priority import run_in_background
 from server.protocol import formats as fmts
@@ -126,8 +127,14 @@ def _text(body: bytes, what: str) -> str:
         raise BadRequest(f"the {what} is not UTF-8: {exc}") from None
 
 
-# What urlsplit strips or cuts from a URL (a fragment, tabs and line ends, C0 controls and spaces at its end).
-_URL_ODD = re.compile(r"[#\t\r\n]|[\x00-\x20]$")
+def _url_odd(query: str) -> bool:
+    r"""Whether ``query`` holds what urlsplit strips or cuts from a URL: a fragment, a tab or line end,
+    or a C0 control or space at its end (the regex ``[#\t\r\n]|[\x00-\x20]$``, which tried both
+    alternatives at every position: ~0.1 ms for the 2 kB query string of a canned query, on every GET
+    of /sparql; tests/test_url_query.py compares the two)."""
+    return (
+        "#" in query or "\t" in query or "\r" in query or "\n" in query or (query != "" and query[-1] <= " ")
+    )
 
 
 def url_query(request: Request) -> str:
@@ -142,7 +149,7 @@ def plain_query_string(scope: Scope) -> str | None:
     """The query string of ``scope`` as Starlette decodes it; None when the URL's parser would read it
     differently (:func:`url_query` then builds the URL)."""
     query: str = scope.get("query_string", b"").decode()
-    return None if _URL_ODD.search(query) else query
+    return None if _url_odd(query) else query
 
 
 def read_get(query_string: str, settings: Settings) -> QueryRequest | None:
@@ -408,13 +415,6 @@ async def describe_endpoint(request: Request, settings: Settings) -> Response:
     return Response(body, media_type=chosen.content_type, headers={"Vary": "Accept"})
 
 
-async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
-    """Set ``cancel`` when the client goes away (the request body has been read by now)."""
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
-    cancel.set()
-
-
 @dataclass(frozen=True)
 class LaneDone:
     """What the protocol's fast path (server.protocol.fast) did with a request before it handed it
@@ -463,27 +463,82 @@ def run_bounded(
     return None if evaluate is None else evaluate()
 
 
-async def _evaluate(
-    request: Request, store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
-) -> QueryOutcome:
-    """Run the query in a thread; a client that hangs up stops its query and frees its worker.
+@dataclass(frozen=True)
+class WorkerDone:
+    """What became of a worker's query the protocol's fast path (server.protocol.fast) admitted and
+    ran itself before it handed the request to the app: the ``outcome`` it could not write itself (a
+    spooled answer, a body to compress in a thread), or the ``error`` admission or the store raised
+    (429, 503, 499, a syntax error, too many rows …). :func:`_evaluate` gives it as its own."""
 
-    The client is watched only once the query has run for ``_WATCH_CLIENT_AFTER``: a timer, not a
-    task, is all that a quick answer costs on the event loop (the store itself notices ``cancel``
-    about as often).
+    outcome: QueryOutcome | None = None
+    error: Exception | None = None
+
+
+# In a request's scope when the fast path ran its worker's query already (the value a WorkerDone).
+WORKER_DONE = "plankg.worker_done"
+
+
+async def run_in_worker(
+    state: Any,
+    store: Store,
+    settings: Settings,
+    client: str,
+    req: QueryRequest,
+    choice: FormatChoice,
+    gone: Callable[[], Awaitable[bool]],
+    until_gone: Callable[[], Awaitable[None]],
+) -> QueryOutcome:
+    """A query that needs a worker, admitted (the app's ``state.fairness``) and run on ``store`` in a
+    thread of ``state.query_limiter`` (the app's and the fast path's one way to a worker).
+
+    429 past the client's limits, 503 past the shared queue; a heavy client's query runs at the lowest
+    CPU priority (server.ops.priority). A query that waited for a slot is given up (499) if ``gone()``
+    says its client left meanwhile; one admitted at once is not looked at: its client was there a
+    moment ago. Once the query has run for ``_WATCH_CLIENT_AFTER``, ``until_gone()`` is awaited in a
+    task and stops the query when it returns (most answer sooner: no task at all, a timer only).
     """
+    fairness: Limiter = state.fairness
     cancel = threading.Event()
     loop = asyncio.get_running_loop()
     watcher: asyncio.Task[None] | None = None
 
+    async def watching() -> None:
+        await until_gone()
+        cancel.set()
+
     def watch() -> None:
         nonlocal watcher
-        watcher = loop.create_task(_watch_disconnect(request, cancel))
+        watcher = loop.create_task(watching())
 
+    waited = not fairness.free(client)
+    async with fairness.admit(client, wait=req.timeout) as background:
+        if waited and await gone():
+            raise gone_while_waiting()
+        timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(run_in_background, background, run_query, store, settings, req, choice, cancel),
+                limiter=state.query_limiter,
+            )
+        finally:
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()
+
+
+async def _evaluate(
+    request: Request, store: Store, settings: Settings, req: QueryRequest, choice: FormatChoice
+) -> QueryOutcome:
+    """The query's outcome: from the bounded lane, or from a worker (:func:`run_in_worker`); a client
+    that hangs up stops its query and frees its worker."""
+    worker: WorkerDone | None = request.scope.get(WORKER_DONE)
+    if worker is not None:  # the fast path ran it in a worker already: what it gave
+        if worker.error is not None:
+            raise worker.error
+        assert worker.outcome is not None
+        return worker.outcome
     client = client_for(request)
     fairness: Limiter = request.app.state.fairness
-    # 429 past this client's limits, 503 past the shared queue; a heavy client's query runs at the
-    # lowest CPU priority (server.ops.priority).
     done: LaneDone | None = request.scope.get(LANE_DONE)
     if done is not None:  # the fast path tried the lane already: its error, or on to a worker
         if done.error is not None:
@@ -497,22 +552,14 @@ async def _evaluate(
             outcome = evaluate()
         if outcome is not None:
             return outcome
-    # A query that waits for a slot is given up if its client left meanwhile (499). One admitted at
-    # once is not looked at: its client was there a moment ago, and the watcher below takes over.
-    waited = not fairness.free(client)
-    async with fairness.admit(client, wait=req.timeout) as background:
-        if waited:
-            await give_up_if_gone(request)
-        timer = loop.call_later(_WATCH_CLIENT_AFTER, watch)
-        try:
-            return await anyio.to_thread.run_sync(
-                partial(run_in_background, background, run_query, store, settings, req, choice, cancel),
-                limiter=request.app.state.query_limiter,
-            )
-        finally:
-            timer.cancel()
-            if watcher is not None:
-                watcher.cancel()
+
+    async def until_gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    return await run_in_worker(
+        request.app.state, store, settings, client, req, choice, request.is_disconnected, until_gone
+    )
 
 
 # What an answer-cache entry holds besides the answer's bytes: its key (the query text, counted by its
